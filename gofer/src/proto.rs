@@ -1,0 +1,251 @@
+//! Protocol messages.
+
+use crate::wire::{Decoder, Encoder, Malformed};
+
+/// The fid of the served tree's root, valid from the start.
+pub const ROOT_FID: u64 = 0;
+
+/// Largest message, in bytes.
+pub const MAX_MESSAGE: usize = 64 * 1024;
+
+/// File metadata as the host reported it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireStat {
+    pub dev: u64,
+    pub ino: u64,
+    pub nlink: u64,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u64,
+    pub blocks: u64,
+    pub atime: (i64, i64),
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl WireStat {
+    /// From a host `stat`.
+    pub fn from_host(st: &libc::stat) -> WireStat {
+        WireStat {
+            dev: st.st_dev,
+            ino: st.st_ino,
+            nlink: st.st_nlink,
+            mode: st.st_mode,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            rdev: st.st_rdev,
+            size: st.st_size as u64,
+            blksize: st.st_blksize as u64,
+            blocks: st.st_blocks as u64,
+            atime: (st.st_atime, st.st_atime_nsec),
+            mtime: (st.st_mtime, st.st_mtime_nsec),
+            ctime: (st.st_ctime, st.st_ctime_nsec),
+        }
+    }
+
+    fn encode(&self, e: &mut Encoder) {
+        e.u64(self.dev).u64(self.ino).u64(self.nlink).u32(self.mode).u32(self.uid).u32(self.gid);
+        e.u64(self.rdev).u64(self.size).u64(self.blksize).u64(self.blocks);
+        for (s, n) in [self.atime, self.mtime, self.ctime] {
+            e.u64(s as u64).u64(n as u64);
+        }
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<WireStat, Malformed> {
+        let mut st = WireStat {
+            dev: d.u64()?,
+            ino: d.u64()?,
+            nlink: d.u64()?,
+            mode: d.u32()?,
+            uid: d.u32()?,
+            gid: d.u32()?,
+            rdev: d.u64()?,
+            size: d.u64()?,
+            blksize: d.u64()?,
+            blocks: d.u64()?,
+            ..Default::default()
+        };
+        st.atime = (d.u64()? as i64, d.u64()? as i64);
+        st.mtime = (d.u64()? as i64, d.u64()? as i64);
+        st.ctime = (d.u64()? as i64, d.u64()? as i64);
+        Ok(st)
+    }
+}
+
+/// A directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dirent {
+    pub ino: u64,
+    pub typ: u8,
+    pub name: Vec<u8>,
+}
+
+/// Requests from the sentry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// Walk one component `name` from directory `fid`; the reply names a new fid.
+    Walk { fid: u64, name: Vec<u8> },
+    /// Metadata of `fid`.
+    Stat { fid: u64 },
+    /// Open `fid` with open(2) `flags`; the host fd comes with the reply.
+    Open { fid: u64, flags: u32 },
+    /// Directory entries of `fid` from index `cookie`.
+    Readdir { fid: u64, cookie: u64 },
+    /// Target of the symlink `fid`.
+    Readlink { fid: u64 },
+    /// Forget `fid`.
+    Clunk { fid: u64 },
+}
+
+/// Replies from the gofer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Response {
+    /// A walk's new fid and its metadata.
+    Walked { fid: u64, stat: WireStat },
+    /// Metadata.
+    Stat(WireStat),
+    /// The file was opened; its fd is attached.
+    Opened,
+    /// Directory entries; `next` is the cookie to continue from.
+    Dirents { entries: Vec<Dirent>, next: u64, eof: bool },
+    /// A symlink target.
+    Link(Vec<u8>),
+    /// Done.
+    Ok,
+    /// Failed with a Linux errno.
+    Error(i32),
+}
+
+impl Request {
+    /// Encodes the request.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::default();
+        match self {
+            Request::Walk { fid, name } => e.u8(1).u64(*fid).bytes(name),
+            Request::Stat { fid } => e.u8(2).u64(*fid),
+            Request::Open { fid, flags } => e.u8(3).u64(*fid).u32(*flags),
+            Request::Readdir { fid, cookie } => e.u8(4).u64(*fid).u64(*cookie),
+            Request::Readlink { fid } => e.u8(5).u64(*fid),
+            Request::Clunk { fid } => e.u8(6).u64(*fid),
+        };
+        e.buf
+    }
+
+    /// Decodes a request.
+    pub fn decode(buf: &[u8]) -> Result<Request, Malformed> {
+        let mut d = Decoder::new(buf);
+        Ok(match d.u8()? {
+            1 => Request::Walk { fid: d.u64()?, name: d.bytes()? },
+            2 => Request::Stat { fid: d.u64()? },
+            3 => Request::Open { fid: d.u64()?, flags: d.u32()? },
+            4 => Request::Readdir { fid: d.u64()?, cookie: d.u64()? },
+            5 => Request::Readlink { fid: d.u64()? },
+            6 => Request::Clunk { fid: d.u64()? },
+            _ => return Err(Malformed),
+        })
+    }
+}
+
+impl Response {
+    /// Encodes the response.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::default();
+        match self {
+            Response::Walked { fid, stat } => {
+                e.u8(1).u64(*fid);
+                stat.encode(&mut e);
+            }
+            Response::Stat(st) => {
+                e.u8(2);
+                st.encode(&mut e);
+            }
+            Response::Opened => {
+                e.u8(3);
+            }
+            Response::Dirents { entries, next, eof } => {
+                e.u8(4).u64(*next).u8(*eof as u8).u32(entries.len() as u32);
+                for d in entries {
+                    e.u64(d.ino).u8(d.typ).bytes(&d.name);
+                }
+            }
+            Response::Link(t) => {
+                e.u8(5).bytes(t);
+            }
+            Response::Ok => {
+                e.u8(6);
+            }
+            Response::Error(errno) => {
+                e.u8(7).u32(*errno as u32);
+            }
+        }
+        e.buf
+    }
+
+    /// Decodes a response.
+    pub fn decode(buf: &[u8]) -> Result<Response, Malformed> {
+        let mut d = Decoder::new(buf);
+        Ok(match d.u8()? {
+            1 => Response::Walked { fid: d.u64()?, stat: WireStat::decode(&mut d)? },
+            2 => Response::Stat(WireStat::decode(&mut d)?),
+            3 => Response::Opened,
+            4 => {
+                let next = d.u64()?;
+                let eof = d.u8()? != 0;
+                let n = d.u32()? as usize;
+                let mut entries = Vec::with_capacity(n.min(4096));
+                for _ in 0..n {
+                    entries.push(Dirent { ino: d.u64()?, typ: d.u8()?, name: d.bytes()? });
+                }
+                Response::Dirents { entries, next, eof }
+            }
+            5 => Response::Link(d.bytes()?),
+            6 => Response::Ok,
+            7 => Response::Error(d.u32()? as i32),
+            _ => return Err(Malformed),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip() {
+        let reqs = [
+            Request::Walk { fid: 3, name: b"etc".to_vec() },
+            Request::Stat { fid: 1 },
+            Request::Open { fid: 2, flags: 0o100000 },
+            Request::Readdir { fid: 4, cookie: 7 },
+            Request::Readlink { fid: 5 },
+            Request::Clunk { fid: 6 },
+        ];
+        for r in reqs {
+            assert_eq!(Request::decode(&r.encode()).unwrap(), r);
+        }
+        let st = WireStat { ino: 9, mode: 0o100644, atime: (1, 2), ..Default::default() };
+        let resps = [
+            Response::Walked { fid: 1, stat: st },
+            Response::Stat(st),
+            Response::Opened,
+            Response::Dirents { entries: vec![Dirent { ino: 1, typ: 4, name: b"x".to_vec() }], next: 1, eof: true },
+            Response::Link(b"/usr/bin".to_vec()),
+            Response::Ok,
+            Response::Error(2),
+        ];
+        for r in resps {
+            assert_eq!(Response::decode(&r.encode()).unwrap(), r);
+        }
+    }
+
+    #[test]
+    fn truncated_is_an_error() {
+        let b = Request::Walk { fid: 3, name: b"etc".to_vec() }.encode();
+        for n in 0..b.len() {
+            assert!(Request::decode(&b[..n]).is_err());
+        }
+    }
+}

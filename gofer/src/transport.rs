@@ -1,0 +1,110 @@
+//! Framing: one message per SOCK_SEQPACKET packet, with at most one fd.
+
+use std::io::{IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::sys::socket::{recvmsg, sendmsg, ControlMessage, ControlMessageOwned, MsgFlags};
+
+/// Errors on the gofer channel.
+#[derive(Debug, thiserror::Error)]
+pub enum TransportError {
+    /// The peer closed the channel.
+    #[error("gofer channel closed")]
+    Closed,
+    /// A host socket call failed.
+    #[error("gofer channel {op}: {errno}")]
+    Host {
+        /// The operation.
+        op: &'static str,
+        /// The errno.
+        errno: Errno,
+    },
+    /// A message did not decode.
+    #[error(transparent)]
+    Malformed(#[from] crate::wire::Malformed),
+}
+
+/// Sends one message, with `fd` attached if given.
+pub fn send(sock: RawFd, msg: &[u8], fd: Option<RawFd>) -> Result<(), TransportError> {
+    let iov = [IoSlice::new(msg)];
+    let fds;
+    let cmsgs: &[ControlMessage<'_>] = match fd {
+        Some(f) => {
+            fds = [f];
+            &[ControlMessage::ScmRights(&fds)]
+        }
+        None => &[],
+    };
+    loop {
+        match sendmsg::<()>(sock, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
+            Ok(_) => return Ok(()),
+            Err(Errno::EINTR) => continue,
+            Err(Errno::EPIPE) | Err(Errno::ECONNRESET) => return Err(TransportError::Closed),
+            Err(errno) => return Err(TransportError::Host { op: "sendmsg", errno }),
+        }
+    }
+}
+
+/// Receives one message into `buf`; returns its length and any fd.
+pub fn recv(sock: RawFd, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), TransportError> {
+    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+    loop {
+        let mut iov = [IoSliceMut::new(buf)];
+        let r = recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC);
+        match r {
+            Ok(m) => {
+                let mut fd = None;
+                if let Ok(cmsgs) = m.cmsgs() {
+                    for c in cmsgs {
+                        if let ControlMessageOwned::ScmRights(fds) = c {
+                            for f in fds {
+                                // SAFETY: the kernel just installed this fd in
+                                // our table for us; nobody else owns it.
+                                let owned = unsafe { OwnedFd::from_raw_fd(f) };
+                                if fd.is_none() {
+                                    fd = Some(owned);
+                                }
+                            }
+                        }
+                    }
+                }
+                if m.bytes == 0 {
+                    return Err(TransportError::Closed);
+                }
+                return Ok((m.bytes, fd));
+            }
+            Err(Errno::EINTR) => continue,
+            Err(Errno::ECONNRESET) => return Err(TransportError::Closed),
+            Err(errno) => return Err(TransportError::Host { op: "recvmsg", errno }),
+        }
+    }
+}
+
+/// Makes a connected SOCK_SEQPACKET pair (close-on-exec).
+pub fn socketpair() -> Result<(OwnedFd, OwnedFd), TransportError> {
+    use nix::sys::socket::{socketpair as sp, AddressFamily, SockFlag, SockType};
+    sp(AddressFamily::Unix, SockType::SeqPacket, None, SockFlag::SOCK_CLOEXEC)
+        .map_err(|errno| TransportError::Host { op: "socketpair", errno })
+}
+
+/// The raw fd of an owned socket (helper for callers holding OwnedFd).
+pub fn raw(fd: &OwnedFd) -> RawFd {
+    fd.as_raw_fd()
+}
+
+/// Takes ownership of an fd inherited from the parent process by number,
+/// after checking it is open; marks it close-on-exec.
+pub fn adopt_inherited(fd: RawFd) -> Result<OwnedFd, TransportError> {
+    // SAFETY: F_GETFD only queries the fd table.
+    if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+        return Err(TransportError::Host { op: "inherited fd", errno: Errno::EBADF });
+    }
+    // SAFETY: the fd is open (checked above) and the parent handed it to us
+    // by number on the command line for this process to own; nothing else
+    // in this process refers to it.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: F_SETFD on the fd we now own.
+    unsafe { libc::fcntl(owned.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    Ok(owned)
+}

@@ -1,0 +1,122 @@
+//! Command-line interface: runc's global flags and runsc's own, and the
+//! subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The runtime.
+#[derive(Parser, Debug)]
+#[command(name = "runsc", version, about = "A sandboxed OCI runtime: containers run on a userspace kernel")]
+pub struct Cli {
+    /// Global flags.
+    #[command(flatten)]
+    pub global: GlobalFlags,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Log formats.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Plain text.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Platforms.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum PlatformKind {
+    /// ptrace: works everywhere; the reference platform.
+    Ptrace,
+}
+
+/// Network modes.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum NetworkKind {
+    /// Loopback only.
+    None,
+}
+
+/// Flags that apply to every command (runc's and runsc's).
+#[derive(Args, Debug, Clone)]
+pub struct GlobalFlags {
+    /// Directory for container state.
+    #[arg(long, global = true, default_value = "/run/runsc")]
+    pub root: PathBuf,
+    /// Log file for runsc itself.
+    #[arg(long, global = true)]
+    pub log: Option<PathBuf>,
+    /// Log format.
+    #[arg(long = "log-format", global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Enable debug logging.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Write the sandbox's debug log (sentry and gofer) to this file.
+    #[arg(long = "debug-log", global = true)]
+    pub debug_log: Option<PathBuf>,
+    /// Print every system call the application makes, on stderr.
+    #[arg(long, global = true)]
+    pub strace: bool,
+    /// The platform that runs application code.
+    #[arg(long, global = true, value_enum, default_value = "ptrace")]
+    pub platform: PlatformKind,
+    /// Networking (only `none`, loopback only, so far).
+    #[arg(long, global = true, value_enum, default_value = "none")]
+    pub network: NetworkKind,
+    /// Use systemd for cgroups (accepted for runc compatibility; cgroups are not managed yet).
+    #[arg(long = "systemd-cgroup", global = true)]
+    pub systemd_cgroup: bool,
+    /// Do not configure cgroups.
+    #[arg(long = "ignore-cgroups", global = true)]
+    pub ignore_cgroups: bool,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a command in a throwaway sandbox over the host's root filesystem.
+    Do(DoArgs),
+    /// (internal) The sandbox process.
+    #[command(hide = true)]
+    Boot(BootArgs),
+    /// (internal) The file server process.
+    #[command(hide = true)]
+    Gofer(GoferArgs),
+}
+
+/// `runsc do`.
+#[derive(Args, Debug)]
+pub struct DoArgs {
+    /// Working directory inside the sandbox (default: the current directory).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `runsc boot`.
+#[derive(Args, Debug)]
+pub struct BootArgs {
+    /// Fd to read the OCI spec (JSON) from.
+    #[arg(long = "spec-fd")]
+    pub spec_fd: i32,
+    /// Fd of the gofer connection for the root mount.
+    #[arg(long = "gofer-fd")]
+    pub gofer_fd: i32,
+}
+
+/// `runsc gofer`.
+#[derive(Args, Debug)]
+pub struct GoferArgs {
+    /// The directory tree to serve.
+    #[arg(long = "serve")]
+    pub serve: PathBuf,
+    /// Fd of the connection to the sentry.
+    #[arg(long = "io-fd")]
+    pub io_fd: i32,
+}

@@ -1,0 +1,36 @@
+//! `runsc boot`: the sandbox process. Reads the spec, builds the kernel and
+//! runs the container's process; exits with its status.
+
+use std::io::Read as _;
+
+use anyhow::Context as _;
+use oci_spec::runtime::Spec;
+
+use crate::cli::{BootArgs, GlobalFlags};
+use crate::logging;
+use crate::sandbox::{Sandbox, StartError};
+
+/// Runs the sandbox; returns the exit status for runsc to exit with.
+pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
+    logging::init(g, g.debug_log.as_deref(), "boot")?;
+    let spec_fd = gofer::transport::adopt_inherited(args.spec_fd).context("boot --spec-fd")?;
+    let mut json = Vec::new();
+    std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;
+    let spec: Spec = serde_json::from_slice(&json).context("parse spec")?;
+    let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
+    // Still single-threaded here, as the platform requires.
+    let sandbox = Sandbox::new(&spec, gofer, g.strace)?;
+    match sandbox.run_init(&spec) {
+        Ok(status) => {
+            tracing::info!(?status, "init exited");
+            Ok(status.shell_code())
+        }
+        Err(e) => match e.downcast_ref::<StartError>() {
+            Some(se) => {
+                eprintln!("runsc: {}", se.msg);
+                Ok(se.code)
+            }
+            None => Err(e),
+        },
+    }
+}

@@ -1,0 +1,115 @@
+//! `runsc do`: runs a command in a throwaway sandbox whose root is the
+//! host's root filesystem, read-only (the writable overlay comes with the
+//! filesystems work), like gVisor's `runsc do`.
+
+use std::io::Write as _;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context as _};
+use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder};
+
+use crate::cli::{DoArgs, GlobalFlags};
+
+/// Builds the spec `do` runs: the host's root, the caller's cwd, env and ids.
+fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
+    let cwd = match &args.cwd {
+        Some(c) => c.clone(),
+        None => std::env::current_dir().context("current directory")?,
+    };
+    if !cwd.is_absolute() {
+        bail!("--cwd must be an absolute path: {}", cwd.display());
+    }
+    let env: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.into_string().ok()?, v.into_string().ok()?)))
+        .collect();
+    let user = UserBuilder::default()
+        .uid(nix::unistd::getuid().as_raw())
+        .gid(nix::unistd::getgid().as_raw())
+        .additional_gids(nix::unistd::getgroups().unwrap_or_default().into_iter().map(|g| g.as_raw()).collect::<Vec<_>>())
+        .build()?;
+    let process = ProcessBuilder::default()
+        .args(args.command.clone())
+        .env(env)
+        .cwd(cwd)
+        .user(user)
+        .terminal(false)
+        .build()?;
+    let root = RootBuilder::default().path("/").readonly(true).build()?;
+    let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
+    Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(vec![]).build()?)
+}
+
+/// Makes `fd` inheritable by the children we spawn next.
+fn inheritable(fd: &OwnedFd) -> anyhow::Result<()> {
+    nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
+        .context("clear close-on-exec")?;
+    Ok(())
+}
+
+fn global_args(g: &GlobalFlags) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(p) = &g.debug_log {
+        v.push(format!("--debug-log={}", p.display()));
+    }
+    if g.debug {
+        v.push("--debug".into());
+    }
+    if g.strace {
+        v.push("--strace".into());
+    }
+    v
+}
+
+/// Runs the command; returns its exit status.
+pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
+    let spec = build_spec(args)?;
+    let exe = std::env::current_exe().context("find runsc binary")?;
+    let (sentry_end, gofer_end) = gofer::transport::socketpair().context("gofer channel")?;
+    let (spec_r, spec_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("spec pipe")?;
+
+    inheritable(&gofer_end)?;
+    let mut gofer = Command::new(&exe)
+        .args(global_args(g))
+        .arg("gofer")
+        .arg("--serve=/")
+        .arg(format!("--io-fd={}", gofer_end.as_raw_fd()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("start gofer")?;
+    drop(gofer_end);
+
+    inheritable(&sentry_end)?;
+    inheritable(&spec_r)?;
+    let boot = Command::new(&exe)
+        .args(global_args(g))
+        .arg("boot")
+        .arg(format!("--spec-fd={}", spec_r.as_raw_fd()))
+        .arg(format!("--gofer-fd={}", sentry_end.as_raw_fd()))
+        .spawn();
+    drop(sentry_end);
+    drop(spec_r);
+    let mut boot = match boot {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = gofer.kill();
+            let _ = gofer.wait();
+            return Err(e).context("start sandbox");
+        }
+    };
+    let json = serde_json::to_vec(&spec).context("encode spec")?;
+    let mut w = std::fs::File::from(spec_w);
+    // A sandbox that died early closes the pipe; its status says why.
+    let _ = w.write_all(&json);
+    drop(w);
+    let status = boot.wait().context("wait for sandbox")?;
+    // The gofer exits when the sandbox closes its channel.
+    let _ = gofer.wait();
+    Ok(match (status.code(), status.signal()) {
+        (Some(c), _) => c,
+        (None, Some(s)) => 128 + s,
+        _ => 1,
+    })
+}

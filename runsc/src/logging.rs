@@ -1,0 +1,31 @@
+//! Log set-up: the debug log goes to `--debug-log` (sandbox) or `--log`.
+
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{GlobalFlags, LogFormat};
+
+/// Installs a subscriber writing to `path` for `component` (boot, gofer, do).
+pub fn init(g: &GlobalFlags, path: Option<&Path>, component: &'static str) -> anyhow::Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("open log file {}", path.display()))?;
+    let level = if g.debug { "debug" } else { "info" };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::new(level))
+        .with_writer(Mutex::new(file))
+        .with_ansi(false)
+        .with_thread_ids(true)
+        .with_target(false);
+    let r = if g.log_format == LogFormat::Json { builder.json().try_init() } else { builder.try_init() };
+    r.map_err(|e| anyhow::anyhow!("install logger: {e}"))?;
+    tracing::info!(component, pid = std::process::id(), "starting");
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! Building the sandbox inside `runsc boot`: memory file, platform, kernel,
+//! mounts, and the init process.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _};
+use oci_spec::runtime::Spec;
+use sentry::abi::{dev_make, Errno};
+use sentry::fs::dev::new_devfs;
+use sentry::fs::gofer::GoferInode;
+use sentry::fs::host::HostFile;
+use sentry::fs::proc::new_procfs;
+use sentry::kernel::creds::Credentials;
+use sentry::kernel::run::ExitStatus;
+use sentry::kernel::uts::Uts;
+use sentry::kernel::{Kernel, SyscallTable, Task, ThreadGroup};
+use sentry::mm::{MemoryFile, MemoryManager};
+use sentry::platform::ptrace::PtracePlatform;
+use sentry::platform::Platform;
+use sentry::vfs::path::{FsContext, Walker};
+use sentry::vfs::{Dentry, FdTable, File, Location, Lookup, Mount};
+
+/// Why the init program could not start: a message and the exit status a
+/// shell would give (127 not found, 126 not executable).
+#[derive(Debug, thiserror::Error)]
+#[error("{msg}")]
+pub struct StartError {
+    /// The message.
+    pub msg: String,
+    /// The exit status.
+    pub code: i32,
+}
+
+/// The sandbox, ready to run its init process.
+pub struct Sandbox {
+    kernel: Arc<Kernel>,
+    platform: Arc<PtracePlatform>,
+    root: Location,
+}
+
+impl Sandbox {
+    /// Creates the memory file and platform. Must run while single-threaded.
+    pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool) -> anyhow::Result<Sandbox> {
+        let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
+        let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
+        let uts = Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
+        let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts);
+
+        let client = Arc::new(gofer::Client::new(gofer));
+        let root_inode = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
+        let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(true);
+        let root_mount = Mount::new_root(Dentry::new_root(root_inode), dev_make(0, 40), readonly, "9p");
+        let root = Location { dentry: root_mount.root.clone(), mount: root_mount };
+        let creds = Credentials::new(0, 0, vec![]);
+        for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
+            let at = Walker::new(&root, &creds)
+                .walk(&root, path.as_bytes(), Lookup::Follow)
+                .map_err(|e| anyhow!("mount point {path}: {e}"))?;
+            let inode: Arc<dyn sentry::vfs::Inode> =
+                if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs() };
+            Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs);
+        }
+        *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+        Ok(Sandbox { kernel, platform, root })
+    }
+
+    /// Starts the spec's process as pid 1 and runs it to completion.
+    pub fn run_init(&self, spec: &Spec) -> anyhow::Result<ExitStatus> {
+        let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
+        let argv: Vec<Vec<u8>> = process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
+        if argv.is_empty() {
+            return Err(anyhow!("spec process has no args"));
+        }
+        let envp: Vec<Vec<u8>> = process.env().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
+        let user = process.user();
+        let groups = user.additional_gids().clone().unwrap_or_default();
+        let creds = Credentials::new(user.uid(), user.gid(), groups);
+        let cwd = Walker::new(&self.root, &creds)
+            .walk(&self.root, process.cwd().as_os_str().as_encoded_bytes(), Lookup::Follow)
+            .map_err(|e| anyhow!("working directory {}: {e}", process.cwd().display()))?;
+
+        let aspace = self.platform.new_address_space().context("address space")?;
+        let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), aspace, self.platform.reserved_ranges()));
+        let fds = Arc::new(FdTable::new());
+        install_stdio(&fds)?;
+        let pid = self.kernel.alloc_pid();
+        let fs = FsContext { root: self.root.clone(), cwd, umask: 0o022 };
+        let tg = ThreadGroup::new(pid, 0, mm, fds, fs, creds);
+        self.kernel.register(&tg);
+
+        let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
+        let exe = resolve_program(&tg, &argv[0], path_var.as_deref())?;
+        let loaded = sentry::loader::load(&tg, &exe, argv.clone(), envp).map_err(|e| start_error(&argv[0], e))?;
+        let mut regs = self.platform.initial_regs();
+        regs.rip = loaded.entry;
+        regs.rsp = loaded.sp;
+        let task = Task {
+            kernel: self.kernel.clone(),
+            tg,
+            tid: pid,
+            regs,
+            ctx: self.platform.new_context(),
+            sigmask: 0,
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            rseq: None,
+        };
+        Ok(task.run())
+    }
+}
+
+fn start_error(prog: &[u8], e: Errno) -> anyhow::Error {
+    let name = String::from_utf8_lossy(prog);
+    let (what, code) = match e {
+        Errno::ENOENT => ("no such file or directory", 127),
+        Errno::EACCES => ("permission denied", 126),
+        Errno::ENOEXEC => ("exec format error", 126),
+        Errno::ENOTDIR => ("not a directory", 127),
+        Errno::ELOOP => ("too many levels of symbolic links", 126),
+        _ => ("cannot execute", 126),
+    };
+    StartError { msg: format!("exec {name:?}: {what} ({})", e.name()), code }.into()
+}
+
+/// Finds the program like execvp: a name with a slash is used as is;
+/// otherwise each PATH entry is tried inside the sandbox.
+fn resolve_program(tg: &ThreadGroup, prog: &[u8], path: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+    if prog.contains(&b'/') {
+        return Ok(prog.to_vec());
+    }
+    let path = path.unwrap_or(b"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let mut denied = None;
+    for dir in path.split(|&b| b == b':') {
+        let dir = if dir.is_empty() { &b"."[..] } else { dir };
+        let mut cand = dir.to_vec();
+        cand.push(b'/');
+        cand.extend_from_slice(prog);
+        match sentry::loader::open_exec(tg, &cand) {
+            Ok(_) => return Ok(cand),
+            Err(Errno::EACCES) => denied = Some(cand),
+            Err(_) => {}
+        }
+    }
+    if let Some(d) = denied {
+        return Ok(d);
+    }
+    Err(StartError {
+        msg: format!("exec {:?}: executable file not found in $PATH", String::from_utf8_lossy(prog)),
+        code: 127,
+    }
+    .into())
+}
+
+/// Makes the sandbox's fds 0-2 from the host fds runsc was given.
+fn install_stdio(fds: &FdTable) -> anyhow::Result<()> {
+    let stdio: [(i32, OwnedFd); 3] = [
+        (0, std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?),
+        (1, std::io::stdout().as_fd().try_clone_to_owned().context("stdout")?),
+        (2, std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?),
+    ];
+    for (n, fd) in stdio {
+        let flags = nix::fcntl::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0) as u32;
+        let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
+            .map(|p| p.into_os_string().into_encoded_bytes())
+            .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
+        let file = File::new(Arc::new(HostFile::import(fd)), flags, None, name);
+        fds.insert_at(n, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
+    }
+    Ok(())
+}

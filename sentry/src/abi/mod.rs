@@ -1,0 +1,35 @@
+//! The Linux x86_64 ABI as the application sees it: errno values, raw structs
+//! copied to and from application memory, and flag constants.
+//!
+//! Handlers never hand-roll byte offsets: every struct that crosses the
+//! application boundary is declared here, `#[repr(C)]`, implements [`Pod`], and
+//! has its size asserted against the kernel's.
+
+mod errno;
+mod pod;
+mod structs;
+
+pub use errno::Errno;
+pub use pod::Pod;
+pub use structs::*;
+
+/// The page size of the x86_64 ABI.
+pub const PAGE_SIZE: u64 = 4096;
+
+/// Rounds `x` down to a page boundary.
+pub const fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+/// Rounds `x` up to a page boundary, or `None` on overflow.
+pub const fn page_up(x: u64) -> Option<u64> {
+    match x.checked_add(PAGE_SIZE - 1) {
+        Some(v) => Some(v & !(PAGE_SIZE - 1)),
+        None => None,
+    }
+}
+
+/// Whether `x` is page aligned.
+pub const fn is_page_aligned(x: u64) -> bool {
+    x & (PAGE_SIZE - 1) == 0
+}

@@ -1,0 +1,160 @@
+//! Files backed by a host fd: stdio handed to the sandbox, and regular files
+//! the gofer donated. The sentry reads and writes them directly.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
+
+use crate::abi::{Errno, Stat, Termios, Winsize};
+use crate::fs::stat_from_host;
+use crate::mm::MemoryManager;
+use crate::vfs::{FileOps, OffsetMode};
+
+/// A file whose data lives behind a host fd.
+pub struct HostFile {
+    fd: Arc<OwnedFd>,
+    mode: OffsetMode,
+    tty: bool,
+}
+
+fn check(r: isize) -> Result<usize, Errno> {
+    if r < 0 {
+        Err(Errno::last_host())
+    } else {
+        Ok(r as usize)
+    }
+}
+
+impl HostFile {
+    /// A donated regular file: the sentry keeps the offset and uses pread.
+    pub fn regular(fd: Arc<OwnedFd>) -> HostFile {
+        HostFile { fd, mode: OffsetMode::Sentry, tty: false }
+    }
+
+    /// An fd imported from the host as-is (stdio). Its offset and status
+    /// flags stay in the host description, shared with the outside.
+    pub fn import(fd: OwnedFd) -> HostFile {
+        let raw = fd.as_raw_fd();
+        // SAFETY: stat is plain data; zeroed is valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on an fd we own into a valid out-pointer.
+        let ok = unsafe { libc::fstat(raw, &mut st) } == 0;
+        let regular = ok && st.st_mode & libc::S_IFMT == libc::S_IFREG;
+        // SAFETY: isatty has no memory preconditions.
+        let tty = unsafe { libc::isatty(raw) } == 1;
+        HostFile { fd: Arc::new(fd), mode: if regular { OffsetMode::Host } else { OffsetMode::Stream }, tty }
+    }
+
+    fn raw(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    fn ioctl_struct<T: crate::abi::Pod>(&self, cmd: u64, arg: u64, mm: &MemoryManager, copy_in: bool) -> Result<u64, Errno> {
+        let mut v = if copy_in { mm.copy_in_obj::<T>(arg)? } else { T::default() };
+        // SAFETY: `v` is a properly sized, writable struct for this request.
+        let r = unsafe { libc::ioctl(self.raw(), cmd, v.as_bytes_mut().as_mut_ptr()) };
+        if r < 0 {
+            return Err(Errno::last_host());
+        }
+        if !copy_in {
+            mm.copy_out_obj(arg, &v)?;
+        }
+        Ok(r as u64)
+    }
+}
+
+impl FileOps for HostFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is writable for its length.
+            let r = unsafe {
+                match self.mode {
+                    OffsetMode::Sentry => libc::pread(self.raw(), buf.as_mut_ptr().cast(), buf.len(), off as i64),
+                    _ => libc::read(self.raw(), buf.as_mut_ptr().cast(), buf.len()),
+                }
+            };
+            match check(r) {
+                Err(e) if e == Errno::EINTR => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is readable for its length.
+            let r = unsafe {
+                match self.mode {
+                    OffsetMode::Sentry => libc::pwrite(self.raw(), buf.as_ptr().cast(), buf.len(), off as i64),
+                    _ => libc::write(self.raw(), buf.as_ptr().cast(), buf.len()),
+                }
+            };
+            match check(r) {
+                Err(e) if e == Errno::EINTR => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        // SAFETY: stat is plain data; zeroed is valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on our fd into a valid out-pointer.
+        if unsafe { libc::fstat(self.raw(), &mut st) } != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(stat_from_host(&st))
+    }
+
+    fn offset_mode(&self) -> OffsetMode {
+        self.mode
+    }
+
+    fn host_seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        // SAFETY: lseek on our fd.
+        let r = unsafe { libc::lseek(self.raw(), off, whence) };
+        if r < 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(r as u64)
+    }
+
+    fn host_status_flags(&self) -> Option<u32> {
+        if self.mode == OffsetMode::Sentry {
+            return None;
+        }
+        // SAFETY: F_GETFL on our fd.
+        let f = unsafe { libc::fcntl(self.raw(), libc::F_GETFL) };
+        (f >= 0).then_some(f as u32)
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64, mm: &MemoryManager) -> Result<u64, Errno> {
+        let cmd64 = cmd as u64;
+        match cmd64 {
+            libc::FIONREAD => {
+                if self.mode == OffsetMode::Sentry {
+                    return Err(Errno::ENOTTY);
+                }
+                self.ioctl_struct::<i32>(cmd64, arg, mm, false)
+            }
+            _ if !self.tty => Err(Errno::ENOTTY),
+            libc::TCGETS => self.ioctl_struct::<Termios>(cmd64, arg, mm, false),
+            libc::TCSETS | libc::TCSETSW | libc::TCSETSF => self.ioctl_struct::<Termios>(cmd64, arg, mm, true),
+            libc::TIOCGWINSZ => self.ioctl_struct::<Winsize>(cmd64, arg, mm, false),
+            libc::TIOCSWINSZ => self.ioctl_struct::<Winsize>(cmd64, arg, mm, true),
+            libc::TIOCGPGRP => {
+                // The sandbox's foreground process group is its init's.
+                mm.copy_out_obj::<i32>(arg, &1)?;
+                Ok(0)
+            }
+            libc::TIOCSPGRP => {
+                mm.copy_in_obj::<i32>(arg)?;
+                Ok(0)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn readable_bytes(&self) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+}

@@ -1,0 +1,29 @@
+//! Adapts an open file to [`MappedFile`] so mmap can copy it in.
+
+use std::sync::Arc;
+
+use crate::abi::Errno;
+use crate::mm::MappedFile;
+use crate::vfs::File;
+
+/// A file mapped into memory, with what /proc/[pid]/maps shows for it.
+pub struct FileMapping {
+    /// The open file (positional reads).
+    pub file: Arc<File>,
+    /// Device for maps.
+    pub dev: u64,
+    /// Inode for maps.
+    pub ino: u64,
+    /// Path for maps.
+    pub path: String,
+}
+
+impl MappedFile for FileMapping {
+    fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.file.ops.read(buf, off)
+    }
+
+    fn describe(&self) -> (u64, u64, String) {
+        (self.dev, self.ino, self.path.clone())
+    }
+}

@@ -1,0 +1,149 @@
+//! The sandbox's /proc: `self` and per-process directories with `exe`,
+//! `cwd`, `root`, `fd/`, `cmdline`, `environ`, `maps`, `status`, `comm` and
+//! `stat`. Contents come from the sentry's own state, never the host's.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, Weak};
+
+use crate::abi::Errno;
+use crate::fs::synthetic::{ChildList, SynthDir, SynthFile, SynthLink};
+use crate::kernel::{current, Kernel, ThreadGroup};
+use crate::vfs::path::path_of;
+use crate::vfs::Inode;
+
+fn tg_of(w: &Weak<ThreadGroup>) -> Result<Arc<ThreadGroup>, Errno> {
+    w.upgrade().ok_or(Errno::ESRCH)
+}
+
+/// Reads `[start, end)` of a process's memory (cmdline, environ).
+fn read_mem_range(tg: &ThreadGroup, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
+    let mut v = vec![0u8; end.saturating_sub(start) as usize];
+    if !v.is_empty() {
+        tg.mm.copy_in(start, &mut v)?;
+    }
+    Ok(v)
+}
+
+fn status_text(tg: &ThreadGroup) -> Vec<u8> {
+    let st = tg.state();
+    let c = &st.creds;
+    let mut s = String::new();
+    let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&st.comm));
+    let _ = writeln!(s, "Umask:\t{:04o}", st.fs.umask);
+    let _ = writeln!(s, "State:\tR (running)");
+    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0", tg.pid, tg.pid, tg.ppid);
+    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", c.uid, c.euid, c.suid, c.fsuid);
+    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", c.gid, c.egid, c.sgid, c.fsgid);
+    let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
+    let _ = writeln!(s, "FDSize:\t64\nGroups:\t{}", groups.join(" "));
+    let kb = tg.mm.mapped_bytes() / 1024;
+    let _ = writeln!(s, "VmPeak:\t{kb:8} kB\nVmSize:\t{kb:8} kB");
+    let _ = writeln!(s, "Threads:\t1");
+    let ignored: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let caught: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let _ = writeln!(s, "SigQ:\t0/0\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}", 0, 0, 0);
+    let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
+    let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0");
+    s.into_bytes()
+}
+
+fn stat_text(tg: &ThreadGroup) -> Vec<u8> {
+    let st = tg.state();
+    let comm = String::from_utf8_lossy(&st.comm).into_owned();
+    let vsize = tg.mm.mapped_bytes();
+    format!(
+        "{} ({}) R {} {} {} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 {} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+        tg.pid, comm, tg.ppid, tg.pid, tg.pid, vsize
+    )
+    .into_bytes()
+}
+
+fn fd_dir(w: Weak<ThreadGroup>) -> Arc<dyn Inode> {
+    SynthDir::new(0o500, true, move || {
+        let Ok(tg) = tg_of(&w) else { return Vec::new() };
+        tg.fds
+            .fds()
+            .into_iter()
+            .filter_map(|fd| {
+                let f = tg.fds.get(fd).ok()?;
+                let name = f.name.clone();
+                Some((fd.to_string().into_bytes(), SynthLink::new(move || Ok(name.clone())) as Arc<dyn Inode>))
+            })
+            .collect()
+    })
+}
+
+fn pid_dir(tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
+    let w = Arc::downgrade(tg);
+    let mk = move || -> ChildList {
+        let w = w.clone();
+        let mut c: ChildList = Vec::new();
+        let w1 = w.clone();
+        c.push((b"exe".to_vec(), SynthLink::new(move || Ok(tg_of(&w1)?.state().exe_path.clone()))));
+        let w2 = w.clone();
+        c.push((
+            b"cwd".to_vec(),
+            SynthLink::new(move || {
+                let tg = tg_of(&w2)?;
+                let st = tg.state();
+                path_of(&st.fs.cwd, &st.fs.root).ok_or(Errno::ENOENT)
+            }),
+        ));
+        c.push((b"root".to_vec(), SynthLink::new(|| Ok(b"/".to_vec()))));
+        c.push((b"fd".to_vec(), fd_dir(w.clone())));
+        let w3 = w.clone();
+        c.push((
+            b"cmdline".to_vec(),
+            SynthFile::new(0o444, move || {
+                let tg = tg_of(&w3)?;
+                let a = tg.state().args;
+                read_mem_range(&tg, a.arg_start, a.arg_end)
+            }),
+        ));
+        let w4 = w.clone();
+        c.push((
+            b"environ".to_vec(),
+            SynthFile::new(0o400, move || {
+                let tg = tg_of(&w4)?;
+                let a = tg.state().args;
+                read_mem_range(&tg, a.env_start, a.env_end)
+            }),
+        ));
+        let w5 = w.clone();
+        c.push((b"maps".to_vec(), SynthFile::new(0o444, move || Ok(tg_of(&w5)?.mm.maps_text().into_bytes()))));
+        let w6 = w.clone();
+        c.push((b"status".to_vec(), SynthFile::new(0o444, move || Ok(status_text(&*tg_of(&w6)?)))));
+        let w7 = w.clone();
+        c.push((b"stat".to_vec(), SynthFile::new(0o444, move || Ok(stat_text(&*tg_of(&w7)?)))));
+        let w8 = w.clone();
+        c.push((
+            b"comm".to_vec(),
+            SynthFile::new(0o644, move || {
+                let mut v = tg_of(&w8)?.state().comm.clone();
+                v.push(b'\n');
+                Ok(v)
+            }),
+        ));
+        c
+    };
+    SynthDir::new(0o555, true, mk)
+}
+
+/// Builds /proc for `kernel`.
+pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
+    SynthDir::new(0o555, true, move || {
+        let mut c: ChildList = Vec::new();
+        c.push((
+            b"self".to_vec(),
+            SynthLink::new(|| current().map(|tg| tg.pid.to_string().into_bytes()).ok_or(Errno::ENOENT)),
+        ));
+        if let Some(k) = kernel.upgrade() {
+            for pid in k.pids() {
+                if let Some(tg) = k.thread_group(pid) {
+                    c.push((pid.to_string().into_bytes(), pid_dir(&tg)));
+                }
+            }
+        }
+        c
+    })
+}

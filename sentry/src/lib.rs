@@ -1,0 +1,14 @@
+//! The sentry: the sandbox's userspace kernel. It services every system call
+//! the application makes; the host sees only the sentry's own calls.
+//!
+//! Modules: [`abi`] (the Linux ABI), [`platform`] (running application code),
+//! [`mm`] (application memory), [`loader`] (exec), [`vfs`] and [`fs`]
+//! (files), [`kernel`] (tasks, processes, the syscall loop).
+
+pub mod abi;
+pub mod fs;
+pub mod kernel;
+pub mod loader;
+pub mod mm;
+pub mod platform;
+pub mod vfs;

@@ -1,0 +1,204 @@
+//! The memory file: one memfd from which all application memory is
+//! allocated. The sentry maps it whole and reads and writes application memory
+//! through that mapping; stubs map ranges of it where the application sees
+//! them. Freed ranges are returned to the host by punching holes.
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Mutex;
+
+use crate::abi::{Errno, PAGE_SIZE};
+
+/// Size of the (sparse) memory file.
+pub const MEMORY_FILE_SIZE: u64 = 64 << 30;
+
+/// The memory file and its allocator.
+pub struct MemoryFile {
+    fd: OwnedFd,
+    base: *mut u8,
+    size: u64,
+    alloc: Mutex<Allocator>,
+}
+
+// SAFETY: `base` points to a MAP_SHARED mapping that lives as long as the
+// MemoryFile; all access goes through methods that bounds-check offsets, and
+// the bytes are plain data that any thread may read or write.
+unsafe impl Send for MemoryFile {}
+// SAFETY: as above; the allocator is behind a Mutex.
+unsafe impl Sync for MemoryFile {}
+
+#[derive(Default)]
+struct Allocator {
+    /// Free ranges below `bump`: start -> length.
+    free: BTreeMap<u64, u64>,
+    /// Everything at or above is unallocated.
+    bump: u64,
+}
+
+impl MemoryFile {
+    /// Creates the memfd and maps it into the sentry.
+    pub fn new() -> Result<MemoryFile, Errno> {
+        // SAFETY: the name is a NUL-terminated literal.
+        let fd = unsafe { libc::memfd_create(c"runsc-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(Errno::last_host());
+        }
+        // SAFETY: memfd_create returned a fresh fd that we now own.
+        let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: ftruncate on our own fd.
+        if unsafe { libc::ftruncate(fd.as_raw_fd(), MEMORY_FILE_SIZE as i64) } != 0 {
+            return Err(Errno::last_host());
+        }
+        // SAFETY: a fresh shared mapping of the whole file; checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                MEMORY_FILE_SIZE as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_NORESERVE,
+                fd.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Errno::last_host());
+        }
+        Ok(MemoryFile { fd, base: p as *mut u8, size: MEMORY_FILE_SIZE, alloc: Mutex::new(Allocator::default()) })
+    }
+
+    /// The memfd, for platforms to map.
+    pub fn fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Allocates `len` bytes (a page multiple). The range reads as zeros.
+    pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        debug_assert!(len % PAGE_SIZE == 0 && len > 0);
+        let mut a = self.alloc.lock().unwrap_or_else(|e| e.into_inner());
+        let found = a.free.iter().find(|(_, &l)| l >= len).map(|(&s, &l)| (s, l));
+        if let Some((s, l)) = found {
+            a.free.remove(&s);
+            if l > len {
+                a.free.insert(s + len, l - len);
+            }
+            return Ok(s);
+        }
+        if a.bump.checked_add(len).is_none_or(|e| e > self.size) {
+            return Err(Errno::ENOMEM);
+        }
+        let s = a.bump;
+        a.bump += len;
+        Ok(s)
+    }
+
+    /// Frees a range: its pages go back to the host.
+    pub fn free(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        self.zero(off, len);
+        let mut a = self.alloc.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut s, mut l) = (off, len);
+        if let Some((&ps, &pl)) = a.free.range(..s).next_back() {
+            if ps + pl == s {
+                a.free.remove(&ps);
+                s = ps;
+                l += pl;
+            }
+        }
+        if let Some(&nl) = a.free.get(&(s + l)) {
+            a.free.remove(&(s + l));
+            l += nl;
+        }
+        if s + l == a.bump {
+            a.bump = s;
+        } else {
+            a.free.insert(s, l);
+        }
+    }
+
+    /// Makes a range read as zeros again, releasing its pages to the host.
+    pub fn zero(&self, off: u64, len: u64) {
+        // SAFETY: fallocate on our own fd; a failure leaves the data in place,
+        // which we then zero by hand.
+        let r = unsafe {
+            libc::fallocate(
+                self.fd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                off as i64,
+                len as i64,
+            )
+        };
+        if r != 0 {
+            if let Some(p) = self.ptr(off, len) {
+                // SAFETY: `ptr` checked the range lies within the mapping.
+                unsafe { std::ptr::write_bytes(p, 0, len as usize) };
+            }
+        }
+    }
+
+    /// A pointer to `len` bytes at `off` in the sentry's mapping, or `None`
+    /// if out of bounds. The bytes may be changed concurrently by the
+    /// application; treat them as shared memory.
+    pub fn ptr(&self, off: u64, len: u64) -> Option<*mut u8> {
+        if off.checked_add(len)? > self.size {
+            return None;
+        }
+        // SAFETY: `off` is within the mapping (checked above).
+        Some(unsafe { self.base.add(off as usize) })
+    }
+
+    /// Copies bytes out of the file.
+    pub fn read(&self, off: u64, dst: &mut [u8]) {
+        let p = self.ptr(off, dst.len() as u64).expect("memory file offset in bounds");
+        // SAFETY: `p` is valid for `dst.len()` bytes; `dst` is sentry memory
+        // that cannot overlap the mapping.
+        unsafe { std::ptr::copy_nonoverlapping(p, dst.as_mut_ptr(), dst.len()) };
+    }
+
+    /// Copies bytes into the file.
+    pub fn write(&self, off: u64, src: &[u8]) {
+        let p = self.ptr(off, src.len() as u64).expect("memory file offset in bounds");
+        // SAFETY: as in `read`.
+        unsafe { std::ptr::copy_nonoverlapping(src.as_ptr(), p, src.len()) };
+    }
+
+    /// Copies `len` bytes within the file.
+    pub fn copy(&self, from: u64, to: u64, len: u64) {
+        let (src, dst) = (self.ptr(from, len), self.ptr(to, len));
+        if let (Some(s), Some(d)) = (src, dst) {
+            // SAFETY: both ranges are within the mapping; `copy` handles overlap.
+            unsafe { std::ptr::copy(s, d, len as usize) };
+        }
+    }
+}
+
+impl Drop for MemoryFile {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `new`; nothing borrows it past
+        // the MemoryFile's life.
+        unsafe { libc::munmap(self.base as *mut libc::c_void, self.size as usize) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allocate_free_coalesce() {
+        let mf = MemoryFile::new().unwrap();
+        let a = mf.allocate(4096).unwrap();
+        let b = mf.allocate(8192).unwrap();
+        let c = mf.allocate(4096).unwrap();
+        assert_eq!((a, b, c), (0, 4096, 12288));
+        mf.write(b, b"hello");
+        mf.free(a, 4096);
+        mf.free(b, 8192);
+        let d = mf.allocate(12288).unwrap();
+        assert_eq!(d, 0);
+        let mut buf = [1u8; 5];
+        mf.read(4096, &mut buf);
+        assert_eq!(buf, [0; 5], "freed memory reads as zero");
+    }
+}

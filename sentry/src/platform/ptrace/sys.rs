@@ -1,0 +1,99 @@
+//! Thin wrappers over the host's ptrace and wait calls. This is the only place
+//! in the ptrace platform that calls them.
+
+use nix::errno::Errno;
+
+use crate::platform::Regs;
+
+/// Result of a host wait.
+#[derive(Clone, Copy, Debug)]
+pub enum WaitStatus {
+    /// Stopped; `sig` is the stop signal and `event` the ptrace event (status >> 16).
+    Stopped { sig: i32, event: i32 },
+    /// Exited with a status.
+    Exited(i32),
+    /// Killed by a signal.
+    Signaled(i32),
+}
+
+/// Waits for a state change of `pid` (`__WALL` plus `extra` flags), retrying
+/// on EINTR.
+pub fn wait(pid: i32, extra: i32) -> Result<WaitStatus, Errno> {
+    let mut status: libc::c_int = 0;
+    loop {
+        // SAFETY: `status` is a valid out-pointer for the duration of the call.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::__WALL | extra) };
+        if r < 0 {
+            let e = Errno::last();
+            if e == Errno::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        break;
+    }
+    Ok(if libc::WIFSTOPPED(status) {
+        WaitStatus::Stopped { sig: libc::WSTOPSIG(status), event: status >> 16 }
+    } else if libc::WIFEXITED(status) {
+        WaitStatus::Exited(libc::WEXITSTATUS(status))
+    } else {
+        WaitStatus::Signaled(libc::WTERMSIG(status))
+    })
+}
+
+fn ptrace(req: libc::c_uint, pid: i32, addr: usize, data: usize) -> Result<libc::c_long, Errno> {
+    // SAFETY: every caller passes `addr`/`data` that are either integers or
+    // pointers valid for the request (see each wrapper).
+    let r = unsafe { libc::ptrace(req, pid, addr, data) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(r)
+}
+
+/// PTRACE_SEIZE with `options`.
+pub fn seize(pid: i32, options: i32) -> Result<(), Errno> {
+    ptrace(libc::PTRACE_SEIZE, pid, 0, options as usize).map(drop)
+}
+
+/// PTRACE_GETREGS.
+pub fn get_regs(pid: i32, regs: &mut Regs) -> Result<(), Errno> {
+    ptrace(libc::PTRACE_GETREGS, pid, 0, regs as *mut Regs as usize).map(drop)
+}
+
+/// PTRACE_SETREGS.
+pub fn set_regs(pid: i32, regs: &Regs) -> Result<(), Errno> {
+    ptrace(libc::PTRACE_SETREGS, pid, 0, regs as *const Regs as usize).map(drop)
+}
+
+/// PTRACE_CONT with no signal.
+pub fn cont(pid: i32) -> Result<(), Errno> {
+    ptrace(libc::PTRACE_CONT, pid, 0, 0).map(drop)
+}
+
+/// PTRACE_SYSEMU with no signal.
+pub fn sysemu(pid: i32) -> Result<(), Errno> {
+    ptrace(libc::PTRACE_SYSEMU, pid, 0, 0).map(drop)
+}
+
+/// PTRACE_GETSIGINFO.
+pub fn get_siginfo(pid: i32) -> Result<libc::siginfo_t, Errno> {
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    ptrace(libc::PTRACE_GETSIGINFO, pid, 0, &mut si as *mut _ as usize)?;
+    Ok(si)
+}
+
+/// Sends SIGKILL to a host process.
+pub fn kill(pid: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+    }
+}
+
+/// The calling thread's host tid.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid has no preconditions.
+    unsafe { libc::gettid() }
+}

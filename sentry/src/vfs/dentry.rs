@@ -1,0 +1,128 @@
+//! Dentries (names in the tree, cached) and mounts.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::abi::Errno;
+use crate::vfs::Inode;
+
+/// A name bound to an inode, with its parent; children are cached.
+pub struct Dentry {
+    /// The name in the parent (empty for a filesystem root).
+    pub name: Vec<u8>,
+    /// Parent within the same filesystem (`None` at the root).
+    pub parent: Option<Arc<Dentry>>,
+    /// The inode.
+    pub inode: Arc<dyn Inode>,
+    children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
+    mounted: Mutex<Option<Arc<Mount>>>,
+}
+
+impl Dentry {
+    /// A filesystem root.
+    pub fn new_root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Arc::new(Dentry {
+            name: Vec::new(),
+            parent: None,
+            inode,
+            children: Mutex::new(HashMap::new()),
+            mounted: Mutex::new(None),
+        })
+    }
+
+    /// Looks up (and caches) a child.
+    pub fn child(self: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        let dynamic = self.inode.dynamic();
+        let mut children = self.children.lock().unwrap_or_else(|e| e.into_inner());
+        if !dynamic {
+            if let Some(c) = children.get(name) {
+                return Ok(c.clone());
+            }
+        }
+        let inode = self.inode.lookup(name)?;
+        let d = Arc::new(Dentry {
+            name: name.to_vec(),
+            parent: Some(self.clone()),
+            inode,
+            children: Mutex::new(HashMap::new()),
+            mounted: Mutex::new(None),
+        });
+        if !dynamic {
+            children.insert(name.to_vec(), d.clone());
+        }
+        Ok(d)
+    }
+
+    /// The mount covering this dentry, if any.
+    pub fn mounted(&self) -> Option<Arc<Mount>> {
+        self.mounted.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
+
+/// A mounted filesystem.
+pub struct Mount {
+    /// Mount id (for /proc/self/mountinfo and statx).
+    pub id: u32,
+    /// The filesystem's root dentry.
+    pub root: Arc<Dentry>,
+    /// Where it is mounted: (parent mount, mountpoint dentry).
+    pub parent: Option<(Arc<Mount>, Arc<Dentry>)>,
+    /// Device number reported for files of this mount.
+    pub dev: u64,
+    /// Mounted read-only.
+    pub readonly: bool,
+    /// Filesystem type name.
+    pub fstype: &'static str,
+}
+
+impl Mount {
+    /// A root mount (no parent).
+    pub fn new_root(root: Arc<Dentry>, dev: u64, readonly: bool, fstype: &'static str) -> Arc<Mount> {
+        Arc::new(Mount { id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed), root, parent: None, dev, readonly, fstype })
+    }
+
+    /// Mounts `root` on `at` (which must be a directory).
+    pub fn mount_at(at: &Location, root: Arc<Dentry>, dev: u64, readonly: bool, fstype: &'static str) -> Arc<Mount> {
+        let m = Arc::new(Mount {
+            id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
+            root,
+            parent: Some((at.mount.clone(), at.dentry.clone())),
+            dev,
+            readonly,
+            fstype,
+        });
+        *at.dentry.mounted.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+        m
+    }
+}
+
+/// A place in the mount tree: a mount and a dentry within it.
+#[derive(Clone)]
+pub struct Location {
+    /// The mount.
+    pub mount: Arc<Mount>,
+    /// The dentry.
+    pub dentry: Arc<Dentry>,
+}
+
+impl Location {
+    /// Whether two locations are the same place.
+    pub fn same(&self, other: &Location) -> bool {
+        Arc::ptr_eq(&self.mount, &other.mount) && Arc::ptr_eq(&self.dentry, &other.dentry)
+    }
+
+    /// Stat with the mount's device filled in.
+    pub fn stat(&self) -> Result<crate::abi::Stat, Errno> {
+        let mut st = self.dentry.inode.stat()?;
+        st.dev = self.mount.dev;
+        Ok(st)
+    }
+
+    /// The root of this location's mount.
+    pub fn mount_root(&self) -> Location {
+        Location { mount: self.mount.clone(), dentry: self.mount.root.clone() }
+    }
+}

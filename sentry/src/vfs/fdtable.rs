@@ -1,0 +1,128 @@
+//! File descriptor tables.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::abi::Errno;
+use crate::vfs::File;
+
+#[derive(Clone)]
+struct Entry {
+    file: Arc<File>,
+    cloexec: bool,
+}
+
+/// A table of file descriptors.
+#[derive(Default)]
+pub struct FdTable {
+    fds: Mutex<Vec<Option<Entry>>>,
+}
+
+impl FdTable {
+    /// An empty table.
+    pub fn new() -> FdTable {
+        FdTable::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Option<Entry>>> {
+        self.fds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The file at `fd`.
+    pub fn get(&self, fd: i32) -> Result<Arc<File>, Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.lock().get(fd as usize).and_then(|e| e.as_ref()).map(|e| e.file.clone()).ok_or(Errno::EBADF)
+    }
+
+    /// The close-on-exec flag of `fd`.
+    pub fn cloexec(&self, fd: i32) -> Result<bool, Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        self.lock().get(fd as usize).and_then(|e| e.as_ref()).map(|e| e.cloexec).ok_or(Errno::EBADF)
+    }
+
+    /// Sets the close-on-exec flag of `fd`.
+    pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        match self.lock().get_mut(fd as usize).and_then(|e| e.as_mut()) {
+            Some(e) => {
+                e.cloexec = on;
+                Ok(())
+            }
+            None => Err(Errno::EBADF),
+        }
+    }
+
+    /// Installs `file` at the lowest free fd ≥ `min`, below `limit`
+    /// (RLIMIT_NOFILE); EMFILE if none.
+    pub fn insert(&self, file: Arc<File>, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {
+        let mut fds = self.lock();
+        let min = min.max(0) as usize;
+        let slot = (min..fds.len()).find(|&i| fds[i].is_none()).unwrap_or(fds.len().max(min));
+        if slot as u64 >= limit {
+            return Err(if min as u64 >= limit { Errno::EINVAL } else { Errno::EMFILE });
+        }
+        if slot >= fds.len() {
+            fds.resize(slot + 1, None);
+        }
+        fds[slot] = Some(Entry { file, cloexec });
+        Ok(slot as i32)
+    }
+
+    /// Installs `file` at exactly `fd`, closing what was there. Returns the
+    /// old file, whose last reference the caller drops.
+    pub fn insert_at(&self, fd: i32, file: Arc<File>, cloexec: bool, limit: u64) -> Result<Option<Arc<File>>, Errno> {
+        if fd < 0 || fd as u64 >= limit {
+            return Err(Errno::EBADF);
+        }
+        let mut fds = self.lock();
+        let i = fd as usize;
+        if i >= fds.len() {
+            fds.resize(i + 1, None);
+        }
+        Ok(fds[i].replace(Entry { file, cloexec }).map(|e| e.file))
+    }
+
+    /// Removes `fd`.
+    pub fn remove(&self, fd: i32) -> Result<Arc<File>, Errno> {
+        if fd < 0 {
+            return Err(Errno::EBADF);
+        }
+        let mut fds = self.lock();
+        let e = fds.get_mut(fd as usize).and_then(|e| e.take()).ok_or(Errno::EBADF)?;
+        while fds.last().is_some_and(|e| e.is_none()) {
+            fds.pop();
+        }
+        Ok(e.file)
+    }
+
+    /// close_range(2) on `[first, last]`: closes them, or with `cloexec_only`
+    /// sets their close-on-exec flag. Returns the closed files.
+    pub fn close_range(&self, first: u32, last: u32, cloexec_only: bool) -> Vec<Arc<File>> {
+        let mut fds = self.lock();
+        let mut closed = Vec::new();
+        let end = (last as usize).saturating_add(1).min(fds.len());
+        for i in (first as usize)..end {
+            if cloexec_only {
+                if let Some(e) = fds[i].as_mut() {
+                    e.cloexec = true;
+                }
+            } else if let Some(e) = fds[i].take() {
+                closed.push(e.file);
+            }
+        }
+        while fds.last().is_some_and(|e| e.is_none()) {
+            fds.pop();
+        }
+        closed
+    }
+
+    /// The open fds, ascending.
+    pub fn fds(&self) -> Vec<i32> {
+        self.lock().iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32).collect()
+    }
+}

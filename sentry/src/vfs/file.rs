@@ -1,0 +1,286 @@
+//! Open file descriptions: a file's operations plus the state open(2)
+//! creates (status flags, offset).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::abi::{Errno, Stat};
+use crate::mm::{MappedFile, MemoryManager};
+use crate::vfs::{DirEntry, Location};
+
+/// Who keeps a file's offset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetMode {
+    /// The sentry keeps it in the [`File`]; `read`/`write` get the offset.
+    Sentry,
+    /// A host fd shared with the outside keeps it (stdio redirected to a
+    /// file): `read`/`write` use the host offset; lseek goes to the host.
+    Host,
+    /// Not seekable (pipes, ttys, character devices): lseek gives ESPIPE.
+    Stream,
+}
+
+/// What a kind of file does. Offsets are passed in; the [`File`] keeps them.
+pub trait FileOps: Send + Sync {
+    /// Reads at `off` (ignored unless [`OffsetMode::Sentry`]).
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
+
+    /// Writes at `off` (ignored unless [`OffsetMode::Sentry`]). `append` is
+    /// the file's O_APPEND.
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+
+    /// Metadata (without `dev`, which the caller fills for mounted files).
+    fn stat(&self) -> Result<Stat, Errno>;
+
+    /// How the offset is kept.
+    fn offset_mode(&self) -> OffsetMode {
+        OffsetMode::Sentry
+    }
+
+    /// Whether pread/pwrite work (false gives ESPIPE).
+    fn positional(&self) -> bool {
+        self.offset_mode() == OffsetMode::Sentry
+    }
+
+    /// Host lseek for [`OffsetMode::Host`] files.
+    fn host_seek(&self, _off: i64, _whence: i32) -> Result<u64, Errno> {
+        Err(Errno::ESPIPE)
+    }
+
+    /// Directory listing.
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+
+    /// ioctl(2). `mm` gives access to the argument memory.
+    fn ioctl(&self, _cmd: u32, _arg: u64, _mm: &MemoryManager) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// Bytes readable without blocking (FIONREAD).
+    fn readable_bytes(&self) -> Result<u64, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// The file as a mapping source (regular files only).
+    fn mappable(self: Arc<Self>) -> Option<Arc<dyn MappedFile>> {
+        None
+    }
+
+    /// Host status flags, for files whose O_APPEND/O_NONBLOCK live in a host
+    /// file description shared with the outside.
+    fn host_status_flags(&self) -> Option<u32> {
+        None
+    }
+}
+
+/// An open file description.
+pub struct File {
+    /// The operations.
+    pub ops: Arc<dyn FileOps>,
+    flags: AtomicU32,
+    offset: Mutex<u64>,
+    /// Where it was opened (None for anonymous files and host stdio).
+    pub location: Option<Location>,
+    /// The name /proc/[pid]/fd shows.
+    pub name: Vec<u8>,
+    dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
+}
+
+/// Flags that F_SETFL may change.
+pub const SETFL_MASK: u32 =
+    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+
+impl File {
+    /// A new description with status `flags` (access mode included).
+    pub fn new(ops: Arc<dyn FileOps>, flags: u32, location: Option<Location>, name: Vec<u8>) -> Arc<File> {
+        Arc::new(File {
+            ops,
+            flags: AtomicU32::new(flags & !(libc::O_CLOEXEC as u32 | libc::O_CREAT as u32 | libc::O_EXCL as u32 | libc::O_NOCTTY as u32 | libc::O_TRUNC as u32)),
+            offset: Mutex::new(0),
+            location,
+            name,
+            dir_cache: Mutex::new(None),
+        })
+    }
+
+    /// Status flags (F_GETFL).
+    pub fn flags(&self) -> u32 {
+        let f = self.flags.load(Ordering::Relaxed);
+        match self.ops.host_status_flags() {
+            Some(h) => (f & !SETFL_MASK) | (h & SETFL_MASK),
+            None => f,
+        }
+    }
+
+    /// Sets the changeable status flags (F_SETFL).
+    pub fn set_flags(&self, new: u32) {
+        let old = self.flags.load(Ordering::Relaxed);
+        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    fn is_path(&self) -> bool {
+        self.flags() & libc::O_PATH as u32 != 0
+    }
+
+    /// Opened for reading.
+    pub fn readable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        !self.is_path() && (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32)
+    }
+
+    /// Opened for writing.
+    pub fn writable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        !self.is_path() && (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32)
+    }
+
+    /// Opened with O_PATH.
+    pub fn path_only(&self) -> bool {
+        self.is_path()
+    }
+
+    fn offset(&self) -> std::sync::MutexGuard<'_, u64> {
+        self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// read(2) into `buf` at the file offset.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        match self.ops.offset_mode() {
+            OffsetMode::Sentry => {
+                let mut off = self.offset();
+                let n = self.ops.read(buf, *off)?;
+                *off += n as u64;
+                Ok(n)
+            }
+            _ => self.ops.read(buf, 0),
+        }
+    }
+
+    /// write(2) from `buf` at the file offset (or the end with O_APPEND).
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        match self.ops.offset_mode() {
+            OffsetMode::Sentry => {
+                let mut off = self.offset();
+                if self.flags() & libc::O_APPEND as u32 != 0 {
+                    *off = self.ops.stat()?.size as u64;
+                }
+                let n = self.ops.write(buf, *off)?;
+                *off += n as u64;
+                Ok(n)
+            }
+            _ => self.ops.write(buf, 0),
+        }
+    }
+
+    /// pread(2).
+    pub fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        if !self.readable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.positional() {
+            return Err(Errno::ESPIPE);
+        }
+        self.ops.read(buf, off)
+    }
+
+    /// pwrite(2). (Linux ignores the offset with O_APPEND; so do we.)
+    pub fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.positional() {
+            return Err(Errno::ESPIPE);
+        }
+        let off = if self.flags() & libc::O_APPEND as u32 != 0 { self.ops.stat()?.size as u64 } else { off };
+        self.ops.write(buf, off)
+    }
+
+    /// lseek(2).
+    pub fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        match self.ops.offset_mode() {
+            OffsetMode::Stream => Err(Errno::ESPIPE),
+            OffsetMode::Host => self.ops.host_seek(off, whence),
+            OffsetMode::Sentry => {
+                let mut cur = self.offset();
+                let base: i64 = match whence {
+                    libc::SEEK_SET => 0,
+                    libc::SEEK_CUR => *cur as i64,
+                    libc::SEEK_END => self.ops.stat()?.size,
+                    libc::SEEK_DATA | libc::SEEK_HOLE => {
+                        let size = self.ops.stat()?.size;
+                        if off < 0 || off >= size {
+                            return Err(Errno::ENXIO);
+                        }
+                        let r = if whence == libc::SEEK_DATA { off } else { size };
+                        *cur = r as u64;
+                        return Ok(r as u64);
+                    }
+                    _ => return Err(Errno::EINVAL),
+                };
+                let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+                if new < 0 {
+                    return Err(Errno::EINVAL);
+                }
+                *cur = new as u64;
+                if new == 0 {
+                    // Rewinding a directory re-reads it.
+                    *self.dir_cache.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                }
+                Ok(new as u64)
+            }
+        }
+    }
+
+    /// The current offset (for FIONREAD).
+    pub fn position(&self) -> u64 {
+        *self.offset()
+    }
+
+    /// Metadata with the mount's device.
+    pub fn stat(&self) -> Result<Stat, Errno> {
+        let mut st = self.ops.stat()?;
+        if let Some(loc) = &self.location {
+            st.dev = loc.mount.dev;
+        }
+        Ok(st)
+    }
+
+    /// Directory entries from the current position, for getdents; `take`
+    /// is called with each entry and its next offset until it returns false;
+    /// the position advances past the entries taken.
+    pub fn readdir_with(&self, mut take: impl FnMut(&DirEntry, u64) -> bool) -> Result<(), Errno> {
+        if self.path_only() {
+            return Err(Errno::EBADF);
+        }
+        let mut off = self.offset();
+        let entries = {
+            let mut cache = self.dir_cache.lock().unwrap_or_else(|e| e.into_inner());
+            match &*cache {
+                Some(e) if *off != 0 => e.clone(),
+                _ => {
+                    let e = Arc::new(self.ops.readdir()?);
+                    *cache = Some(e.clone());
+                    e
+                }
+            }
+        };
+        let mut i = *off as usize;
+        while i < entries.len() {
+            if !take(&entries[i], (i + 1) as u64) {
+                break;
+            }
+            i += 1;
+        }
+        *off = i as u64;
+        Ok(())
+    }
+}

@@ -1,0 +1,104 @@
+//! open(2) semantics over the path walk: O_CREAT/O_EXCL, O_NOFOLLOW,
+//! O_DIRECTORY, O_PATH, O_TRUNC, permission and read-only checks.
+
+use std::sync::Arc;
+
+use crate::abi::{Errno, Stat};
+use crate::kernel::creds::Credentials;
+use crate::vfs::path::{may_access, path_of, Walker, MAY_READ, MAY_WRITE};
+use crate::vfs::{File, FileOps, FileType, Location, Lookup};
+
+/// An O_PATH file: only the location is usable.
+struct PathOps {
+    loc: Location,
+}
+
+impl FileOps for PathOps {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.loc.stat()
+    }
+}
+
+/// Opens `path` from `start` with open(2) `flags`.
+pub fn open(root: &Location, creds: &Credentials, start: &Location, path: &[u8], flags: u32) -> Result<Arc<File>, Errno> {
+    let f = flags as i32;
+    if f & libc::O_TMPFILE == libc::O_TMPFILE {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let acc = f & libc::O_ACCMODE;
+    if acc == 3 && f & libc::O_PATH == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut w = Walker::new(root, creds);
+    let loc = if f & libc::O_CREAT != 0 && f & libc::O_PATH == 0 {
+        let (parent, name) = w.walk_parent(start, path)?;
+        if name.is_empty() || name == b"." || name == b".." || path.ends_with(b"/") {
+            return Err(Errno::EISDIR);
+        }
+        match w.walk(&parent, &name, if f & libc::O_EXCL != 0 { Lookup::NoFollow } else { Lookup::Follow }) {
+            Ok(l) => {
+                if f & libc::O_EXCL != 0 {
+                    return Err(Errno::EEXIST);
+                }
+                if l.dentry.inode.file_type() == FileType::Directory {
+                    return Err(Errno::EISDIR);
+                }
+                l
+            }
+            Err(Errno::ENOENT) => {
+                // Creating files needs a writable filesystem; none is mounted
+                // writable yet.
+                let st = parent.stat()?;
+                if parent.mount.readonly {
+                    return Err(Errno::EROFS);
+                }
+                if !may_access(&st, creds, MAY_WRITE | crate::vfs::path::MAY_EXEC) {
+                    return Err(Errno::EACCES);
+                }
+                return Err(Errno::EROFS);
+            }
+            Err(e) => return Err(e),
+        }
+    } else {
+        let follow = if f & libc::O_NOFOLLOW != 0 { Lookup::NoFollow } else { Lookup::Follow };
+        w.walk(start, path, follow)?
+    };
+    let ftype = loc.dentry.inode.file_type();
+    let name = path_of(&loc, root).unwrap_or_else(|| path.to_vec());
+    if f & libc::O_PATH != 0 {
+        if f & libc::O_DIRECTORY != 0 && ftype != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        let keep = (libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u32;
+        return Ok(File::new(Arc::new(PathOps { loc: loc.clone() }), flags & keep, Some(loc), name));
+    }
+    if ftype == FileType::Symlink {
+        return Err(Errno::ELOOP);
+    }
+    if f & libc::O_DIRECTORY != 0 && ftype != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    let wants_write = acc == libc::O_WRONLY || acc == libc::O_RDWR;
+    if ftype == FileType::Directory && (wants_write || f & libc::O_TRUNC != 0) {
+        return Err(Errno::EISDIR);
+    }
+    let mut mask = 0;
+    if acc == libc::O_RDONLY || acc == libc::O_RDWR {
+        mask |= MAY_READ;
+    }
+    if wants_write || f & libc::O_TRUNC != 0 {
+        mask |= MAY_WRITE;
+        if loc.mount.readonly && matches!(ftype, FileType::Regular | FileType::Directory) {
+            return Err(Errno::EROFS);
+        }
+    }
+    let st = loc.dentry.inode.stat()?;
+    if !may_access(&st, creds, mask) {
+        return Err(Errno::EACCES);
+    }
+    let ops = loc.dentry.inode.open(flags)?;
+    Ok(File::new(ops, flags, Some(loc), name))
+}

@@ -1,0 +1,227 @@
+//! Path walk: component by component, with `.` and `..`, mount crossings,
+//! symbolic links (at most 40), trailing slashes and permission checks.
+
+use std::sync::Arc;
+
+use crate::abi::{Errno, Stat};
+use crate::kernel::creds::Credentials;
+use crate::vfs::{FileType, Location};
+
+/// Longest path component.
+pub const NAME_MAX: usize = 255;
+/// Most symbolic links followed in one walk.
+pub const MAX_SYMLINKS: u32 = 40;
+
+/// A task's filesystem context: root, working directory, umask.
+#[derive(Clone)]
+pub struct FsContext {
+    /// The root directory.
+    pub root: Location,
+    /// The working directory.
+    pub cwd: Location,
+    /// The umask.
+    pub umask: u32,
+}
+
+/// Permission bits.
+pub const MAY_READ: u32 = 4;
+/// Write permission.
+pub const MAY_WRITE: u32 = 2;
+/// Execute/search permission.
+pub const MAY_EXEC: u32 = 1;
+
+/// Whether `creds` may access a file with metadata `st` for `mask`
+/// (generic_permission: owner, group, other bits; root overrides all but
+/// exec of a file with no exec bit).
+pub fn may_access(st: &Stat, creds: &Credentials, mask: u32) -> bool {
+    if creds.fsuid == 0 {
+        let is_dir = st.mode & libc::S_IFMT == libc::S_IFDIR;
+        if mask & MAY_EXEC != 0 && !is_dir && st.mode & 0o111 == 0 {
+            return false;
+        }
+        return true;
+    }
+    let bits = if st.uid == creds.fsuid {
+        st.mode >> 6
+    } else if creds.in_group(st.gid) {
+        st.mode >> 3
+    } else {
+        st.mode
+    } & 7;
+    bits & mask == mask
+}
+
+/// How to treat the last component.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Follow a final symbolic link.
+    Follow,
+    /// Do not follow a final symbolic link (lstat, O_NOFOLLOW, readlink).
+    NoFollow,
+}
+
+/// The walker.
+pub struct Walker<'a> {
+    /// Root for absolute paths and the `..` limit.
+    pub root: &'a Location,
+    /// Credentials for search permission.
+    pub creds: &'a Credentials,
+    links: u32,
+}
+
+impl<'a> Walker<'a> {
+    /// A walker for a task.
+    pub fn new(root: &'a Location, creds: &'a Credentials) -> Walker<'a> {
+        Walker { root, creds, links: 0 }
+    }
+
+    fn parent_of(&self, cur: &Location) -> Location {
+        let mut cur = cur.clone();
+        loop {
+            if cur.same(self.root) {
+                return cur;
+            }
+            if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
+                match &cur.mount.parent {
+                    Some((pm, pd)) => {
+                        cur = Location { mount: pm.clone(), dentry: pd.clone() };
+                        continue;
+                    }
+                    None => return cur,
+                }
+            }
+            return match &cur.dentry.parent {
+                Some(p) => Location { mount: cur.mount.clone(), dentry: p.clone() },
+                None => cur,
+            };
+        }
+    }
+
+    fn cross_mounts(mut loc: Location) -> Location {
+        while let Some(m) = loc.dentry.mounted() {
+            loc = Location { dentry: m.root.clone(), mount: m };
+        }
+        loc
+    }
+
+    /// Checks that `dir` is a searchable directory.
+    fn check_dir(&self, dir: &Location) -> Result<(), Errno> {
+        if dir.dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        let st = dir.dentry.inode.stat()?;
+        if !may_access(&st, self.creds, MAY_EXEC) {
+            return Err(Errno::EACCES);
+        }
+        Ok(())
+    }
+
+    /// Walks one component from the directory `dir`.
+    fn step(&self, dir: &Location, name: &[u8]) -> Result<Location, Errno> {
+        self.check_dir(dir)?;
+        if name == b"." {
+            return Ok(dir.clone());
+        }
+        if name == b".." {
+            return Ok(self.parent_of(dir));
+        }
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let child = dir.dentry.child(name)?;
+        Ok(Self::cross_mounts(Location { mount: dir.mount.clone(), dentry: child }))
+    }
+
+    /// Resolves `path` from `start`.
+    pub fn walk(&mut self, start: &Location, path: &[u8], last: Lookup) -> Result<Location, Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let mut cur = if path[0] == b'/' { self.root.clone() } else { start.clone() };
+        let trailing_slash = path.ends_with(b"/");
+        let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
+        for (i, comp) in comps.iter().enumerate() {
+            let is_last = i + 1 == comps.len();
+            let next = self.step(&cur, comp)?;
+            if next.dentry.inode.file_type() == FileType::Symlink
+                && (!is_last || last == Lookup::Follow || trailing_slash)
+            {
+                self.links += 1;
+                if self.links > MAX_SYMLINKS {
+                    return Err(Errno::ELOOP);
+                }
+                let target = next.dentry.inode.readlink()?;
+                cur = self.walk(&cur, &target, Lookup::Follow)?;
+                continue;
+            }
+            cur = next;
+        }
+        if trailing_slash && cur.dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(cur)
+    }
+
+    /// Resolves all but the last component of `path`; returns the parent and
+    /// the last name (which may be `.` or `..`, or empty for `/`).
+    pub fn walk_parent(&mut self, start: &Location, path: &[u8]) -> Result<(Location, Vec<u8>), Errno> {
+        if path.is_empty() {
+            return Err(Errno::ENOENT);
+        }
+        let trimmed = {
+            let mut p = path;
+            while p.len() > 1 && p.ends_with(b"/") {
+                p = &p[..p.len() - 1];
+            }
+            p
+        };
+        match trimmed.iter().rposition(|&b| b == b'/') {
+            None => {
+                let cur = start.clone();
+                self.check_dir(&cur)?;
+                Ok((cur, trimmed.to_vec()))
+            }
+            Some(0) => Ok((self.root.clone(), trimmed[1..].to_vec())),
+            Some(i) => {
+                let parent = self.walk(start, &trimmed[..i], Lookup::Follow)?;
+                self.check_dir(&parent)?;
+                Ok((parent, trimmed[i + 1..].to_vec()))
+            }
+        }
+    }
+}
+
+/// The absolute path of `loc` as seen from `root` (for getcwd and /proc).
+/// Returns `None` if `loc` is not under `root`.
+pub fn path_of(loc: &Location, root: &Location) -> Option<Vec<u8>> {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut cur = loc.clone();
+    loop {
+        if cur.same(root) {
+            break;
+        }
+        if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
+            match &cur.mount.parent {
+                Some((pm, pd)) => {
+                    cur = Location { mount: pm.clone(), dentry: pd.clone() };
+                    continue;
+                }
+                None => return None,
+            }
+        }
+        parts.push(cur.dentry.name.clone());
+        match &cur.dentry.parent {
+            Some(p) => cur = Location { mount: cur.mount.clone(), dentry: p.clone() },
+            None => return None,
+        }
+    }
+    let mut out = Vec::new();
+    for p in parts.iter().rev() {
+        out.push(b'/');
+        out.extend_from_slice(p);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    Some(out)
+}

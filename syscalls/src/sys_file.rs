@@ -1,0 +1,118 @@
+//! open, openat, close, close_range, dup, dup2, dup3, fcntl, lseek.
+
+use sentry::abi::Errno;
+use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::vfs::open;
+
+fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
+    let path = t.read_path(path_addr, false)?;
+    let start = t.start_dir(dirfd, &path)?;
+    let (root, creds) = {
+        let st = t.tg.state();
+        (st.fs.root.clone(), st.creds.clone())
+    };
+    let file = open::open(&root, &creds, &start, &path, flags)?;
+    let fd = t.tg.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
+    Ok(fd as u64)
+}
+
+/// open(2).
+pub fn sys_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    do_open(t, libc::AT_FDCWD, a.a[0], a.a[1] as u32 | libc::O_LARGEFILE as u32)
+}
+
+/// openat(2).
+pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    do_open(t, a.a[0] as i32, a.a[1], a.a[2] as u32 | libc::O_LARGEFILE as u32)
+}
+
+/// close(2).
+pub fn close(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.tg.fds.remove(a.a[0] as i32)?;
+    Ok(0)
+}
+
+/// close_range(2).
+pub fn close_range(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (first, last, flags) = (a.a[0] as u32, a.a[1] as u32, a.a[2] as u32);
+    if flags & !(libc::CLOSE_RANGE_UNSHARE | libc::CLOSE_RANGE_CLOEXEC) as u32 != 0 || first > last {
+        return Err(Errno::EINVAL.into());
+    }
+    // The fd table is not shared with anyone yet, so UNSHARE has nothing to do.
+    drop(t.tg.fds.close_range(first, last, flags & libc::CLOSE_RANGE_CLOEXEC as u32 != 0));
+    Ok(0)
+}
+
+/// dup(2).
+pub fn dup(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let f = t.file(a.a[0] as i32)?;
+    Ok(t.tg.fds.insert(f, false, 0, t.nofile_limit())? as u64)
+}
+
+/// dup2(2).
+pub fn dup2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (old, new) = (a.a[0] as i32, a.a[1] as i32);
+    let f = t.file(old)?;
+    if old == new {
+        return Ok(new as u64);
+    }
+    drop(t.tg.fds.insert_at(new, f, false, t.nofile_limit())?);
+    Ok(new as u64)
+}
+
+/// dup3(2).
+pub fn dup3(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (old, new, flags) = (a.a[0] as i32, a.a[1] as i32, a.a[2] as i32);
+    if flags & !libc::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if old == new {
+        return Err(Errno::EINVAL.into());
+    }
+    let f = t.file(old)?;
+    drop(t.tg.fds.insert_at(new, f, flags & libc::O_CLOEXEC != 0, t.nofile_limit())?);
+    Ok(new as u64)
+}
+
+/// fcntl(2).
+pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let fd = a.a[0] as i32;
+    let cmd = a.a[1] as i32;
+    let f = t.file(fd)?;
+    match cmd {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            let min = a.a[2] as i32;
+            let limit = t.nofile_limit();
+            if min < 0 || min as u64 >= limit {
+                return Err(Errno::EINVAL.into());
+            }
+            Ok(t.tg.fds.insert(f, cmd == libc::F_DUPFD_CLOEXEC, min, limit)? as u64)
+        }
+        libc::F_GETFD => Ok(if t.tg.fds.cloexec(fd)? { libc::FD_CLOEXEC as u64 } else { 0 }),
+        libc::F_SETFD => {
+            t.tg.fds.set_cloexec(fd, a.a[2] as i32 & libc::FD_CLOEXEC != 0)?;
+            Ok(0)
+        }
+        libc::F_GETFL => Ok(f.flags() as u64),
+        libc::F_SETFL => {
+            if f.path_only() {
+                return Err(Errno::EBADF.into());
+            }
+            f.set_flags(a.a[2] as u32);
+            Ok(0)
+        }
+        _ => {
+            crate::log_once_unsupported("fcntl", cmd as u64);
+            Err(Errno::EINVAL.into())
+        }
+    }
+}
+
+/// lseek(2).
+pub fn lseek(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let f = t.file(a.a[0] as i32)?;
+    if f.path_only() {
+        return Err(Errno::EBADF.into());
+    }
+    Ok(f.seek(a.a[1] as i64, a.a[2] as i32)?)
+}

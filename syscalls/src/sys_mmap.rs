@@ -1,0 +1,99 @@
+//! mmap, munmap, mprotect, brk, mremap, madvise.
+
+use std::sync::Arc;
+
+use sentry::abi::{dev_make, page_up, Errno, PAGE_SIZE};
+use sentry::fs::mapping::FileMapping;
+use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::mm::{MapRequest, Placement, VmaFile};
+use sentry::vfs::FileType;
+
+/// mmap(2).
+pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (addr, len, prot, flags, fd, off) = (a.a[0], a.a[1], a.a[2] as i32, a.a[3] as i32, a.a[4] as i32, a.a[5]);
+    if len == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let shared = match flags & 0xf {
+        libc::MAP_SHARED | libc::MAP_SHARED_VALIDATE => true,
+        libc::MAP_PRIVATE => false,
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    if off % PAGE_SIZE != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if prot & !(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let prot = prot & (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC);
+    let len = page_up(len).ok_or(Errno::ENOMEM)?;
+    if flags & libc::MAP_HUGETLB != 0 {
+        // No huge pages are reserved in the sandbox (as on a host with
+        // vm.nr_hugepages = 0).
+        return Err(Errno::ENOMEM.into());
+    }
+    let placement = if flags & libc::MAP_FIXED_NOREPLACE != 0 {
+        Placement::FixedNoReplace(addr)
+    } else if flags & libc::MAP_FIXED != 0 {
+        Placement::Fixed(addr)
+    } else {
+        Placement::Hint(addr)
+    };
+    let mut file = None;
+    if flags & libc::MAP_ANONYMOUS == 0 {
+        let f = t.file(fd)?;
+        if f.path_only() {
+            return Err(Errno::EBADF.into());
+        }
+        if !f.readable() {
+            return Err(Errno::EACCES.into());
+        }
+        if shared && prot & libc::PROT_WRITE != 0 && !f.writable() {
+            return Err(Errno::EACCES.into());
+        }
+        let st = f.stat()?;
+        let ftype = FileType::from_mode(st.mode);
+        if ftype == FileType::CharDevice && st.rdev == dev_make(1, 5) {
+            // /dev/zero maps anonymous memory.
+        } else if ftype != FileType::Regular || !f.ops.positional() {
+            return Err(Errno::ENODEV.into());
+        } else {
+            off.checked_add(len).filter(|&e| e <= i64::MAX as u64).ok_or(Errno::EOVERFLOW)?;
+            let (dev, path) = match &f.location {
+                Some(l) => (l.mount.dev, String::from_utf8_lossy(&f.name).into_owned()),
+                None => (st.dev, String::new()),
+            };
+            file = Some(VmaFile { file: Arc::new(FileMapping { file: f.clone(), dev, ino: st.ino, path }), offset: off });
+        }
+    }
+    let addr = t.mm().mmap(MapRequest { placement, len, prot, shared, file, name: None })?;
+    Ok(addr)
+}
+
+/// munmap(2).
+pub fn munmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.mm().munmap(a.a[0], a.a[1])?;
+    Ok(0)
+}
+
+/// mprotect(2).
+pub fn mprotect(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.mm().mprotect(a.a[0], a.a[1], a.a[2] as i32)?;
+    Ok(0)
+}
+
+/// brk(2).
+pub fn brk(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    Ok(t.mm().brk(a.a[0]))
+}
+
+/// mremap(2).
+pub fn mremap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    Ok(t.mm().mremap(a.a[0], a.a[1], a.a[2], a.a[3] as i32, a.a[4])?)
+}
+
+/// madvise(2).
+pub fn madvise(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.mm().madvise(a.a[0], a.a[1], a.a[2] as i32)?;
+    Ok(0)
+}

@@ -1,0 +1,174 @@
+//! Thread and process identity and lifetime: arch_prctl, set_tid_address,
+//! set_robust_list, rseq, gettid, getpid, getppid, exit, exit_group,
+//! sched_getaffinity, sched_yield, getcpu.
+
+use sentry::abi::Errno;
+use sentry::kernel::{SyscallArgs, SyscallError, SyscallResult, Task};
+use sentry::mm::TASK_SIZE;
+
+const ARCH_SET_GS: u64 = 0x1001;
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const ARCH_GET_GS: u64 = 0x1004;
+/// sizeof(struct robust_list_head).
+const ROBUST_LIST_HEAD_SIZE: u64 = 24;
+/// The original sizeof(struct rseq).
+const RSEQ_MIN_LEN: u32 = 32;
+const RSEQ_FLAG_UNREGISTER: u64 = 1;
+
+/// arch_prctl(2).
+pub fn arch_prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (code, addr) = (a.a[0], a.a[1]);
+    match code {
+        ARCH_SET_FS | ARCH_SET_GS => {
+            if addr >= TASK_SIZE {
+                return Err(Errno::EPERM.into());
+            }
+            if code == ARCH_SET_FS {
+                t.regs.fs_base = addr;
+            } else {
+                t.regs.gs_base = addr;
+            }
+            Ok(0)
+        }
+        ARCH_GET_FS => {
+            t.copy_out(addr, &t.regs.fs_base)?;
+            Ok(0)
+        }
+        ARCH_GET_GS => {
+            t.copy_out(addr, &t.regs.gs_base)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+/// set_tid_address(2).
+pub fn set_tid_address(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.clear_child_tid = a.a[0];
+    Ok(t.tid as u64)
+}
+
+/// set_robust_list(2).
+pub fn set_robust_list(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if a.a[1] != ROBUST_LIST_HEAD_SIZE {
+        return Err(Errno::EINVAL.into());
+    }
+    t.robust_list = (a.a[0], a.a[1]);
+    Ok(0)
+}
+
+/// rseq(2). Registration and unregistration with Linux's checks. The task
+/// always reports CPU 0 (as getcpu does), and the sentry never preempts a
+/// thread inside a critical section on the application's behalf, so no
+/// abort is ever due.
+pub fn rseq(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (addr, len, flags, sig) = (a.a[0], a.a[1] as u32, a.a[2], a.a[3] as u32);
+    if flags & RSEQ_FLAG_UNREGISTER != 0 {
+        if flags & !RSEQ_FLAG_UNREGISTER != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        return match t.rseq {
+            Some((ra, rl, rs)) if ra == addr && rl == len => {
+                if rs != sig {
+                    return Err(Errno::EPERM.into());
+                }
+                t.rseq = None;
+                Ok(0)
+            }
+            Some(_) => Err(Errno::EINVAL.into()),
+            None => Err(Errno::EINVAL.into()),
+        };
+    }
+    if flags != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if let Some((ra, rl, rs)) = t.rseq {
+        if ra != addr || rl != len {
+            return Err(Errno::EINVAL.into());
+        }
+        if rs != sig {
+            return Err(Errno::EPERM.into());
+        }
+        return Err(Errno::EBUSY.into());
+    }
+    if len < RSEQ_MIN_LEN || addr % 32 != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    // cpu_id_start and cpu_id (the first two u32s).
+    t.copy_out(addr, &0u64)?;
+    t.rseq = Some((addr, len, sig));
+    Ok(0)
+}
+
+/// gettid(2).
+pub fn gettid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
+    Ok(t.tid as u64)
+}
+
+/// getpid(2).
+pub fn getpid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
+    Ok(t.tg.pid as u64)
+}
+
+/// getppid(2).
+pub fn getppid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
+    Ok(t.tg.ppid as u64)
+}
+
+/// exit(2). With one thread per process so far, the process ends.
+pub fn exit(_t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    Err(SyscallError::Exit(a.a[0] as i32 & 0xff))
+}
+
+/// exit_group(2).
+pub fn exit_group(_t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    Err(SyscallError::ExitGroup(a.a[0] as i32 & 0xff))
+}
+
+/// The sandbox's CPUs: those the sentry may run on, as a kernel cpumask.
+fn cpu_mask() -> Vec<u8> {
+    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
+    let max = nix::sched::CpuSet::count();
+    let cpus: Vec<usize> = match &set {
+        Some(s) => (0..max).filter(|&i| s.is_set(i).unwrap_or(false)).collect(),
+        None => vec![0],
+    };
+    let n = cpus.iter().max().map_or(1, |m| m + 1);
+    let mut bytes = vec![0u8; n.div_ceil(64) * 8];
+    for i in cpus {
+        bytes[i / 8] |= 1 << (i % 8);
+    }
+    bytes
+}
+
+/// sched_getaffinity(2).
+pub fn sched_getaffinity(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (pid, len, addr) = (a.a[0] as i32, a.a[1] as usize, a.a[2]);
+    if pid != 0 && pid != t.tid {
+        return Err(Errno::ESRCH.into());
+    }
+    let mask = cpu_mask();
+    if len < mask.len() || len % 8 != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    t.mm().copy_out(addr, &mask)?;
+    Ok(mask.len() as u64)
+}
+
+/// sched_yield(2).
+pub fn sched_yield(_t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
+    std::thread::yield_now();
+    Ok(0)
+}
+
+/// getcpu(2): the sandbox reports CPU 0, node 0.
+pub fn getcpu(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if a.a[0] != 0 {
+        t.copy_out(a.a[0], &0u32)?;
+    }
+    if a.a[1] != 0 {
+        t.copy_out(a.a[1], &0u32)?;
+    }
+    Ok(0)
+}

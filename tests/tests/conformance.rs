@@ -1,0 +1,143 @@
+//! Syscall conformance: each C program in `conformance/` runs natively and
+//! under `runsc do`, and the two runs must print the same and exit the same.
+//!
+//! Every program is a test in the `dynamic` module (gcc's default PIE
+//! build); a few also run as `static_link` (`-static`) and `no_pie`
+//! (`-no-pie`) builds, which load differently. Known failures are listed in
+//! `known_failures.txt` as `conformance/<dyn|static|nopie>/<program>`.
+
+use std::collections::BTreeSet;
+use std::fs;
+
+use runsc_tests::known_failures::known_failures;
+use runsc_tests::{tests_dir, Variant};
+
+/// Declares one test per program, in a module named `$module`, and the list
+/// of those programs as `$list`.
+macro_rules! conformance_tests {
+    ($module:ident, $variant:ident, $list:ident: [$($program:ident),* $(,)?]) => {
+        const $list: &[&str] = &[$(stringify!($program)),*];
+
+        mod $module {
+            $(
+                #[test]
+                fn $program() {
+                    runsc_tests::conformance(
+                        stringify!($program),
+                        runsc_tests::Variant::$variant,
+                    );
+                }
+            )*
+        }
+    };
+}
+
+conformance_tests!(dynamic, Dyn, DYN: [
+    access,
+    arch_prctl,
+    brk,
+    close_range,
+    cwd,
+    dup,
+    exit,
+    exit_group,
+    fcntl,
+    getcpu,
+    getdents,
+    getrandom,
+    ids,
+    ioctl,
+    lseek,
+    madvise,
+    mmap,
+    mprotect,
+    mremap,
+    open_close,
+    pread_pwrite,
+    proc_self,
+    read_write,
+    readlink,
+    rlimit,
+    sched,
+    sigaction,
+    sleep,
+    stat,
+    statx,
+    sysinfo,
+    thread_ids,
+    time,
+    umask,
+    uname,
+    vectored_io,
+]);
+
+conformance_tests!(static_link, Static, STATIC: [
+    arch_prctl,
+    brk,
+    mmap,
+    proc_self,
+    read_write,
+    stat,
+    thread_ids,
+]);
+
+conformance_tests!(no_pie, NoPie, NOPIE: [
+    brk,
+    mmap,
+    proc_self,
+    read_write,
+    stat,
+]);
+
+/// The programs built in `variant`.
+fn programs(variant: Variant) -> &'static [&'static str] {
+    match variant {
+        Variant::Dyn => DYN,
+        Variant::Static => STATIC,
+        Variant::NoPie => NOPIE,
+    }
+}
+
+/// Every `conformance/*.c` has a test, and every test has a program.
+#[test]
+fn every_program_is_tested() {
+    let dir = tests_dir().join("conformance");
+    let on_disk: BTreeSet<String> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
+        .map(|entry| entry.expect("readable directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
+        .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let tested: BTreeSet<String> = DYN.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        on_disk, tested,
+        "conformance/*.c and the `dynamic` tests in tests/conformance.rs differ"
+    );
+    for variant in [Variant::Static, Variant::NoPie] {
+        for program in programs(variant) {
+            assert!(
+                tested.contains(*program),
+                "{variant} test {program} has no program"
+            );
+        }
+    }
+}
+
+/// Every conformance entry in `known_failures.txt` names a test that exists.
+#[test]
+fn known_failures_name_real_tests() {
+    for name in known_failures().keys() {
+        let Some(rest) = name.strip_prefix("conformance/") else {
+            continue;
+        };
+        let (variant, program) = rest
+            .split_once('/')
+            .unwrap_or_else(|| panic!("{name}: expected conformance/<variant>/<program>"));
+        let variant = Variant::from_dir_name(variant)
+            .unwrap_or_else(|| panic!("{name}: unknown variant {variant}"));
+        assert!(
+            programs(variant).contains(&program),
+            "known_failures.txt lists {name}, which is not a test"
+        );
+    }
+}
