@@ -1,11 +1,14 @@
 //! open, openat, close, close_range, dup, dup2, dup3, fcntl, lseek.
 
-use sentry::abi::Errno;
+use sentry::abi::{Errno, O_LARGEFILE, VALID_OPEN_FLAGS};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::vfs::open;
 
 fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
     let path = t.read_path(path_addr, false)?;
+    if !t.tg.fds.has_free(t.nofile_limit()) {
+        return Err(Errno::EMFILE.into());
+    }
     let start = t.start_dir(dirfd, &path)?;
     let (root, creds) = {
         let st = t.tg.state();
@@ -18,12 +21,12 @@ fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
 
 /// open(2).
 pub fn sys_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    do_open(t, libc::AT_FDCWD, a.a[0], a.a[1] as u32 | libc::O_LARGEFILE as u32)
+    do_open(t, libc::AT_FDCWD, a.a[0], (a.a[1] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)
 }
 
 /// openat(2).
 pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    do_open(t, a.a[0] as i32, a.a[1], a.a[2] as u32 | libc::O_LARGEFILE as u32)
+    do_open(t, a.a[0] as i32, a.a[1], (a.a[2] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)
 }
 
 /// close(2).

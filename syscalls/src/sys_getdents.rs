@@ -7,6 +7,9 @@ use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 pub fn getdents64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, addr, count) = (a.a[0] as i32, a.a[1], a.a[2] as u32 as usize);
     let f = t.file(fd)?;
+    if a.a[2] as u32 > i32::MAX as u32 {
+        return Err(Errno::EINVAL.into());
+    }
     let mut out: Vec<u8> = Vec::with_capacity(count.min(64 * 1024));
     let mut too_small = false;
     f.readdir_with(|e, next| {

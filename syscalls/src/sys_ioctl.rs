@@ -31,8 +31,8 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             if !is_reg {
                 return Err(Errno::ENOTTY.into());
             }
-            let size = f.stat()?.size.max(0) as u64;
-            let n = size.saturating_sub(f.position()).min(i32::MAX as u64) as i32;
+            // Linux reports size - position, negative past EOF.
+            let n = (f.stat()?.size - f.position() as i64) as i32;
             t.copy_out(arg, &n)?;
             Ok(0)
         }

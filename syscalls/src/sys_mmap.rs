@@ -8,14 +8,41 @@ use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::mm::{MapRequest, Placement, VmaFile};
 use sentry::vfs::FileType;
 
+/// MAP_UNINITIALIZED (ignored without CONFIG_MMAP_ALLOW_UNINITIALIZED).
+const MAP_UNINITIALIZED: i32 = 0x400_0000;
+
+/// The flags MAP_SHARED_VALIDATE accepts (LEGACY_MAP_MASK).
+const LEGACY_MAP_MASK: i32 = libc::MAP_SHARED
+    | libc::MAP_PRIVATE
+    | libc::MAP_FIXED
+    | libc::MAP_ANONYMOUS
+    | libc::MAP_DENYWRITE
+    | libc::MAP_EXECUTABLE
+    | MAP_UNINITIALIZED
+    | libc::MAP_GROWSDOWN
+    | libc::MAP_LOCKED
+    | libc::MAP_NORESERVE
+    | libc::MAP_POPULATE
+    | libc::MAP_NONBLOCK
+    | libc::MAP_STACK
+    | libc::MAP_HUGETLB;
+
 /// mmap(2).
 pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (addr, len, prot, flags, fd, off) = (a.a[0], a.a[1], a.a[2] as i32, a.a[3] as i32, a.a[4] as i32, a.a[5]);
     if len == 0 {
         return Err(Errno::EINVAL.into());
     }
+    let anonymous = flags & libc::MAP_ANONYMOUS != 0;
     let shared = match flags & 0xf {
-        libc::MAP_SHARED | libc::MAP_SHARED_VALIDATE => true,
+        libc::MAP_SHARED => true,
+        // Anonymous mappings do not take MAP_SHARED_VALIDATE.
+        libc::MAP_SHARED_VALIDATE if !anonymous => {
+            if flags & !LEGACY_MAP_MASK & !(libc::MAP_SYNC | libc::MAP_SHARED_VALIDATE) != 0 {
+                return Err(Errno::EOPNOTSUPP.into());
+            }
+            true
+        }
         libc::MAP_PRIVATE => false,
         _ => return Err(Errno::EINVAL.into()),
     };
@@ -40,7 +67,8 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         Placement::Hint(addr)
     };
     let mut file = None;
-    if flags & libc::MAP_ANONYMOUS == 0 {
+    let mut may_write = true;
+    if !anonymous {
         let f = t.file(fd)?;
         if f.path_only() {
             return Err(Errno::EBADF.into());
@@ -48,8 +76,11 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         if !f.readable() {
             return Err(Errno::EACCES.into());
         }
-        if shared && prot & libc::PROT_WRITE != 0 && !f.writable() {
-            return Err(Errno::EACCES.into());
+        if shared && !f.writable() {
+            if prot & libc::PROT_WRITE != 0 {
+                return Err(Errno::EACCES.into());
+            }
+            may_write = false;
         }
         let st = f.stat()?;
         let ftype = FileType::from_mode(st.mode);
@@ -66,7 +97,12 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             file = Some(VmaFile { file: Arc::new(FileMapping { file: f.clone(), dev, ino: st.ino, path }), offset: off });
         }
     }
-    let addr = t.mm().mmap(MapRequest { placement, len, prot, shared, file, name: None })?;
+    let as_limit = t.tg.state().rlimits[libc::RLIMIT_AS as usize].cur;
+    if t.mm().mapped_bytes().saturating_add(len) > as_limit {
+        return Err(Errno::ENOMEM.into());
+    }
+    let below_2g = flags & libc::MAP_32BIT != 0;
+    let addr = t.mm().mmap(MapRequest { placement, len, prot, shared, file, name: None, may_write, below_2g })?;
     Ok(addr)
 }
 

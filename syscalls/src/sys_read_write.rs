@@ -2,6 +2,7 @@
 
 use sentry::abi::{Errno, Iovec};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::mm::TASK_SIZE;
 use sentry::vfs::File;
 
 /// Linux's MAX_RW_COUNT.
@@ -9,13 +10,29 @@ const MAX_RW: u64 = 0x7fff_f000;
 /// UIO_MAXIOV.
 const IOV_MAX: u64 = 1024;
 
+/// access_ok(): the buffer must lie below the top of user memory.
+fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
+    match addr.checked_add(len) {
+        Some(end) if end <= TASK_SIZE => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 fn read_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
+    access_ok(addr, len)?;
     let len = len.min(MAX_RW);
-    if len == 0 {
+    if f.ops.discards() {
         return Ok(0);
+    }
+    if len == 0 {
+        // Still ask the file: directories say EISDIR even for 0 bytes.
+        return match off {
+            Some(o) => f.pread(&mut [], o),
+            None => f.read(&mut []),
+        };
     }
     let mut pos = off;
     task.mm().io_into(addr, len, |buf| match pos.as_mut() {
@@ -32,7 +49,11 @@ fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Res
     if !f.writable() {
         return Err(Errno::EBADF);
     }
+    access_ok(addr, len)?;
     let len = len.min(MAX_RW);
+    if f.ops.discards() {
+        return Ok(len as usize);
+    }
     if len == 0 {
         return Ok(0);
     }
@@ -47,24 +68,34 @@ fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Res
     })
 }
 
+/// Reads an iovec array as import_iovec does: negative lengths are
+/// EINVAL, the total is capped at MAX_RW_COUNT, and each (capped) buffer
+/// must pass access_ok.
 fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
-    if cnt as i64 > IOV_MAX as i64 || (cnt as i64) < 0 {
+    if cnt as i32 as i64 > IOV_MAX as i64 || (cnt as i32) < 0 {
         return Err(Errno::EINVAL);
     }
-    let mut v = Vec::with_capacity(cnt as usize);
+    let cnt = cnt as i32 as u64;
+    let mut raw: Vec<Iovec> = vec![Iovec::default(); cnt as usize];
+    for (i, iov) in raw.iter_mut().enumerate() {
+        *iov = task.copy_in(addr + i as u64 * 16)?;
+    }
     let mut total: u64 = 0;
-    for i in 0..cnt {
-        let iov: Iovec = task.copy_in(addr + i * 16)?;
-        if iov.len as i64 > i64::MAX || iov.len > isize::MAX as u64 {
+    for iov in &mut raw {
+        if (iov.len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
-        total = total.checked_add(iov.len).filter(|&t| t <= isize::MAX as u64).ok_or(Errno::EINVAL)?;
-        v.push(iov);
+        access_ok(iov.base, iov.len)?;
+        iov.len = iov.len.min(MAX_RW - total);
+        total += iov.len;
     }
-    Ok(v)
+    Ok(raw)
 }
 
 fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: bool) -> Result<usize, Errno> {
+    if f.ops.discards() {
+        return Ok(if write { iovs.iter().map(|i| i.len as usize).sum() } else { 0 });
+    }
     let mut total = 0usize;
     for iov in iovs {
         if iov.len == 0 {
@@ -111,7 +142,7 @@ pub fn write(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 pub fn pread64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
     let off = offset(a.a[3])?;
-    if !f.readable() {
+    if f.path_only() {
         return Err(Errno::EBADF.into());
     }
     if !f.ops.positional() {
@@ -124,7 +155,7 @@ pub fn pread64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 pub fn pwrite64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
     let off = offset(a.a[3])?;
-    if !f.writable() {
+    if f.path_only() {
         return Err(Errno::EBADF.into());
     }
     if !f.ops.positional() {
@@ -156,12 +187,15 @@ pub fn writev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// preadv(2).
 pub fn preadv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    if !f.readable() {
+    let off = offset(a.a[3])?;
+    if f.path_only() {
         return Err(Errno::EBADF.into());
     }
-    let off = offset(a.a[3])?;
     if !f.ops.positional() {
         return Err(Errno::ESPIPE.into());
+    }
+    if !f.readable() {
+        return Err(Errno::EBADF.into());
     }
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, Some(off), false)? as u64)
@@ -170,12 +204,15 @@ pub fn preadv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// pwritev(2).
 pub fn pwritev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    if !f.writable() {
+    let off = offset(a.a[3])?;
+    if f.path_only() {
         return Err(Errno::EBADF.into());
     }
-    let off = offset(a.a[3])?;
     if !f.ops.positional() {
         return Err(Errno::ESPIPE.into());
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF.into());
     }
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, Some(off), true)? as u64)

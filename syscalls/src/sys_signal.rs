@@ -5,6 +5,18 @@ use sentry::abi::{Errno, SigAction};
 use sentry::kernel::signals::{NSIG, UNBLOCKABLE};
 use sentry::kernel::{SyscallArgs, SyscallError, SyscallResult, Task};
 
+/// The sa_flags bits the kernel keeps on x86_64 (UAPI_SA_FLAGS).
+const UAPI_SA_FLAGS: u64 = (libc::SA_NOCLDSTOP
+    | libc::SA_NOCLDWAIT
+    | libc::SA_SIGINFO
+    | libc::SA_ONSTACK
+    | libc::SA_RESTART
+    | libc::SA_NODEFER
+    | libc::SA_RESETHAND
+    | SA_RESTORER) as u64;
+/// SA_RESTORER (x86_64).
+const SA_RESTORER: i32 = 0x0400_0000;
+
 /// rt_sigaction(2).
 pub fn rt_sigaction(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (sig, act, oact, size) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3]);
@@ -20,6 +32,7 @@ pub fn rt_sigaction(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
         let mut n: SigAction = t.copy_in(act)?;
         n.mask &= !UNBLOCKABLE;
+        n.flags &= UAPI_SA_FLAGS;
         Some(n)
     } else {
         None

@@ -155,14 +155,20 @@ pub fn faccessat2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 fn readlink_common(t: &Task, dirfd: i32, path_addr: u64, buf: u64, size: u64) -> SyscallResult {
     let path = t.read_path(path_addr, true)?;
-    if (size as i64) <= 0 {
+    if (size as i32) <= 0 {
         return Err(Errno::EINVAL.into());
     }
     let loc = if path.is_empty() {
         if dirfd == libc::AT_FDCWD {
             return Err(Errno::ENOENT.into());
         }
-        t.file(dirfd)?.location.clone().ok_or(Errno::EINVAL)?
+        // An empty path reads the link an O_PATH fd refers to; any other
+        // file gives ENOENT.
+        let loc = t.file(dirfd)?.location.clone().ok_or(Errno::ENOENT)?;
+        if loc.dentry.inode.file_type() != sentry::vfs::FileType::Symlink {
+            return Err(Errno::ENOENT.into());
+        }
+        loc
     } else {
         t.resolve(dirfd, &path, Lookup::NoFollow)?
     };

@@ -10,6 +10,7 @@ const ARCH_SET_GS: u64 = 0x1001;
 const ARCH_SET_FS: u64 = 0x1002;
 const ARCH_GET_FS: u64 = 0x1003;
 const ARCH_GET_GS: u64 = 0x1004;
+const ARCH_GET_CPUID: u64 = 0x1011;
 /// sizeof(struct robust_list_head).
 const ROBUST_LIST_HEAD_SIZE: u64 = 24;
 /// The original sizeof(struct rseq).
@@ -39,6 +40,8 @@ pub fn arch_prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             t.copy_out(addr, &t.regs.gs_base)?;
             Ok(0)
         }
+        // CPUID is never made to fault in the sandbox.
+        ARCH_GET_CPUID => Ok(1),
         _ => Err(Errno::EINVAL.into()),
     }
 }
@@ -73,6 +76,8 @@ pub fn rseq(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 if rs != sig {
                     return Err(Errno::EPERM.into());
                 }
+                // cpu_id becomes RSEQ_CPU_ID_UNINITIALIZED.
+                t.copy_out(addr + 4, &u32::MAX)?;
                 t.rseq = None;
                 Ok(0)
             }

@@ -13,8 +13,8 @@ int main(void)
 	char *res, *p, *f;
 	int fd;
 
-	res = SYS_PTR(mmap, NULL, 16 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p = SYS_PTR(mmap, res + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	res = SYS_PTR(mmap, NULL, 16 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	p = SYS_PTR(mmap, res + 4 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
 	memset(p, 'a', 4 * PAGE);
 
 	SYS(madvise, p, 4 * PAGE, MADV_NORMAL);
@@ -42,7 +42,7 @@ int main(void)
 
 	/* Private file pages go back to the file's contents. */
 	fd = SYS(open, "/etc/passwd", O_RDONLY);
-	f = SYS_PTR(mmap, NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	f = SYS_PTR(mmap, NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0L);
 	memcpy(f, "ROOT", 4);
 	print_bytes("data", f, 4);
 	SYS(madvise, f, PAGE, MADV_DONTNEED);

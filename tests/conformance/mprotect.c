@@ -13,7 +13,7 @@ int main(void)
 	int fd;
 
 	/* Four pages, the last one only to be unmapped later. */
-	p = SYS_PTR(mmap, NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = SYS_PTR(mmap, NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
 	memset(p, 'a', 3 * PAGE);
 	SYS(mprotect, p, 3 * PAGE, PROT_READ);
 	show_perms("p", p);
@@ -64,12 +64,12 @@ int main(void)
 	/* File mappings: MAP_SHARED of a read-only fd cannot become
 	 * writable; MAP_PRIVATE can. */
 	fd = SYS(open, "/etc/passwd", O_RDONLY);
-	p = SYS_PTR(mmap, NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	p = SYS_PTR(mmap, NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0L);
 	SYS(mprotect, p, PAGE, PROT_READ | PROT_WRITE);
 	SYS(mprotect, p, PAGE, PROT_READ | PROT_EXEC);
 	show_perms("p", p);
 	SYS(munmap, p, PAGE);
-	q = SYS_PTR(mmap, NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0);
+	q = SYS_PTR(mmap, NULL, PAGE, PROT_READ, MAP_PRIVATE, fd, 0L);
 	SYS(mprotect, q, PAGE, PROT_READ | PROT_WRITE);
 	show_perms("q", q);
 	q[0] = 'R';

@@ -11,8 +11,8 @@ int main(void)
 {
 	char *res, *p, *q, *r, *target;
 
-	res = SYS_PTR(mmap, NULL, 64 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	p = SYS_PTR(mmap, res + 8 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	res = SYS_PTR(mmap, NULL, 64 * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	p = SYS_PTR(mmap, res + 8 * PAGE, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
 	memset(p, 'a', 4 * PAGE);
 
 	/* Shrinking stays in place and unmaps the tail. */
@@ -60,7 +60,7 @@ int main(void)
 	SYS_PTR(mremap, q + 3 * PAGE, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, q + 3 * PAGE);
 
 	/* MREMAP_DONTUNMAP leaves the old range mapped but empty. */
-	p = SYS_PTR(mmap, res + 16 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	p = SYS_PTR(mmap, res + 16 * PAGE, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0L);
 	p[0] = 'd';
 	r = SYS_PTR(mremap, p, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, 0);
 	SHOW(r != MAP_FAILED && r != p && r[0] == 'd' && p[0] == 0);

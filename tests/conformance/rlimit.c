@@ -86,7 +86,7 @@ int main(void)
 	/* RLIMIT_AS is enforced by mmap. */
 	rl = (struct rlimit){ 1UL << 30, 1UL << 30 };
 	SYS(setrlimit, RLIMIT_AS, &rl);
-	SYS_PTR(mmap, NULL, 2UL << 30, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	SYS_PTR(mmap, NULL, 2UL << 30, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
 	SYS_OK(mmap, NULL, 4 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	SYS(prlimit64, 0, RLIMIT_AS, NULL, &old);
 	show("AS", &old);

@@ -13,6 +13,28 @@ pub use errno::Errno;
 pub use pod::Pod;
 pub use structs::*;
 
+/// O_LARGEFILE as the x86_64 kernel defines it (glibc's is 0 on 64-bit).
+pub const O_LARGEFILE: u32 = 0o100000;
+/// The open(2) flags the kernel keeps (VALID_OPEN_FLAGS); others are dropped.
+pub const VALID_OPEN_FLAGS: u32 = (libc::O_ACCMODE
+    | libc::O_CREAT
+    | libc::O_EXCL
+    | libc::O_NOCTTY
+    | libc::O_TRUNC
+    | libc::O_APPEND
+    | libc::O_NONBLOCK
+    | libc::O_DSYNC
+    | libc::O_SYNC
+    | libc::O_ASYNC
+    | libc::O_DIRECT
+    | libc::O_DIRECTORY
+    | libc::O_NOFOLLOW
+    | libc::O_NOATIME
+    | libc::O_CLOEXEC
+    | libc::O_PATH
+    | libc::O_TMPFILE) as u32
+    | O_LARGEFILE;
+
 /// The page size of the x86_64 ABI.
 pub const PAGE_SIZE: u64 = 4096;
 

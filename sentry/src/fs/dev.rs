@@ -105,8 +105,12 @@ impl FileOps for MemDevOps {
         Ok(self.stat)
     }
     fn offset_mode(&self) -> OffsetMode {
-        // Linux keeps (meaningless) offsets for these devices: lseek works.
-        OffsetMode::Sentry
+        // Linux accepts and ignores offsets on the memory devices.
+        OffsetMode::Noop
+    }
+
+    fn discards(&self) -> bool {
+        self.dev == MemDev::Null
     }
 }
 

@@ -109,6 +109,32 @@ impl FileOps for HostFile {
         self.mode
     }
 
+    fn positional(&self) -> bool {
+        matches!(self.mode, OffsetMode::Sentry | OffsetMode::Host)
+    }
+
+    fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is writable for its length.
+            let r = unsafe { libc::pread(self.raw(), buf.as_mut_ptr().cast(), buf.len(), off as i64) };
+            match check(r) {
+                Err(e) if e == Errno::EINTR => continue,
+                other => return other,
+            }
+        }
+    }
+
+    fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        loop {
+            // SAFETY: `buf` is readable for its length.
+            let r = unsafe { libc::pwrite(self.raw(), buf.as_ptr().cast(), buf.len(), off as i64) };
+            match check(r) {
+                Err(e) if e == Errno::EINTR => continue,
+                other => return other,
+            }
+        }
+    }
+
     fn host_seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
         // SAFETY: lseek on our fd.
         let r = unsafe { libc::lseek(self.raw(), off, whence) };

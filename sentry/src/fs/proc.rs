@@ -38,6 +38,8 @@ fn status_text(tg: &ThreadGroup) -> Vec<u8> {
     let _ = writeln!(s, "FDSize:\t64\nGroups:\t{}", groups.join(" "));
     let kb = tg.mm.mapped_bytes() / 1024;
     let _ = writeln!(s, "VmPeak:\t{kb:8} kB\nVmSize:\t{kb:8} kB");
+    // Resident pages are not tracked per process yet; report mapped size.
+    let _ = writeln!(s, "VmHWM:\t{kb:8} kB\nVmRSS:\t{kb:8} kB");
     let _ = writeln!(s, "Threads:\t1");
     let ignored: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
     let caught: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();

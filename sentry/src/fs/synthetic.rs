@@ -41,18 +41,20 @@ fn now() -> Timespec {
 /// Children of a synthetic directory: name and a constructor.
 pub type ChildList = Vec<(Vec<u8>, Arc<dyn Inode>)>;
 
+type Children = Arc<dyn Fn() -> ChildList + Send + Sync>;
+
 /// A directory whose children a closure lists.
 pub struct SynthDir {
     ino: u64,
     mode: u32,
-    children: Box<dyn Fn() -> ChildList + Send + Sync>,
+    children: Children,
     dynamic: bool,
 }
 
 impl SynthDir {
     /// A directory; `dynamic` ones are not cached by the dentry cache.
     pub fn new(mode: u32, dynamic: bool, children: impl Fn() -> ChildList + Send + Sync + 'static) -> Arc<SynthDir> {
-        Arc::new(SynthDir { ino: next_ino(), mode: libc::S_IFDIR | mode, children: Box::new(children), dynamic })
+        Arc::new(SynthDir { ino: next_ino(), mode: libc::S_IFDIR | mode, children: Arc::new(children), dynamic })
     }
 }
 
@@ -70,15 +72,7 @@ impl Inode for SynthDir {
         if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 {
             return Err(Errno::EISDIR);
         }
-        let mut entries = vec![
-            DirEntry { ino: self.ino, typ: libc::DT_DIR, name: b".".to_vec() },
-            DirEntry { ino: self.ino, typ: libc::DT_DIR, name: b"..".to_vec() },
-        ];
-        for (name, inode) in (self.children)() {
-            let ino = inode.stat().map(|s| s.ino).unwrap_or(0);
-            entries.push(DirEntry { ino, typ: inode.file_type().dirent_type(), name });
-        }
-        Ok(Arc::new(DirOps { stat: synth_stat(self.ino, self.mode, 0, 0, 0), entries }))
+        Ok(Arc::new(DirOps { ino: self.ino, stat: synth_stat(self.ino, self.mode, 0, 0, 0), children: self.children.clone() }))
     }
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -88,10 +82,11 @@ impl Inode for SynthDir {
     }
 }
 
-/// An open synthetic directory (a snapshot of its entries).
+/// An open synthetic directory; entries are listed when read.
 pub struct DirOps {
+    ino: u64,
     stat: Stat,
-    entries: Vec<DirEntry>,
+    children: Children,
 }
 
 impl FileOps for DirOps {
@@ -105,7 +100,15 @@ impl FileOps for DirOps {
         Ok(self.stat)
     }
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
-        Ok(self.entries.clone())
+        let mut entries = vec![
+            DirEntry { ino: self.ino, typ: libc::DT_DIR, name: b".".to_vec() },
+            DirEntry { ino: self.ino, typ: libc::DT_DIR, name: b"..".to_vec() },
+        ];
+        for (name, inode) in (self.children)() {
+            let ino = inode.stat().map(|s| s.ino).unwrap_or(0);
+            entries.push(DirEntry { ino, typ: inode.file_type().dirent_type(), name });
+        }
+        Ok(entries)
     }
 }
 
@@ -183,5 +186,8 @@ impl FileOps for BufferOps {
     }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.stat)
+    }
+    fn seq_seek(&self) -> bool {
+        true
     }
 }

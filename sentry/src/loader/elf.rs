@@ -96,6 +96,8 @@ fn map_object(mm: &MemoryManager, file: &Arc<File>, loc: &Location, hdr: &Header
             shared: false,
             file: None,
             name: None,
+            may_write: true,
+            below_2g: false,
         })?;
         at - lo
     } else {
@@ -119,6 +121,8 @@ fn map_object(mm: &MemoryManager, file: &Arc<File>, loc: &Location, hdr: &Header
                 shared: false,
                 file: Some(VmaFile { file: mapping.clone(), offset: page_down(p.p_offset) }),
                 name: None,
+                may_write: true,
+                below_2g: false,
             })?;
             if p.p_memsz > p.p_filesz {
                 // Zero the rest of the last file page, as Linux does: the
@@ -140,6 +144,8 @@ fn map_object(mm: &MemoryManager, file: &Arc<File>, loc: &Location, hdr: &Header
                 shared: false,
                 file: None,
                 name: None,
+                may_write: true,
+                below_2g: false,
             })?;
         }
     }

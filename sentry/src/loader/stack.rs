@@ -11,7 +11,13 @@ const STACK_GAP: u64 = 128 << 20;
 /// Maps the stack VMA below the platform's reserved area; returns its top
 /// and sets the top of the mmap area below it.
 pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool) -> Result<u64, Errno> {
-    let top = page_down(mm.stack_limit() - 16 * PAGE_SIZE);
+    // Like Linux's randomized stack top: a few GiB below the top of user
+    // memory, so buffers near the stack never reach the end of the address
+    // space.
+    let mut r = [0u8; 4];
+    fill_random(&mut r)?;
+    let gap = (2u64 << 30) + (u32::from_le_bytes(r) as u64 % (8 << 30));
+    let top = page_down(mm.stack_limit() - gap);
     let size = page_down(size);
     let mut prot = libc::PROT_READ | libc::PROT_WRITE;
     if exec {
@@ -24,6 +30,8 @@ pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool) -> Resu
         shared: false,
         file: None,
         name: Some("[stack]"),
+        may_write: true,
+        below_2g: false,
     })?;
     mm.set_mmap_top(top - size.max(STACK_GAP) - PAGE_SIZE);
     Ok(top)

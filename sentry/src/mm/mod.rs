@@ -55,6 +55,11 @@ pub struct MapRequest {
     pub file: Option<VmaFile>,
     /// Special name for maps.
     pub name: Option<&'static str>,
+    /// Whether PROT_WRITE may be added later (false for shared mappings of
+    /// files not open for writing).
+    pub may_write: bool,
+    /// MAP_32BIT: place in the low 2 GiB.
+    pub below_2g: bool,
 }
 
 /// State behind the manager's lock.
@@ -127,9 +132,9 @@ impl MemoryManager {
         i.vmas.range(..end).next_back().is_none_or(|(_, v)| v.end <= start)
     }
 
-    /// Finds `len` free bytes, highest first below `mmap_top`.
-    fn find_free(&self, i: &Inner, len: u64) -> Result<u64, Errno> {
-        let mut end = i.mmap_top;
+    /// Finds `len` free bytes in `[lo, hi)`, highest first.
+    fn find_free(&self, i: &Inner, len: u64, lo: u64, hi: u64) -> Result<u64, Errno> {
+        let mut end = hi;
         'outer: loop {
             let mut e = end;
             let mut cand = None;
@@ -146,9 +151,12 @@ impl MemoryManager {
             }
             let c = match cand {
                 Some(c) => c,
-                None if e >= MIN_ADDR + len => e - len,
+                None if e >= lo.saturating_add(len) => e - len,
                 None => return Err(Errno::ENOMEM),
             };
+            if c < lo {
+                return Err(Errno::ENOMEM);
+            }
             if let Some((rs, _)) = self.overlaps_reserved(c, c + len) {
                 end = rs;
                 continue 'outer;
@@ -157,19 +165,11 @@ impl MemoryManager {
         }
     }
 
-    /// Removes `[start, end)` from the VMA tree, freeing its memory-file
-    /// ranges, and (if `host`) unmapping it in the stub.
-    fn unmap_locked(&self, i: &mut Inner, start: u64, end: u64, host: bool) -> Result<(), Errno> {
-        let keys: Vec<u64> = i
-            .vmas
-            .range(..end)
-            .rev()
-            .take_while(|(_, v)| v.end > start)
-            .map(|(&k, _)| k)
-            .collect();
-        if keys.is_empty() {
-            return Ok(());
-        }
+    /// Removes `[start, end)` from the VMA tree and returns the removed
+    /// slices; with `free`, their memory-file ranges are freed.
+    fn remove_range(&self, i: &mut Inner, start: u64, end: u64, free: bool) -> Vec<Vma> {
+        let keys: Vec<u64> = i.vmas.range(..end).rev().take_while(|(_, v)| v.end > start).map(|(&k, _)| k).collect();
+        let mut gone = Vec::with_capacity(keys.len());
         for k in keys {
             let Some(v) = i.vmas.remove(&k) else { continue };
             if v.start < start {
@@ -179,13 +179,41 @@ impl MemoryManager {
                 let right = v.slice(end, v.end);
                 i.vmas.insert(right.start, right);
             }
-            let gone = v.slice(start, end);
-            self.mf.free(gone.mf_off, gone.len());
+            let g = v.slice(start, end);
+            if free {
+                self.mf.free(g.mf_off, g.len());
+            }
+            gone.push(g);
         }
-        if host {
+        gone
+    }
+
+    /// Removes `[start, end)`, freeing its memory, and (if `host`) unmaps it
+    /// in the stub.
+    fn unmap_locked(&self, i: &mut Inner, start: u64, end: u64, host: bool) -> Result<(), Errno> {
+        let gone = self.remove_range(i, start, end, true);
+        if host && !gone.is_empty() {
             self.aspace.unmap(start, end - start).map_err(platform_err)?;
         }
         Ok(())
+    }
+
+    /// Inserts `v`, merging it with neighbours Linux would merge it with
+    /// when their memory-file ranges are contiguous.
+    fn insert_merged(&self, i: &mut Inner, mut v: Vma) {
+        if let Some(prev) = i.vmas.range(..v.start).next_back().map(|(_, p)| p.clone()) {
+            if prev.end == v.start && prev.mergeable_with(&v) && prev.mf_off + prev.len() == v.mf_off {
+                i.vmas.remove(&prev.start);
+                v = Vma { start: prev.start, mf_off: prev.mf_off, file: prev.file.clone(), ..v };
+            }
+        }
+        if let Some(next) = i.vmas.get(&v.end).cloned() {
+            if v.mergeable_with(&next) && v.mf_off + v.len() == next.mf_off {
+                i.vmas.remove(&next.start);
+                v.end = next.end;
+            }
+        }
+        i.vmas.insert(v.start, v);
     }
 
     /// Fills a fresh memory-file range with a file's contents.
@@ -233,10 +261,11 @@ impl MemoryManager {
             }
             Placement::Hint(h) => {
                 let h = page_down(h);
-                if h != 0 && h.checked_add(len).is_some_and(|e| self.is_free(&i, h, e)) {
+                let (lo, hi) = if req.below_2g { (0x4000_0000, 0x8000_0000) } else { (MIN_ADDR, i.mmap_top) };
+                if h != 0 && h >= lo && h.checked_add(len).is_some_and(|e| e <= hi.max(if req.below_2g { hi } else { TASK_SIZE }) && self.is_free(&i, h, e)) {
                     h
                 } else {
-                    self.find_free(&i, len)?
+                    self.find_free(&i, len, lo, hi)?
                 }
             }
         };
@@ -255,10 +284,17 @@ impl MemoryManager {
             let _ = self.aspace.unmap(addr, len);
             return Err(platform_err(e));
         }
-        i.vmas.insert(
-            addr,
-            Vma { start: addr, end: addr + len, prot: req.prot, shared: req.shared, mf_off, file: req.file, name: req.name },
-        );
+        let v = Vma {
+            start: addr,
+            end: addr + len,
+            prot: req.prot,
+            shared: req.shared,
+            may_write: req.may_write,
+            mf_off,
+            file: req.file,
+            name: req.name,
+        };
+        self.insert_merged(&mut i, v);
         Ok(addr)
     }
 
@@ -277,50 +313,60 @@ impl MemoryManager {
         self.unmap_locked(&mut i, addr, end, true)
     }
 
-    /// mprotect(2).
+    /// mprotect(2). Like Linux, VMAs before a hole are changed even when
+    /// the hole then gives ENOMEM.
     pub fn mprotect(&self, addr: u64, len: u64, prot: i32) -> Result<(), Errno> {
         if !is_page_aligned(addr) {
             return Err(Errno::EINVAL);
         }
-        if prot & !(libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) != 0 {
+        let all = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
+        if prot & !(all | libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) != 0 {
             return Err(Errno::EINVAL);
         }
-        let prot = prot & (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC);
+        if prot & (libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) == libc::PROT_GROWSDOWN | libc::PROT_GROWSUP {
+            return Err(Errno::EINVAL);
+        }
         let len = page_up(len).ok_or(Errno::ENOMEM)?;
         if len == 0 {
             return Ok(());
         }
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
         let mut i = self.lock();
-        // The whole range must be mapped.
+        let first = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::ENOMEM)?;
+        if prot & libc::PROT_GROWSUP != 0 || (prot & libc::PROT_GROWSDOWN != 0 && first.name != Some("[stack]")) {
+            // x86 has no grows-up mappings; only the stack grows down.
+            return Err(Errno::EINVAL);
+        }
+        let prot = prot & all;
         let mut cur = addr;
-        for (_, v) in i.vmas.range(..end) {
-            if v.end <= cur {
-                continue;
+        let mut result = Ok(());
+        while cur < end {
+            let Some(v) = i.vmas.range(..=cur).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > cur) else {
+                result = Err(Errno::ENOMEM);
+                break;
+            };
+            if prot & libc::PROT_WRITE != 0 && !v.may_write {
+                result = Err(Errno::EACCES);
+                break;
             }
-            if v.start > cur {
-                return Err(Errno::ENOMEM);
+            let stop = v.end.min(end);
+            i.vmas.remove(&v.start);
+            if v.start < cur {
+                i.vmas.insert(v.start, v.slice(v.start, cur));
             }
-            cur = v.end;
-        }
-        if cur < end {
-            return Err(Errno::ENOMEM);
-        }
-        let keys: Vec<u64> = i.vmas.range(..end).rev().take_while(|(_, v)| v.end > addr).map(|(&k, _)| k).collect();
-        for k in keys {
-            let Some(v) = i.vmas.remove(&k) else { continue };
-            if v.start < addr {
-                i.vmas.insert(v.start, v.slice(v.start, addr));
-            }
-            if v.end > end {
-                let r = v.slice(end, v.end);
+            if v.end > stop {
+                let r = v.slice(stop, v.end);
                 i.vmas.insert(r.start, r);
             }
-            let mut mid = v.slice(addr, end);
+            let mut mid = v.slice(cur, stop);
             mid.prot = prot;
-            i.vmas.insert(mid.start, mid);
+            self.insert_merged(&mut i, mid);
+            cur = stop;
         }
-        self.aspace.protect(addr, len, prot).map_err(platform_err)
+        if cur > addr {
+            self.aspace.protect(addr, cur - addr, prot).map_err(platform_err)?;
+        }
+        result
     }
 
     /// brk(2): returns the new (or unchanged) break.
@@ -357,6 +403,7 @@ impl MemoryManager {
                             end: new_end,
                             prot: libc::PROT_READ | libc::PROT_WRITE,
                             shared: false,
+                            may_write: true,
                             mf_off,
                             file: None,
                             name: Some("[heap]"),
@@ -371,6 +418,26 @@ impl MemoryManager {
         new
     }
 
+    /// The VMA slices covering `[start, end)`, which must be mapped without
+    /// holes by VMAs Linux would have merged into one (same protections,
+    /// sharing and backing); otherwise EFAULT, as for a range that crosses
+    /// VMAs.
+    fn pieces(&self, i: &Inner, start: u64, end: u64) -> Result<Vec<Vma>, Errno> {
+        let mut out: Vec<Vma> = Vec::new();
+        let mut cur = start;
+        while cur < end {
+            let v = i.vmas.range(..=cur).next_back().map(|(_, v)| v).filter(|v| v.end > cur).ok_or(Errno::EFAULT)?;
+            if let Some(prev) = out.last() {
+                if !prev.mergeable_with(v) {
+                    return Err(Errno::EFAULT);
+                }
+            }
+            out.push(v.slice(cur, end));
+            cur = v.end;
+        }
+        Ok(out)
+    }
+
     /// mremap(2).
     pub fn mremap(&self, old: u64, old_len: u64, new_len: u64, flags: i32, new_addr: u64) -> Result<u64, Errno> {
         let known = libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | libc::MREMAP_DONTUNMAP;
@@ -379,28 +446,27 @@ impl MemoryManager {
         }
         let maymove = flags & libc::MREMAP_MAYMOVE != 0;
         let fixed = flags & libc::MREMAP_FIXED != 0;
-        if (fixed || flags & libc::MREMAP_DONTUNMAP != 0) && !maymove {
-            return Err(Errno::EINVAL);
-        }
-        if flags & libc::MREMAP_DONTUNMAP != 0 {
-            // Not supported yet; Linux also refuses it for many mappings.
+        let dontunmap = flags & libc::MREMAP_DONTUNMAP != 0;
+        if (fixed || dontunmap) && !maymove {
             return Err(Errno::EINVAL);
         }
         let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
         let new_len = page_up(new_len).ok_or(Errno::EINVAL)?;
-        if new_len == 0 {
+        if new_len == 0 || new_len > TASK_SIZE || (dontunmap && old_len != new_len) {
             return Err(Errno::EINVAL);
         }
         let mut i = self.lock();
-        let v = i.vmas.range(..=old).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > old).ok_or(Errno::EFAULT)?;
+        let first = i.vmas.range(..=old).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > old).ok_or(Errno::EFAULT)?;
         if old_len == 0 {
-            // Duplicating a mapping needs a shared one; we have none yet.
+            // Duplicating a mapping needs a shared one; private ones give
+            // EINVAL, and we have no shared memory objects yet.
+            return Err(Errno::EINVAL);
+        }
+        if dontunmap && first.shared {
             return Err(Errno::EINVAL);
         }
         let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
-        if old_end > v.end {
-            return Err(Errno::EFAULT);
-        }
+        let pieces = self.pieces(&i, old, old_end)?;
         if fixed {
             if !is_page_aligned(new_addr) {
                 return Err(Errno::EINVAL);
@@ -413,7 +479,11 @@ impl MemoryManager {
                 return Err(Errno::ENOMEM);
             }
             self.unmap_locked(&mut i, new_addr, ne, true)?;
-            return self.move_locked(&mut i, &v, old, old_len, new_addr, new_len);
+            return self.move_locked(&mut i, &pieces, old, old_len, new_addr, new_len, dontunmap);
+        }
+        if dontunmap {
+            let dest = self.find_free(&i, new_len, MIN_ADDR, i.mmap_top)?;
+            return self.move_locked(&mut i, &pieces, old, old_len, dest, new_len, true);
         }
         if new_len <= old_len {
             if new_len < old_len {
@@ -422,20 +492,22 @@ impl MemoryManager {
             return Ok(old);
         }
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
-        if old_end == v.end && self.is_free(&i, old_end, grow_end) {
-            let ext = self.extension(&v, old_end, grow_end)?;
+        let last = pieces.last().cloned().ok_or(Errno::EFAULT)?;
+        let last_full_end = i.vmas.get(&i.vmas.range(..=last.start).next_back().map_or(0, |(&k, _)| k)).map_or(0, |v| v.end);
+        if last_full_end == old_end && self.is_free(&i, old_end, grow_end) {
+            let ext = self.extension(&last, old_end, grow_end)?;
             self.aspace.map_file(ext.start, ext.len(), ext.prot, ext.mf_off).map_err(|e| {
                 self.mf.free(ext.mf_off, ext.len());
                 platform_err(e)
             })?;
-            i.vmas.insert(ext.start, ext);
+            self.insert_merged(&mut i, ext);
             return Ok(old);
         }
         if !maymove {
             return Err(Errno::ENOMEM);
         }
-        let dest = self.find_free(&i, new_len)?;
-        self.move_locked(&mut i, &v, old, old_len, dest, new_len)
+        let dest = self.find_free(&i, new_len, MIN_ADDR, i.mmap_top)?;
+        self.move_locked(&mut i, &pieces, old, old_len, dest, new_len, false)
     }
 
     /// A fresh VMA continuing `v` over `[start, end)`.
@@ -449,42 +521,51 @@ impl MemoryManager {
                 return Err(e);
             }
         }
-        Ok(Vma { start, end, prot: v.prot, shared: v.shared, mf_off, file, name: v.name })
+        Ok(Vma { start, end, prot: v.prot, shared: v.shared, may_write: v.may_write, mf_off, file, name: v.name })
     }
 
-    /// Moves `[old, old+old_len)` (inside `v`) to `dest` with `new_len`,
-    /// reusing its memory-file range (no copy).
-    fn move_locked(&self, i: &mut Inner, v: &Vma, old: u64, old_len: u64, dest: u64, new_len: u64) -> Result<u64, Errno> {
+    /// Moves `[old, old+old_len)` (covered by `pieces`) to `dest` with
+    /// `new_len`, reusing the memory-file ranges (no copy). With `dontunmap`
+    /// the old range stays mapped, empty.
+    #[allow(clippy::too_many_arguments)]
+    fn move_locked(&self, i: &mut Inner, pieces: &[Vma], old: u64, old_len: u64, dest: u64, new_len: u64, dontunmap: bool) -> Result<u64, Errno> {
         let keep = old_len.min(new_len);
-        let mut moved = v.slice(old, old + keep);
-        let delta_mf = moved.mf_off;
-        moved.start = dest;
-        moved.end = dest + keep;
-        self.aspace.map_file(dest, keep, moved.prot, delta_mf).map_err(platform_err)?;
-        let tail = if new_len > keep {
-            let t = self.extension(&moved, dest + keep, dest + new_len)?;
-            self.aspace.map_file(t.start, t.len(), t.prot, t.mf_off).map_err(platform_err)?;
-            Some(t)
-        } else {
-            None
-        };
-        // Detach the kept part from the old VMA without freeing its memory.
-        if let Some(orig) = i.vmas.remove(&v.start) {
-            if orig.start < old {
-                i.vmas.insert(orig.start, orig.slice(orig.start, old));
-            }
-            if orig.end > old + keep {
-                let r = orig.slice(old + keep, orig.end);
-                i.vmas.insert(r.start, r);
-            }
+        let mut moved = Vec::new();
+        for p in pieces.iter().filter(|p| p.start < old + keep) {
+            let part = p.slice(p.start, p.end.min(old + keep));
+            let mut m = part.clone();
+            m.start = dest + (part.start - old);
+            m.end = m.start + part.len();
+            self.aspace.map_file(m.start, m.len(), m.prot, m.mf_off).map_err(platform_err)?;
+            moved.push(m);
         }
-        self.aspace.unmap(old, keep).map_err(platform_err)?;
+        let tail = match moved.last() {
+            Some(last) if new_len > keep => {
+                let t = self.extension(last, dest + keep, dest + new_len)?;
+                self.aspace.map_file(t.start, t.len(), t.prot, t.mf_off).map_err(platform_err)?;
+                Some(t)
+            }
+            _ => None,
+        };
+        // Detach the moved ranges from the old place without freeing them.
+        let detached = self.remove_range(i, old, old + keep, false);
+        if dontunmap {
+            for d in detached {
+                let fresh = self.extension(&d, d.start, d.end)?;
+                self.aspace.map_file(fresh.start, fresh.len(), fresh.prot, fresh.mf_off).map_err(platform_err)?;
+                self.insert_merged(i, fresh);
+            }
+        } else {
+            self.aspace.unmap(old, keep).map_err(platform_err)?;
+        }
         if old_len > keep {
             self.unmap_locked(i, old + keep, old + old_len, true)?;
         }
-        i.vmas.insert(dest, moved);
+        for m in moved {
+            self.insert_merged(i, m);
+        }
         if let Some(t) = tail {
-            i.vmas.insert(t.start, t);
+            self.insert_merged(i, t);
         }
         Ok(dest)
     }
@@ -513,6 +594,7 @@ impl MemoryManager {
             libc::MADV_KEEPONFORK,
             libc::MADV_COLD,
             libc::MADV_PAGEOUT,
+            libc::MADV_REMOVE,
         ];
         if !ok_advice.contains(&advice) {
             return Err(Errno::EINVAL);
@@ -526,6 +608,24 @@ impl MemoryManager {
         let vs: Vec<Vma> =
             i.vmas.range(..end).rev().take_while(|(_, v)| v.end > addr).map(|(_, v)| v.slice(addr, end)).collect();
         let covered: u64 = vs.iter().map(|v| v.len()).sum();
+        if advice == libc::MADV_REMOVE {
+            for v in &vs {
+                if v.file.is_none() && !v.shared {
+                    return Err(Errno::EINVAL);
+                }
+                if !(v.shared && v.may_write) {
+                    return Err(Errno::EACCES);
+                }
+                if v.file.is_some() {
+                    // Punching holes in files needs a writable filesystem.
+                    return Err(Errno::EOPNOTSUPP);
+                }
+                self.mf.zero(v.mf_off, v.len());
+            }
+        }
+        if advice == libc::MADV_FREE && vs.iter().any(|v| v.shared || v.file.is_some()) {
+            return Err(Errno::EINVAL);
+        }
         if matches!(advice, libc::MADV_DONTNEED | libc::MADV_FREE) {
             for v in &vs {
                 if v.shared {

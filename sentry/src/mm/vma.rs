@@ -34,6 +34,9 @@ pub struct Vma {
     pub prot: i32,
     /// MAP_SHARED (otherwise private).
     pub shared: bool,
+    /// Whether PROT_WRITE may be set (false for shared mappings of files
+    /// not open for writing).
+    pub may_write: bool,
     /// Offset of `start` in the memory file.
     pub mf_off: u64,
     /// The backing file, for file mappings.
@@ -63,9 +66,23 @@ impl Vma {
             end: e,
             prot: self.prot,
             shared: self.shared,
+            may_write: self.may_write,
             mf_off: self.mf_off + delta,
             file: self.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + delta }),
             name: self.name,
+        }
+    }
+
+    /// Whether Linux would merge `self` with `next` (which starts where
+    /// `self` ends): same protections, sharing, name and backing.
+    pub fn mergeable_with(&self, next: &Vma) -> bool {
+        if self.end != next.start || self.prot != next.prot || self.shared != next.shared || self.name != next.name || self.may_write != next.may_write {
+            return false;
+        }
+        match (&self.file, &next.file) {
+            (None, None) => true,
+            (Some(a), Some(b)) => Arc::ptr_eq(&a.file, &b.file) && a.offset + self.len() == b.offset,
+            _ => false,
         }
     }
 

@@ -57,6 +57,13 @@ impl FdTable {
         }
     }
 
+    /// Whether an fd below `limit` is free (open(2) reserves one before it
+    /// walks the path, so EMFILE wins over lookup errors).
+    pub fn has_free(&self, limit: u64) -> bool {
+        let fds = self.lock();
+        (fds.len() as u64) < limit || fds.iter().take(limit as usize).any(|e| e.is_none())
+    }
+
     /// Installs `file` at the lowest free fd ≥ `min`, below `limit`
     /// (RLIMIT_NOFILE); EMFILE if none.
     pub fn insert(&self, file: Arc<File>, cloexec: bool, min: i32, limit: u64) -> Result<i32, Errno> {

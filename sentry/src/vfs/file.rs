@@ -16,8 +16,12 @@ pub enum OffsetMode {
     /// A host fd shared with the outside keeps it (stdio redirected to a
     /// file): `read`/`write` use the host offset; lseek goes to the host.
     Host,
-    /// Not seekable (pipes, ttys, character devices): lseek gives ESPIPE.
+    /// Not seekable (pipes, ttys, most character devices): lseek gives
+    /// ESPIPE.
     Stream,
+    /// Offsets are accepted and meaningless (/dev/null, /dev/zero): reads
+    /// and writes ignore them, pread works, lseek always gives 0.
+    Noop,
 }
 
 /// What a kind of file does. Offsets are passed in; the [`File`] keeps them.
@@ -41,7 +45,29 @@ pub trait FileOps: Send + Sync {
 
     /// Whether pread/pwrite work (false gives ESPIPE).
     fn positional(&self) -> bool {
-        self.offset_mode() == OffsetMode::Sentry
+        matches!(self.offset_mode(), OffsetMode::Sentry | OffsetMode::Noop)
+    }
+
+    /// pread at `off` (differs from `read` only for host-offset files).
+    fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.read(buf, off)
+    }
+
+    /// pwrite at `off` (differs from `write` only for host-offset files).
+    fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.write(buf, off)
+    }
+
+    /// Whether lseek accepts only SEEK_SET and SEEK_CUR (generated files,
+    /// like Linux's seq_file).
+    fn seq_seek(&self) -> bool {
+        false
+    }
+
+    /// For /dev/null: reads return 0 and writes succeed without touching
+    /// the application's buffer at all.
+    fn discards(&self) -> bool {
+        false
     }
 
     /// Host lseek for [`OffsetMode::Host`] files.
@@ -189,7 +215,7 @@ impl File {
         if !self.ops.positional() {
             return Err(Errno::ESPIPE);
         }
-        self.ops.read(buf, off)
+        self.ops.pread(buf, off)
     }
 
     /// pwrite(2). (Linux ignores the offset with O_APPEND; so do we.)
@@ -201,13 +227,20 @@ impl File {
             return Err(Errno::ESPIPE);
         }
         let off = if self.flags() & libc::O_APPEND as u32 != 0 { self.ops.stat()?.size as u64 } else { off };
-        self.ops.write(buf, off)
+        self.ops.pwrite(buf, off)
     }
 
     /// lseek(2).
     pub fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        if !(libc::SEEK_SET..=libc::SEEK_HOLE).contains(&whence) {
+            return Err(Errno::EINVAL);
+        }
+        if self.ops.seq_seek() && whence != libc::SEEK_SET && whence != libc::SEEK_CUR {
+            return Err(Errno::EINVAL);
+        }
         match self.ops.offset_mode() {
             OffsetMode::Stream => Err(Errno::ESPIPE),
+            OffsetMode::Noop => Ok(0),
             OffsetMode::Host => self.ops.host_seek(off, whence),
             OffsetMode::Sentry => {
                 let mut cur = self.offset();
@@ -226,7 +259,7 @@ impl File {
                     }
                     _ => return Err(Errno::EINVAL),
                 };
-                let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+                let new = base.checked_add(off).ok_or(Errno::EINVAL)?;
                 if new < 0 {
                     return Err(Errno::EINVAL);
                 }

@@ -73,13 +73,14 @@ pub fn open(root: &Location, creds: &Credentials, start: &Location, path: &[u8],
             return Err(Errno::ENOTDIR);
         }
         let keep = (libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u32;
+        // (O_LARGEFILE is not kept on O_PATH files either.)
         return Ok(File::new(Arc::new(PathOps { loc: loc.clone() }), flags & keep, Some(loc), name));
-    }
-    if ftype == FileType::Symlink {
-        return Err(Errno::ELOOP);
     }
     if f & libc::O_DIRECTORY != 0 && ftype != FileType::Directory {
         return Err(Errno::ENOTDIR);
+    }
+    if ftype == FileType::Symlink {
+        return Err(Errno::ELOOP);
     }
     let wants_write = acc == libc::O_WRONLY || acc == libc::O_RDWR;
     if ftype == FileType::Directory && (wants_write || f & libc::O_TRUNC != 0) {
