@@ -39,11 +39,7 @@ impl Finished {
 
 /// The last non-empty line of `text`, shortened, or a placeholder.
 pub fn tail(text: &str) -> String {
-    let line = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
+    let line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
     if line.is_empty() {
         return "(no stderr)".to_owned();
     }
@@ -62,10 +58,7 @@ pub fn shorten(text: &str, max: usize) -> String {
 /// Runs `cmd` to completion with stdin closed and stdout/stderr captured,
 /// killing it and its descendants if it runs longer than `timeout`.
 pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let (tx, rx) = mpsc::channel();
     let start = Instant::now();
     let child = cmd.spawn().with_context(|| format!("spawning {cmd:?}"))?;
@@ -81,10 +74,7 @@ pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
             kill_tree(pid);
             // Reap it (and let the helper thread end) if it dies promptly.
             let _ = rx.recv_timeout(Duration::from_secs(5));
-            Err(anyhow!(
-                "timed out after {:.0} s (killed)",
-                timeout.as_secs_f64()
-            ))
+            Err(anyhow!("timed out after {:.0} s (killed)", timeout.as_secs_f64()))
         }
     }
 }

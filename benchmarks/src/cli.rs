@@ -86,16 +86,8 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Options> {
     Ok(opts)
 }
 
-fn parse_one(
-    arg: &str,
-    rest: &mut impl Iterator<Item = String>,
-    opts: &mut Options,
-    given: &mut Given,
-) -> Result<()> {
-    let mut value = || {
-        rest.next()
-            .with_context(|| format!("{arg} needs a value\n{USAGE}"))
-    };
+fn parse_one(arg: &str, rest: &mut impl Iterator<Item = String>, opts: &mut Options, given: &mut Given) -> Result<()> {
+    let mut value = || rest.next().with_context(|| format!("{arg} needs a value\n{USAGE}"));
     match arg {
         "--runsc" => opts.runsc = Some(PathBuf::from(value()?)),
         "--quick" => opts.quick = true,
@@ -115,9 +107,7 @@ fn parse_one(
 }
 
 fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T> {
-    text.parse()
-        .ok()
-        .with_context(|| format!("{flag}: {text:?} is not a valid number"))
+    text.parse().ok().with_context(|| format!("{flag}: {text:?} is not a valid number"))
 }
 
 fn fill_defaults(opts: &mut Options, given: &Given) -> Result<()> {

@@ -91,12 +91,7 @@ pub fn value_range(text: &str, key: &str) -> Option<Range<usize>> {
 /// (which must already be JSON).
 pub fn replace_value(text: &str, key: &str, value: &str) -> Result<String> {
     let range = value_range(text, key).with_context(|| format!("no {key:?} member"))?;
-    Ok(format!(
-        "{}{}{}",
-        &text[..range.start],
-        value,
-        &text[range.end..]
-    ))
+    Ok(format!("{}{}{}", &text[..range.start], value, &text[range.end..]))
 }
 
 /// The elements of the JSON array that occupies `range` of `text`.

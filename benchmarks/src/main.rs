@@ -46,8 +46,7 @@ fn main() -> Result<()> {
     let runsc = opts.runsc_path(&workspace);
 
     report::print_header(&runsc);
-    let micro = micro::build(&micro_source(), &bench_dir(&workspace))
-        .context("building the microbenchmark program")?;
+    let micro = micro::build(&micro_source(), &bench_dir(&workspace)).context("building the microbenchmark program")?;
 
     let columns = runtime::columns(&opts, &runsc);
     report::print_unavailable(&columns);
@@ -77,7 +76,5 @@ fn bench_dir(workspace: &Path) -> PathBuf {
 
 /// The C source of the microbenchmarks.
 fn micro_source() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("micro")
-        .join("micro.c")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("micro").join("micro.c")
 }

@@ -21,10 +21,7 @@ struct Usage {
 
 /// Measures and prints the sandbox's resident memory, or why it could not.
 pub fn report(runsc: &Path) {
-    println!(
-        "\n## Memory: `runsc do /bin/sleep 10`, after {:.1} s\n",
-        SETTLE.as_secs_f64()
-    );
+    println!("\n## Memory: `runsc do /bin/sleep 10`, after {:.1} s\n", SETTLE.as_secs_f64());
     if !runsc.is_file() {
         println!("n/a: {} not found", runsc.display());
         return;
@@ -63,12 +60,7 @@ fn sample(sandbox: &mut Child) -> Result<Vec<Usage>> {
     }
     let usage: Vec<Usage> = procfs::tree(sandbox.id())
         .into_iter()
-        .filter_map(|proc| {
-            Some(Usage {
-                rss_kib: procfs::rss_kib(proc.pid)?,
-                proc,
-            })
-        })
+        .filter_map(|proc| Some(Usage { rss_kib: procfs::rss_kib(proc.pid)?, proc }))
         .collect();
     if usage.is_empty() {
         bail!("no process of the sandbox found in /proc");
@@ -78,23 +70,13 @@ fn sample(sandbox: &mut Child) -> Result<Vec<Usage>> {
 
 fn print_usage(usage: &[Usage]) {
     let total: u64 = usage.iter().map(|u| u.rss_kib).sum();
-    println!(
-        "total VmRSS: {:.1} MB over {} process(es)",
-        mib(total),
-        usage.len()
-    );
+    println!("total VmRSS: {:.1} MB over {} process(es)", mib(total), usage.len());
     println!();
     println!("| pid | ppid | comm | VmRSS MB |");
     println!("|---|---|---|---|");
     for u in usage {
         let p = &u.proc;
-        println!(
-            "| {} | {} | {} | {:.1} |",
-            p.pid,
-            p.ppid,
-            p.comm,
-            mib(u.rss_kib)
-        );
+        println!("| {} | {} | {} | {:.1} |", p.pid, p.ppid, p.comm, mib(u.rss_kib));
     }
 }
 

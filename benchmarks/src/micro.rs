@@ -59,10 +59,7 @@ pub fn run_all(opts: &Options, columns: &[Column], micro: &Path) -> Vec<Row> {
     BENCHMARKS
         .iter()
         .filter(|(name, _)| opts.selected(name))
-        .map(|&(name, _)| Row {
-            name,
-            cells: run_one(opts, columns, micro, name),
-        })
+        .map(|&(name, _)| Row { name, cells: run_one(opts, columns, micro, name) })
         .collect()
 }
 
@@ -76,12 +73,7 @@ fn run_one(opts: &Options, columns: &[Column], micro: &Path, name: &str) -> Vec<
 
 /// `micro NAME 0 SECONDS`: default iteration count, bounded by time.
 fn micro_argv(micro: &Path, name: &str, seconds: f64) -> Vec<String> {
-    vec![
-        micro.display().to_string(),
-        name.to_owned(),
-        "0".to_owned(),
-        seconds.to_string(),
-    ]
+    vec![micro.display().to_string(), name.to_owned(), "0".to_owned(), seconds.to_string()]
 }
 
 /// The value of the `ns_per_op=` line of `micro`'s output.
@@ -90,9 +82,7 @@ fn parse_ns_per_op(stdout: &str) -> Result<f64> {
         .lines()
         .find_map(|l| l.trim().strip_prefix("ns_per_op="))
         .with_context(|| format!("no ns_per_op= in output {:?}", stdout.trim()))?;
-    value
-        .parse()
-        .with_context(|| format!("bad ns_per_op value {value:?}"))
+    value.parse().with_context(|| format!("bad ns_per_op value {value:?}"))
 }
 
 #[cfg(test)]

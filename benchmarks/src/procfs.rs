@@ -21,10 +21,7 @@ pub fn processes() -> Vec<Proc> {
     let Ok(entries) = fs::read_dir("/proc") else {
         return Vec::new();
     };
-    entries
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(read_proc)
-        .collect()
+    entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).filter_map(read_proc).collect()
 }
 
 /// Parses `/proc/PID/stat`; `None` if the process is gone.
@@ -43,12 +40,7 @@ fn parse_stat(pid: u32, stat: &str) -> Option<Proc> {
     let _state = fields.next()?;
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
-    Some(Proc {
-        pid,
-        ppid,
-        pgrp,
-        comm,
-    })
+    Some(Proc { pid, ppid, pgrp, comm })
 }
 
 /// `root`, its descendants (through parent links) and any other process of
@@ -68,9 +60,7 @@ pub fn tree(root: u32) -> Vec<Proc> {
             stack.extend(children.get(&pid).into_iter().flatten());
         }
     }
-    all.into_iter()
-        .filter(|p| members.contains(&p.pid))
-        .collect()
+    all.into_iter().filter(|p| members.contains(&p.pid)).collect()
 }
 
 /// Resident set size of `pid` in KiB (`VmRSS`), `None` for kernel threads

@@ -38,27 +38,16 @@ fn date() -> String {
 
 fn kernel() -> String {
     let read = |name: &str| {
-        fs::read_to_string(format!("/proc/sys/kernel/{name}"))
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
+        fs::read_to_string(format!("/proc/sys/kernel/{name}")).map(|s| s.trim().to_owned()).unwrap_or_default()
     };
-    format!(
-        "{} {} {}",
-        read("ostype"),
-        read("osrelease"),
-        read("version")
-    )
+    format!("{} {} {}", read("ostype"), read("osrelease"), read("version"))
 }
 
 fn cpu() -> String {
     let info = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = info
         .lines()
-        .find_map(|l| {
-            l.strip_prefix("model name")?
-                .split_once(':')
-                .map(|(_, m)| m.trim())
-        })
+        .find_map(|l| l.strip_prefix("model name")?.split_once(':').map(|(_, m)| m.trim()))
         .unwrap_or("unknown");
     let count = std::thread::available_parallelism().map_or(0, usize::from);
     format!("{model} ({count} CPUs available)")
@@ -76,14 +65,8 @@ pub fn print_unavailable(columns: &[Column]) {
 
 /// Prints the microbenchmark table and what each row measures.
 pub fn print_micro_table(rows: &[Row], opts: &Options, columns: &[Column]) {
-    println!(
-        "## Microbenchmarks: ns per operation, median of {} runs (each ≤ {} s)\n",
-        opts.reps, opts.seconds
-    );
-    let rows: Vec<(String, &[Cell])> = rows
-        .iter()
-        .map(|r| (r.name.to_owned(), r.cells.as_slice()))
-        .collect();
+    println!("## Microbenchmarks: ns per operation, median of {} runs (each ≤ {} s)\n", opts.reps, opts.seconds);
+    let rows: Vec<(String, &[Cell])> = rows.iter().map(|r| (r.name.to_owned(), r.cells.as_slice())).collect();
     print_table("benchmark", "ns/op", 1.0, &rows, columns);
     println!();
     for (name, what) in BENCHMARKS.iter().filter(|(n, _)| opts.selected(n)) {
@@ -93,11 +76,7 @@ pub fn print_micro_table(rows: &[Row], opts: &Options, columns: &[Column]) {
 
 /// Prints the start-up table.
 pub fn print_startup(cells: &[Cell], opts: &Options, columns: &[Column]) {
-    println!(
-        "\n## Start-up: wall time of `{}`, ms, median of {} runs\n",
-        startup::PROGRAM,
-        opts.true_runs
-    );
+    println!("\n## Start-up: wall time of `{}`, ms, median of {} runs\n", startup::PROGRAM, opts.true_runs);
     let rows = [(startup::PROGRAM.to_owned(), cells)];
     print_table("program", "ms", 1e6, &rows, columns);
 }
@@ -105,25 +84,13 @@ pub fn print_startup(cells: &[Cell], opts: &Options, columns: &[Column]) {
 /// Prints a Markdown table: a label, one value per column (in nanoseconds,
 /// shown divided by `scale` with `unit`), then the ratios to native.
 /// Errors are shortened in the cell and given in full below the table.
-fn print_table(
-    label: &str,
-    unit: &str,
-    scale: f64,
-    rows: &[(String, &[Cell])],
-    columns: &[Column],
-) {
+fn print_table(label: &str, unit: &str, scale: f64, rows: &[(String, &[Cell])], columns: &[Column]) {
     let mut header = vec![label.to_owned()];
     header.extend(columns.iter().map(|c| format!("{} {unit}", c.name)));
-    header.extend(
-        ratio_pairs(columns)
-            .iter()
-            .map(|&(n, d)| format!("{}/{}", columns[n].name, columns[d].name)),
-    );
+    header.extend(ratio_pairs(columns).iter().map(|&(n, d)| format!("{}/{}", columns[n].name, columns[d].name)));
     let mut footnotes = Vec::new();
-    let body: Vec<Vec<String>> = rows
-        .iter()
-        .map(|(name, cells)| table_row(name, cells, columns, scale, &mut footnotes))
-        .collect();
+    let body: Vec<Vec<String>> =
+        rows.iter().map(|(name, cells)| table_row(name, cells, columns, scale, &mut footnotes)).collect();
     print_markdown(&header, &body);
     if !footnotes.is_empty() {
         println!("\n{}", footnotes.join("\n"));
@@ -137,28 +104,13 @@ fn ratio_pairs(columns: &[Column]) -> Vec<(usize, usize)> {
     let (Some(native), runc, runsc) = (find("native"), find("runc"), find("runsc")) else {
         return Vec::new();
     };
-    [runsc, runc]
-        .into_iter()
-        .flatten()
-        .map(|n| (n, native))
-        .collect()
+    [runsc, runc].into_iter().flatten().map(|n| (n, native)).collect()
 }
 
-fn table_row(
-    name: &str,
-    cells: &[Cell],
-    columns: &[Column],
-    scale: f64,
-    footnotes: &mut Vec<String>,
-) -> Vec<String> {
+fn table_row(name: &str, cells: &[Cell], columns: &[Column], scale: f64, footnotes: &mut Vec<String>) -> Vec<String> {
     let mut row = vec![name.to_owned()];
     for (cell, column) in cells.iter().zip(columns) {
-        row.push(format_cell(
-            cell,
-            scale,
-            || format!("{name}, {}", column.name),
-            footnotes,
-        ));
+        row.push(format_cell(cell, scale, || format!("{name}, {}", column.name), footnotes));
     }
     for (n, d) in ratio_pairs(columns) {
         row.push(format_ratio(&cells[n], &cells[d]));
@@ -166,23 +118,14 @@ fn table_row(
     row
 }
 
-fn format_cell(
-    cell: &Cell,
-    scale: f64,
-    context: impl FnOnce() -> String,
-    footnotes: &mut Vec<String>,
-) -> String {
+fn format_cell(cell: &Cell, scale: f64, context: impl FnOnce() -> String, footnotes: &mut Vec<String>) -> String {
     match cell {
         Ok(value) => format_number(value / scale),
         Err(e) if e == "n/a" => e.clone(),
         Err(e) => {
             footnotes.push(format!("- [{}] {}: {e}", footnotes.len() + 1, context()));
             let first = e.lines().next().unwrap_or("");
-            format!(
-                "error [{}]: {}",
-                footnotes.len(),
-                shorten(first, CELL_ERROR_CHARS)
-            )
+            format!("error [{}]: {}", footnotes.len(), shorten(first, CELL_ERROR_CHARS))
         }
     }
 }
@@ -208,10 +151,7 @@ fn format_number(value: f64) -> String {
 fn print_markdown(header: &[String], body: &[Vec<String>]) {
     let escape = |s: &String| s.replace('|', "\\|");
     let header: Vec<String> = header.iter().map(escape).collect();
-    let body: Vec<Vec<String>> = body
-        .iter()
-        .map(|r| r.iter().map(escape).collect())
-        .collect();
+    let body: Vec<Vec<String>> = body.iter().map(|r| r.iter().map(escape).collect()).collect();
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in &body {
         for (w, cell) in widths.iter_mut().zip(row) {

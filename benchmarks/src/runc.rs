@@ -37,10 +37,7 @@ static NEXT_ID: AtomicU32 = AtomicU32::new(0);
 
 /// Why runc cannot be used here, or `None` if it looks usable.
 pub fn unavailable_reason() -> Option<String> {
-    let version = Command::new("runc")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status();
+    let version = Command::new("runc").arg("--version").stdout(Stdio::null()).status();
     match version {
         Err(_) => Some("runc is not on PATH (apt-get install -y runc)".to_owned()),
         Ok(s) if !s.success() => Some(format!("`runc --version` failed: {s}")),
@@ -72,27 +69,18 @@ impl RuncBundle {
         remove_stale_bundles();
         let dir = std::env::temp_dir().join(format!("{BUNDLE_PREFIX}{}", std::process::id()));
         fs::create_dir(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        let mut bundle = RuncBundle {
-            dir,
-            base_config: String::new(),
-            mounted: false,
-        };
+        let mut bundle = RuncBundle { dir, base_config: String::new(), mounted: false };
         bundle.base_config = bundle.make_config()?;
         bundle.mount_root()?;
         let check = bundle.command(&["/bin/true".to_owned()])?;
-        child::run(check.0, timeout)
-            .and_then(child::Finished::check)
-            .context("test run of /bin/true under runc")?;
+        child::run(check.0, timeout).and_then(child::Finished::check).context("test run of /bin/true under runc")?;
         Ok(bundle)
     }
 
     /// Runs `runc spec` in the bundle and returns its config, edited.
     fn make_config(&self) -> Result<String> {
-        let status = Command::new("runc")
-            .args(["spec", "--bundle"])
-            .arg(&self.dir)
-            .status()
-            .context("running runc spec")?;
+        let status =
+            Command::new("runc").args(["spec", "--bundle"]).arg(&self.dir).status().context("running runc spec")?;
         if !status.success() {
             bail!("runc spec failed: {status}");
         }
@@ -124,11 +112,8 @@ impl RuncBundle {
 
     /// Removes a container left behind by a failed or killed run.
     pub fn cleanup(id: &str) {
-        let _ = Command::new("runc")
-            .args(["delete", "--force", id])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ =
+            Command::new("runc").args(["delete", "--force", id]).stdout(Stdio::null()).stderr(Stdio::null()).status();
     }
 
     fn teardown(&mut self) -> Result<()> {
@@ -147,10 +132,7 @@ impl RuncBundle {
 impl Drop for RuncBundle {
     fn drop(&mut self) {
         if let Err(e) = self.teardown() {
-            eprintln!(
-                "warning: cleaning up runc bundle {}: {e:#}",
-                self.dir.display()
-            );
+            eprintln!("warning: cleaning up runc bundle {}: {e:#}", self.dir.display());
         }
     }
 }
@@ -171,11 +153,7 @@ fn remove_stale_bundles() {
         }
         let mounted = is_mount_point(&entry.path().join("rootfs"));
         // Dropping it tears it down, warning if that fails.
-        drop(RuncBundle {
-            dir: entry.path(),
-            base_config: String::new(),
-            mounted,
-        });
+        drop(RuncBundle { dir: entry.path(), base_config: String::new(), mounted });
     }
 }
 
@@ -184,10 +162,7 @@ fn is_mount_point(path: &Path) -> bool {
     let Some(path) = path.to_str() else {
         return false;
     };
-    fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some(path))
+    fs::read_to_string("/proc/self/mountinfo").unwrap_or_default().lines().any(|l| l.split(' ').nth(4) == Some(path))
 }
 
 /// The edits the harness needs on `runc spec`'s default config.
@@ -202,17 +177,10 @@ fn edit_spec(spec: &str) -> Result<String> {
 /// and no benchmark needs them.
 fn without_cgroup_mounts(spec: &str) -> Result<String> {
     let range = value_range(spec, "mounts").context("no \"mounts\" member")?;
-    let kept: Vec<&str> = array_elements(spec, &range)?
-        .into_iter()
-        .filter(|m| !compact(m).contains(r#""type":"cgroup""#))
-        .collect();
+    let kept: Vec<&str> =
+        array_elements(spec, &range)?.into_iter().filter(|m| !compact(m).contains(r#""type":"cgroup""#)).collect();
     let mounts = format!("[\n\t\t{}\n\t]", kept.join(",\n\t\t"));
-    Ok(format!(
-        "{}{}{}",
-        &spec[..range.start],
-        mounts,
-        &spec[range.end..]
-    ))
+    Ok(format!("{}{}{}", &spec[..range.start], mounts, &spec[range.end..]))
 }
 
 /// `text` without whitespace (fine for matching; strings here have none).
@@ -224,10 +192,7 @@ fn compact(text: &str) -> String {
 fn run_tool(cmd: &mut Command) -> Result<()> {
     let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
     if !out.status.success() {
-        bail!(
-            "{cmd:?} failed: {}",
-            child::tail(&String::from_utf8_lossy(&out.stderr))
-        );
+        bail!("{cmd:?} failed: {}", child::tail(&String::from_utf8_lossy(&out.stderr)));
     }
     Ok(())
 }

@@ -59,18 +59,9 @@ pub struct Column {
 /// The native, runc and runsc columns, in that order.
 pub fn columns(opts: &Options, runsc: &Path) -> Vec<Column> {
     vec![
-        Column {
-            name: "native",
-            runtime: Ok(Runtime::Native),
-        },
-        Column {
-            name: "runc",
-            runtime: runc_runtime(opts),
-        },
-        Column {
-            name: "runsc",
-            runtime: runsc_runtime(runsc),
-        },
+        Column { name: "native", runtime: Ok(Runtime::Native) },
+        Column { name: "runc", runtime: runc_runtime(opts) },
+        Column { name: "runsc", runtime: runsc_runtime(runsc) },
     ]
 }
 
@@ -81,9 +72,7 @@ fn runc_runtime(opts: &Options) -> Result<Runtime, String> {
     if let Some(reason) = runc::unavailable_reason() {
         return Err(reason);
     }
-    RuncBundle::create(opts.timeout)
-        .map(Runtime::Runc)
-        .map_err(|e| format!("runc bundle does not work: {e:#}"))
+    RuncBundle::create(opts.timeout).map(Runtime::Runc).map_err(|e| format!("runc bundle does not work: {e:#}"))
 }
 
 fn runsc_runtime(path: &Path) -> Result<Runtime, String> {

@@ -23,15 +23,8 @@ pub fn measure_columns(
     mut measure: impl FnMut(&Runtime) -> Result<f64>,
 ) -> Vec<Cell> {
     eprint!("running {label:<14} ");
-    let mut samples: Vec<Samples> = columns
-        .iter()
-        .map(|c| {
-            c.runtime
-                .as_ref()
-                .map(|_| Vec::new())
-                .map_err(|_| "n/a".to_owned())
-        })
-        .collect();
+    let mut samples: Vec<Samples> =
+        columns.iter().map(|c| c.runtime.as_ref().map(|_| Vec::new()).map_err(|_| "n/a".to_owned())).collect();
     for _ in 0..reps {
         for (column, sample) in columns.iter().zip(samples.iter_mut()) {
             sample_once(column, sample, &mut measure);
@@ -43,11 +36,7 @@ pub fn measure_columns(
     samples.into_iter().map(|s| s.map(|v| median(&v))).collect()
 }
 
-fn sample_once(
-    column: &Column,
-    samples: &mut Samples,
-    measure: &mut impl FnMut(&Runtime) -> Result<f64>,
-) {
+fn sample_once(column: &Column, samples: &mut Samples, measure: &mut impl FnMut(&Runtime) -> Result<f64>) {
     let (Ok(runtime), Ok(values)) = (&column.runtime, samples.as_mut()) else {
         return;
     };

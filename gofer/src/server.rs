@@ -72,10 +72,8 @@ pub struct Server {
 impl Server {
     /// Opens `root` as the served tree.
     pub fn new(root: &Path) -> Result<Server, ServeError> {
-        let c = CString::new(root.as_os_str().as_encoded_bytes()).map_err(|_| ServeError::Root {
-            path: root.display().to_string(),
-            errno: nix::errno::Errno::EINVAL,
-        })?;
+        let c = CString::new(root.as_os_str().as_encoded_bytes())
+            .map_err(|_| ServeError::Root { path: root.display().to_string(), errno: nix::errno::Errno::EINVAL })?;
         // SAFETY: `c` is NUL-terminated; the result is checked.
         let fd = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
         if fd < 0 {
@@ -83,8 +81,10 @@ impl Server {
         }
         // SAFETY: fresh fd we own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        let stat = fstat(fd.as_raw_fd())
-            .map_err(|e| ServeError::Root { path: root.display().to_string(), errno: nix::errno::Errno::from_raw(e) })?;
+        let stat = fstat(fd.as_raw_fd()).map_err(|e| ServeError::Root {
+            path: root.display().to_string(),
+            errno: nix::errno::Errno::from_raw(e),
+        })?;
         let mut nodes = HashMap::new();
         nodes.insert(ROOT_FID, Node { fd: Arc::new(fd), parent: None, name: c".".to_owned(), stat });
         Ok(Server { nodes, next_fid: 1 })
@@ -262,7 +262,10 @@ mod tests {
         let (r, fd) = s.handle(Request::Open { fid: passwd, flags: 0 });
         assert_eq!(r, Response::Opened);
         assert!(fd.is_some());
-        assert_eq!(s.handle(Request::Open { fid: passwd, flags: libc::O_WRONLY as u32 }).0, Response::Error(libc::EROFS));
+        assert_eq!(
+            s.handle(Request::Open { fid: passwd, flags: libc::O_WRONLY as u32 }).0,
+            Response::Error(libc::EROFS)
+        );
         assert_eq!(walk(&mut s, etc, "..").unwrap_err(), libc::EINVAL);
         assert_eq!(walk(&mut s, ROOT_FID, "etc/passwd").unwrap_err(), libc::EINVAL);
         assert_eq!(walk(&mut s, etc, "no-such-file-here").unwrap_err(), libc::ENOENT);

@@ -27,15 +27,12 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
     let user = UserBuilder::default()
         .uid(nix::unistd::getuid().as_raw())
         .gid(nix::unistd::getgid().as_raw())
-        .additional_gids(nix::unistd::getgroups().unwrap_or_default().into_iter().map(|g| g.as_raw()).collect::<Vec<_>>())
+        .additional_gids(
+            nix::unistd::getgroups().unwrap_or_default().into_iter().map(|g| g.as_raw()).collect::<Vec<_>>(),
+        )
         .build()?;
-    let process = ProcessBuilder::default()
-        .args(args.command.clone())
-        .env(env)
-        .cwd(cwd)
-        .user(user)
-        .terminal(false)
-        .build()?;
+    let process =
+        ProcessBuilder::default().args(args.command.clone()).env(env).cwd(cwd).user(user).terminal(false).build()?;
     let root = RootBuilder::default().path("/").readonly(true).build()?;
     let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
     Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(vec![]).build()?)

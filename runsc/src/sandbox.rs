@@ -44,7 +44,8 @@ impl Sandbox {
     pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool) -> anyhow::Result<Sandbox> {
         let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
         let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
-        let uts = Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
+        let uts =
+            Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts);
 
         let client = Arc::new(gofer::Client::new(gofer));
@@ -68,11 +69,13 @@ impl Sandbox {
     /// Starts the spec's process as pid 1 and runs it to completion.
     pub fn run_init(&self, spec: &Spec) -> anyhow::Result<ExitStatus> {
         let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
-        let argv: Vec<Vec<u8>> = process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
+        let argv: Vec<Vec<u8>> =
+            process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         if argv.is_empty() {
             return Err(anyhow!("spec process has no args"));
         }
-        let envp: Vec<Vec<u8>> = process.env().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
+        let envp: Vec<Vec<u8>> =
+            process.env().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         let user = process.user();
         let groups = user.additional_gids().clone().unwrap_or_default();
         let creds = Credentials::new(user.uid(), user.gid(), groups);
@@ -160,7 +163,8 @@ fn install_stdio(fds: &FdTable) -> anyhow::Result<()> {
         (2, std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?),
     ];
     for (n, fd) in stdio {
-        let flags = nix::fcntl::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0) as u32;
+        let flags =
+            nix::fcntl::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0) as u32;
         let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
             .map(|p| p.into_os_string().into_encoded_bytes())
             .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());

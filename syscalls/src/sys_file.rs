@@ -38,11 +38,11 @@ pub fn close(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// close_range(2).
 pub fn close_range(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (first, last, flags) = (a.a[0] as u32, a.a[1] as u32, a.a[2] as u32);
-    if flags & !(libc::CLOSE_RANGE_UNSHARE | libc::CLOSE_RANGE_CLOEXEC) as u32 != 0 || first > last {
+    if flags & !(libc::CLOSE_RANGE_UNSHARE | libc::CLOSE_RANGE_CLOEXEC) != 0 || first > last {
         return Err(Errno::EINVAL.into());
     }
     // The fd table is not shared with anyone yet, so UNSHARE has nothing to do.
-    drop(t.tg.fds.close_range(first, last, flags & libc::CLOSE_RANGE_CLOEXEC as u32 != 0));
+    drop(t.tg.fds.close_range(first, last, flags & libc::CLOSE_RANGE_CLOEXEC != 0));
     Ok(0)
 }
 

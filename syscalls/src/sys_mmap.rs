@@ -94,7 +94,8 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 Some(l) => (l.mount.dev, String::from_utf8_lossy(&f.name).into_owned()),
                 None => (st.dev, String::new()),
             };
-            file = Some(VmaFile { file: Arc::new(FileMapping { file: f.clone(), dev, ino: st.ino, path }), offset: off });
+            file =
+                Some(VmaFile { file: Arc::new(FileMapping { file: f.clone(), dev, ino: st.ino, path }), offset: off });
         }
     }
     let as_limit = t.tg.state().rlimits[libc::RLIMIT_AS as usize].cur;

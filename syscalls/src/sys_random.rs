@@ -8,7 +8,9 @@ use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 pub fn getrandom(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (buf, len, flags) = (a.a[0], a.a[1], a.a[2] as u32);
     let known = libc::GRND_NONBLOCK | libc::GRND_RANDOM | libc::GRND_INSECURE;
-    if flags & !known != 0 || flags & (libc::GRND_RANDOM | libc::GRND_INSECURE) == (libc::GRND_RANDOM | libc::GRND_INSECURE) {
+    if flags & !known != 0
+        || flags & (libc::GRND_RANDOM | libc::GRND_INSECURE) == (libc::GRND_RANDOM | libc::GRND_INSECURE)
+    {
         return Err(Errno::EINVAL.into());
     }
     let len = len.min(i32::MAX as u64);

@@ -101,7 +101,8 @@ fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: 
         if iov.len == 0 {
             continue;
         }
-        let r = if write { write_at(task, f, iov.base, iov.len, off) } else { read_at(task, f, iov.base, iov.len, off) };
+        let r =
+            if write { write_at(task, f, iov.base, iov.len, off) } else { read_at(task, f, iov.base, iov.len, off) };
         match r {
             Ok(n) => {
                 total += n;

@@ -3,7 +3,7 @@
 //! by name, so an entry cannot carry a wrong number.
 
 use sentry::kernel::ArgKind::{Fd, Hex, InBuf, Int, Oct, OutBuf, Path, Signal};
-use sentry::kernel::{SyscallEntry, Support};
+use sentry::kernel::{Support, SyscallEntry};
 
 use crate::*;
 
@@ -25,19 +25,44 @@ const FULL: Support = Support::Full;
 pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_read, sys_read_write::read, FULL, [Fd, OutBuf, Int]),
     sys!(SYS_write, sys_read_write::write, FULL, [Fd, InBuf, Int]),
-    sys!(SYS_open, sys_file::sys_open, Support::Partial("read-only root; files cannot be created yet"), [Path, Hex, Oct]),
+    sys!(
+        SYS_open,
+        sys_file::sys_open,
+        Support::Partial("read-only root; files cannot be created yet"),
+        [Path, Hex, Oct]
+    ),
     sys!(SYS_close, sys_file::close, FULL, [Fd]),
     sys!(SYS_stat, sys_stat::stat, FULL, [Path, Hex]),
     sys!(SYS_fstat, sys_stat::fstat, FULL, [Fd, Hex]),
     sys!(SYS_lstat, sys_stat::lstat, FULL, [Path, Hex]),
     sys!(SYS_lseek, sys_file::lseek, FULL, [Fd, Int, Int]),
-    sys!(SYS_mmap, sys_mmap::mmap, Support::Partial("shared file mappings are private snapshots"), [Hex, Int, Hex, Hex, Fd, Hex]),
+    sys!(
+        SYS_mmap,
+        sys_mmap::mmap,
+        Support::Partial("shared file mappings are private snapshots"),
+        [Hex, Int, Hex, Hex, Fd, Hex]
+    ),
     sys!(SYS_mprotect, sys_mmap::mprotect, FULL, [Hex, Int, Hex]),
     sys!(SYS_munmap, sys_mmap::munmap, FULL, [Hex, Int]),
     sys!(SYS_brk, sys_mmap::brk, FULL, [Hex]),
-    sys!(SYS_rt_sigaction, sys_signal::rt_sigaction, Support::Partial("state only; no delivery yet"), [Signal, Hex, Hex, Int]),
-    sys!(SYS_rt_sigprocmask, sys_signal::rt_sigprocmask, Support::Partial("state only; no delivery yet"), [Int, Hex, Hex, Int]),
-    sys!(SYS_ioctl, sys_ioctl::ioctl, Support::Partial("FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, tty requests"), [Fd, Hex, Hex]),
+    sys!(
+        SYS_rt_sigaction,
+        sys_signal::rt_sigaction,
+        Support::Partial("state only; no delivery yet"),
+        [Signal, Hex, Hex, Int]
+    ),
+    sys!(
+        SYS_rt_sigprocmask,
+        sys_signal::rt_sigprocmask,
+        Support::Partial("state only; no delivery yet"),
+        [Int, Hex, Hex, Int]
+    ),
+    sys!(
+        SYS_ioctl,
+        sys_ioctl::ioctl,
+        Support::Partial("FIOCLEX, FIONCLEX, FIONBIO, FIONREAD, tty requests"),
+        [Fd, Hex, Hex]
+    ),
     sys!(SYS_pread64, sys_read_write::pread64, FULL, [Fd, OutBuf, Int, Int]),
     sys!(SYS_pwrite64, sys_read_write::pwrite64, FULL, [Fd, InBuf, Int, Int]),
     sys!(SYS_readv, sys_read_write::readv, FULL, [Fd, Hex, Int]),
@@ -75,9 +100,19 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_set_tid_address, sys_thread::set_tid_address, FULL, [Hex]),
     sys!(SYS_clock_gettime, sys_time::clock_gettime, FULL, [Int, Hex]),
     sys!(SYS_clock_getres, sys_time::clock_getres, FULL, [Int, Hex]),
-    sys!(SYS_clock_nanosleep, sys_time::clock_nanosleep, Support::Partial("not interruptible by signals yet"), [Int, Hex, Hex, Hex]),
+    sys!(
+        SYS_clock_nanosleep,
+        sys_time::clock_nanosleep,
+        Support::Partial("not interruptible by signals yet"),
+        [Int, Hex, Hex, Hex]
+    ),
     sys!(SYS_exit_group, sys_thread::exit_group, FULL, [Int]),
-    sys!(SYS_openat, sys_file::openat, Support::Partial("read-only root; files cannot be created yet"), [Fd, Path, Hex, Oct]),
+    sys!(
+        SYS_openat,
+        sys_file::openat,
+        Support::Partial("read-only root; files cannot be created yet"),
+        [Fd, Path, Hex, Oct]
+    ),
     sys!(SYS_newfstatat, sys_stat::newfstatat, FULL, [Fd, Path, Hex, Hex]),
     sys!(SYS_readlinkat, sys_stat::readlinkat, FULL, [Fd, Path, OutBuf, Int]),
     sys!(SYS_faccessat, sys_stat::faccessat, FULL, [Fd, Path, Oct]),
@@ -92,7 +127,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_rseq, sys_thread::rseq, Support::Partial("reports CPU 0; no preemption aborts"), [Hex, Int, Hex, Hex]),
     sys!(SYS_close_range, sys_file::close_range, FULL, [Int, Int, Hex]),
     sys!(SYS_faccessat2, sys_stat::faccessat2, FULL, [Fd, Path, Oct, Hex]),
-    sys!(SYS_futex, sys_futex::futex, Support::Partial("WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE; no PI or WAKE_OP"), [Hex, Hex, Int, Hex, Hex, Hex]),
+    sys!(
+        SYS_futex,
+        sys_futex::futex,
+        Support::Partial("WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE; no PI or WAKE_OP"),
+        [Hex, Hex, Int, Hex, Hex, Hex]
+    ),
     sys!(SYS_kill, sys_signal::kill, Support::Partial("own process only; default actions only"), [Int, Signal]),
     sys!(SYS_tgkill, sys_signal::tgkill, Support::Partial("own thread only; default actions only"), [Int, Int, Signal]),
     sys!(SYS_tkill, sys_signal::tkill, Support::Partial("own thread only; default actions only"), [Int, Signal]),

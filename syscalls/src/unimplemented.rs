@@ -1,7 +1,7 @@
 //! Names of the syscalls we do not implement yet, so a call is logged by
 //! name (once) before it returns ENOSYS.
 
-use sentry::kernel::{SyscallEntry, Support};
+use sentry::kernel::{Support, SyscallEntry};
 
 macro_rules! unimpl {
     ($($name:ident),* $(,)?) => {

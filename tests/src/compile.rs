@@ -33,9 +33,7 @@ impl Variant {
 
     /// The variant called `name` (see [`Variant::dir_name`]).
     pub fn from_dir_name(name: &str) -> Option<Variant> {
-        [Variant::Dyn, Variant::Static, Variant::NoPie]
-            .into_iter()
-            .find(|v| v.dir_name() == name)
+        [Variant::Dyn, Variant::Static, Variant::NoPie].into_iter().find(|v| v.dir_name() == name)
     }
 
     fn gcc_flags(self) -> &'static [&'static str] {
@@ -64,16 +62,11 @@ const GCC_FLAGS: &[&str] = &["-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11"]
 /// Safe to call from parallel tests and processes: gcc writes a private
 /// file that is renamed into place. Panics if gcc is missing or fails.
 pub fn compile(src: &Path, variant: Variant) -> PathBuf {
-    let stem = src
-        .file_stem()
-        .unwrap_or_else(|| panic!("{} has no file name", src.display()));
-    let group = src
-        .parent()
-        .and_then(Path::file_name)
-        .unwrap_or_else(|| panic!("{} has no parent directory", src.display()));
+    let stem = src.file_stem().unwrap_or_else(|| panic!("{} has no file name", src.display()));
+    let group =
+        src.parent().and_then(Path::file_name).unwrap_or_else(|| panic!("{} has no parent directory", src.display()));
     let out_dir = build_dir().join(group).join(variant.dir_name());
-    fs::create_dir_all(&out_dir)
-        .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
+    fs::create_dir_all(&out_dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
     let out = out_dir.join(stem);
     if is_up_to_date(&out, src) {
         return out;
@@ -96,14 +89,9 @@ pub fn compile(src: &Path, variant: Variant) -> PathBuf {
         .unwrap_or_else(|e| panic!("cannot run gcc ({e}); install it with `apt-get install gcc`"));
     if !output.status.success() {
         let _ = fs::remove_file(&tmp);
-        panic!(
-            "gcc failed to build {} ({variant}):\n{}",
-            src.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        panic!("gcc failed to build {} ({variant}):\n{}", src.display(), String::from_utf8_lossy(&output.stderr));
     }
-    fs::rename(&tmp, &out)
-        .unwrap_or_else(|e| panic!("cannot move {} to {}: {e}", tmp.display(), out.display()));
+    fs::rename(&tmp, &out).unwrap_or_else(|e| panic!("cannot move {} to {}: {e}", tmp.display(), out.display()));
     out
 }
 
@@ -117,13 +105,10 @@ fn is_up_to_date(out: &Path, src: &Path) -> bool {
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "h"));
-    std::iter::once(src.to_path_buf())
-        .chain(headers)
-        .all(|input| {
-            let changed =
-                mtime(&input).unwrap_or_else(|| panic!("cannot stat {}", input.display()));
-            changed <= built
-        })
+    std::iter::once(src.to_path_buf()).chain(headers).all(|input| {
+        let changed = mtime(&input).unwrap_or_else(|| panic!("cannot stat {}", input.display()));
+        changed <= built
+    })
 }
 
 fn mtime(path: &Path) -> Option<SystemTime> {

@@ -32,11 +32,7 @@ pub fn diff(old: &str, new: &str) -> String {
     }
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    let lines = if a.len().saturating_mul(b.len()) <= MAX_CELLS {
-        lcs_diff(&a, &b)
-    } else {
-        prefix_diff(&a, &b)
-    };
+    let lines = if a.len().saturating_mul(b.len()) <= MAX_CELLS { lcs_diff(&a, &b) } else { prefix_diff(&a, &b) };
     let mut out = String::new();
     if old.ends_with('\n') != new.ends_with('\n') {
         out.push_str("(the texts differ in their final newline)\n");
@@ -135,10 +131,7 @@ mod tests {
     fn changed_line_is_shown_with_context() {
         let old = "1\n2\n3\n4\n5\n6\n7\n8\n9\n";
         let new = "1\n2\n3\n4\nfive\n6\n7\n8\n9\n";
-        assert_eq!(
-            diff(old, new),
-            "   2\n   3\n   4\n - 5\n + five\n   6\n   7\n   8\n"
-        );
+        assert_eq!(diff(old, new), "   2\n   3\n   4\n - 5\n + five\n   6\n   7\n   8\n");
     }
 
     #[test]
@@ -165,14 +158,6 @@ mod tests {
     #[test]
     fn prefix_diff_keeps_the_common_start() {
         let lines = prefix_diff(&["a", "b", "c"], &["a", "x"]);
-        assert_eq!(
-            lines,
-            vec![
-                Line::Same("a"),
-                Line::Old("b"),
-                Line::Old("c"),
-                Line::New("x")
-            ]
-        );
+        assert_eq!(lines, vec![Line::Same("a"), Line::Old("b"), Line::Old("c"), Line::New("x")]);
     }
 }

@@ -23,8 +23,7 @@ pub fn known_failures() -> &'static BTreeMap<String, String> {
     static LIST: OnceLock<BTreeMap<String, String>> = OnceLock::new();
     LIST.get_or_init(|| {
         let path = path();
-        let text = fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     })
 }
@@ -79,10 +78,8 @@ mod tests {
 
     #[test]
     fn parses_names_reasons_and_comments() {
-        let list = parse(
-            "# comment\n\nconformance/dyn/mmap  MAP_32BIT missing # why\nprograms/ls  getdents\n",
-        )
-        .unwrap();
+        let list =
+            parse("# comment\n\nconformance/dyn/mmap  MAP_32BIT missing # why\nprograms/ls  getdents\n").unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list["conformance/dyn/mmap"], "MAP_32BIT missing");
         assert_eq!(list["programs/ls"], "getdents");

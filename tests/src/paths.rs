@@ -11,10 +11,7 @@ pub fn tests_dir() -> PathBuf {
 
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {
-    tests_dir()
-        .parent()
-        .expect("the tests crate lives inside the workspace")
-        .to_path_buf()
+    tests_dir().parent().expect("the tests crate lives inside the workspace").to_path_buf()
 }
 
 /// The `runsc` binary under test: `$RUNSC` if set, else
@@ -24,18 +21,11 @@ pub fn workspace_root() -> PathBuf {
 pub fn runsc() -> PathBuf {
     if let Some(path) = env::var_os("RUNSC") {
         let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "RUNSC is set to {}, which is not a file",
-            path.display()
-        );
+        assert!(path.is_file(), "RUNSC is set to {}, which is not a file", path.display());
         return path;
     }
     let target = workspace_root().join("target");
-    let candidates = [
-        target.join("release").join("runsc"),
-        target.join("debug").join("runsc"),
-    ];
+    let candidates = [target.join("release").join("runsc"), target.join("debug").join("runsc")];
     for candidate in &candidates {
         if candidate.is_file() {
             return candidate.clone();

@@ -120,11 +120,7 @@ impl Cmd {
     {
         let argv: Vec<OsString> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
         assert!(!argv.is_empty(), "a command needs a program");
-        Cmd {
-            argv,
-            cwd: None,
-            timeout: default_timeout(),
-        }
+        Cmd { argv, cwd: None, timeout: default_timeout() }
     }
 
     /// Runs in `dir` instead of the test's working directory.
@@ -157,12 +153,7 @@ impl Cmd {
     fn run(&self, argv: Vec<OsString>) -> Output {
         let shown = show_argv(&argv);
         let mut command = Command::new(&argv[0]);
-        command
-            .args(&argv[1..])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        command.args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
@@ -170,9 +161,7 @@ impl Cmd {
         // async-signal-safe code may run; `mark_fds_cloexec` makes one system
         // call and neither allocates nor takes locks.
         unsafe { command.pre_exec(mark_fds_cloexec) };
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start `{shown}`: {e}"));
+        let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start `{shown}`: {e}"));
         let pgid = child.id();
 
         let (tx, rx) = mpsc::channel();
@@ -247,11 +236,7 @@ impl Collected {
             Some(status) if !self.timed_out => status,
             _ => Status::TimedOut,
         };
-        Output {
-            status,
-            stdout: self.stdout.unwrap_or_default(),
-            stderr: self.stderr.unwrap_or_default(),
-        }
+        Output { status, stdout: self.stdout.unwrap_or_default(), stderr: self.stderr.unwrap_or_default() }
     }
 }
 
@@ -266,8 +251,7 @@ fn read_all(mut pipe: impl Read) -> Vec<u8> {
 /// their stdout and [`Status::code`] are equal (and neither timed out). The
 /// error explains the difference, with a diff of stdout and both stderrs.
 pub fn compare(cmd: &Cmd, native: &Output, sandboxed: &Output) -> Result<(), String> {
-    let same_status =
-        native.status.code().is_some() && native.status.code() == sandboxed.status.code();
+    let same_status = native.status.code().is_some() && native.status.code() == sandboxed.status.code();
     if same_status && native.stdout == sandboxed.stdout {
         return Ok(());
     }
@@ -289,11 +273,7 @@ pub fn describe_stderr(who: &str, output: &Output) -> String {
     if text.is_empty() {
         return format!("{who} stderr: (empty)\n");
     }
-    let start = text
-        .char_indices()
-        .map(|(i, _)| i)
-        .find(|&i| text.len() - i <= KEEP)
-        .unwrap_or(0);
+    let start = text.char_indices().map(|(i, _)| i).find(|&i| text.len() - i <= KEEP).unwrap_or(0);
     let mut out = format!("{who} stderr:\n");
     if start > 0 {
         out += "   ...\n";
@@ -307,17 +287,13 @@ pub fn describe_stderr(who: &str, output: &Output) -> String {
 }
 
 fn show_argv(argv: &[OsString]) -> String {
-    argv.iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
+    argv.iter().map(|a| a.to_string_lossy().into_owned()).collect::<Vec<_>>().join(" ")
 }
 
 fn default_timeout() -> Duration {
     match std::env::var("RUNSC_TEST_TIMEOUT") {
         Ok(secs) => Duration::from_secs(
-            secs.parse()
-                .unwrap_or_else(|_| panic!("RUNSC_TEST_TIMEOUT={secs} is not a number of seconds")),
+            secs.parse().unwrap_or_else(|_| panic!("RUNSC_TEST_TIMEOUT={secs} is not a number of seconds")),
         ),
         Err(_) => DEFAULT_TIMEOUT,
     }
@@ -372,9 +348,8 @@ mod tests {
     #[test]
     fn a_hang_is_killed_and_reported() {
         let start = Instant::now();
-        let out = Cmd::new(["/bin/sh", "-c", "echo started; exec sleep 60"])
-            .timeout(Duration::from_millis(300))
-            .run_native();
+        let out =
+            Cmd::new(["/bin/sh", "-c", "echo started; exec sleep 60"]).timeout(Duration::from_millis(300)).run_native();
         assert_eq!(out.status, Status::TimedOut);
         assert_eq!(out.stdout, b"started\n");
         assert!(start.elapsed() < Duration::from_secs(10));
@@ -382,44 +357,26 @@ mod tests {
 
     #[test]
     fn output_held_open_by_a_straggler_counts_as_a_hang() {
-        let out = Cmd::new(["/bin/sh", "-c", "sleep 60 & exit 0"])
-            .timeout(Duration::from_millis(300))
-            .run_native();
+        let out = Cmd::new(["/bin/sh", "-c", "sleep 60 & exit 0"]).timeout(Duration::from_millis(300)).run_native();
         assert_eq!(out.status, Status::TimedOut);
     }
 
     #[test]
     fn runs_in_the_given_directory() {
-        let out = Cmd::new(["/bin/pwd"])
-            .current_dir("/usr/share")
-            .run_native();
+        let out = Cmd::new(["/bin/pwd"]).current_dir("/usr/share").run_native();
         assert_eq!(out.stdout_text(), "/usr/share\n");
     }
 
     #[test]
     fn compare_reports_status_and_stdout_differences() {
         let cmd = Cmd::new(["/bin/true"]);
-        let a = Output {
-            status: Status::Exited(0),
-            stdout: b"x\n".to_vec(),
-            stderr: vec![],
-        };
-        let b = Output {
-            status: Status::Exited(1),
-            stdout: b"y\n".to_vec(),
-            stderr: vec![],
-        };
+        let a = Output { status: Status::Exited(0), stdout: b"x\n".to_vec(), stderr: vec![] };
+        let b = Output { status: Status::Exited(1), stdout: b"y\n".to_vec(), stderr: vec![] };
         assert!(compare(&cmd, &a, &a).is_ok());
         let why = compare(&cmd, &a, &b).unwrap_err();
-        assert!(
-            why.contains("exit status 0") && why.contains("exit status 1"),
-            "{why}"
-        );
+        assert!(why.contains("exit status 0") && why.contains("exit status 1"), "{why}");
         assert!(why.contains(" - x\n + y\n"), "{why}");
-        let hung = Output {
-            status: Status::TimedOut,
-            ..a.clone()
-        };
+        let hung = Output { status: Status::TimedOut, ..a.clone() };
         assert!(compare(&cmd, &hung, &hung).is_err());
     }
 }

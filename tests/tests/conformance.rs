@@ -109,16 +109,10 @@ fn every_program_is_tested() {
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     let tested: BTreeSet<String> = DYN.iter().map(|s| s.to_string()).collect();
-    assert_eq!(
-        on_disk, tested,
-        "conformance/*.c and the `dynamic` tests in tests/conformance.rs differ"
-    );
+    assert_eq!(on_disk, tested, "conformance/*.c and the `dynamic` tests in tests/conformance.rs differ");
     for variant in [Variant::Static, Variant::NoPie] {
         for program in programs(variant) {
-            assert!(
-                tested.contains(*program),
-                "{variant} test {program} has no program"
-            );
+            assert!(tested.contains(*program), "{variant} test {program} has no program");
         }
     }
 }
@@ -130,14 +124,9 @@ fn known_failures_name_real_tests() {
         let Some(rest) = name.strip_prefix("conformance/") else {
             continue;
         };
-        let (variant, program) = rest
-            .split_once('/')
-            .unwrap_or_else(|| panic!("{name}: expected conformance/<variant>/<program>"));
-        let variant = Variant::from_dir_name(variant)
-            .unwrap_or_else(|| panic!("{name}: unknown variant {variant}"));
-        assert!(
-            programs(variant).contains(&program),
-            "known_failures.txt lists {name}, which is not a test"
-        );
+        let (variant, program) =
+            rest.split_once('/').unwrap_or_else(|| panic!("{name}: expected conformance/<variant>/<program>"));
+        let variant = Variant::from_dir_name(variant).unwrap_or_else(|| panic!("{name}: unknown variant {variant}"));
+        assert!(programs(variant).contains(&program), "known_failures.txt lists {name}, which is not a test");
     }
 }

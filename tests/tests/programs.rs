@@ -66,12 +66,7 @@ fn same(cmd: Cmd) -> Result<(), String> {
 /// Like [`same`], and the exit status is `code`.
 fn same_with_status(cmd: Cmd, code: i32) -> Result<(), String> {
     let native = cmd.run_native();
-    assert_eq!(
-        native.status.code(),
-        Some(code),
-        "`{cmd}` natively: {}",
-        native.status
-    );
+    assert_eq!(native.status.code(), Some(code), "`{cmd}` natively: {}", native.status);
     let sandboxed = cmd.run_runsc(&[]);
     compare(&cmd, &native, &sandboxed)
 }
@@ -110,11 +105,7 @@ fn check_strace_prints_syscalls() -> Result<(), String> {
     let cmd = Cmd::new(["/bin/true"]);
     let out = cmd.run_runsc(&["--strace"]);
     let stderr = out.stderr_text();
-    let mentions = |name: &str| {
-        stderr
-            .lines()
-            .any(|line| line.contains(&format!("{name}(")) && line.contains('='))
-    };
+    let mentions = |name: &str| stderr.lines().any(|line| line.contains(&format!("{name}(")) && line.contains('='));
     let ok = out.status.code() == Some(0)
         && stderr.lines().any(|line| line.contains("exit_group("))
         && (mentions("brk") || mentions("arch_prctl"));
@@ -137,21 +128,10 @@ fn check_debug_log_reports_unimplemented_syscall() -> Result<(), String> {
     let log = TempPath::new("debug-log");
     let cmd = Cmd::new([&exe]);
     let out = cmd.run_runsc(&["--debug-log", log.as_str()]);
-    expect_stdout(
-        &cmd,
-        &out,
-        "io_uring_setup(1, NULL) = -1 ENOSYS\nio_uring_setup(1, NULL) = -1 ENOSYS\n",
-    )?;
-    let text = fs::read_to_string(&log.0).map_err(|e| {
-        format!(
-            "`runsc --debug-log {} do {cmd}` left no log: {e}",
-            log.as_str()
-        )
-    })?;
-    let reports: Vec<&str> = text
-        .lines()
-        .filter(|line| line.contains("io_uring_setup"))
-        .collect();
+    expect_stdout(&cmd, &out, "io_uring_setup(1, NULL) = -1 ENOSYS\nio_uring_setup(1, NULL) = -1 ENOSYS\n")?;
+    let text = fs::read_to_string(&log.0)
+        .map_err(|e| format!("`runsc --debug-log {} do {cmd}` left no log: {e}", log.as_str()))?;
+    let reports: Vec<&str> = text.lines().filter(|line| line.contains("io_uring_setup")).collect();
     match reports.as_slice() {
         [line] if line.contains("425") => Ok(()),
         _ => Err(format!(
@@ -170,10 +150,7 @@ fn check_root_is_read_only() -> Result<(), String> {
     let out = cmd.run_runsc(&[]);
     let leaked = probe.0.exists();
     let stderr = out.stderr_text();
-    if matches!(out.status.code(), Some(c) if c != 0)
-        && !leaked
-        && stderr.contains("Read-only file system")
-    {
+    if matches!(out.status.code(), Some(c) if c != 0) && !leaked && stderr.contains("Read-only file system") {
         Ok(())
     } else {
         Err(format!(
@@ -212,10 +189,7 @@ fn check_read_only_root_errors() -> Result<(), String> {
     let cmd = Cmd::new([exe.as_os_str(), probe.0.as_os_str()]);
     let out = cmd.run_runsc(&[]);
     if probe.0.exists() {
-        return Err(format!(
-            "`runsc do {cmd}` created {} on the host",
-            probe.as_str()
-        ));
+        return Err(format!("`runsc do {cmd}` created {} on the host", probe.as_str()));
     }
     expect_stdout(&cmd, &out, READ_ONLY_ROOT)
 }
@@ -248,9 +222,7 @@ fn expect_runsc_error(flags: &[&str], cmd: Cmd, code: Option<i32>) -> Result<(),
             "`runsc {} do {cmd}`: {}; expected {} and a message on stderr\n{}",
             flags.join(" "),
             out.status,
-            code.map_or("a non-zero exit status".to_string(), |c| format!(
-                "exit status {c}"
-            )),
+            code.map_or("a non-zero exit status".to_string(), |c| format!("exit status {c}")),
             describe_stderr("runsc", &out)
         ))
     }
@@ -275,10 +247,7 @@ struct TempPath(PathBuf);
 
 impl TempPath {
     fn new(what: &str) -> TempPath {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("the clock is after 1970")
-            .as_nanos();
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_nanos();
         let path = std::env::temp_dir().join(format!("runsc-{what}-{}-{nanos}", process::id()));
         assert!(!path.exists(), "{} already exists", path.display());
         TempPath(path)
@@ -300,10 +269,7 @@ impl Drop for TempPath {
 fn known_failures_name_real_tests() {
     for name in known_failures().keys() {
         if let Some(test) = name.strip_prefix("programs/") {
-            assert!(
-                TESTS.contains(&test),
-                "known_failures.txt lists {name}, which is not a test"
-            );
+            assert!(TESTS.contains(&test), "known_failures.txt lists {name}, which is not a test");
         }
     }
 }

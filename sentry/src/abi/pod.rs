@@ -14,18 +14,14 @@ pub unsafe trait Pod: Copy + Default + 'static {
     fn as_bytes(&self) -> &[u8] {
         // SAFETY: `Pod` guarantees no padding, so all `size_of::<Self>()` bytes
         // are initialized; the slice borrows `self`.
-        unsafe {
-            std::slice::from_raw_parts(self as *const Self as *const u8, std::mem::size_of::<Self>())
-        }
+        unsafe { std::slice::from_raw_parts(self as *const Self as *const u8, std::mem::size_of::<Self>()) }
     }
 
     /// The value as mutable bytes.
     fn as_bytes_mut(&mut self) -> &mut [u8] {
         // SAFETY: `Pod` guarantees any bit pattern is valid, so writes through
         // the slice cannot create an invalid value; the slice borrows `self`.
-        unsafe {
-            std::slice::from_raw_parts_mut(self as *mut Self as *mut u8, std::mem::size_of::<Self>())
-        }
+        unsafe { std::slice::from_raw_parts_mut(self as *mut Self as *mut u8, std::mem::size_of::<Self>()) }
     }
 
     /// Reads a value from the front of `bytes`, or `None` if too short.

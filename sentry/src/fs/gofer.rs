@@ -101,7 +101,13 @@ impl Inode for GoferInode {
         }
         let (r, _) = call(&self.client, &Request::Walk { fid: self.fid, name: name.to_vec() })?;
         let Response::Walked { fid, stat } = r else { return Err(Errno::EIO) };
-        Ok(Arc::new(GoferInode { client: self.client.clone(), fid, stat, host: OnceLock::new(), link: OnceLock::new() }))
+        Ok(Arc::new(GoferInode {
+            client: self.client.clone(),
+            fid,
+            stat,
+            host: OnceLock::new(),
+            link: OnceLock::new(),
+        }))
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
@@ -122,7 +128,9 @@ impl Inode for GoferInode {
         }
         match self.file_type() {
             FileType::Regular => Ok(Arc::new(HostFile::regular(self.host_fd()?))),
-            FileType::Directory => Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.stat) })),
+            FileType::Directory => {
+                Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.stat) }))
+            }
             _ => {
                 // Host devices, FIFOs and sockets: the gofer refuses them.
                 call(&self.client, &Request::Open { fid: self.fid, flags })?;

@@ -48,7 +48,13 @@ impl HostFile {
         self.fd.as_raw_fd()
     }
 
-    fn ioctl_struct<T: crate::abi::Pod>(&self, cmd: u64, arg: u64, mm: &MemoryManager, copy_in: bool) -> Result<u64, Errno> {
+    fn ioctl_struct<T: crate::abi::Pod>(
+        &self,
+        cmd: u64,
+        arg: u64,
+        mm: &MemoryManager,
+        copy_in: bool,
+    ) -> Result<u64, Errno> {
         let mut v = if copy_in { mm.copy_in_obj::<T>(arg)? } else { T::default() };
         // SAFETY: `v` is a properly sized, writable struct for this request.
         let r = unsafe { libc::ioctl(self.raw(), cmd, v.as_bytes_mut().as_mut_ptr()) };

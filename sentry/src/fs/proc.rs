@@ -41,8 +41,10 @@ fn status_text(tg: &ThreadGroup) -> Vec<u8> {
     // Resident pages are not tracked per process yet; report mapped size.
     let _ = writeln!(s, "VmHWM:\t{kb:8} kB\nVmRSS:\t{kb:8} kB");
     let _ = writeln!(s, "Threads:\t1");
-    let ignored: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
-    let caught: u64 = st.actions.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let ignored: u64 =
+        st.actions.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let caught: u64 =
+        st.actions.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
     let _ = writeln!(s, "SigQ:\t0/0\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}", 0, 0, 0);
     let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
     let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0");

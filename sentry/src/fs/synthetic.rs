@@ -72,7 +72,11 @@ impl Inode for SynthDir {
         if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 {
             return Err(Errno::EISDIR);
         }
-        Ok(Arc::new(DirOps { ino: self.ino, stat: synth_stat(self.ino, self.mode, 0, 0, 0), children: self.children.clone() }))
+        Ok(Arc::new(DirOps {
+            ino: self.ino,
+            stat: synth_stat(self.ino, self.mode, 0, 0, 0),
+            children: self.children.clone(),
+        }))
     }
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)

@@ -26,7 +26,14 @@ pub const BITSET_ANY: u32 = u32::MAX;
 impl Futexes {
     /// FUTEX_WAIT(_BITSET): sleeps while `*addr == val` until woken or until
     /// `deadline`.
-    pub fn wait(&self, mm: &MemoryManager, addr: u64, val: u32, bitset: u32, deadline: Option<Instant>) -> Result<(), Errno> {
+    pub fn wait(
+        &self,
+        mm: &MemoryManager,
+        addr: u64,
+        val: u32,
+        bitset: u32,
+        deadline: Option<Instant>,
+    ) -> Result<(), Errno> {
         if bitset == 0 {
             return Err(Errno::EINVAL);
         }
@@ -104,7 +111,15 @@ impl Futexes {
 
     /// FUTEX_(CMP_)REQUEUE: wakes `n` waiters on `addr` and moves up to
     /// `n2` more to `addr2`; with `cmp`, only if `*addr` still equals it.
-    pub fn requeue(&self, mm: &MemoryManager, addr: u64, addr2: u64, n: u32, n2: u32, cmp: Option<u32>) -> Result<u32, Errno> {
+    pub fn requeue(
+        &self,
+        mm: &MemoryManager,
+        addr: u64,
+        addr2: u64,
+        n: u32,
+        n2: u32,
+        cmp: Option<u32>,
+    ) -> Result<u32, Errno> {
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         let (cur, key) = mm.futex_load(addr)?;
         let (_, key2) = mm.futex_load(addr2)?;

@@ -54,7 +54,13 @@ pub struct Kernel {
 
 impl Kernel {
     /// A kernel with no processes yet.
-    pub fn new(platform: Arc<dyn Platform>, mf: Arc<MemoryFile>, table: SyscallTable, strace: bool, uts: uts::Uts) -> Arc<Kernel> {
+    pub fn new(
+        platform: Arc<dyn Platform>,
+        mf: Arc<MemoryFile>,
+        table: SyscallTable,
+        strace: bool,
+        uts: uts::Uts,
+    ) -> Arc<Kernel> {
         Arc::new(Kernel {
             platform,
             mf,

@@ -62,13 +62,22 @@ impl Task {
                     }
                 }
                 Event::Fault { signo, code, addr } => {
-                    tracing::info!(tid = self.tid, signo, code, addr = format_args!("{addr:#x}"), rip = format_args!("{:#x}", self.regs.rip), "fatal fault");
+                    tracing::info!(
+                        tid = self.tid,
+                        signo,
+                        code,
+                        addr = format_args!("{addr:#x}"),
+                        rip = format_args!("{:#x}", self.regs.rip),
+                        "fatal fault"
+                    );
                     tracing::debug!("maps at fault:\n{}", self.tg.mm.maps_text());
                     return ExitStatus::Signaled(signo);
                 }
                 Event::Interrupt { signo } => {
                     let handler = self.tg.state().actions[(signo - 1) as usize].handler;
-                    if handler == libc::SIG_IGN as u64 || (handler == libc::SIG_DFL as u64 && signals::default_ignored(signo)) {
+                    if handler == libc::SIG_IGN as u64
+                        || (handler == libc::SIG_DFL as u64 && signals::default_ignored(signo))
+                    {
                         continue;
                     }
                     if handler != libc::SIG_DFL as u64 {
@@ -89,7 +98,11 @@ impl Task {
                 tracing::warn!("unimplemented syscall: {name} (nr {}) returns ENOSYS", args.nr);
             }
             if self.kernel.strace {
-                eprintln!("[{:>4}] {}(...) = -1 ENOSYS (not implemented)", self.tid, entry.map_or_else(|| format!("syscall_{}", args.nr), |e| e.name.to_string()));
+                eprintln!(
+                    "[{:>4}] {}(...) = -1 ENOSYS (not implemented)",
+                    self.tid,
+                    entry.map_or_else(|| format!("syscall_{}", args.nr), |e| e.name.to_string())
+                );
             }
             return Err(Errno::ENOSYS.into());
         };

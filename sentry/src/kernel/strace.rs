@@ -86,7 +86,14 @@ pub fn format_args(entry: &SyscallEntry, args: &SyscallArgs, mm: &MemoryManager)
 }
 
 /// Prints the finished line.
-pub fn print(tid: i32, entry: &SyscallEntry, args: &SyscallArgs, pre: String, result: &SyscallResult, mm: &MemoryManager) {
+pub fn print(
+    tid: i32,
+    entry: &SyscallEntry,
+    args: &SyscallArgs,
+    pre: String,
+    result: &SyscallResult,
+    mm: &MemoryManager,
+) {
     let mut line = String::with_capacity(128);
     let _ = write!(line, "[{tid:>4}] {}(", entry.name);
     let mut rest = pre.as_str();

@@ -58,7 +58,14 @@ pub struct ThreadGroup {
 
 impl ThreadGroup {
     /// A new process.
-    pub fn new(pid: i32, ppid: i32, mm: Arc<MemoryManager>, fds: Arc<FdTable>, fs: FsContext, creds: Credentials) -> Arc<ThreadGroup> {
+    pub fn new(
+        pid: i32,
+        ppid: i32,
+        mm: Arc<MemoryManager>,
+        fds: Arc<FdTable>,
+        fs: FsContext,
+        creds: Credentials,
+    ) -> Arc<ThreadGroup> {
         Arc::new(ThreadGroup {
             pid,
             ppid,

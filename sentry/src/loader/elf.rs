@@ -37,7 +37,10 @@ fn parse(head: &[u8], file: &File) -> Result<(Header, Vec<ProgramHeader>), Errno
     if hdr.e_type != ET_EXEC && hdr.e_type != ET_DYN {
         return Err(Errno::ENOEXEC);
     }
-    if hdr.e_phentsize as usize != std::mem::size_of::<goblin::elf64::program_header::ProgramHeader>() || hdr.e_phnum == 0 || hdr.e_phnum > 128 {
+    if hdr.e_phentsize as usize != std::mem::size_of::<goblin::elf64::program_header::ProgramHeader>()
+        || hdr.e_phnum == 0
+        || hdr.e_phnum > 128
+    {
         return Err(Errno::ENOEXEC);
     }
     let len = hdr.e_phnum as usize * hdr.e_phentsize as usize;
@@ -65,7 +68,14 @@ fn prot_of(flags: u32) -> i32 {
 }
 
 /// Maps one ELF object; `pie_base` is the hint for ET_DYN objects.
-fn map_object(mm: &MemoryManager, file: &Arc<File>, loc: &Location, hdr: &Header, phdrs: &[ProgramHeader], pie_base: u64) -> Result<Object, Errno> {
+fn map_object(
+    mm: &MemoryManager,
+    file: &Arc<File>,
+    loc: &Location,
+    hdr: &Header,
+    phdrs: &[ProgramHeader],
+    pie_base: u64,
+) -> Result<Object, Errno> {
     let loads: Vec<&ProgramHeader> = phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
     if loads.is_empty() {
         return Err(Errno::ENOEXEC);

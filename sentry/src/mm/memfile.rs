@@ -73,7 +73,7 @@ impl MemoryFile {
 
     /// Allocates `len` bytes (a page multiple). The range reads as zeros.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
-        debug_assert!(len % PAGE_SIZE == 0 && len > 0);
+        debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
         let mut a = self.alloc.lock().unwrap_or_else(|e| e.into_inner());
         let found = a.free.iter().find(|(_, &l)| l >= len).map(|(&s, &l)| (s, l));
         if let Some((s, l)) = found {

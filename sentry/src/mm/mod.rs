@@ -262,7 +262,12 @@ impl MemoryManager {
             Placement::Hint(h) => {
                 let h = page_down(h);
                 let (lo, hi) = if req.below_2g { (0x4000_0000, 0x8000_0000) } else { (MIN_ADDR, i.mmap_top) };
-                if h != 0 && h >= lo && h.checked_add(len).is_some_and(|e| e <= hi.max(if req.below_2g { hi } else { TASK_SIZE }) && self.is_free(&i, h, e)) {
+                if h != 0
+                    && h >= lo
+                    && h.checked_add(len).is_some_and(|e| {
+                        e <= hi.max(if req.below_2g { hi } else { TASK_SIZE }) && self.is_free(&i, h, e)
+                    })
+                {
                     h
                 } else {
                     self.find_free(&i, len, lo, hi)?
@@ -456,7 +461,8 @@ impl MemoryManager {
             return Err(Errno::EINVAL);
         }
         let mut i = self.lock();
-        let first = i.vmas.range(..=old).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > old).ok_or(Errno::EFAULT)?;
+        let first =
+            i.vmas.range(..=old).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > old).ok_or(Errno::EFAULT)?;
         if old_len == 0 {
             // Duplicating a mapping needs a shared one; private ones give
             // EINVAL, and we have no shared memory objects yet.
@@ -493,7 +499,8 @@ impl MemoryManager {
         }
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         let last = pieces.last().cloned().ok_or(Errno::EFAULT)?;
-        let last_full_end = i.vmas.get(&i.vmas.range(..=last.start).next_back().map_or(0, |(&k, _)| k)).map_or(0, |v| v.end);
+        let last_full_end =
+            i.vmas.get(&i.vmas.range(..=last.start).next_back().map_or(0, |(&k, _)| k)).map_or(0, |v| v.end);
         if last_full_end == old_end && self.is_free(&i, old_end, grow_end) {
             let ext = self.extension(&last, old_end, grow_end)?;
             self.aspace.map_file(ext.start, ext.len(), ext.prot, ext.mf_off).map_err(|e| {
@@ -528,7 +535,16 @@ impl MemoryManager {
     /// `new_len`, reusing the memory-file ranges (no copy). With `dontunmap`
     /// the old range stays mapped, empty.
     #[allow(clippy::too_many_arguments)]
-    fn move_locked(&self, i: &mut Inner, pieces: &[Vma], old: u64, old_len: u64, dest: u64, new_len: u64, dontunmap: bool) -> Result<u64, Errno> {
+    fn move_locked(
+        &self,
+        i: &mut Inner,
+        pieces: &[Vma],
+        old: u64,
+        old_len: u64,
+        dest: u64,
+        new_len: u64,
+        dontunmap: bool,
+    ) -> Result<u64, Errno> {
         let keep = old_len.min(new_len);
         let mut moved = Vec::new();
         for p in pieces.iter().filter(|p| p.start < old + keep) {
@@ -661,7 +677,12 @@ impl MemoryManager {
     /// addr+len)` that the application may write (the buffer of a read-like
     /// syscall). Stops at a short count; an error after some progress ends
     /// the walk with the partial count, as Linux does.
-    pub fn io_into(&self, addr: u64, len: u64, mut f: impl FnMut(&mut [u8]) -> Result<usize, Errno>) -> Result<usize, Errno> {
+    pub fn io_into(
+        &self,
+        addr: u64,
+        len: u64,
+        mut f: impl FnMut(&mut [u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
         let mut done = 0u64;
         while done < len {
             let step = self.translate(addr + done, len - done, true, false).and_then(|(p, n)| {
@@ -688,7 +709,12 @@ impl MemoryManager {
 
     /// Like [`io_into`](Self::io_into) for memory the application may read
     /// (the buffer of a write-like syscall).
-    pub fn io_from(&self, addr: u64, len: u64, mut f: impl FnMut(&[u8]) -> Result<usize, Errno>) -> Result<usize, Errno> {
+    pub fn io_from(
+        &self,
+        addr: u64,
+        len: u64,
+        mut f: impl FnMut(&[u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
         let mut done = 0u64;
         while done < len {
             let step = self.translate(addr + done, len - done, false, false).and_then(|(p, n)| {
@@ -714,7 +740,7 @@ impl MemoryManager {
     /// it with its memory-file offset, which identifies the word across
     /// address spaces.
     pub fn futex_load(&self, addr: u64) -> Result<(u32, u64), Errno> {
-        if addr % 4 != 0 {
+        if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
         let i = self.lock();

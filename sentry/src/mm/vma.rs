@@ -76,7 +76,12 @@ impl Vma {
     /// Whether Linux would merge `self` with `next` (which starts where
     /// `self` ends): same protections, sharing, name and backing.
     pub fn mergeable_with(&self, next: &Vma) -> bool {
-        if self.end != next.start || self.prot != next.prot || self.shared != next.shared || self.name != next.name || self.may_write != next.may_write {
+        if self.end != next.start
+            || self.prot != next.prot
+            || self.shared != next.shared
+            || self.name != next.name
+            || self.may_write != next.may_write
+        {
             return false;
         }
         match (&self.file, &next.file) {

@@ -124,7 +124,14 @@ impl File {
     pub fn new(ops: Arc<dyn FileOps>, flags: u32, location: Option<Location>, name: Vec<u8>) -> Arc<File> {
         Arc::new(File {
             ops,
-            flags: AtomicU32::new(flags & !(libc::O_CLOEXEC as u32 | libc::O_CREAT as u32 | libc::O_EXCL as u32 | libc::O_NOCTTY as u32 | libc::O_TRUNC as u32)),
+            flags: AtomicU32::new(
+                flags
+                    & !(libc::O_CLOEXEC as u32
+                        | libc::O_CREAT as u32
+                        | libc::O_EXCL as u32
+                        | libc::O_NOCTTY as u32
+                        | libc::O_TRUNC as u32),
+            ),
             offset: Mutex::new(0),
             location,
             name,

@@ -23,7 +23,13 @@ impl FileOps for PathOps {
 }
 
 /// Opens `path` from `start` with open(2) `flags`.
-pub fn open(root: &Location, creds: &Credentials, start: &Location, path: &[u8], flags: u32) -> Result<Arc<File>, Errno> {
+pub fn open(
+    root: &Location,
+    creds: &Credentials,
+    start: &Location,
+    path: &[u8],
+    flags: u32,
+) -> Result<Arc<File>, Errno> {
     let f = flags as i32;
     if f & libc::O_TMPFILE == libc::O_TMPFILE {
         return Err(Errno::EOPNOTSUPP);

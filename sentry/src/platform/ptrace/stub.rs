@@ -129,10 +129,7 @@ impl StubPage {
                     )
                 };
                 if p == libc::MAP_FAILED {
-                    return Err(PlatformError::Host {
-                        op: "mmap stub page",
-                        errno: nix::errno::Errno::last(),
-                    });
+                    return Err(PlatformError::Host { op: "mmap stub page", errno: nix::errno::Errno::last() });
                 }
                 p as u64
             }
@@ -144,7 +141,8 @@ impl StubPage {
             std::ptr::copy_nonoverlapping(start as *const u8, base as *mut u8, code_len);
         }
         // SAFETY: `base` is the page mapped above.
-        let r = unsafe { libc::mprotect(base as *mut libc::c_void, PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_EXEC) };
+        let r =
+            unsafe { libc::mprotect(base as *mut libc::c_void, PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_EXEC) };
         if r != 0 {
             return Err(PlatformError::Host { op: "mprotect stub page", errno: nix::errno::Errno::last() });
         }

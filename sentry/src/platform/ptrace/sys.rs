@@ -97,3 +97,23 @@ pub fn gettid() -> i32 {
     // SAFETY: gettid has no preconditions.
     unsafe { libc::gettid() }
 }
+
+/// The CPU the calling thread runs on, or -1.
+pub fn current_cpu() -> i32 {
+    // SAFETY: sched_getcpu has no preconditions.
+    unsafe { libc::sched_getcpu() }
+}
+
+/// Restricts the host thread `tid` to `cpu` (best effort: a failure only
+/// costs speed).
+pub fn bind_to_cpu(tid: i32, cpu: i32) {
+    // SAFETY: cpu_set_t is plain data; zeroed is an empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: CPU_SET indexes the set's bit array; `cpu` comes from
+    // sched_getcpu, below CPU_SETSIZE. sched_setaffinity reads `set`, a
+    // valid cpu_set_t of the size passed.
+    unsafe {
+        libc::CPU_SET(cpu as usize, &mut set);
+        libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
