@@ -61,10 +61,10 @@ pub fn set_robust_list(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-/// rseq(2). Registration and unregistration with Linux's checks. The task
-/// always reports CPU 0 (as getcpu does), and the sentry never preempts a
-/// thread inside a critical section on the application's behalf, so no
-/// abort is ever due.
+/// rseq(2). Registration and unregistration with Linux's checks. cpu_id is
+/// the CPU the task is bound to (the platform keeps a task on one CPU), and
+/// the sentry never preempts a thread inside a critical section on the
+/// application's behalf, so no abort is ever due.
 pub fn rseq(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (addr, len, flags, sig) = (a.a[0], a.a[1] as u32, a.a[2], a.a[3] as u32);
     if flags & RSEQ_FLAG_UNREGISTER != 0 {
@@ -101,7 +101,8 @@ pub fn rseq(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     // cpu_id_start and cpu_id (the first two u32s).
-    t.copy_out(addr, &0u64)?;
+    let cpu = sentry::kernel::current_cpu() as u64;
+    t.copy_out(addr, &(cpu | cpu << 32))?;
     t.rseq = Some((addr, len, sig));
     Ok(0)
 }
@@ -131,29 +132,13 @@ pub fn exit_group(_t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Err(SyscallError::ExitGroup(a.a[0] as i32 & 0xff))
 }
 
-/// The sandbox's CPUs: those the sentry may run on, as a kernel cpumask.
-fn cpu_mask() -> Vec<u8> {
-    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
-    let max = nix::sched::CpuSet::count();
-    let cpus: Vec<usize> = match &set {
-        Some(s) => (0..max).filter(|&i| s.is_set(i).unwrap_or(false)).collect(),
-        None => vec![0],
-    };
-    let n = cpus.iter().max().map_or(1, |m| m + 1);
-    let mut bytes = vec![0u8; n.div_ceil(64) * 8];
-    for i in cpus {
-        bytes[i / 8] |= 1 << (i % 8);
-    }
-    bytes
-}
-
 /// sched_getaffinity(2).
 pub fn sched_getaffinity(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (pid, len, addr) = (a.a[0] as i32, a.a[1] as usize, a.a[2]);
     if pid != 0 && pid != t.tid {
         return Err(Errno::ESRCH.into());
     }
-    let mask = cpu_mask();
+    let mask = t.kernel.cpu_mask.clone();
     if len < mask.len() || len % 8 != 0 {
         return Err(Errno::EINVAL.into());
     }
@@ -167,10 +152,11 @@ pub fn sched_yield(_t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
-/// getcpu(2): the sandbox reports CPU 0, node 0.
+/// getcpu(2): the CPU the task runs on (its stub is kept on its sentry
+/// thread's CPU), node 0.
 pub fn getcpu(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if a.a[0] != 0 {
-        t.copy_out(a.a[0], &0u32)?;
+        t.copy_out(a.a[0], &sentry::kernel::current_cpu())?;
     }
     if a.a[1] != 0 {
         t.copy_out(a.a[1], &0u32)?;

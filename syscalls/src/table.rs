@@ -124,7 +124,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_getcpu, sys_thread::getcpu, FULL, [Hex, Hex, Hex]),
     sys!(SYS_getrandom, sys_random::getrandom, FULL, [Hex, Int, Hex]),
     sys!(SYS_statx, sys_stat::statx, FULL, [Fd, Path, Hex, Hex, Hex]),
-    sys!(SYS_rseq, sys_thread::rseq, Support::Partial("reports CPU 0; no preemption aborts"), [Hex, Int, Hex, Hex]),
+    sys!(SYS_rseq, sys_thread::rseq, Support::Partial("cpu_id set at registration; tasks stay on one CPU"), [Hex, Int, Hex, Hex]),
     sys!(SYS_close_range, sys_file::close_range, FULL, [Int, Int, Hex]),
     sys!(SYS_faccessat2, sys_stat::faccessat2, FULL, [Fd, Path, Oct, Hex]),
     sys!(

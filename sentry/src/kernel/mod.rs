@@ -48,6 +48,9 @@ pub struct Kernel {
     pub boot_wall: SystemTime,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
+    /// The CPUs the sandbox may use, as a kernel cpumask (taken at boot,
+    /// before the platform binds threads to CPUs).
+    pub cpu_mask: Vec<u8>,
     thread_groups: Mutex<BTreeMap<i32, Weak<ThreadGroup>>>,
     next_pid: AtomicI32,
 }
@@ -71,6 +74,7 @@ impl Kernel {
             boot: Instant::now(),
             boot_wall: SystemTime::now(),
             futexes: futex::Futexes::default(),
+            cpu_mask: boot_cpu_mask(),
             thread_groups: Mutex::new(BTreeMap::new()),
             next_pid: AtomicI32::new(1),
         })
@@ -116,6 +120,30 @@ impl Kernel {
     pub fn root(&self) -> Option<Location> {
         self.root.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
+}
+
+/// The calling thread's CPU affinity as a kernel cpumask (whole u64 words).
+fn boot_cpu_mask() -> Vec<u8> {
+    let set = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).ok();
+    let max = nix::sched::CpuSet::count();
+    let cpus: Vec<usize> = match &set {
+        Some(s) => (0..max).filter(|&i| s.is_set(i).unwrap_or(false)).collect(),
+        None => vec![0],
+    };
+    let n = cpus.iter().max().map_or(1, |m| m + 1);
+    let mut bytes = vec![0u8; n.div_ceil(64) * 8];
+    for i in cpus {
+        bytes[i / 8] |= 1 << (i % 8);
+    }
+    bytes
+}
+
+/// The CPU the calling sentry thread (and so the task's stub, which the
+/// platform keeps on the same CPU) runs on.
+pub fn current_cpu() -> u32 {
+    // SAFETY: sched_getcpu has no preconditions.
+    let c = unsafe { libc::sched_getcpu() };
+    c.max(0) as u32
 }
 
 thread_local! {
