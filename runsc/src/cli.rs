@@ -70,6 +70,10 @@ pub struct GlobalFlags {
     /// Use systemd for cgroups (accepted for runc compatibility; cgroups are not managed yet).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
+    /// Audit mode: let syscalls outside the seccomp policies through and have
+    /// the kernel log them (for developing the policies; not for production).
+    #[arg(long = "seccomp-log", global = true, hide = true)]
+    pub seccomp_log: bool,
     /// Do not configure cgroups.
     #[arg(long = "ignore-cgroups", global = true)]
     pub ignore_cgroups: bool,

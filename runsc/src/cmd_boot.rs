@@ -8,7 +8,8 @@ use oci_spec::runtime::Spec;
 
 use crate::cli::{BootArgs, GlobalFlags};
 use crate::logging;
-use crate::sandbox::{Sandbox, StartError};
+use crate::sandbox::{self, Sandbox, StartError};
+use crate::{confine, filters};
 
 /// Runs the sandbox; returns the exit status for runsc to exit with.
 pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
@@ -18,9 +19,14 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;
     let spec: Spec = serde_json::from_slice(&json).context("parse spec")?;
     let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
-    // Still single-threaded here, as the platform requires.
+    // Still single-threaded here, as unshare and the platform require.
+    confine::enter_namespaces(true).context("confine sandbox")?;
+    let stdio = sandbox::import_stdio()?;
     let sandbox = Sandbox::new(&spec, gofer, g.strace)?;
-    match sandbox.run_init(&spec) {
+    confine::pivot_to_empty_root().context("confine sandbox")?;
+    confine::drop_capabilities().context("confine sandbox")?;
+    confine::install_filter(&filters::sentry::table(), g.seccomp_log).context("confine sandbox")?;
+    match sandbox.run_init(&spec, stdio) {
         Ok(status) => {
             tracing::info!(?status, "init exited");
             Ok(status.shell_code())

@@ -56,6 +56,9 @@ fn global_args(g: &GlobalFlags) -> Vec<String> {
     if g.strace {
         v.push("--strace".into());
     }
+    if g.seccomp_log {
+        v.push("--seccomp-log".into());
+    }
     v
 }
 

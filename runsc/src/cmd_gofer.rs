@@ -5,13 +5,18 @@ use std::os::fd::AsRawFd;
 use anyhow::Context as _;
 
 use crate::cli::{GlobalFlags, GoferArgs};
-use crate::logging;
+use crate::{confine, filters, logging};
 
 /// Runs the file server until the sentry hangs up.
 pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "gofer")?;
     let sock = gofer::transport::adopt_inherited(args.io_fd).context("gofer --io-fd")?;
+    // The served tree is the host's; the gofer keeps its mount namespace
+    // (pivoting into a bundle's rootfs comes with OCI bundles) but loses the
+    // network and everything but the calls that serve files.
+    confine::enter_namespaces(false).context("confine gofer")?;
     let mut server = gofer::server::Server::new(&args.serve).context("gofer")?;
+    confine::install_filter(&filters::gofer::table(), g.seccomp_log).context("confine gofer")?;
     server.serve(sock.as_raw_fd()).context("gofer")?;
     Ok(0)
 }

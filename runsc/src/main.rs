@@ -7,6 +7,8 @@ mod cli;
 mod cmd_boot;
 mod cmd_do;
 mod cmd_gofer;
+mod confine;
+mod filters;
 mod logging;
 mod sandbox;
 

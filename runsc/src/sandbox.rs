@@ -67,7 +67,7 @@ impl Sandbox {
     }
 
     /// Starts the spec's process as pid 1 and runs it to completion.
-    pub fn run_init(&self, spec: &Spec) -> anyhow::Result<ExitStatus> {
+    pub fn run_init(&self, spec: &Spec, stdio: Vec<Arc<File>>) -> anyhow::Result<ExitStatus> {
         let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
         let argv: Vec<Vec<u8>> =
             process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
@@ -86,7 +86,9 @@ impl Sandbox {
         let aspace = self.platform.new_address_space().context("address space")?;
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), aspace, self.platform.reserved_ranges()));
         let fds = Arc::new(FdTable::new());
-        install_stdio(&fds)?;
+        for (n, file) in stdio.into_iter().enumerate() {
+            fds.insert_at(n as i32, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
+        }
         let pid = self.kernel.alloc_pid();
         let fs = FsContext { root: self.root.clone(), cwd, umask: 0o022 };
         let tg = ThreadGroup::new(pid, 0, mm, fds, fs, creds);
@@ -155,8 +157,10 @@ fn resolve_program(tg: &ThreadGroup, prog: &[u8], path: Option<&[u8]>) -> anyhow
     .into())
 }
 
-/// Makes the sandbox's fds 0-2 from the host fds runsc was given.
-fn install_stdio(fds: &FdTable) -> anyhow::Result<()> {
+/// Makes the files for the sandbox's fds 0-2 from the host fds runsc was
+/// given (before confinement: their names come from the host's /proc).
+pub fn import_stdio() -> anyhow::Result<Vec<Arc<File>>> {
+    let mut out = Vec::with_capacity(3);
     let stdio: [(i32, OwnedFd); 3] = [
         (0, std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?),
         (1, std::io::stdout().as_fd().try_clone_to_owned().context("stdout")?),
@@ -168,8 +172,7 @@ fn install_stdio(fds: &FdTable) -> anyhow::Result<()> {
         let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
             .map(|p| p.into_os_string().into_encoded_bytes())
             .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
-        let file = File::new(Arc::new(HostFile::import(fd)), flags, None, name);
-        fds.insert_at(n, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
+        out.push(File::new(Arc::new(HostFile::import(fd)), flags, None, name));
     }
-    Ok(())
+    Ok(out)
 }

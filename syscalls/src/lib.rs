@@ -18,6 +18,7 @@ pub mod sys_signal;
 pub mod sys_stat;
 pub mod sys_thread;
 pub mod sys_time;
+pub mod sys_xattr;
 mod table;
 mod unimplemented;
 

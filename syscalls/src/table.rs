@@ -124,7 +124,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_getcpu, sys_thread::getcpu, FULL, [Hex, Hex, Hex]),
     sys!(SYS_getrandom, sys_random::getrandom, FULL, [Hex, Int, Hex]),
     sys!(SYS_statx, sys_stat::statx, FULL, [Fd, Path, Hex, Hex, Hex]),
-    sys!(SYS_rseq, sys_thread::rseq, Support::Partial("cpu_id set at registration; tasks stay on one CPU"), [Hex, Int, Hex, Hex]),
+    sys!(
+        SYS_rseq,
+        sys_thread::rseq,
+        Support::Partial("cpu_id set at registration; tasks stay on one CPU"),
+        [Hex, Int, Hex, Hex]
+    ),
     sys!(SYS_close_range, sys_file::close_range, FULL, [Int, Int, Hex]),
     sys!(SYS_faccessat2, sys_stat::faccessat2, FULL, [Fd, Path, Oct, Hex]),
     sys!(
@@ -136,5 +141,57 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_kill, sys_signal::kill, Support::Partial("own process only; default actions only"), [Int, Signal]),
     sys!(SYS_tgkill, sys_signal::tgkill, Support::Partial("own thread only; default actions only"), [Int, Int, Signal]),
     sys!(SYS_tkill, sys_signal::tkill, Support::Partial("own thread only; default actions only"), [Int, Signal]),
+    sys!(
+        SYS_getxattr,
+        sys_xattr::getxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Path, Hex, Int]
+    ),
+    sys!(
+        SYS_lgetxattr,
+        sys_xattr::lgetxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Path, Hex, Int]
+    ),
+    sys!(
+        SYS_fgetxattr,
+        sys_xattr::fgetxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Fd, Path, Hex, Int]
+    ),
+    sys!(SYS_listxattr, sys_xattr::listxattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Path, Hex, Int]),
+    sys!(
+        SYS_llistxattr,
+        sys_xattr::llistxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Hex, Int]
+    ),
+    sys!(SYS_flistxattr, sys_xattr::flistxattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Hex, Int]),
+    sys!(
+        SYS_setxattr,
+        sys_xattr::setxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Path, Hex, Int, Hex]
+    ),
+    sys!(
+        SYS_lsetxattr,
+        sys_xattr::lsetxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Path, Hex, Int, Hex]
+    ),
+    sys!(
+        SYS_fsetxattr,
+        sys_xattr::fsetxattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Fd, Path, Hex, Int, Hex]
+    ),
+    sys!(SYS_removexattr, sys_xattr::removexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Path, Path]),
+    sys!(
+        SYS_lremovexattr,
+        sys_xattr::lremovexattr,
+        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        [Path, Path]
+    ),
+    sys!(SYS_fremovexattr, sys_xattr::fremovexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Path]),
     sys!(SYS_getdents64, sys_getdents::getdents64, FULL, [Fd, Hex, Int]),
 ];

@@ -72,6 +72,7 @@ impl PtracePlatform {
                 // registration: once the stub unmaps the TLS, the kernel's
                 // rseq update on return to user mode would fault.
                 unregister_rseq();
+                drop_capabilities();
                 if memfd > 0 {
                     libc::syscall(libc::SYS_close_range, 0u32, (memfd - 1) as u32, 0u32);
                 }
@@ -185,6 +186,24 @@ extern "C" {
 
 /// The rseq signature glibc registers with on x86_64.
 const RSEQ_SIG: u32 = 0x5305_3053;
+
+/// Drops every capability of the calling process (raw syscalls only, for
+/// the forked master stub). Stubs hold no privileges, and a sentry that has
+/// dropped its own can still trace them (the capability LSM refuses to let
+/// a tracer trace a process with capabilities it lacks).
+fn drop_capabilities() {
+    /// _LINUX_CAPABILITY_VERSION_3.
+    const VERSION_3: u32 = 0x2008_0522;
+    for cap in 0..64 {
+        // SAFETY: PR_CAPBSET_DROP takes integers only; failures are fine.
+        unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap, 0, 0, 0) };
+    }
+    let header: [u32; 2] = [VERSION_3, 0];
+    let data: [u32; 6] = [0; 6];
+    // SAFETY: capset reads a cap_user_header_t (version, pid) and two
+    // cap_user_data_t (effective, permitted, inheritable) from valid arrays.
+    unsafe { libc::syscall(libc::SYS_capset, header.as_ptr(), data.as_ptr()) };
+}
 
 /// Unregisters glibc's rseq area for the calling thread (raw syscalls only,
 /// so it is safe in a forked child).

@@ -1,0 +1,95 @@
+//! Confinement of `runsc boot` and `runsc gofer`: new namespaces, an empty
+//! read-only root, no capabilities, and a seccomp filter.
+
+use std::path::Path;
+
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+
+use crate::filters::{self, Allow};
+
+/// Errors while confining; each names the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfineError {
+    /// A host call failed.
+    #[error("{step}: {errno}")]
+    Host {
+        /// What we were doing.
+        step: &'static str,
+        /// The errno.
+        errno: nix::errno::Errno,
+    },
+    /// Capabilities could not be dropped.
+    #[error("drop capabilities: {0}")]
+    Caps(#[from] caps::errors::CapsError),
+    /// The seccomp filter failed.
+    #[error(transparent)]
+    Filter(#[from] filters::FilterError),
+    /// Installing the filter failed.
+    #[error("install seccomp filter: {0}")]
+    Install(seccompiler::Error),
+}
+
+fn host(step: &'static str) -> impl FnOnce(nix::errno::Errno) -> ConfineError {
+    move |errno| ConfineError::Host { step, errno }
+}
+
+/// Enters new mount, IPC, UTS and network namespaces (the sandbox's
+/// network is the sentry's own; the host's is out of reach). Must run while
+/// single-threaded.
+pub fn enter_namespaces(mount_ns: bool) -> Result<(), ConfineError> {
+    let mut flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWNET;
+    if mount_ns {
+        flags |= CloneFlags::CLONE_NEWNS;
+    }
+    unshare(flags).map_err(host("unshare namespaces (runsc needs root; rootless mode is not supported yet)"))
+}
+
+/// Replaces the root with an empty read-only tmpfs (in our private mount
+/// namespace; the host's mounts are untouched), so the process can reach no
+/// host path.
+pub fn pivot_to_empty_root() -> Result<(), ConfineError> {
+    let none: Option<&str> = None;
+    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none).map_err(host("make mounts private"))?;
+    // Any existing directory serves as the mount point: the mount is only
+    // visible in our namespace.
+    let at = Path::new("/tmp");
+    mount(
+        Some("runsc-root"),
+        at,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some("size=4k,mode=0555"),
+    )
+    .map_err(host("mount empty root"))?;
+    nix::unistd::chdir(at).map_err(host("chdir to new root"))?;
+    nix::unistd::pivot_root(".", ".").map_err(host("pivot_root"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(host("detach old root"))?;
+    nix::unistd::chdir("/").map_err(host("chdir /"))?;
+    mount(
+        none,
+        "/",
+        none,
+        MsFlags::MS_REMOUNT | MsFlags::MS_RDONLY | MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        none,
+    )
+    .map_err(host("remount root read-only"))?;
+    Ok(())
+}
+
+/// Drops every capability, from every set including the bounding set.
+pub fn drop_capabilities() -> Result<(), ConfineError> {
+    use caps::CapSet;
+    caps::clear(None, CapSet::Ambient)?;
+    caps::clear(None, CapSet::Bounding)?;
+    caps::clear(None, CapSet::Inheritable)?;
+    caps::clear(None, CapSet::Effective)?;
+    caps::clear(None, CapSet::Permitted)?;
+    Ok(())
+}
+
+/// Installs `table` on every thread of the process (sets no_new_privs).
+pub fn install_filter(table: &[Allow], log_only: bool) -> Result<(), ConfineError> {
+    let prog = filters::compile(table, log_only)?;
+    seccompiler::apply_filter_all_threads(&prog).map_err(ConfineError::Install)
+}

@@ -1,0 +1,58 @@
+//! Seccomp policies: one small reviewed table per process, each entry a host
+//! syscall with who needs it. Built with seccompiler.
+
+pub mod gofer;
+pub mod sentry;
+
+use std::collections::BTreeMap;
+
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule,
+};
+
+/// Errors building or installing a filter.
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    /// The policy did not compile.
+    #[error("build seccomp filter: {0}")]
+    Build(#[from] seccompiler::BackendError),
+    /// The BPF program could not be made.
+    #[error("compile seccomp filter: {0}")]
+    Compile(#[from] seccompiler::Error),
+}
+
+/// One rule: a syscall, allowed always or only with argument conditions.
+pub enum Allow {
+    /// Allowed with any arguments.
+    Any(i64),
+    /// Allowed when argument `arg` masked with `mask` equals `value`.
+    MaskedEq { nr: i64, arg: u8, mask: u64, value: u64 },
+    /// Allowed when argument `arg` equals one of `values`.
+    OneOf { nr: i64, arg: u8, values: &'static [u64] },
+}
+
+/// Compiles `table`; anything not allowed kills the process (or, with
+/// `log_only`, is allowed and logged by the kernel, for auditing a policy).
+pub fn compile(table: &[Allow], log_only: bool) -> Result<BpfProgram, FilterError> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for a in table {
+        match a {
+            Allow::Any(nr) => {
+                rules.entry(*nr).or_default();
+            }
+            Allow::MaskedEq { nr, arg, mask, value } => {
+                let c = SeccompCondition::new(*arg, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(*mask), *value)?;
+                rules.entry(*nr).or_default().push(SeccompRule::new(vec![c])?);
+            }
+            Allow::OneOf { nr, arg, values } => {
+                for v in *values {
+                    let c = SeccompCondition::new(*arg, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, *v)?;
+                    rules.entry(*nr).or_default().push(SeccompRule::new(vec![c])?);
+                }
+            }
+        }
+    }
+    let mismatch = if log_only { SeccompAction::Log } else { SeccompAction::KillProcess };
+    let filter = SeccompFilter::new(rules, mismatch, SeccompAction::Allow, std::env::consts::ARCH.try_into()?)?;
+    Ok(filter.try_into()?)
+}
