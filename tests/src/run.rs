@@ -2,7 +2,8 @@
 //!
 //! Both runs get the same environment and working directory (the test's, or
 //! the one set with [`Cmd::current_dir`]), stdin from `/dev/null`, stdout and
-//! stderr on pipes, and no file descriptors beyond 0-2: anything else the
+//! stderr on pipes (or stdin and stdout on files given with [`Cmd::stdin`]
+//! and [`Cmd::stdout`]), and no file descriptors beyond 0-2: anything else the
 //! test process holds is marked close-on-exec first, so fd numbers printed by
 //! the programs do not depend on how the tests were started.
 //!
@@ -13,11 +14,13 @@
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
+use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -109,6 +112,8 @@ pub struct Cmd {
     argv: Vec<OsString>,
     cwd: Option<PathBuf>,
     timeout: Duration,
+    stdin: Option<Arc<File>>,
+    stdout: Option<Arc<File>>,
 }
 
 impl Cmd {
@@ -120,7 +125,7 @@ impl Cmd {
     {
         let argv: Vec<OsString> = argv.into_iter().map(|a| a.as_ref().to_owned()).collect();
         assert!(!argv.is_empty(), "a command needs a program");
-        Cmd { argv, cwd: None, timeout: default_timeout() }
+        Cmd { argv, cwd: None, timeout: default_timeout(), stdin: None, stdout: None }
     }
 
     /// Runs in `dir` instead of the test's working directory.
@@ -133,6 +138,22 @@ impl Cmd {
     /// seconds).
     pub fn timeout(mut self, limit: Duration) -> Cmd {
         self.timeout = limit;
+        self
+    }
+
+    /// Reads stdin from `file` instead of `/dev/null`. Each run gets a
+    /// duplicate of the descriptor, so it shares `file`'s offset: a run
+    /// starts reading where the last one (or the test) left off.
+    pub fn stdin(mut self, file: File) -> Cmd {
+        self.stdin = Some(Arc::new(file));
+        self
+    }
+
+    /// Writes stdout to `file` instead of a pipe; the [`Output`]'s stdout is
+    /// then empty. Each run gets a duplicate of the descriptor, so it shares
+    /// `file`'s offset and status flags (`O_APPEND`).
+    pub fn stdout(mut self, file: File) -> Cmd {
+        self.stdout = Some(Arc::new(file));
         self
     }
 
@@ -153,7 +174,9 @@ impl Cmd {
     fn run(&self, argv: Vec<OsString>) -> Output {
         let shown = show_argv(&argv);
         let mut command = Command::new(&argv[0]);
-        command.args(&argv[1..]).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
+        let stdin = self.stdin.as_deref().map_or_else(Stdio::null, |file| dup_stdio(file, "stdin"));
+        let stdout = self.stdout.as_deref().map_or_else(Stdio::piped, |file| dup_stdio(file, "stdout"));
+        command.args(&argv[1..]).stdin(stdin).stdout(stdout).stderr(Stdio::piped()).process_group(0);
         if let Some(dir) = &self.cwd {
             command.current_dir(dir);
         }
@@ -165,10 +188,15 @@ impl Cmd {
         let pgid = child.id();
 
         let (tx, rx) = mpsc::channel();
-        let stdout = child.stdout.take().expect("stdout is piped");
         let stderr = child.stderr.take().expect("stderr is piped");
-        let tx_out = tx.clone();
-        thread::spawn(move || tx_out.send(Event::Stdout(read_all(stdout))));
+        match child.stdout.take() {
+            Some(stdout) => {
+                let tx_out = tx.clone();
+                thread::spawn(move || tx_out.send(Event::Stdout(read_all(stdout))));
+            }
+            // stdout is a file: there is nothing to read.
+            None => tx.send(Event::Stdout(Vec::new())).expect("the receiver is alive"),
+        }
         let tx_err = tx.clone();
         thread::spawn(move || tx_err.send(Event::Stderr(read_all(stderr))));
         thread::spawn(move || tx.send(Event::Exited(child.wait())));
@@ -188,6 +216,12 @@ impl fmt::Display for Cmd {
         f.write_str(&show_argv(&self.argv))?;
         if let Some(dir) = &self.cwd {
             write!(f, " (in {})", dir.display())?;
+        }
+        if self.stdin.is_some() {
+            f.write_str(" (stdin from a file)")?;
+        }
+        if self.stdout.is_some() {
+            f.write_str(" (stdout to a file)")?;
         }
         Ok(())
     }
@@ -238,6 +272,12 @@ impl Collected {
         };
         Output { status, stdout: self.stdout.unwrap_or_default(), stderr: self.stderr.unwrap_or_default() }
     }
+}
+
+/// A duplicate of `file`'s descriptor, for the child's `what` (stdin or
+/// stdout).
+fn dup_stdio(file: &File, what: &str) -> Stdio {
+    Stdio::from(file.try_clone().unwrap_or_else(|e| panic!("cannot duplicate the file for {what}: {e}")))
 }
 
 fn read_all(mut pipe: impl Read) -> Vec<u8> {
@@ -365,6 +405,25 @@ mod tests {
     fn runs_in_the_given_directory() {
         let out = Cmd::new(["/bin/pwd"]).current_dir("/usr/share").run_native();
         assert_eq!(out.stdout_text(), "/usr/share\n");
+    }
+
+    #[test]
+    fn stdin_and_stdout_files_share_their_offsets() {
+        use std::fs::{self, OpenOptions};
+        use std::io::{Seek, SeekFrom, Write};
+
+        let path = std::env::temp_dir().join(format!("runsc-tests-run-{}", std::process::id()));
+        let mut file = OpenOptions::new().read(true).write(true).create_new(true).open(&path).unwrap();
+        file.write_all(b"a\nb\n").unwrap();
+        file.seek(SeekFrom::Start(2)).unwrap();
+        let out = Cmd::new(["/bin/cat"]).stdin(file.try_clone().unwrap()).run_native();
+        assert_eq!(out.stdout, b"b\n");
+        let out = Cmd::new(["/bin/echo", "c"]).stdout(file.try_clone().unwrap()).run_native();
+        assert_eq!((out.status, out.stdout.len()), (Status::Exited(0), 0));
+        assert_eq!(file.stream_position().unwrap(), 6);
+        drop(file);
+        assert_eq!(fs::read(&path).unwrap(), b"a\nb\nc\n");
+        fs::remove_file(&path).unwrap();
     }
 
     #[test]

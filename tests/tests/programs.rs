@@ -1,13 +1,17 @@
 //! Real programs under `runsc do`, and runsc's own behaviour around them.
 //!
 //! Most tests run a command natively and in the sandbox and compare stdout
-//! and exit status; the rest check what only the sandbox does: its own pid
+//! and exit status (some with stdin or stdout on a file, or running a `#!`
+//! script the test writes); the rest check what only the sandbox does: its own pid
 //! namespace and kernel release, `--strace` and `--debug-log`, the read-only
 //! root, and its errors for bad commands and flags. Known failures are
 //! listed in `known_failures.txt` as `programs/<test>`.
 
-use std::fs;
-use std::path::PathBuf;
+use std::ffi::OsStr;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::{symlink, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::process;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -54,6 +58,82 @@ program_tests! {
     missing_program_exits_127 => check_missing_program_exits_127();
     non_executable_exits_126 => check_non_executable_exits_126();
     unknown_flag_is_an_error => check_unknown_flag_is_an_error();
+
+    // Coreutils and friends on stable host files.
+    ls_la_etc_ssl => same(Cmd::new(["/bin/ls", "-la", "/etc/ssl"]));
+    ls_la_with_symlink => same(Cmd::new(["/bin/ls", "-la", "/usr/share/X11"]));
+    ls_la_made_dir => check_ls_la_made_dir();
+    ls_l_dynamic_loader => same(Cmd::new(["/bin/ls", "-l", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"]));
+    md5sum_ls => same(Cmd::new(["/usr/bin/md5sum", "/bin/ls"]));
+    sort_shells => same(Cmd::new(["/usr/bin/sort", "/etc/shells"]));
+    grep_root_passwd => same(Cmd::new(["/bin/grep", "root", "/etc/passwd"]));
+    find_etc_apt => same(Cmd::new(["/usr/bin/find", "/etc/apt", "-maxdepth", "1"]));
+    id => same(Cmd::new(["/usr/bin/id"]));
+    wc_l_services => same(Cmd::new(["/usr/bin/wc", "-l", "/etc/services"]));
+    head_services => same(Cmd::new(["/usr/bin/head", "-3", "/etc/services"]));
+    perl_arithmetic => check_perl_arithmetic();
+    date_year => same(Cmd::new(["/bin/date", "+%Y"]));
+    readlink_proc_self_exe => same(Cmd::new(["/bin/readlink", "/proc/self/exe"]));
+    cat_proc_self_comm => same_as(Cmd::new(["/bin/cat", "/proc/self/comm"]), "cat\n", 0);
+
+    // `#!` scripts.
+    shebang_script => check_shebang_script();
+    shebang_with_argument => check_shebang_with_argument();
+    shebang_interpreter_argv => check_shebang_interpreter_argv();
+
+    // stdin and stdout on regular files.
+    stdout_append_to_file => check_file_case(&FileCase {
+        fd: Fd::Stdout,
+        append: true,
+        initial: "zero\n",
+        seek: 0,
+        cmds: &[&["/bin/echo", "one"], &["/bin/sh", "-c", "echo two; echo three"]],
+        stdout: "",
+        contents: "zero\none\ntwo\nthree\n",
+        offset: 19,
+    });
+    stdout_file_continues_at_offset => check_file_case(&FileCase {
+        fd: Fd::Stdout,
+        append: false,
+        initial: "abc",
+        seek: 3,
+        cmds: &[&["/bin/echo", "one"]],
+        stdout: "",
+        contents: "abcone\n",
+        offset: 7,
+    });
+    stdout_file_overwrites_at_offset => check_file_case(&FileCase {
+        fd: Fd::Stdout,
+        append: false,
+        initial: "abc0123456789\n",
+        seek: 3,
+        cmds: &[&["/bin/echo", "one"], &["/bin/sh", "-c", "echo two"]],
+        stdout: "",
+        contents: "abcone\ntwo\n89\n",
+        offset: 11,
+    });
+    stdin_from_file => check_file_case(&FileCase {
+        fd: Fd::Stdin,
+        append: false,
+        initial: "first line\n\n  third, indented\nlast line without newline",
+        seek: 0,
+        cmds: &[&["/bin/cat"]],
+        stdout: "first line\n\n  third, indented\nlast line without newline",
+        contents: "first line\n\n  third, indented\nlast line without newline",
+        offset: 55,
+    });
+    // head reads a block, then seeks back to just after the line it printed.
+    stdin_file_offset_is_shared => check_file_case(&FileCase {
+        fd: Fd::Stdin,
+        append: false,
+        initial: "a\nb\nc\nd\n",
+        seek: 2,
+        cmds: &[&["/usr/bin/head", "-n", "1"], &["/bin/cat"]],
+        stdout: "b\nc\nd\n",
+        contents: "a\nb\nc\nd\n",
+        offset: 8,
+    });
+    stdin_dev_null_wc_c => same_as(Cmd::new(["/usr/bin/wc", "-c"]).stdin(open_dev_null()), "0\n", 0);
 }
 
 /// `cmd` prints the same and exits the same natively and under runsc.
@@ -69,6 +149,20 @@ fn same_with_status(cmd: Cmd, code: i32) -> Result<(), String> {
     assert_eq!(native.status.code(), Some(code), "`{cmd}` natively: {}", native.status);
     let sandboxed = cmd.run_runsc(&[]);
     compare(&cmd, &native, &sandboxed)
+}
+
+/// Like [`same`], and natively the command prints `expected` and exits with
+/// `code`; if not, the test itself is wrong, and panics.
+fn same_as(cmd: Cmd, expected: &str, code: i32) -> Result<(), String> {
+    let native = cmd.run_native();
+    assert!(
+        native.status.code() == Some(code) && native.stdout == expected.as_bytes(),
+        "`{cmd}` natively: {}, stdout {:?}; the test expects exit status {code} and stdout {expected:?}\n{}",
+        native.status,
+        native.stdout_text(),
+        describe_stderr("native", &native)
+    );
+    compare(&cmd, &native, &cmd.run_runsc(&[]))
 }
 
 fn check_sh_arithmetic() -> Result<(), String> {
@@ -206,6 +300,177 @@ fn check_unknown_flag_is_an_error() -> Result<(), String> {
     expect_runsc_error(&["--no-such-flag"], Cmd::new(["/bin/true"]), None)
 }
 
+/// `ls -la` of a directory the test makes: a subdirectory, plain and
+/// executable files, and relative, absolute and dangling symlinks. Its `..`
+/// is the test's own directory, which changes only under the test.
+fn check_ls_la_made_dir() -> Result<(), String> {
+    let dir = TempDir::new("ls");
+    let listed = dir.path("listed");
+    fs::create_dir(&listed).unwrap_or_else(|e| panic!("cannot create {}: {e}", listed.display()));
+    fs::create_dir(listed.join("sub")).unwrap_or_else(|e| panic!("cannot create {}/sub: {e}", listed.display()));
+    new_file(&listed.join("file"), b"some text\n", 0o644);
+    new_file(&listed.join("exe"), b"#!/bin/sh\n", 0o755);
+    new_file(&listed.join("private"), b"", 0o600);
+    for (name, target) in [("link", "file"), ("absolute", "/etc/passwd"), ("dangling", "missing")] {
+        let link = listed.join(name);
+        symlink(target, &link).unwrap_or_else(|e| panic!("cannot create {}: {e}", link.display()));
+    }
+    same(Cmd::new([OsStr::new("/bin/ls"), OsStr::new("-la"), listed.as_os_str()]))
+}
+
+fn check_perl_arithmetic() -> Result<(), String> {
+    let perl = Path::new("/usr/bin/perl");
+    assert!(
+        perl.is_file(),
+        "{} is missing: install perl (`apt-get install perl-base`) to run this test",
+        perl.display()
+    );
+    same_as(Cmd::new([OsStr::new(perl), OsStr::new("-e"), OsStr::new(r#"print 6*7, "\n""#)]), "42\n", 0)
+}
+
+/// A `#!` script runs its interpreter with the script's path and arguments.
+fn check_shebang_script() -> Result<(), String> {
+    let dir = TempDir::new("script");
+    let script = dir.path("script");
+    new_file(&script, b"#!/bin/sh\necho \"script $0 $1\"\n", 0o755);
+    let expected = format!("script {} first arg\n", script.display());
+    same_as(Cmd::new([script.as_os_str(), OsStr::new("first arg"), OsStr::new("second")]), &expected, 0)
+}
+
+/// The argument on the `#!` line reaches the interpreter: `sh -e` stops at
+/// the first failing command.
+fn check_shebang_with_argument() -> Result<(), String> {
+    let dir = TempDir::new("script-e");
+    let script = dir.path("script");
+    new_file(&script, b"#!/bin/sh -e\necho \"flags $-\"\nfalse\necho not reached\n", 0o755);
+    same_as(Cmd::new([&script]), "flags e\n", 1)
+}
+
+/// The kernel's parsing of the `#!` line, shown by echo as the interpreter:
+/// blanks after `#!` are skipped, the rest of the line up to its trailing
+/// blanks is one argument (inner blanks kept), then come the script's path
+/// and the arguments.
+fn check_shebang_interpreter_argv() -> Result<(), String> {
+    let dir = TempDir::new("script-echo");
+    let script = dir.path("script");
+    new_file(&script, b"#! /bin/echo  one  two \nnot read\n", 0o755);
+    let expected = format!("one  two {} x  y\n", script.display());
+    same_as(Cmd::new([script.as_os_str(), OsStr::new("x  y")]), &expected, 0)
+}
+
+/// Which of a [`FileCase`]'s commands' descriptors is the file.
+#[derive(Clone, Copy, Debug)]
+enum Fd {
+    Stdin,
+    Stdout,
+}
+
+/// Commands run one after another with stdin or stdout on one regular file
+/// (each run gets a duplicate of the test's descriptor, so they share its
+/// offset), and what they must leave behind.
+struct FileCase {
+    fd: Fd,
+    /// Open the file with `O_APPEND`.
+    append: bool,
+    /// Written into the new file through the descriptor.
+    initial: &'static str,
+    /// Where the descriptor's offset is put before the first run.
+    seek: u64,
+    cmds: &'static [&'static [&'static str]],
+    /// All the runs' stdout, one after another (empty when stdout is the file).
+    stdout: &'static str,
+    /// The file's contents after the runs.
+    contents: &'static str,
+    /// The descriptor's offset after the runs.
+    offset: u64,
+}
+
+/// Plays `case` natively and under runsc, each on a new file of its own, and
+/// checks that every run exits 0 and leaves the stdout, file contents and
+/// offset `case` expects. If the native runs do not, the test itself is
+/// wrong, and panics.
+fn check_file_case(case: &FileCase) -> Result<(), String> {
+    let dir = TempDir::new("stdio");
+    for sandboxed in [false, true] {
+        let who = if sandboxed { "runsc" } else { "native" };
+        let path = dir.path(who);
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .append(case.append)
+            .create_new(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        file.write_all(case.initial.as_bytes()).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        file.seek(SeekFrom::Start(case.seek)).unwrap_or_else(|e| panic!("cannot seek {}: {e}", path.display()));
+
+        let mut runs = Vec::new();
+        for argv in case.cmds {
+            let dup = file.try_clone().unwrap_or_else(|e| panic!("cannot duplicate {}: {e}", path.display()));
+            let cmd = match case.fd {
+                Fd::Stdin => Cmd::new(*argv).stdin(dup),
+                Fd::Stdout => Cmd::new(*argv).stdout(dup),
+            };
+            let out = if sandboxed { cmd.run_runsc(&[]) } else { cmd.run_native() };
+            runs.push((cmd, out));
+        }
+        let offset = file.stream_position().unwrap_or_else(|e| panic!("cannot tell {}: {e}", path.display()));
+        drop(file);
+        let contents = fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let contents = String::from_utf8_lossy(&contents);
+        let stdout: String = runs.iter().map(|(_, out)| out.stdout_text()).collect();
+
+        let statuses_ok = runs.iter().all(|(_, out)| out.status.code() == Some(0));
+        if statuses_ok && stdout == case.stdout && contents == case.contents && offset == case.offset {
+            continue;
+        }
+        let mut why = format!(
+            "{who}: {:?} on a file holding {:?} at offset {}{}, then:\n",
+            case.fd,
+            case.initial,
+            case.seek,
+            if case.append { " (O_APPEND)" } else { "" }
+        );
+        for (cmd, out) in &runs {
+            why += &format!("`{cmd}`: {}\n", out.status);
+            why += &describe_stderr(who, out);
+        }
+        if stdout != case.stdout {
+            why += &format!("stdout differs (- expected, + {who}):\n{}", diff(case.stdout, &stdout));
+        }
+        if contents != case.contents {
+            why += &format!("the file's contents differ (- expected, + {who}):\n{}", diff(case.contents, &contents));
+        }
+        if offset != case.offset {
+            why += &format!("the offset is {offset}, expected {}\n", case.offset);
+        }
+        if !sandboxed {
+            panic!("the test is wrong:\n{why}");
+        }
+        return Err(why);
+    }
+    Ok(())
+}
+
+fn open_dev_null() -> File {
+    File::open("/dev/null").unwrap_or_else(|e| panic!("cannot open /dev/null: {e}"))
+}
+
+/// Creates the new file `path` (never an existing one) with `contents` and
+/// permissions `mode`.
+fn new_file(path: &Path, contents: &[u8], mode: u32) {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+    file.write_all(contents).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    // The umask may have cleared some of `mode`'s bits.
+    file.set_permissions(fs::Permissions::from_mode(mode))
+        .unwrap_or_else(|e| panic!("cannot chmod {}: {e}", path.display()));
+}
+
 /// `runsc FLAGS do CMD` fails with exit status `code` (any non-zero one if
 /// `None`) and says why on stderr.
 fn expect_runsc_error(flags: &[&str], cmd: Cmd, code: Option<i32>) -> Result<(), String> {
@@ -261,6 +526,34 @@ impl TempPath {
 impl Drop for TempPath {
     fn drop(&mut self) {
         let _ = fs::remove_file(&self.0);
+    }
+}
+
+/// A new, empty directory in cargo's temporary directory for integration
+/// tests (`<target dir>/tmp`), removed with its contents when dropped. The
+/// files tests write go in here.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        fs::create_dir_all(base).unwrap_or_else(|e| panic!("cannot create {}: {e}", base.display()));
+        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).expect("the clock is after 1970").as_nanos();
+        let path = base.join(format!("runsc-{what}-{}-{nanos}", process::id()));
+        // create_dir, unlike create_dir_all, fails if the directory exists.
+        fs::create_dir(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        TempDir(path)
+    }
+
+    /// The path of `name` in the directory.
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
     }
 }
 
