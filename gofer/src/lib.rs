@@ -13,4 +13,4 @@ pub mod transport;
 mod wire;
 
 pub use client::Client;
-pub use proto::{Dirent, Request, Response, WireStat};
+pub use proto::{Dirent, Request, Response, WireStat, WireStatfs};

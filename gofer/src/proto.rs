@@ -75,6 +75,53 @@ impl WireStat {
     }
 }
 
+/// Filesystem figures as the host reported them (statfs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireStatfs {
+    pub fs_type: u64,
+    pub bsize: u64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub namelen: u64,
+    pub frsize: u64,
+    pub flags: u64,
+}
+
+impl WireStatfs {
+    fn fields(&self) -> [u64; 10] {
+        [
+            self.fs_type,
+            self.bsize,
+            self.blocks,
+            self.bfree,
+            self.bavail,
+            self.files,
+            self.ffree,
+            self.namelen,
+            self.frsize,
+            self.flags,
+        ]
+    }
+
+    fn from_fields(f: [u64; 10]) -> WireStatfs {
+        WireStatfs {
+            fs_type: f[0],
+            bsize: f[1],
+            blocks: f[2],
+            bfree: f[3],
+            bavail: f[4],
+            files: f[5],
+            ffree: f[6],
+            namelen: f[7],
+            frsize: f[8],
+            flags: f[9],
+        }
+    }
+}
+
 /// A directory entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dirent {
@@ -98,6 +145,8 @@ pub enum Request {
     Readlink { fid: u64 },
     /// Forget `fid`.
     Clunk { fid: u64 },
+    /// Filesystem figures for the filesystem holding `fid`.
+    Statfs { fid: u64 },
 }
 
 /// Replies from the gofer.
@@ -113,6 +162,8 @@ pub enum Response {
     Dirents { entries: Vec<Dirent>, next: u64, eof: bool },
     /// A symlink target.
     Link(Vec<u8>),
+    /// Filesystem figures.
+    Statfs(WireStatfs),
     /// Done.
     Ok,
     /// Failed with a Linux errno.
@@ -130,6 +181,7 @@ impl Request {
             Request::Readdir { fid, cookie } => e.u8(4).u64(*fid).u64(*cookie),
             Request::Readlink { fid } => e.u8(5).u64(*fid),
             Request::Clunk { fid } => e.u8(6).u64(*fid),
+            Request::Statfs { fid } => e.u8(7).u64(*fid),
         };
         e.buf
     }
@@ -144,6 +196,7 @@ impl Request {
             4 => Request::Readdir { fid: d.u64()?, cookie: d.u64()? },
             5 => Request::Readlink { fid: d.u64()? },
             6 => Request::Clunk { fid: d.u64()? },
+            7 => Request::Statfs { fid: d.u64()? },
             _ => return Err(Malformed),
         })
     }
@@ -180,6 +233,12 @@ impl Response {
             Response::Error(errno) => {
                 e.u8(7).u32(*errno as u32);
             }
+            Response::Statfs(s) => {
+                e.u8(8);
+                for f in s.fields() {
+                    e.u64(f);
+                }
+            }
         }
         e.buf
     }
@@ -204,6 +263,13 @@ impl Response {
             5 => Response::Link(d.bytes()?),
             6 => Response::Ok,
             7 => Response::Error(d.u32()? as i32),
+            8 => {
+                let mut f = [0u64; 10];
+                for x in &mut f {
+                    *x = d.u64()?;
+                }
+                Response::Statfs(WireStatfs::from_fields(f))
+            }
             _ => return Err(Malformed),
         })
     }
@@ -222,6 +288,7 @@ mod tests {
             Request::Readdir { fid: 4, cookie: 7 },
             Request::Readlink { fid: 5 },
             Request::Clunk { fid: 6 },
+            Request::Statfs { fid: 7 },
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
@@ -235,6 +302,7 @@ mod tests {
             Response::Link(b"/usr/bin".to_vec()),
             Response::Ok,
             Response::Error(2),
+            Response::Statfs(WireStatfs { fs_type: 0xef53, bsize: 4096, flags: 0x1020, ..Default::default() }),
         ];
         for r in resps {
             assert_eq!(Response::decode(&r.encode()).unwrap(), r);

@@ -119,6 +119,7 @@ impl Server {
             Request::Open { fid, flags } => return self.open(fid, flags),
             Request::Readdir { fid, cookie } => self.readdir(fid, cookie),
             Request::Readlink { fid } => self.readlink(fid),
+            Request::Statfs { fid } => self.statfs(fid),
             Request::Clunk { fid } => {
                 if fid != ROOT_FID {
                     self.nodes.remove(&fid);
@@ -226,6 +227,31 @@ impl Server {
             i += 1;
         }
         Ok(Response::Dirents { entries, next: i as u64, eof: i >= all.len() })
+    }
+
+    fn statfs(&self, fid: u64) -> Result<Response, i32> {
+        let n = self.node(fid)?;
+        // The kernel's struct statfs on x86_64: 15 longs (type, bsize,
+        // blocks, bfree, bavail, files, ffree, fsid, namelen, frsize, flags,
+        // spare[4]); libc hides f_flags.
+        let mut s = [0i64; 15];
+        // SAFETY: fstatfs writes 120 bytes into the array, which is that size.
+        if unsafe { libc::syscall(libc::SYS_fstatfs, n.fd.as_raw_fd(), s.as_mut_ptr()) } != 0 {
+            return Err(errno());
+        }
+        let u = |i: usize| s[i] as u64;
+        Ok(Response::Statfs(crate::proto::WireStatfs {
+            fs_type: u(0),
+            bsize: u(1),
+            blocks: u(2),
+            bfree: u(3),
+            bavail: u(4),
+            files: u(5),
+            ffree: u(6),
+            namelen: u(8),
+            frsize: u(9),
+            flags: u(10),
+        }))
     }
 
     fn readlink(&self, fid: u64) -> Result<Response, i32> {

@@ -52,7 +52,8 @@ impl Sandbox {
         let root_inode = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
         let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(true);
         let root_mount = Mount::new_root(Dentry::new_root(root_inode), dev_make(0, 40), readonly, "9p");
-        let root = Location { dentry: root_mount.root.clone(), mount: root_mount };
+        let root = Location { dentry: root_mount.root.clone(), mount: root_mount.clone() };
+        let mut mounts = vec![root_mount];
         let creds = Credentials::new(0, 0, vec![]);
         for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
             let at = Walker::new(&root, &creds)
@@ -60,8 +61,9 @@ impl Sandbox {
                 .map_err(|e| anyhow!("mount point {path}: {e}"))?;
             let inode: Arc<dyn sentry::vfs::Inode> =
                 if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs() };
-            Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs);
+            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
         }
+        *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
         Ok(Sandbox { kernel, platform, root })
     }

@@ -5,6 +5,7 @@
 
 pub mod sys_cwd;
 pub mod sys_file;
+pub mod sys_fs_write;
 pub mod sys_futex;
 pub mod sys_getdents;
 pub mod sys_identity;
@@ -16,6 +17,7 @@ pub mod sys_read_write;
 pub mod sys_rlimit;
 pub mod sys_signal;
 pub mod sys_stat;
+pub mod sys_statfs;
 pub mod sys_thread;
 pub mod sys_time;
 pub mod sys_xattr;

@@ -193,5 +193,151 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Path, Path]
     ),
     sys!(SYS_fremovexattr, sys_xattr::fremovexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Path]),
+    sys!(
+        SYS_mkdir,
+        sys_fs_write::mkdir,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Oct]
+    ),
+    sys!(
+        SYS_mkdirat,
+        sys_fs_write::mkdirat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Oct]
+    ),
+    sys!(
+        SYS_mknod,
+        sys_fs_write::mknod,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Oct, Hex]
+    ),
+    sys!(
+        SYS_mknodat,
+        sys_fs_write::mknodat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Oct, Hex]
+    ),
+    sys!(
+        SYS_symlink,
+        sys_fs_write::symlink,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Path]
+    ),
+    sys!(
+        SYS_symlinkat,
+        sys_fs_write::symlinkat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Fd, Path]
+    ),
+    sys!(
+        SYS_link,
+        sys_fs_write::link,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Path]
+    ),
+    sys!(
+        SYS_linkat,
+        sys_fs_write::linkat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Fd, Path, Hex]
+    ),
+    sys!(
+        SYS_unlink,
+        sys_fs_write::unlink,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path]
+    ),
+    sys!(
+        SYS_rmdir,
+        sys_fs_write::rmdir,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path]
+    ),
+    sys!(
+        SYS_unlinkat,
+        sys_fs_write::unlinkat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Hex]
+    ),
+    sys!(
+        SYS_rename,
+        sys_fs_write::rename,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Path]
+    ),
+    sys!(
+        SYS_renameat,
+        sys_fs_write::renameat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Fd, Path]
+    ),
+    sys!(
+        SYS_renameat2,
+        sys_fs_write::renameat2,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Fd, Path, Hex]
+    ),
+    sys!(
+        SYS_chmod,
+        sys_fs_write::chmod,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Oct]
+    ),
+    sys!(
+        SYS_fchmod,
+        sys_fs_write::fchmod,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Oct]
+    ),
+    sys!(
+        SYS_fchmodat,
+        sys_fs_write::fchmodat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Oct]
+    ),
+    sys!(
+        SYS_chown,
+        sys_fs_write::chown,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Int, Int]
+    ),
+    sys!(
+        SYS_lchown,
+        sys_fs_write::lchown,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Int, Int]
+    ),
+    sys!(
+        SYS_fchown,
+        sys_fs_write::fchown,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Int, Int]
+    ),
+    sys!(
+        SYS_fchownat,
+        sys_fs_write::fchownat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Int, Int, Hex]
+    ),
+    sys!(
+        SYS_utimensat,
+        sys_fs_write::utimensat,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Path, Hex, Hex]
+    ),
+    sys!(
+        SYS_truncate,
+        sys_fs_write::truncate,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Path, Int]
+    ),
+    sys!(
+        SYS_ftruncate,
+        sys_fs_write::ftruncate,
+        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
+        [Fd, Int]
+    ),
+    sys!(SYS_statfs, sys_statfs::statfs, FULL, [Path, Hex]),
+    sys!(SYS_fstatfs, sys_statfs::fstatfs, FULL, [Fd, Hex]),
     sys!(SYS_getdents64, sys_getdents::getdents64, FULL, [Fd, Hex, Int]),
 ];

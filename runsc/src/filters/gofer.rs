@@ -15,6 +15,7 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_fstat),
         Any(libc::SYS_getdents64),
         Any(libc::SYS_readlinkat),
+        Any(libc::SYS_fstatfs),
         Any(libc::SYS_fcntl),
         Any(libc::SYS_close),
         // The debug log.

@@ -1,7 +1,7 @@
 //! The sentry's seccomp policy: the host syscalls `runsc boot` makes after
 //! confinement. It never opens a host path (no open/openat/stat by name).
 
-use super::Allow::{self, Any, OneOf};
+use super::Allow::{self, Any, MaskedEq, OneOf};
 
 /// The sentry's allowed host syscalls.
 pub fn table() -> Vec<Allow> {
@@ -25,7 +25,14 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_pwrite64),
         Any(libc::SYS_lseek),
         Any(libc::SYS_fstat),
-        Any(libc::SYS_newfstatat),
+        // glibc's fstat(): newfstatat(fd, "", AT_EMPTY_PATH).
+        MaskedEq {
+            nr: libc::SYS_newfstatat,
+            arg: 3,
+            mask: libc::AT_EMPTY_PATH as u64,
+            value: libc::AT_EMPTY_PATH as u64,
+        },
+        Any(libc::SYS_fstatfs),
         Any(libc::SYS_fcntl),
         Any(libc::SYS_close),
         OneOf {

@@ -193,6 +193,24 @@ pub struct SigAction {
     pub mask: u64,
 }
 
+/// `struct statfs` (x86_64).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Statfs {
+    pub f_type: i64,
+    pub bsize: i64,
+    pub blocks: u64,
+    pub bfree: u64,
+    pub bavail: u64,
+    pub files: u64,
+    pub ffree: u64,
+    pub fsid: [i32; 2],
+    pub namelen: i64,
+    pub frsize: i64,
+    pub flags: i64,
+    pub spare: [i64; 4],
+}
+
 /// The fixed header of `struct linux_dirent64`; the NUL-terminated name follows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -231,6 +249,7 @@ pod!(
     SigAction = 32,
     AuxEntry = 16,
     Dirent64Header = 24,
+    Statfs = 120,
 );
 
 /// Copies `s` into a NUL-padded fixed field, truncating to leave a NUL.

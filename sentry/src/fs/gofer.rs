@@ -122,6 +122,25 @@ impl Inode for GoferInode {
         Ok(self.link.get_or_init(|| t).clone())
     }
 
+    fn statfs(&self) -> Result<Option<crate::abi::Statfs>, Errno> {
+        let (r, _) = call(&self.client, &Request::Statfs { fid: self.fid })?;
+        let Response::Statfs(s) = r else { return Err(Errno::EIO) };
+        Ok(Some(crate::abi::Statfs {
+            f_type: s.fs_type as i64,
+            bsize: s.bsize as i64,
+            blocks: s.blocks,
+            bfree: s.bfree,
+            bavail: s.bavail,
+            files: s.files,
+            ffree: s.ffree,
+            fsid: [0, 0],
+            namelen: s.namelen as i64,
+            frsize: s.frsize as i64,
+            flags: s.flags as i64,
+            spare: [0; 4],
+        }))
+    }
+
     fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 || flags & libc::O_TRUNC as u32 != 0 {
             return Err(Errno::EROFS);

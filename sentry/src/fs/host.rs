@@ -186,6 +186,17 @@ impl FileOps for HostFile {
         }
     }
 
+    fn statfs(&self) -> Result<crate::abi::Statfs, Errno> {
+        let mut s = crate::abi::Statfs::default();
+        // SAFETY: fstatfs writes a struct statfs, which `Statfs` mirrors
+        // (size asserted in abi).
+        let r = unsafe { libc::syscall(libc::SYS_fstatfs, self.raw(), &mut s as *mut crate::abi::Statfs) };
+        if r != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(s)
+    }
+
     fn readable_bytes(&self) -> Result<u64, Errno> {
         Err(Errno::ENOTTY)
     }

@@ -62,6 +62,44 @@ fn stat_text(tg: &ThreadGroup) -> Vec<u8> {
     .into_bytes()
 }
 
+/// /proc/[pid]/mounts (`info` false) or mountinfo (`info` true), as seen
+/// from the process's root.
+fn mounts_text(kernel: &Weak<Kernel>, tg: &ThreadGroup, info: bool) -> Result<Vec<u8>, Errno> {
+    let k = kernel.upgrade().ok_or(Errno::ESRCH)?;
+    let root = tg.state().fs.root.clone();
+    let mounts = k.mounts.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut s = String::new();
+    for m in &mounts {
+        let point = match &m.parent {
+            None => b"/".to_vec(),
+            Some((pm, pd)) => {
+                let at = crate::vfs::Location { mount: pm.clone(), dentry: pd.clone() };
+                match path_of(&at, &root) {
+                    Some(p) => p,
+                    None => continue,
+                }
+            }
+        };
+        let point = String::from_utf8_lossy(&point).into_owned();
+        let source = if m.fstype == "proc" { "proc" } else { "none" };
+        if info {
+            let parent = m.parent.as_ref().map_or(m.id, |(pm, _)| pm.id);
+            let (ma, mi) = crate::abi::dev_split(m.dev);
+            let _ = writeln!(
+                s,
+                "{} {parent} {ma}:{mi} / {point} {} - {} {source} {}",
+                m.id,
+                m.options(),
+                m.fstype,
+                m.options()
+            );
+        } else {
+            let _ = writeln!(s, "{source} {point} {} {} 0 0", m.fstype, m.options());
+        }
+    }
+    Ok(s.into_bytes())
+}
+
 fn fd_dir(w: Weak<ThreadGroup>) -> Arc<dyn Inode> {
     SynthDir::new(0o500, true, move || {
         let Ok(tg) = tg_of(&w) else { return Vec::new() };
@@ -77,8 +115,9 @@ fn fd_dir(w: Weak<ThreadGroup>) -> Arc<dyn Inode> {
     })
 }
 
-fn pid_dir(tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
+fn pid_dir(kernel: &Weak<Kernel>, tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
     let w = Arc::downgrade(tg);
+    let kernel = kernel.clone();
     let mk = move || -> ChildList {
         let w = w.clone();
         let mut c: ChildList = Vec::new();
@@ -119,6 +158,10 @@ fn pid_dir(tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
         c.push((b"status".to_vec(), SynthFile::new(0o444, move || Ok(status_text(&*tg_of(&w6)?)))));
         let w7 = w.clone();
         c.push((b"stat".to_vec(), SynthFile::new(0o444, move || Ok(stat_text(&*tg_of(&w7)?)))));
+        for (name, info) in [(&b"mounts"[..], false), (&b"mountinfo"[..], true)] {
+            let (wk, wt) = (kernel.clone(), w.clone());
+            c.push((name.to_vec(), SynthFile::new(0o444, move || mounts_text(&wk, &*tg_of(&wt)?, info))));
+        }
         let w8 = w.clone();
         c.push((
             b"comm".to_vec(),
@@ -141,10 +184,11 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
             b"self".to_vec(),
             SynthLink::new(|| current().map(|tg| tg.pid.to_string().into_bytes()).ok_or(Errno::ENOENT)),
         ));
+        c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
         if let Some(k) = kernel.upgrade() {
             for pid in k.pids() {
                 if let Some(tg) = k.thread_group(pid) {
-                    c.push((pid.to_string().into_bytes(), pid_dir(&tg)));
+                    c.push((pid.to_string().into_bytes(), pid_dir(&kernel, &tg)));
                 }
             }
         }

@@ -40,6 +40,8 @@ pub struct Kernel {
     pub strace: bool,
     /// The root of the mount namespace.
     pub root: Mutex<Option<Location>>,
+    /// Every mount, in mount order (for /proc/[pid]/mounts).
+    pub mounts: Mutex<Vec<Arc<crate::vfs::Mount>>>,
     /// Identity for uname.
     pub uts: uts::Uts,
     /// Monotonic time at boot.
@@ -70,6 +72,7 @@ impl Kernel {
             table,
             strace,
             root: Mutex::new(None),
+            mounts: Mutex::new(Vec::new()),
             uts,
             boot: Instant::now(),
             boot_wall: SystemTime::now(),

@@ -99,6 +99,54 @@ impl Mount {
     }
 }
 
+/// ST_RDONLY.
+const ST_RDONLY: i64 = 1;
+/// ST_VALID: f_flags is meaningful.
+const ST_VALID: i64 = 0x20;
+
+impl Mount {
+    /// The superblock magic of synthetic filesystems.
+    fn magic(&self) -> i64 {
+        match self.fstype {
+            "proc" => 0x9fa0,
+            "sysfs" => 0x6265_6572,
+            _ => 0x0102_1994, // tmpfs (our dev)
+        }
+    }
+
+    /// statfs(2) for a location on this mount.
+    pub fn statfs(&self, at: &Location) -> Result<crate::abi::Statfs, Errno> {
+        let mut s = match at.dentry.inode.statfs()? {
+            Some(s) => s,
+            None => crate::abi::Statfs {
+                f_type: self.magic(),
+                bsize: 4096,
+                namelen: 255,
+                frsize: 4096,
+                ..Default::default()
+            },
+        };
+        let (ma, mi) = crate::abi::dev_split(self.dev);
+        s.fsid = [((ma << 8) | mi) as i32, 0];
+        if self.readonly {
+            s.flags |= ST_RDONLY;
+        } else {
+            s.flags &= !ST_RDONLY;
+        }
+        s.flags |= ST_VALID;
+        Ok(s)
+    }
+
+    /// Mount options as /proc/[pid]/mounts shows them.
+    pub fn options(&self) -> &'static str {
+        match (self.fstype, self.readonly) {
+            ("proc", _) => "rw,nosuid,nodev,noexec,relatime",
+            (_, true) => "ro,relatime",
+            (_, false) => "rw,nosuid,relatime",
+        }
+    }
+}
+
 /// A place in the mount tree: a mount and a dentry within it.
 #[derive(Clone)]
 pub struct Location {

@@ -64,6 +64,11 @@ pub trait FileOps: Send + Sync {
         false
     }
 
+    /// statfs for files not on a sandbox mount (imported host fds).
+    fn statfs(&self) -> Result<crate::abi::Statfs, Errno> {
+        Err(Errno::ENOSYS)
+    }
+
     /// For /dev/null: reads return 0 and writes succeed without touching
     /// the application's buffer at all.
     fn discards(&self) -> bool {

@@ -90,6 +90,12 @@ pub trait Inode: Send + Sync {
         Err(Errno::ENOTDIR)
     }
 
+    /// Filesystem figures, for filesystems that have their own (the gofer
+    /// asks the host); `None` lets the mount describe itself.
+    fn statfs(&self) -> Result<Option<crate::abi::Statfs>, Errno> {
+        Ok(None)
+    }
+
     /// Whether the contents of this directory can change behind the dentry
     /// cache (synthetic directories such as /proc); such children are not
     /// cached.
