@@ -1,5 +1,7 @@
 //! read, write, readv, writev, pread64, pwrite64, preadv, pwritev.
 
+use std::sync::Arc;
+
 use sentry::abi::{Errno, Iovec};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::mm::TASK_SIZE;
@@ -127,6 +129,29 @@ fn offset(v: u64) -> Result<u64, Errno> {
     Ok(v)
 }
 
+/// The file and offset of a positional call (pread64, preadv, ...):
+/// negative offsets are EINVAL, then ESPIPE for unseekable files, as in
+/// ksys_pread64 (the access mode is checked later, by the read itself).
+fn positional(t: &Task, a: &SyscallArgs) -> Result<(Arc<File>, u64), Errno> {
+    let f = t.file(a.a[0] as i32)?;
+    let off = offset(a.a[3])?;
+    if f.path_only() {
+        return Err(Errno::EBADF);
+    }
+    if !f.ops.positional() {
+        return Err(Errno::ESPIPE);
+    }
+    Ok((f, off))
+}
+
+/// A file for readv/writev and friends, checked for the access mode.
+fn vectored_file(f: &File, write: bool) -> Result<(), Errno> {
+    if (write && !f.writable()) || (!write && !f.readable()) {
+        return Err(Errno::EBADF);
+    }
+    Ok(())
+}
+
 /// read(2).
 pub fn read(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
@@ -141,36 +166,20 @@ pub fn write(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// pread64(2).
 pub fn pread64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = t.file(a.a[0] as i32)?;
-    let off = offset(a.a[3])?;
-    if f.path_only() {
-        return Err(Errno::EBADF.into());
-    }
-    if !f.ops.positional() {
-        return Err(Errno::ESPIPE.into());
-    }
+    let (f, off) = positional(t, a)?;
     Ok(read_at(t, &f, a.a[1], a.a[2], Some(off))? as u64)
 }
 
 /// pwrite64(2).
 pub fn pwrite64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = t.file(a.a[0] as i32)?;
-    let off = offset(a.a[3])?;
-    if f.path_only() {
-        return Err(Errno::EBADF.into());
-    }
-    if !f.ops.positional() {
-        return Err(Errno::ESPIPE.into());
-    }
+    let (f, off) = positional(t, a)?;
     Ok(write_at(t, &f, a.a[1], a.a[2], Some(off))? as u64)
 }
 
 /// readv(2).
 pub fn readv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    if !f.readable() {
-        return Err(Errno::EBADF.into());
-    }
+    vectored_file(&f, false)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, None, false)? as u64)
 }
@@ -178,43 +187,23 @@ pub fn readv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// writev(2).
 pub fn writev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    if !f.writable() {
-        return Err(Errno::EBADF.into());
-    }
+    vectored_file(&f, true)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, None, true)? as u64)
 }
 
 /// preadv(2).
 pub fn preadv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = t.file(a.a[0] as i32)?;
-    let off = offset(a.a[3])?;
-    if f.path_only() {
-        return Err(Errno::EBADF.into());
-    }
-    if !f.ops.positional() {
-        return Err(Errno::ESPIPE.into());
-    }
-    if !f.readable() {
-        return Err(Errno::EBADF.into());
-    }
+    let (f, off) = positional(t, a)?;
+    vectored_file(&f, false)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, Some(off), false)? as u64)
 }
 
 /// pwritev(2).
 pub fn pwritev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = t.file(a.a[0] as i32)?;
-    let off = offset(a.a[3])?;
-    if f.path_only() {
-        return Err(Errno::EBADF.into());
-    }
-    if !f.ops.positional() {
-        return Err(Errno::ESPIPE.into());
-    }
-    if !f.writable() {
-        return Err(Errno::EBADF.into());
-    }
+    let (f, off) = positional(t, a)?;
+    vectored_file(&f, true)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, Some(off), true)? as u64)
 }

@@ -16,11 +16,17 @@ pub struct HostFile {
     tty: bool,
 }
 
-fn check(r: isize) -> Result<usize, Errno> {
-    if r < 0 {
-        Err(Errno::last_host())
-    } else {
-        Ok(r as usize)
+/// Runs a host I/O call until it is not interrupted.
+fn retry(mut call: impl FnMut() -> isize) -> Result<usize, Errno> {
+    loop {
+        let r = call();
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = Errno::last_host();
+        if e != Errno::EINTR {
+            return Err(e);
+        }
     }
 }
 
@@ -70,35 +76,19 @@ impl HostFile {
 
 impl FileOps for HostFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        loop {
-            // SAFETY: `buf` is writable for its length.
-            let r = unsafe {
-                match self.mode {
-                    OffsetMode::Sentry => libc::pread(self.raw(), buf.as_mut_ptr().cast(), buf.len(), off as i64),
-                    _ => libc::read(self.raw(), buf.as_mut_ptr().cast(), buf.len()),
-                }
-            };
-            match check(r) {
-                Err(e) if e == Errno::EINTR => continue,
-                other => return other,
-            }
+        if self.mode == OffsetMode::Sentry {
+            return self.pread(buf, off);
         }
+        // SAFETY: `buf` is writable for its length.
+        retry(|| unsafe { libc::read(self.raw(), buf.as_mut_ptr().cast(), buf.len()) })
     }
 
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        loop {
-            // SAFETY: `buf` is readable for its length.
-            let r = unsafe {
-                match self.mode {
-                    OffsetMode::Sentry => libc::pwrite(self.raw(), buf.as_ptr().cast(), buf.len(), off as i64),
-                    _ => libc::write(self.raw(), buf.as_ptr().cast(), buf.len()),
-                }
-            };
-            match check(r) {
-                Err(e) if e == Errno::EINTR => continue,
-                other => return other,
-            }
+        if self.mode == OffsetMode::Sentry {
+            return self.pwrite(buf, off);
         }
+        // SAFETY: `buf` is readable for its length.
+        retry(|| unsafe { libc::write(self.raw(), buf.as_ptr().cast(), buf.len()) })
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
@@ -120,25 +110,13 @@ impl FileOps for HostFile {
     }
 
     fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        loop {
-            // SAFETY: `buf` is writable for its length.
-            let r = unsafe { libc::pread(self.raw(), buf.as_mut_ptr().cast(), buf.len(), off as i64) };
-            match check(r) {
-                Err(e) if e == Errno::EINTR => continue,
-                other => return other,
-            }
-        }
+        // SAFETY: `buf` is writable for its length.
+        retry(|| unsafe { libc::pread(self.raw(), buf.as_mut_ptr().cast(), buf.len(), off as i64) })
     }
 
     fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        loop {
-            // SAFETY: `buf` is readable for its length.
-            let r = unsafe { libc::pwrite(self.raw(), buf.as_ptr().cast(), buf.len(), off as i64) };
-            match check(r) {
-                Err(e) if e == Errno::EINTR => continue,
-                other => return other,
-            }
-        }
+        // SAFETY: `buf` is readable for its length.
+        retry(|| unsafe { libc::pwrite(self.raw(), buf.as_ptr().cast(), buf.len(), off as i64) })
     }
 
     fn host_seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {

@@ -673,26 +673,20 @@ impl MemoryManager {
         Ok((p, n as usize))
     }
 
-    /// Runs `f` over successive runs of application memory `[addr,
-    /// addr+len)` that the application may write (the buffer of a read-like
-    /// syscall). Stops at a short count; an error after some progress ends
-    /// the walk with the partial count, as Linux does.
-    pub fn io_into(
+    /// Walks `[addr, addr+len)` run by run (a run ends at a VMA's end),
+    /// calling `f` with each run's pointer and length. Stops at a short
+    /// count; an error after some progress ends the walk with the partial
+    /// count, as Linux does.
+    fn io_runs(
         &self,
         addr: u64,
         len: u64,
-        mut f: impl FnMut(&mut [u8]) -> Result<usize, Errno>,
+        write: bool,
+        mut f: impl FnMut(*mut u8, usize) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
         let mut done = 0u64;
         while done < len {
-            let step = self.translate(addr + done, len - done, true, false).and_then(|(p, n)| {
-                // SAFETY: `translate` returned a pointer valid for `n` bytes
-                // of the memory-file mapping, which outlives this call. The
-                // application may change the bytes concurrently, as with any
-                // user memory; they are plain bytes.
-                let buf = unsafe { std::slice::from_raw_parts_mut(p, n) };
-                f(buf).map(|k| (k, n))
-            });
+            let step = self.translate(addr + done, len - done, write, false).and_then(|(p, n)| f(p, n).map(|k| (k, n)));
             match step {
                 Ok((k, n)) => {
                     done += k as u64;
@@ -707,6 +701,24 @@ impl MemoryManager {
         Ok(done as usize)
     }
 
+    /// Runs `f` over the application memory `[addr, addr+len)` that the
+    /// application may write (the buffer of a read-like syscall); see
+    /// `io_runs` for partial results.
+    pub fn io_into(
+        &self,
+        addr: u64,
+        len: u64,
+        mut f: impl FnMut(&mut [u8]) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        self.io_runs(addr, len, true, |p, n| {
+            // SAFETY: `translate` returned a pointer valid for `n` bytes of
+            // the memory-file mapping, which outlives this call. The
+            // application may change the bytes concurrently, as with any user
+            // memory; they are plain bytes.
+            f(unsafe { std::slice::from_raw_parts_mut(p, n) })
+        })
+    }
+
     /// Like [`io_into`](Self::io_into) for memory the application may read
     /// (the buffer of a write-like syscall).
     pub fn io_from(
@@ -715,25 +727,10 @@ impl MemoryManager {
         len: u64,
         mut f: impl FnMut(&[u8]) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
-        let mut done = 0u64;
-        while done < len {
-            let step = self.translate(addr + done, len - done, false, false).and_then(|(p, n)| {
-                // SAFETY: as in `io_into`; the slice is only read.
-                let buf = unsafe { std::slice::from_raw_parts(p, n) };
-                f(buf).map(|k| (k, n))
-            });
-            match step {
-                Ok((k, n)) => {
-                    done += k as u64;
-                    if k < n {
-                        break;
-                    }
-                }
-                Err(e) if done == 0 => return Err(e),
-                Err(_) => break,
-            }
-        }
-        Ok(done as usize)
+        self.io_runs(addr, len, false, |p, n| {
+            // SAFETY: as in `io_into`; the slice is only read.
+            f(unsafe { std::slice::from_raw_parts(p, n) })
+        })
     }
 
     /// Atomically loads the aligned u32 at `addr` (a futex word) and returns
