@@ -24,6 +24,12 @@ pub fn sys_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     do_open(t, libc::AT_FDCWD, a.a[0], (a.a[1] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)
 }
 
+/// creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
+pub fn creat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC) as u32;
+    do_open(t, libc::AT_FDCWD, a.a[0], flags | O_LARGEFILE)
+}
+
 /// openat(2).
 pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     do_open(t, a.a[0] as i32, a.a[1], (a.a[2] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)

@@ -42,19 +42,30 @@ fn exists(t: &Task, parent: &Location, name: &[u8]) -> Result<bool, Errno> {
     }
 }
 
-/// filename_create(): the checks for making a new name at `path`.
-fn create_at(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> SyscallResult {
+/// filename_create(): the checks for making a new name at `path`; returns
+/// the parent when the name could be created there, EROFS on a read-only
+/// mount.
+fn create_check(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> Result<Location, Errno> {
     let path = t.read_path(path_addr, false)?;
     let (parent, name) = parent_of(t, dirfd, &path)?;
     if name.is_empty() || name == b"." || name == b".." {
-        return Err(Errno::EEXIST.into());
+        return Err(Errno::EEXIST);
     }
     if exists(t, &parent, &name)? {
-        return Err(Errno::EEXIST.into());
+        return Err(Errno::EEXIST);
     }
     if !is_dir && path.ends_with(b"/") {
-        return Err(Errno::ENOENT.into());
+        return Err(Errno::ENOENT);
     }
+    if parent.mount.readonly {
+        return Err(Errno::EROFS);
+    }
+    Ok(parent)
+}
+
+/// Makes a new name: no mounted filesystem supports it yet.
+fn create_at(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> SyscallResult {
+    let parent = create_check(t, dirfd, path_addr, is_dir)?;
     Err(unchangeable(&parent).into())
 }
 
@@ -108,8 +119,15 @@ fn link_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: i3
     }
     let old_path = t.read_path(old, flags & libc::AT_EMPTY_PATH != 0)?;
     let follow = if flags & libc::AT_SYMLINK_FOLLOW != 0 { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
-    t.resolve_at(olddir, &old_path, follow | (flags & libc::AT_EMPTY_PATH))?;
-    create_at(t, newdir, new, false)
+    let src = t.resolve_at(olddir, &old_path, follow | (flags & libc::AT_EMPTY_PATH))?;
+    let parent = create_check(t, newdir, new, false)?;
+    if !std::sync::Arc::ptr_eq(&src.mount, &parent.mount) {
+        return Err(Errno::EXDEV.into());
+    }
+    if src.dentry.inode.file_type() == FileType::Directory {
+        return Err(Errno::EPERM.into());
+    }
+    Err(unchangeable(&parent).into())
 }
 
 /// link(2).
@@ -179,16 +197,20 @@ fn rename_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
     {
         return Err(Errno::EINVAL.into());
     }
+    // The old path is looked up before the new one is even read.
     let old_path = t.read_path(old, false)?;
-    let new_path = t.read_path(new, false)?;
     let (op, oname) = parent_of(t, olddir, &old_path)?;
+    let new_path = t.read_path(new, false)?;
     let (np, nname) = parent_of(t, newdir, &new_path)?;
     if !std::sync::Arc::ptr_eq(&op.mount, &np.mount) {
         return Err(Errno::EXDEV.into());
     }
     let bad = |n: &[u8]| n.is_empty() || n == b"." || n == b"..";
-    if bad(&oname) || bad(&nname) {
+    if bad(&oname) {
         return Err(Errno::EBUSY.into());
+    }
+    if bad(&nname) {
+        return Err(if flags & libc::RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY }.into());
     }
     if op.mount.readonly {
         return Err(Errno::EROFS.into());
@@ -274,28 +296,47 @@ pub fn fchownat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     setattr_path(t, a.a[0] as i32, a.a[1], a.a[4] as i32, libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH)
 }
 
-/// utimensat(2).
+/// utimensat(2), in Linux's order: read the times (EFAULT); both
+/// UTIME_OMIT is a no-op that checks nothing else; then the fd or path, and
+/// the nanoseconds after the lookup.
 pub fn utimensat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let (dirfd, path, flags) = (a.a[0] as i32, a.a[1], a.a[3] as i32);
+    let (dirfd, path, times, flags) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3] as i32);
+    let ts = if times != 0 {
+        let ts: [sentry::abi::Timespec; 2] = [t.copy_in(times)?, t.copy_in(times + 16)?];
+        if ts.iter().all(|x| x.tv_nsec == libc::UTIME_OMIT) {
+            return Ok(0);
+        }
+        Some(ts)
+    } else {
+        None
+    };
+    let check_nsec = || -> Result<(), Errno> {
+        for x in ts.iter().flatten() {
+            let special = x.tv_nsec == libc::UTIME_NOW || x.tv_nsec == libc::UTIME_OMIT;
+            if !special && !(0..1_000_000_000).contains(&x.tv_nsec) {
+                return Err(Errno::EINVAL);
+            }
+        }
+        Ok(())
+    };
+    if path == 0 && dirfd != libc::AT_FDCWD {
+        if flags != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        t.file(dirfd)?;
+        check_nsec()?;
+        return setattr_fd(t, dirfd as u64);
+    }
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL.into());
     }
-    if a.a[2] != 0 {
-        let ts: [sentry::abi::Timespec; 2] = [t.copy_in(a.a[2])?, t.copy_in(a.a[2] + 16)?];
-        for x in ts {
-            let special = x.tv_nsec == libc::UTIME_NOW || x.tv_nsec == libc::UTIME_OMIT;
-            if !special && !(0..1_000_000_000).contains(&x.tv_nsec) {
-                return Err(Errno::EINVAL.into());
-            }
-        }
-    }
     if path == 0 {
-        if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
-            return Err(Errno::EINVAL.into());
-        }
-        return setattr_fd(t, dirfd as u64);
+        return Err(Errno::EFAULT.into());
     }
-    setattr_path(t, dirfd, path, flags, libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH)
+    let p = t.read_path(path, flags & libc::AT_EMPTY_PATH != 0)?;
+    let loc = t.resolve_at(dirfd, &p, flags)?;
+    check_nsec()?;
+    setattr(&loc)
 }
 
 /// truncate(2).

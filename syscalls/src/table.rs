@@ -32,6 +32,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Path, Hex, Oct]
     ),
     sys!(SYS_close, sys_file::close, FULL, [Fd]),
+    sys!(SYS_creat, sys_file::creat, Support::Partial("read-only root; files cannot be created yet"), [Path, Oct]),
     sys!(SYS_stat, sys_stat::stat, FULL, [Path, Hex]),
     sys!(SYS_fstat, sys_stat::fstat, FULL, [Fd, Hex]),
     sys!(SYS_lstat, sys_stat::lstat, FULL, [Path, Hex]),

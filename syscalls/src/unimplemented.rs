@@ -63,7 +63,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_fsync,
     SYS_fdatasync,
     SYS_getdents,
-    SYS_creat,
     SYS_getrusage,
     SYS_times,
     SYS_ptrace,

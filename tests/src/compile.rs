@@ -57,7 +57,9 @@ const GCC_FLAGS: &[&str] = &["-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11"]
 /// Compiles `src` (e.g. `tests/conformance/mmap.c`) as `variant` into
 /// `<build dir>/<src's directory name>/<variant>/<stem>` (e.g.
 /// `target/conformance/dyn/mmap`) unless that binary is newer than the
-/// source and every header beside it. Returns the binary's path.
+/// source, every header beside it and every header it includes with
+/// `#include "..."` (such as `../conformance/common.h`). Returns the
+/// binary's path.
 ///
 /// Safe to call from parallel tests and processes: gcc writes a private
 /// file that is renamed into place. Panics if gcc is missing or fails.
@@ -95,7 +97,8 @@ pub fn compile(src: &Path, variant: Variant) -> PathBuf {
     out
 }
 
-/// Is `out` newer than `src` and every `.h` file in `src`'s directory?
+/// Is `out` newer than `src`, every `.h` file in `src`'s directory and every
+/// file `src` includes with `#include "..."`?
 fn is_up_to_date(out: &Path, src: &Path) -> bool {
     let Some(built) = mtime(out) else {
         return false;
@@ -105,12 +108,35 @@ fn is_up_to_date(out: &Path, src: &Path) -> bool {
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|ext| ext == "h"));
-    std::iter::once(src.to_path_buf()).chain(headers).all(|input| {
+    let text = fs::read_to_string(src).unwrap_or_else(|e| panic!("cannot read {}: {e}", src.display()));
+    let included = quoted_includes(&text).into_iter().map(|name| dir.join(name));
+    std::iter::once(src.to_path_buf()).chain(headers).chain(included).all(|input| {
         let changed = mtime(&input).unwrap_or_else(|| panic!("cannot stat {}", input.display()));
         changed <= built
     })
 }
 
+/// The file names in the `#include "name"` lines of a C source.
+fn quoted_includes(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|line| line.trim_start().strip_prefix('#'))
+        .filter_map(|rest| rest.trim_start().strip_prefix("include"))
+        .filter_map(|rest| rest.trim_start().strip_prefix('"'))
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name))
+        .collect()
+}
+
 fn mtime(path: &Path) -> Option<SystemTime> {
     fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_quoted_includes_only() {
+        let text = "#include \"common.h\"\n#include <stdio.h>\n  # include \"../x/y.h\" // why\nint x;\n";
+        assert_eq!(quoted_includes(text), vec!["common.h", "../x/y.h"]);
+    }
 }

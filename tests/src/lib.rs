@@ -3,22 +3,26 @@
 //! The host kernel is the oracle: a test runs a program natively and under
 //! `runsc do`, and the two must agree on stdout and exit status. This crate
 //! finds the `runsc` binary ([`paths`]), builds the C conformance programs
-//! ([`mod@compile`]), runs commands both ways ([`run`]), shows the differences
-//! ([`diff`]) and keeps the list of known failures honest ([`known_failures`]).
+//! ([`mod@compile`]), runs commands both ways ([`run`]), runs the programs
+//! that change the filesystem against a read-only `/` ([`read_only`]), shows
+//! the differences ([`diff`]) and keeps the list of known failures honest
+//! ([`known_failures`]).
 //!
 //! The tests themselves live in `tests/conformance.rs` (one test per C program
-//! in `conformance/`) and `tests/programs.rs` (real programs and runsc's own
-//! behaviour: flags, error paths, exit statuses).
+//! in `conformance/` and `conformance_ro/`) and `tests/programs.rs` (real
+//! programs and runsc's own behaviour: flags, error paths, exit statuses).
 
 pub mod compile;
 pub mod diff;
 pub mod known_failures;
 pub mod paths;
+pub mod read_only;
 pub mod run;
 
 pub use compile::{compile, Variant};
 pub use known_failures::check_known;
 pub use paths::{build_dir, runsc, tests_dir, workspace_root};
+pub use read_only::conformance_ro;
 pub use run::{compare, Cmd, Output, Status};
 
 /// Runs the conformance program `conformance/<name>.c`, built as `variant`,

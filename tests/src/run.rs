@@ -128,6 +128,18 @@ impl Cmd {
         Cmd { argv, cwd: None, timeout: default_timeout(), stdin: None, stdout: None }
     }
 
+    /// The command line.
+    pub fn argv(&self) -> &[OsString] {
+        &self.argv
+    }
+
+    /// The same command settings (directory, time limit, stdin, stdout) for
+    /// another command line, e.g. one that wraps this one.
+    pub fn with_argv(&self, argv: Vec<OsString>) -> Cmd {
+        assert!(!argv.is_empty(), "a command needs a program");
+        Cmd { argv, ..self.clone() }
+    }
+
     /// Runs in `dir` instead of the test's working directory.
     pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Cmd {
         self.cwd = Some(dir.into());

@@ -5,6 +5,11 @@
 //! build); a few also run as `static_link` (`-static`) and `no_pie`
 //! (`-no-pie`) builds, which load differently. Known failures are listed in
 //! `known_failures.txt` as `conformance/<dyn|static|nopie>/<program>`.
+//!
+//! The programs in `conformance_ro/` change the filesystem: each is a test in
+//! the `read_only` module, whose native run has `/` remounted read-only in a
+//! private mount namespace (see `runsc_tests::read_only`). Their known
+//! failures are listed as `conformance/ro/<program>`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -89,6 +94,27 @@ conformance_tests!(no_pie, NoPie, NOPIE: [
     stat,
 ]);
 
+/// Declares one read-only-root test per program of `conformance_ro/`, in a
+/// module named `$module`, and the list of those programs as `$list`.
+macro_rules! read_only_tests {
+    ($module:ident, $list:ident: [$($program:ident),* $(,)?]) => {
+        const $list: &[&str] = &[$(stringify!($program)),*];
+
+        mod $module {
+            $(
+                #[test]
+                fn $program() {
+                    runsc_tests::conformance_ro(stringify!($program));
+                }
+            )*
+        }
+    };
+}
+
+read_only_tests!(read_only, RO: [
+    fs_write,
+]);
+
 /// The programs built in `variant`.
 fn programs(variant: Variant) -> &'static [&'static str] {
     match variant {
@@ -98,23 +124,38 @@ fn programs(variant: Variant) -> &'static [&'static str] {
     }
 }
 
-/// Every `conformance/*.c` has a test, and every test has a program.
-#[test]
-fn every_program_is_tested() {
-    let dir = tests_dir().join("conformance");
-    let on_disk: BTreeSet<String> = fs::read_dir(&dir)
+/// The stems of the `.c` files in `tests/<dir>/`.
+fn c_programs(dir: &str) -> BTreeSet<String> {
+    let dir = tests_dir().join(dir);
+    fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
         .map(|entry| entry.expect("readable directory entry").path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
         .map(|path| path.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+        .collect()
+}
+
+/// Every `conformance/*.c` and `conformance_ro/*.c` has a test, and every
+/// test has a program.
+#[test]
+fn every_program_is_tested() {
     let tested: BTreeSet<String> = DYN.iter().map(|s| s.to_string()).collect();
-    assert_eq!(on_disk, tested, "conformance/*.c and the `dynamic` tests in tests/conformance.rs differ");
+    assert_eq!(
+        c_programs("conformance"),
+        tested,
+        "conformance/*.c and the `dynamic` tests in tests/conformance.rs differ"
+    );
     for variant in [Variant::Static, Variant::NoPie] {
         for program in programs(variant) {
             assert!(tested.contains(*program), "{variant} test {program} has no program");
         }
     }
+    let read_only: BTreeSet<String> = RO.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        c_programs(runsc_tests::read_only::DIR),
+        read_only,
+        "conformance_ro/*.c and the `read_only` tests in tests/conformance.rs differ"
+    );
 }
 
 /// Every conformance entry in `known_failures.txt` names a test that exists.
@@ -126,6 +167,10 @@ fn known_failures_name_real_tests() {
         };
         let (variant, program) =
             rest.split_once('/').unwrap_or_else(|| panic!("{name}: expected conformance/<variant>/<program>"));
+        if variant == "ro" {
+            assert!(RO.contains(&program), "known_failures.txt lists {name}, which is not a test");
+            continue;
+        }
         let variant = Variant::from_dir_name(variant).unwrap_or_else(|| panic!("{name}: unknown variant {variant}"));
         assert!(programs(variant).contains(&program), "known_failures.txt lists {name}, which is not a test");
     }

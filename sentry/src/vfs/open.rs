@@ -31,26 +31,41 @@ pub fn open(
     flags: u32,
 ) -> Result<Arc<File>, Errno> {
     let f = flags as i32;
-    if f & libc::O_TMPFILE == libc::O_TMPFILE {
-        return Err(Errno::EOPNOTSUPP);
-    }
     let acc = f & libc::O_ACCMODE;
     if acc == 3 && f & libc::O_PATH == 0 {
         return Err(Errno::EINVAL);
     }
     let mut w = Walker::new(root, creds);
+    if f & libc::O_TMPFILE == libc::O_TMPFILE {
+        // An unnamed file in the directory `path`: needs write access, a
+        // directory, and a writable filesystem (none is mounted yet).
+        if acc != libc::O_WRONLY && acc != libc::O_RDWR {
+            return Err(Errno::EINVAL);
+        }
+        let dir = w.walk(start, path, Lookup::Follow)?;
+        if dir.dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        return Err(if dir.mount.readonly { Errno::EROFS } else { Errno::EOPNOTSUPP });
+    }
+    if f & libc::O_CREAT != 0 && f & libc::O_DIRECTORY != 0 {
+        return Err(Errno::EINVAL);
+    }
     let loc = if f & libc::O_CREAT != 0 && f & libc::O_PATH == 0 {
         let (parent, name) = w.walk_parent(start, path)?;
         if name.is_empty() || name == b"." || name == b".." || path.ends_with(b"/") {
             return Err(Errno::EISDIR);
         }
-        match w.walk(&parent, &name, if f & libc::O_EXCL != 0 { Lookup::NoFollow } else { Lookup::Follow }) {
+        let nofollow = f & (libc::O_EXCL | libc::O_NOFOLLOW) != 0;
+        match w.walk(&parent, &name, if nofollow { Lookup::NoFollow } else { Lookup::Follow }) {
             Ok(l) => {
                 if f & libc::O_EXCL != 0 {
                     return Err(Errno::EEXIST);
                 }
-                if l.dentry.inode.file_type() == FileType::Directory {
-                    return Err(Errno::EISDIR);
+                match l.dentry.inode.file_type() {
+                    FileType::Directory => return Err(Errno::EISDIR),
+                    FileType::Symlink => return Err(Errno::ELOOP),
+                    _ => {}
                 }
                 l
             }
