@@ -53,6 +53,8 @@ program_tests! {
     uname_release_is_the_sandboxes => check_uname_release_is_the_sandboxes();
     strace_prints_syscalls => check_strace_prints_syscalls();
     debug_log_reports_unimplemented_syscall => check_debug_log_reports_unimplemented_syscall();
+    sentry_survives_garbage_syscalls => check_sentry_survives_garbage_syscalls();
+    tty_ioctls_reach_the_terminal => check_tty_ioctls_reach_the_terminal();
     root_is_read_only => check_root_is_read_only();
     read_only_root_errors => check_read_only_root_errors();
     missing_program_exits_127 => check_missing_program_exits_127();
@@ -233,6 +235,53 @@ fn check_debug_log_reports_unimplemented_syscall() -> Result<(), String> {
              lines naming it:\n{}",
             reports.join("\n")
         )),
+    }
+}
+
+/// Every syscall with garbage arguments gets an errno (or a result); the
+/// sandbox never crashes, and the program runs to its end.
+fn check_sentry_survives_garbage_syscalls() -> Result<(), String> {
+    let exe = compile(&tests_dir().join("programs/garbage_syscalls.c"), Variant::Dyn);
+    let cmd = Cmd::new([&exe]);
+    let out = cmd.run_runsc(&[]);
+    // Garbage writes to stdout come first; the verdict is the last line.
+    let text = out.stdout_text();
+    let last = text.rsplit_terminator('\n').next().unwrap_or("");
+    let tail = last.rfind("survived ").map_or("", |i| &last[i..]);
+    if out.status.code() == Some(0) && tail.starts_with("survived ") && tail.ends_with(" calls") {
+        Ok(())
+    } else {
+        let end: String = text.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
+        Err(format!("`runsc do {cmd}`: {}, stdout ends {end:?}\n{}", out.status, describe_stderr("runsc", &out)))
+    }
+}
+
+/// On a terminal, TCGETS/TIOCGWINSZ/TCSETS reach the host's pty: `stty`
+/// prints and sets the window size as natively. `script` (util-linux)
+/// provides the pty.
+fn check_tty_ioctls_reach_the_terminal() -> Result<(), String> {
+    let run = |inner: String| -> Result<String, String> {
+        let out = process::Command::new("script")
+            .args(["-qec", &inner, "/dev/null"])
+            .stdin(process::Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run script(1) from util-linux: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("`script -qec {inner:?}`: {}: {}", out.status, String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let runsc = runsc_tests::runsc();
+    let native = run("stty rows 31 cols 101; stty size; stty -echo; stty -a | grep -o -- '-echo '".into())?;
+    // The sandbox sets -echo (TCSETS); the host's stty then sees it on the pty.
+    let sandboxed = run(format!(
+        "stty rows 31 cols 101; {r} do /bin/stty size; {r} do /bin/stty -echo; stty -a | grep -o -- '-echo '",
+        r = runsc.display()
+    ))?;
+    if native == sandboxed && native.contains("31 101") {
+        Ok(())
+    } else {
+        Err(format!("on a pty, natively:\n{native:?}\nunder runsc:\n{sandboxed:?}"))
     }
 }
 
