@@ -14,6 +14,7 @@ use crate::{confine, filters};
 /// Runs the sandbox; returns the exit status for runsc to exit with.
 pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "boot")?;
+    confine::die_with_parent().context("boot")?;
     let spec_fd = gofer::transport::adopt_inherited(args.spec_fd).context("boot --spec-fd")?;
     let mut json = Vec::new();
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;

@@ -34,6 +34,17 @@ fn host(step: &'static str) -> impl FnOnce(nix::errno::Errno) -> ConfineError {
     move |errno| ConfineError::Host { step, errno }
 }
 
+/// Dies with the parent (`runsc do`): no sandbox process outlives the
+/// command that started it. Fails if the parent is already gone.
+pub fn die_with_parent() -> Result<(), ConfineError> {
+    let parent = nix::unistd::getppid();
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL).map_err(host("set parent-death signal"))?;
+    if nix::unistd::getppid() != parent || parent.as_raw() == 1 {
+        return Err(ConfineError::Host { step: "parent exited during start-up", errno: nix::errno::Errno::ESRCH });
+    }
+    Ok(())
+}
+
 /// Enters new mount, IPC, UTS and network namespaces (the sandbox's
 /// network is the sentry's own; the host's is out of reach). Must run while
 /// single-threaded.

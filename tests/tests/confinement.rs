@@ -87,3 +87,54 @@ fn boot_gofer_and_stubs_are_confined() {
     assert_eq!(status_field(gofer, "Seccomp"), "2", "gofer runs under a seccomp filter");
     assert_ne!(fs::read_link(format!("/proc/{gofer}/ns/net")).unwrap(), host_net, "gofer has no host network");
 }
+
+/// Killing `runsc do` takes the whole sandbox with it: boot, gofer and the
+/// stubs all exit (no leftover processes).
+#[test]
+fn killing_runsc_leaves_no_process_behind() {
+    let child = Command::new(runsc())
+        .args(["do", "/bin/sleep", "30"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start runsc");
+    let mut sb = Sandbox(child);
+    let top = sb.0.id();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut all = loop {
+        let kids = children(top);
+        let boot = kids.iter().copied().find(|&p| comm_args(p).iter().any(|a| a == "boot"));
+        if let Some(b) = boot {
+            let stubs = children(b);
+            if kids.len() >= 2 && stubs.len() >= 2 {
+                let mut v = kids.clone();
+                v.extend(stubs);
+                break v;
+            }
+        }
+        assert!(Instant::now() < deadline, "sandbox processes did not appear");
+        sleep(Duration::from_millis(20));
+    };
+    all.sort_unstable();
+    let _ = sb.0.kill();
+    let _ = sb.0.wait();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        // A process is gone once /proc has no entry or only a zombie awaiting
+        // its (dead) parent's reaper.
+        let alive: Vec<u32> = all
+            .iter()
+            .copied()
+            .filter(|p| {
+                fs::read_to_string(format!("/proc/{p}/stat"))
+                    .map(|s| s.rsplit(')').next().is_some_and(|r| !r.trim_start().starts_with('Z')))
+                    .unwrap_or(false)
+            })
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "still running after runsc was killed: {alive:?}");
+        sleep(Duration::from_millis(20));
+    }
+}
