@@ -84,6 +84,8 @@ pub struct GlobalFlags {
 pub enum Command {
     /// Run a command in a throwaway sandbox over the host's root filesystem.
     Do(DoArgs),
+    /// List the system calls the sandbox implements, and how completely.
+    Syscalls(SyscallsArgs),
     /// (internal) The sandbox process.
     #[command(hide = true)]
     Boot(BootArgs),
@@ -101,6 +103,14 @@ pub struct DoArgs {
     /// The program and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// `runsc syscalls`.
+#[derive(Args, Debug)]
+pub struct SyscallsArgs {
+    /// Also list the syscalls that are not implemented (they return ENOSYS).
+    #[arg(long)]
+    pub all: bool,
 }
 
 /// `runsc boot`.
