@@ -1,8 +1,8 @@
 //! The sandbox's processes are confined (ARCHITECTURE.md, invariant 5):
 //! while `runsc do /bin/sleep` runs, its `runsc boot` has no capabilities, a
 //! seccomp filter, no_new_privs, an empty root and its own network
-//! namespace; its stubs have no capabilities; the gofer is filtered and off
-//! the host network.
+//! namespace; its stubs have no capabilities and a seccomp filter; the gofer
+//! is filtered and off the host network.
 
 use std::fs;
 use std::process::{Child, Command, Stdio};
@@ -82,6 +82,7 @@ fn boot_gofer_and_stubs_are_confined() {
 
     for stub in children(boot) {
         assert_eq!(status_field(stub, "CapEff"), "0000000000000000", "stub {stub} keeps no capabilities");
+        assert_eq!(status_field(stub, "Seccomp"), "2", "stub {stub} runs under its seccomp filter");
     }
 
     assert_eq!(status_field(gofer, "Seccomp"), "2", "gofer runs under a seccomp filter");

@@ -14,6 +14,7 @@
 //! its own stub.
 
 mod stub;
+mod stub_filter;
 mod sys;
 
 use std::any::Any;
@@ -56,6 +57,8 @@ impl PtracePlatform {
             return Err(PlatformError::NotSingleThreaded(threads));
         }
         let stub = StubPage::new()?;
+        // Built before the fork: the child may only make raw syscalls.
+        let filter = stub_filter::program();
         // SAFETY: we checked above that this process has exactly one thread,
         // so the child may run arbitrary code; it only makes raw syscalls and
         // then enters the stub, which never returns.
@@ -80,6 +83,9 @@ impl PtracePlatform {
                 let mut empty: libc::sigset_t = std::mem::zeroed();
                 libc::sigemptyset(&mut empty);
                 libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+                if !stub_filter::install(&filter) {
+                    libc::_exit(1);
+                }
                 stub.enter()
             }
         }
