@@ -112,6 +112,7 @@ impl Sandbox {
             clear_child_tid: 0,
             robust_list: (0, 0),
             rseq: None,
+            altstack: (0, 0),
         };
         Ok(task.run())
     }

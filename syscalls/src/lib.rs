@@ -12,6 +12,7 @@ pub mod sys_identity;
 pub mod sys_info;
 pub mod sys_ioctl;
 pub mod sys_mmap;
+pub mod sys_prctl;
 pub mod sys_random;
 pub mod sys_read_write;
 pub mod sys_rlimit;

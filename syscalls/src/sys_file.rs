@@ -125,3 +125,18 @@ pub fn lseek(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     Ok(f.seek(a.a[1] as i64, a.a[2] as i32)?)
 }
+
+/// fadvise64(2): advice is a hint; the checks are Linux's.
+pub fn fadvise64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let f = t.file(a.a[0] as i32)?;
+    if f.path_only() {
+        return Err(Errno::EBADF.into());
+    }
+    if f.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFIFO) {
+        return Err(Errno::ESPIPE.into());
+    }
+    if (a.a[2] as i64) < 0 || !(0..=5).contains(&(a.a[3] as i32)) {
+        return Err(Errno::EINVAL.into());
+    }
+    Ok(0)
+}

@@ -136,3 +136,39 @@ pub fn tkill(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     signal_self(t, sig)
 }
+
+/// MINSIGSTKSZ on x86_64.
+const MINSIGSTKSZ: u64 = 2048;
+/// SS_AUTODISARM.
+const SS_AUTODISARM: i32 = 1 << 31;
+
+/// sigaltstack(2): the alternate stack is recorded for signal delivery.
+pub fn sigaltstack(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (ss, oss) = (a.a[0], a.a[1]);
+    let old = t.altstack;
+    if ss != 0 {
+        let new: sentry::abi::StackT = t.copy_in(ss)?;
+        let mode = new.ss_flags & !SS_AUTODISARM;
+        if mode != libc::SS_DISABLE && mode != libc::SS_ONSTACK && mode != 0 {
+            return Err(Errno::EINVAL.into());
+        }
+        if mode == libc::SS_DISABLE {
+            t.altstack = (0, 0);
+        } else {
+            if new.ss_size < MINSIGSTKSZ {
+                return Err(Errno::ENOMEM.into());
+            }
+            t.altstack = (new.ss_sp, new.ss_size);
+        }
+    }
+    if oss != 0 {
+        let cur = sentry::abi::StackT {
+            ss_sp: old.0,
+            ss_flags: if old.1 == 0 { libc::SS_DISABLE } else { 0 },
+            pad: 0,
+            ss_size: old.1,
+        };
+        t.copy_out(oss, &cur)?;
+    }
+    Ok(0)
+}

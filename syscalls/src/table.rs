@@ -340,5 +340,18 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     ),
     sys!(SYS_statfs, sys_statfs::statfs, FULL, [Path, Hex]),
     sys!(SYS_fstatfs, sys_statfs::fstatfs, FULL, [Fd, Hex]),
+    sys!(
+        SYS_prctl,
+        sys_prctl::prctl,
+        Support::Partial("names, dumpable, pdeathsig, no_new_privs, subreaper, keepcaps"),
+        [Int, Hex, Hex, Hex, Hex]
+    ),
+    sys!(
+        SYS_sigaltstack,
+        sys_signal::sigaltstack,
+        Support::Partial("recorded; used once signals are delivered"),
+        [Hex, Hex]
+    ),
+    sys!(SYS_fadvise64, sys_file::fadvise64, FULL, [Fd, Int, Int, Int]),
     sys!(SYS_getdents64, sys_getdents::getdents64, FULL, [Fd, Hex, Int]),
 ];

@@ -55,6 +55,10 @@ program_tests! {
     debug_log_reports_unimplemented_syscall => check_debug_log_reports_unimplemented_syscall();
     sentry_survives_garbage_syscalls => check_sentry_survives_garbage_syscalls();
     tty_ioctls_reach_the_terminal => check_tty_ioctls_reach_the_terminal();
+    free_reads_meminfo => check_sandbox_only(&["/usr/bin/free"], "Mem:");
+    uptime_reads_proc => check_sandbox_only(&["/usr/bin/uptime"], "load average: 0.00, 0.00, 0.00");
+    ps_sees_only_the_sandbox => check_ps_sees_only_the_sandbox();
+    nproc_counts_the_sandboxes_cpus => same(Cmd::new(["/usr/bin/nproc"]));
     root_is_read_only => check_root_is_read_only();
     read_only_root_errors => check_read_only_root_errors();
     missing_program_exits_127 => check_missing_program_exits_127();
@@ -254,6 +258,30 @@ fn check_sentry_survives_garbage_syscalls() -> Result<(), String> {
         let end: String = text.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
         Err(format!("`runsc do {cmd}`: {}, stdout ends {end:?}\n{}", out.status, describe_stderr("runsc", &out)))
     }
+}
+
+/// Programs whose output is the sandbox's own (its /proc): they succeed
+/// and print `expected` somewhere in their output.
+fn check_sandbox_only(argv: &[&str], expected: &str) -> Result<(), String> {
+    let cmd = Cmd::new(argv.iter().copied());
+    let out = cmd.run_runsc(&[]);
+    let text = out.stdout_text();
+    if out.status.code() == Some(0) && text.contains(expected) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`runsc do {cmd}`: {}, stdout {text:?}, expected it to contain {expected:?}\n{}",
+            out.status,
+            describe_stderr("runsc", &out)
+        ))
+    }
+}
+
+/// `ps -e` lists exactly one process, itself, as pid 1.
+fn check_ps_sees_only_the_sandbox() -> Result<(), String> {
+    let cmd = Cmd::new(["/bin/ps", "-e", "-o", "pid=,comm="]);
+    let out = cmd.run_runsc(&[]);
+    expect_stdout(&cmd, &out, "    1 ps\n")
 }
 
 /// On a terminal, TCGETS/TIOCGWINSZ/TCSETS reach the host's pty: `stty`

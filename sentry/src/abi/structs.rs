@@ -211,6 +211,16 @@ pub struct Statfs {
     pub spare: [i64; 4],
 }
 
+/// `stack_t` for sigaltstack.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StackT {
+    pub ss_sp: u64,
+    pub ss_flags: i32,
+    pub pad: i32,
+    pub ss_size: u64,
+}
+
 /// The fixed header of `struct linux_dirent64`; the NUL-terminated name follows.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -250,6 +260,7 @@ pod!(
     AuxEntry = 16,
     Dirent64Header = 24,
     Statfs = 120,
+    StackT = 24,
 );
 
 /// Copies `s` into a NUL-padded fixed field, truncating to leave a NUL.

@@ -2,6 +2,7 @@
 //! (stdio and donated files), dev, proc, and the mapping adapter that lets
 //! the memory manager copy files in.
 
+pub mod cpuinfo;
 pub mod dev;
 pub mod gofer;
 pub mod host;

@@ -176,6 +176,58 @@ fn pid_dir(kernel: &Weak<Kernel>, tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
     SynthDir::new(0o555, true, mk)
 }
 
+/// Host memory figures (the sandbox has no memory limit of its own yet):
+/// (total, free, shared, buffers, swap total, swap free) in bytes.
+fn host_memory() -> (u64, u64, u64, u64, u64, u64) {
+    // SAFETY: sysinfo is plain data; zeroed is valid.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: sysinfo writes into the struct we pass.
+    if unsafe { libc::sysinfo(&mut si) } != 0 {
+        return (0, 0, 0, 0, 0, 0);
+    }
+    let unit = si.mem_unit.max(1) as u64;
+    (
+        si.totalram * unit,
+        si.freeram * unit,
+        si.sharedram * unit,
+        si.bufferram * unit,
+        si.totalswap * unit,
+        si.freeswap * unit,
+    )
+}
+
+fn meminfo_text() -> Vec<u8> {
+    let (total, free, shared, buffers, swap_total, swap_free) = host_memory();
+    let kb = |b: u64| b / 1024;
+    let mut s = String::new();
+    let _ = writeln!(s, "MemTotal:       {:>8} kB", kb(total));
+    let _ = writeln!(s, "MemFree:        {:>8} kB", kb(free));
+    let _ = writeln!(s, "MemAvailable:   {:>8} kB", kb(free + buffers));
+    let _ = writeln!(s, "Buffers:        {:>8} kB", kb(buffers));
+    let _ = writeln!(s, "Cached:         {:>8} kB", 0);
+    let _ = writeln!(s, "SwapCached:     {:>8} kB", 0);
+    let _ = writeln!(s, "Shmem:          {:>8} kB", kb(shared));
+    let _ = writeln!(s, "SwapTotal:      {:>8} kB", kb(swap_total));
+    let _ = writeln!(s, "SwapFree:       {:>8} kB", kb(swap_free));
+    s.into_bytes()
+}
+
+fn ncpus(k: &Kernel) -> usize {
+    k.cpu_mask.iter().map(|b| b.count_ones() as usize).sum::<usize>().max(1)
+}
+
+fn stat_global_text(k: &Kernel) -> Vec<u8> {
+    let mut s = String::new();
+    let _ = writeln!(s, "cpu  0 0 0 0 0 0 0 0 0 0");
+    for c in 0..ncpus(k) {
+        let _ = writeln!(s, "cpu{c} 0 0 0 0 0 0 0 0 0 0");
+    }
+    let btime = k.boot_wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let _ = writeln!(s, "intr 0\nctxt 0\nbtime {btime}");
+    let _ = writeln!(s, "processes {}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0", k.process_count());
+    s.into_bytes()
+}
+
 /// Builds /proc for `kernel`.
 pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
     SynthDir::new(0o555, true, move || {
@@ -185,6 +237,46 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
             SynthLink::new(|| current().map(|tg| tg.pid.to_string().into_bytes()).ok_or(Errno::ENOENT)),
         ));
         c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
+        c.push((b"meminfo".to_vec(), SynthFile::new(0o444, || Ok(meminfo_text()))));
+        c.push((
+            b"version".to_vec(),
+            SynthFile::new(0o444, || {
+                Ok(format!(
+                    "Linux version {} (runsc@sandbox) {}\n",
+                    crate::kernel::uts::RELEASE,
+                    crate::kernel::uts::VERSION
+                )
+                .into_bytes())
+            }),
+        ));
+        let k1 = kernel.clone();
+        c.push((
+            b"uptime".to_vec(),
+            SynthFile::new(0o444, move || {
+                let k = k1.upgrade().ok_or(Errno::ESRCH)?;
+                let up = k.boot.elapsed().as_secs_f64();
+                Ok(format!("{up:.2} {:.2}\n", up * ncpus(&k) as f64).into_bytes())
+            }),
+        ));
+        let k2 = kernel.clone();
+        c.push((
+            b"loadavg".to_vec(),
+            SynthFile::new(0o444, move || {
+                let k = k2.upgrade().ok_or(Errno::ESRCH)?;
+                let last = k.pids().last().copied().unwrap_or(0);
+                Ok(format!("0.00 0.00 0.00 1/{} {last}\n", k.process_count()).into_bytes())
+            }),
+        ));
+        let k4 = kernel.clone();
+        c.push((
+            b"cpuinfo".to_vec(),
+            SynthFile::new(0o444, move || Ok(crate::fs::cpuinfo::text(ncpus(&*k4.upgrade().ok_or(Errno::ESRCH)?)))),
+        ));
+        let k3 = kernel.clone();
+        c.push((
+            b"stat".to_vec(),
+            SynthFile::new(0o444, move || Ok(stat_global_text(&*k3.upgrade().ok_or(Errno::ESRCH)?))),
+        ));
         if let Some(k) = kernel.upgrade() {
             for pid in k.pids() {
                 if let Some(tg) = k.thread_group(pid) {

@@ -30,6 +30,8 @@ pub struct Task {
     pub robust_list: (u64, u64),
     /// rseq registration (address, length, signature).
     pub rseq: Option<(u64, u32, u32)>,
+    /// sigaltstack: (base, size); size 0 means disabled.
+    pub altstack: (u64, u64),
 }
 
 impl Task {

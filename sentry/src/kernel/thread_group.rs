@@ -41,6 +41,16 @@ pub struct TgState {
     pub fs: FsContext,
     /// Credentials.
     pub creds: Credentials,
+    /// PR_SET_DUMPABLE (1 by default).
+    pub dumpable: u8,
+    /// PR_SET_PDEATHSIG.
+    pub pdeathsig: i32,
+    /// PR_SET_NO_NEW_PRIVS.
+    pub no_new_privs: bool,
+    /// PR_SET_CHILD_SUBREAPER.
+    pub subreaper: bool,
+    /// PR_SET_KEEPCAPS.
+    pub keepcaps: bool,
 }
 
 /// A process.
@@ -80,6 +90,11 @@ impl ThreadGroup {
                 rlimits: limits::defaults(),
                 fs,
                 creds,
+                dumpable: 1,
+                pdeathsig: 0,
+                no_new_privs: false,
+                subreaper: false,
+                keepcaps: false,
             }),
         })
     }
