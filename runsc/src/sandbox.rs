@@ -46,7 +46,10 @@ impl Sandbox {
         let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
         let uts =
             Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
-        let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts);
+        let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)
+            .map_err(|e| anyhow!("kernel: {e}"))?;
+        // Before confinement: the timekeeper is a thread.
+        kernel.vdso.start_timekeeper().context("start timekeeper")?;
 
         let client = Arc::new(gofer::Client::new(gofer));
         let root_inode = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
@@ -98,7 +101,8 @@ impl Sandbox {
 
         let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
         let exe = resolve_program(&tg, &argv[0], path_var.as_deref())?;
-        let loaded = sentry::loader::load(&tg, &exe, argv.clone(), envp).map_err(|e| start_error(&argv[0], e))?;
+        let loaded = sentry::loader::load(&tg, &self.kernel.vdso, &exe, argv.clone(), envp)
+            .map_err(|e| start_error(&argv[0], e))?;
         let mut regs = self.platform.initial_regs();
         regs.rip = loaded.entry;
         regs.rsp = loaded.sp;

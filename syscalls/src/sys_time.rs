@@ -26,6 +26,27 @@ fn valid_clock(id: i32) -> bool {
     )
 }
 
+/// The clocks the vDSO serves from the time page, and whether each is the
+/// real-time one.
+fn page_clock(id: i32) -> Option<bool> {
+    match id {
+        libc::CLOCK_REALTIME | libc::CLOCK_REALTIME_COARSE => Some(true),
+        libc::CLOCK_MONOTONIC | libc::CLOCK_MONOTONIC_COARSE | libc::CLOCK_MONOTONIC_RAW | libc::CLOCK_BOOTTIME => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// The time on clock `id`: from the vDSO's time page when it serves that
+/// clock (so trapped and untrapped reads agree), else from the host.
+fn clock(t: &Task, id: i32) -> Result<Timespec, Errno> {
+    if let Some(ns) = page_clock(id).and_then(|realtime| t.kernel.vdso.now(realtime)) {
+        return Ok(Timespec { tv_sec: ns.div_euclid(NSEC), tv_nsec: ns.rem_euclid(NSEC) });
+    }
+    host_clock(id)
+}
+
 fn host_clock(id: i32) -> Result<Timespec, Errno> {
     let ts = nix::time::clock_gettime(nix::time::ClockId::from_raw(id)).map_err(Errno::from)?;
     Ok(Timespec { tv_sec: ts.tv_sec(), tv_nsec: ts.tv_nsec() })
@@ -38,7 +59,7 @@ pub fn clock_gettime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if !valid_clock(id) {
         return Err(Errno::EINVAL.into());
     }
-    let ts = host_clock(id)?;
+    let ts = clock(t, id)?;
     t.copy_out(a.a[1], &ts)?;
     Ok(0)
 }
@@ -59,7 +80,7 @@ pub fn clock_getres(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// gettimeofday(2).
 pub fn gettimeofday(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if a.a[0] != 0 {
-        let ts = host_clock(libc::CLOCK_REALTIME)?;
+        let ts = clock(t, libc::CLOCK_REALTIME)?;
         t.copy_out(a.a[0], &Timeval { tv_sec: ts.tv_sec, tv_usec: ts.tv_nsec / 1000 })?;
     }
     if a.a[1] != 0 {
@@ -70,7 +91,7 @@ pub fn gettimeofday(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// time(2).
 pub fn time(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let now = host_clock(libc::CLOCK_REALTIME)?.tv_sec;
+    let now = clock(t, libc::CLOCK_REALTIME)?.tv_sec;
     if a.a[0] != 0 {
         t.copy_out(a.a[0], &now)?;
     }

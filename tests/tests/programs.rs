@@ -55,6 +55,7 @@ program_tests! {
     debug_log_reports_unimplemented_syscall => check_debug_log_reports_unimplemented_syscall();
     sentry_survives_garbage_syscalls => check_sentry_survives_garbage_syscalls();
     tty_ioctls_reach_the_terminal => check_tty_ioctls_reach_the_terminal();
+    vdso_serves_clocks_without_trapping => check_vdso_serves_clocks_without_trapping();
     free_reads_meminfo => check_sandbox_only(&["/usr/bin/free"], "Mem:");
     uptime_reads_proc => check_sandbox_only(&["/usr/bin/uptime"], "load average: 0.00, 0.00, 0.00");
     ps_sees_only_the_sandbox => check_ps_sees_only_the_sandbox();
@@ -257,6 +258,32 @@ fn check_sentry_survives_garbage_syscalls() -> Result<(), String> {
     } else {
         let end: String = text.chars().rev().take(200).collect::<Vec<_>>().into_iter().rev().collect();
         Err(format!("`runsc do {cmd}`: {}, stdout ends {end:?}\n{}", out.status, describe_stderr("runsc", &out)))
+    }
+}
+
+/// Once calibrated, the vDSO answers clock_gettime, gettimeofday and time
+/// without a trap, monotonically, in agreement with the same program run
+/// natively.
+fn check_vdso_serves_clocks_without_trapping() -> Result<(), String> {
+    let exe = compile(&tests_dir().join("programs/vdso_clock.c"), Variant::Dyn);
+    let cmd = Cmd::new([&exe]);
+    let native = cmd.run_native();
+    let out = cmd.run_runsc(&["--strace"]);
+    let expected = "monotonic backwards: 0\nmany reads: 1\ngettimeofday - realtime < 10ms: 1\ntime() matches: 1\n";
+    if native.stdout_text() != expected {
+        return Err(format!("the test is wrong: natively it printed {:?}", native.stdout_text()));
+    }
+    expect_stdout(&cmd, &out, expected)?;
+    let strace = String::from_utf8_lossy(&out.stderr).into_owned();
+    let after_sleep = strace.split_once("nanosleep(").map(|(_, rest)| rest).ok_or("no nanosleep in the strace")?;
+    let trapped: Vec<&str> = after_sleep
+        .lines()
+        .filter(|l| l.contains("clock_gettime(") || l.contains("gettimeofday(") || l.contains("] time("))
+        .collect();
+    if trapped.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} clock syscalls trapped after calibration, e.g. {:?}", trapped.len(), trapped[0]))
     }
 }
 

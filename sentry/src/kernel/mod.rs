@@ -14,6 +14,7 @@ pub mod syscall;
 pub mod task;
 pub mod thread_group;
 pub mod uts;
+pub mod vdso;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -50,6 +51,8 @@ pub struct Kernel {
     pub boot_wall: SystemTime,
     /// Futex wait queues.
     pub futexes: futex::Futexes,
+    /// The vDSO and its time page.
+    pub vdso: Arc<vdso::Vdso>,
     /// The CPUs the sandbox may use, as a kernel cpumask (taken at boot,
     /// before the platform binds threads to CPUs).
     pub cpu_mask: Vec<u8>,
@@ -65,8 +68,10 @@ impl Kernel {
         table: SyscallTable,
         strace: bool,
         uts: uts::Uts,
-    ) -> Arc<Kernel> {
-        Arc::new(Kernel {
+    ) -> Result<Arc<Kernel>, crate::abi::Errno> {
+        let vdso = vdso::Vdso::new(mf.clone())?;
+        Ok(Arc::new(Kernel {
+            vdso,
             platform,
             mf,
             table,
@@ -80,7 +85,7 @@ impl Kernel {
             cpu_mask: boot_cpu_mask(),
             thread_groups: Mutex::new(BTreeMap::new()),
             next_pid: AtomicI32::new(1),
-        })
+        }))
     }
 
     /// Allocates a pid in the sandbox's pid namespace.

@@ -8,6 +8,7 @@ use goblin::elf::program_header::{ProgramHeader, PF_R, PF_W, PF_X, PT_GNU_STACK,
 
 use crate::abi::{page_down, page_up, Errno, PAGE_SIZE};
 use crate::fs::mapping::FileMapping;
+use crate::kernel::vdso::Vdso;
 use crate::kernel::ThreadGroup;
 use crate::loader::{open_exec, read_full, stack, Loaded};
 use crate::mm::{MapRequest, MemoryManager, Placement, VmaFile};
@@ -171,8 +172,10 @@ fn map_object(
 }
 
 /// Loads an ELF executable (and its interpreter) and builds the stack.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn load_elf(
     tg: &ThreadGroup,
+    vdso: &Vdso,
     loc: &Location,
     file: &Arc<File>,
     head: &[u8],
@@ -210,6 +213,7 @@ pub(super) fn load_elf(
         entry = interp.entry;
     }
 
+    let vdso_base = mm.map_vdso(vdso.data_off, vdso.image_off, vdso.image_len)?;
     let creds = tg.state().creds.clone();
     let (sp, ranges) = stack::build(
         mm,
@@ -220,6 +224,7 @@ pub(super) fn load_elf(
             phnum: main.phnum,
             base: interp_base,
             entry: main.entry,
+            vdso: vdso_base,
             uid: creds.uid,
             euid: creds.euid,
             gid: creds.gid,

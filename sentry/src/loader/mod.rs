@@ -8,6 +8,7 @@ mod stack;
 use std::sync::Arc;
 
 use crate::abi::Errno;
+use crate::kernel::vdso::Vdso;
 use crate::kernel::ThreadGroup;
 use crate::vfs::path::{may_access, path_of, Walker, MAY_EXEC};
 use crate::vfs::{File, FileType, Location, Lookup};
@@ -46,7 +47,13 @@ pub fn open_exec(tg: &ThreadGroup, path: &[u8]) -> Result<(Location, Arc<File>),
 }
 
 /// Loads the program at `path` into `tg`'s (empty) address space.
-pub fn load(tg: &ThreadGroup, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<Loaded, Errno> {
+pub fn load(
+    tg: &ThreadGroup,
+    vdso: &Vdso,
+    path: &[u8],
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<Loaded, Errno> {
     let execfn = path.to_vec();
     let mut path = path.to_vec();
     let mut argv = argv;
@@ -67,7 +74,7 @@ pub fn load(tg: &ThreadGroup, path: &[u8], argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
             path = interp;
             continue;
         }
-        return elf::load_elf(tg, &loc, &file, head, &execfn, argv, envp);
+        return elf::load_elf(tg, vdso, &loc, &file, head, &execfn, argv, envp);
     }
     Err(Errno::ELOOP)
 }

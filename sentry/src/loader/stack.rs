@@ -50,6 +50,7 @@ pub(super) struct AuxInfo {
     pub phnum: u64,
     pub base: u64,
     pub entry: u64,
+    pub vdso: u64,
     pub uid: u32,
     pub euid: u32,
     pub gid: u32,
@@ -95,6 +96,7 @@ pub(super) fn build(mm: &MemoryManager, top: u64, img: Image<'_>, aux: &AuxInfo)
     let hwcap2 = getauxval(libc::AT_HWCAP2);
     let minsig = getauxval(51 /* AT_MINSIGSTKSZ */);
     let mut auxv = vec![
+        AuxEntry { key: libc::AT_SYSINFO_EHDR, val: aux.vdso },
         AuxEntry { key: libc::AT_HWCAP, val: hwcap },
         AuxEntry { key: libc::AT_PAGESZ, val: PAGE_SIZE },
         AuxEntry { key: libc::AT_CLKTCK, val: 100 },

@@ -64,6 +64,7 @@ impl MemoryManager {
             prot: req.prot,
             shared: req.shared,
             may_write: req.may_write,
+            owned: true,
             mf_off,
             file: req.file,
             name: req.name,
@@ -178,6 +179,7 @@ impl MemoryManager {
                             prot: libc::PROT_READ | libc::PROT_WRITE,
                             shared: false,
                             may_write: true,
+                            owned: true,
                             mf_off,
                             file: None,
                             name: Some("[heap]"),
@@ -250,7 +252,7 @@ impl MemoryManager {
         }
         if matches!(advice, libc::MADV_DONTNEED | libc::MADV_FREE) {
             for v in &vs {
-                if v.shared {
+                if v.shared || !v.owned {
                     continue;
                 }
                 self.mf.zero(v.mf_off, v.len());

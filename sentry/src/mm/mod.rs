@@ -22,7 +22,7 @@ pub mod vma;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::abi::Errno;
+use crate::abi::{Errno, PAGE_SIZE};
 use crate::platform::AddressSpace;
 pub use memfile::MemoryFile;
 pub use vma::{MappedFile, Vma, VmaFile};
@@ -184,7 +184,7 @@ impl MemoryManager {
                 i.vmas.insert(right.start, right);
             }
             let g = v.slice(start, end);
-            if free {
+            if free && g.owned {
                 self.mf.free(g.mf_off, g.len());
             }
             gone.push(g);
@@ -237,6 +237,33 @@ impl MemoryManager {
             done += got;
         }
         Ok(())
+    }
+
+    /// Maps the vDSO: the time page (read-only) and right above it the
+    /// image (read+execute), both shared with every process and owned by the
+    /// kernel. Returns the image's address (AT_SYSINFO_EHDR).
+    pub fn map_vdso(&self, data_off: u64, image_off: u64, image_len: u64) -> Result<u64, Errno> {
+        let mut i = self.lock();
+        let top = i.mmap_top;
+        let base = self.find_free(&i, PAGE_SIZE + image_len, MIN_ADDR, top)?;
+        let special = |start: u64, len: u64, prot: i32, mf_off: u64, name: &'static str| Vma {
+            start,
+            end: start + len,
+            prot,
+            shared: true,
+            may_write: false,
+            owned: false,
+            mf_off,
+            file: None,
+            name: Some(name),
+        };
+        let data = special(base, PAGE_SIZE, libc::PROT_READ, data_off, "[vvar]");
+        let image = special(base + PAGE_SIZE, image_len, libc::PROT_READ | libc::PROT_EXEC, image_off, "[vdso]");
+        for v in [data, image] {
+            self.aspace.map_file(v.start, v.len(), v.prot, v.mf_off).map_err(platform_err)?;
+            i.vmas.insert(v.start, v);
+        }
+        Ok(base + PAGE_SIZE)
     }
 
     /// Total mapped bytes (VmSize).

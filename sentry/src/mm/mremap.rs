@@ -110,7 +110,17 @@ impl MemoryManager {
                 return Err(e);
             }
         }
-        Ok(Vma { start, end, prot: v.prot, shared: v.shared, may_write: v.may_write, mf_off, file, name: v.name })
+        Ok(Vma {
+            start,
+            end,
+            prot: v.prot,
+            shared: v.shared,
+            may_write: v.may_write,
+            owned: true,
+            mf_off,
+            file,
+            name: v.name,
+        })
     }
 
     /// Moves `[old, old+old_len)` (covered by `pieces`) to `dest` with

@@ -37,6 +37,9 @@ pub struct Vma {
     /// Whether PROT_WRITE may be set (false for shared mappings of files
     /// not open for writing).
     pub may_write: bool,
+    /// Whether the VMA owns its memory-file range (freed when unmapped).
+    /// The vDSO's pages are shared by every process and owned by the kernel.
+    pub owned: bool,
     /// Offset of `start` in the memory file.
     pub mf_off: u64,
     /// The backing file, for file mappings.
@@ -67,6 +70,7 @@ impl Vma {
             prot: self.prot,
             shared: self.shared,
             may_write: self.may_write,
+            owned: self.owned,
             mf_off: self.mf_off + delta,
             file: self.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + delta }),
             name: self.name,
@@ -81,6 +85,7 @@ impl Vma {
             || self.shared != next.shared
             || self.name != next.name
             || self.may_write != next.may_write
+            || self.owned != next.owned
         {
             return false;
         }
