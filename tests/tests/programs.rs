@@ -56,6 +56,10 @@ program_tests! {
     sentry_survives_garbage_syscalls => check_sentry_survives_garbage_syscalls();
     tty_ioctls_reach_the_terminal => check_tty_ioctls_reach_the_terminal();
     vdso_serves_clocks_without_trapping => check_vdso_serves_clocks_without_trapping();
+    python_sqlite_workload => same(Cmd::new([
+        std::ffi::OsString::from("/usr/bin/python3.11"),
+        tests_dir().join("programs/python_workload.py").into_os_string(),
+    ]));
     free_reads_meminfo => check_sandbox_only(&["/usr/bin/free"], "Mem:");
     uptime_reads_proc => check_sandbox_only(&["/usr/bin/uptime"], "load average: 0.00, 0.00, 0.00");
     ps_sees_only_the_sandbox => check_ps_sees_only_the_sandbox();
