@@ -16,6 +16,7 @@ pub mod sys_prctl;
 pub mod sys_random;
 pub mod sys_read_write;
 pub mod sys_rlimit;
+pub mod sys_sendfile;
 pub mod sys_signal;
 pub mod sys_stat;
 pub mod sys_statfs;

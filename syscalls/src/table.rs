@@ -353,5 +353,11 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Hex, Hex]
     ),
     sys!(SYS_fadvise64, sys_file::fadvise64, FULL, [Fd, Int, Int, Int]),
+    sys!(
+        SYS_sendfile,
+        sys_sendfile::sendfile,
+        Support::Partial("copies through a sentry buffer; unseekable input read past a short write is lost"),
+        [Fd, Fd, Hex, Int]
+    ),
     sys!(SYS_getdents64, sys_getdents::getdents64, FULL, [Fd, Hex, Int]),
 ];

@@ -30,7 +30,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_getitimer,
     SYS_alarm,
     SYS_setitimer,
-    SYS_sendfile,
     SYS_socket,
     SYS_connect,
     SYS_accept,

@@ -66,6 +66,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     readlink,
     rlimit,
     sched,
+    sendfile,
     sigaction,
     sigaltstack,
     sleep,

@@ -56,6 +56,15 @@ program_tests! {
     sentry_survives_garbage_syscalls => check_sentry_survives_garbage_syscalls();
     tty_ioctls_reach_the_terminal => check_tty_ioctls_reach_the_terminal();
     vdso_serves_clocks_without_trapping => check_vdso_serves_clocks_without_trapping();
+    busybox_ls => same(Cmd::new(["/usr/bin/busybox", "ls", "-la", "/etc/apt"]));
+    busybox_cat => same(Cmd::new(["/usr/bin/busybox", "cat", "/etc/os-release"]));
+    busybox_sh_arithmetic => same(Cmd::new(["/usr/bin/busybox", "sh", "-c", "echo $((6*7)); exit 3"]));
+    busybox_md5sum => same(Cmd::new(["/usr/bin/busybox", "md5sum", "/etc/passwd"]));
+    busybox_find => same(Cmd::new(["/usr/bin/busybox", "find", "/etc/apt"]));
+    busybox_sort_wc => same(Cmd::new(["/usr/bin/busybox", "sort", "/etc/shells"]));
+    sqlite3_cli => same(Cmd::new(["/usr/bin/sqlite3", ":memory:",
+        "create table t(x integer, y text); insert into t values (1,'a'),(2,'b'),(3,'c'); \
+         select sum(x), group_concat(y) from t; select sqlite_version() is not null;"]));
     python_sqlite_workload => same(Cmd::new([
         std::ffi::OsString::from("/usr/bin/python3.11"),
         tests_dir().join("programs/python_workload.py").into_os_string(),
