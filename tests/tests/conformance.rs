@@ -56,6 +56,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     lseek,
     madvise,
     mmap,
+    mmap_file,
     mprotect,
     mremap,
     open_close,

@@ -61,6 +61,7 @@ impl Task {
                         Err(SyscallError::Killed(sig)) => return ExitStatus::Signaled(sig),
                     }
                 }
+                Event::Fault { signo: libc::SIGSEGV, addr, .. } if self.tg.mm.handle_fault(addr) => continue,
                 Event::Fault { signo, code, addr } => {
                     tracing::info!(
                         tid = self.tid,
@@ -111,8 +112,9 @@ impl Task {
         }
         let entry = entry.expect("handler implies entry");
         let pre = strace::format_args(entry, args, &self.tg.mm);
+        let start = std::time::Instant::now();
         let r = handler(self, args);
-        strace::print(self.tid, entry, args, pre, &r, &self.tg.mm);
+        strace::print(self.tid, entry, args, pre, &r, &self.tg.mm, start.elapsed());
         r
     }
 }

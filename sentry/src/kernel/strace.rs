@@ -1,5 +1,6 @@
-//! `--strace`: one line per syscall on stderr with decoded arguments and the
-//! result, formatted from the table's argument kinds.
+//! `--strace`: one line per syscall on stderr with decoded arguments, the
+//! result and the time the sentry took, formatted from the table's argument
+//! kinds.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -93,6 +94,7 @@ pub fn print(
     pre: String,
     result: &SyscallResult,
     mm: &MemoryManager,
+    took: std::time::Duration,
 ) {
     let mut line = String::with_capacity(128);
     let _ = write!(line, "[{tid:>4}] {}(", entry.name);
@@ -127,6 +129,7 @@ pub fn print(
             let _ = write!(line, "? (killed by signal {s})");
         }
     }
+    let _ = write!(line, " ({:.1}µs)", took.as_secs_f64() * 1e6);
     line.push('\n');
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }

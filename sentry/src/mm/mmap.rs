@@ -44,20 +44,12 @@ impl MemoryManager {
             }
         };
         let mf_off = self.mf.allocate(len)?;
-        if let Some(f) = &req.file {
-            if let Err(e) = self.fill_from_file(mf_off, len, f) {
-                self.mf.free(mf_off, len);
-                return Err(e);
-            }
-        }
-        // Replace whatever was there (MAP_FIXED); the host mapping is replaced
-        // by the new one below.
-        self.unmap_locked(&mut i, addr, addr + len, false)?;
-        if let Err(e) = self.aspace.map_file(addr, len, req.prot, mf_off) {
-            self.mf.free(mf_off, len);
-            let _ = self.aspace.unmap(addr, len);
-            return Err(platform_err(e));
-        }
+        // File contents are copied in lazily, on first touch; anonymous
+        // memory is the (sparse, zero) memory file itself.
+        let populated = req.file.is_none();
+        // Replace whatever was there (MAP_FIXED). A populated mapping replaces
+        // the host mapping below; a lazy one must leave nothing behind.
+        self.unmap_locked(&mut i, addr, addr + len, !populated)?;
         let v = Vma {
             start: addr,
             end: addr + len,
@@ -65,10 +57,16 @@ impl MemoryManager {
             shared: req.shared,
             may_write: req.may_write,
             owned: true,
+            populated,
             mf_off,
             file: req.file,
             name: req.name,
         };
+        if let Err(e) = self.host_map(&v) {
+            self.mf.free(mf_off, len);
+            let _ = self.aspace.unmap(addr, len);
+            return Err(e);
+        }
         self.insert_merged(&mut i, v);
         Ok(addr)
     }
@@ -135,11 +133,13 @@ impl MemoryManager {
             }
             let mut mid = v.slice(cur, stop);
             mid.prot = prot;
+            // Unpopulated parts have no host mapping yet; they get `prot`
+            // when populated.
+            if mid.populated {
+                self.aspace.protect(mid.start, mid.len(), prot).map_err(platform_err)?;
+            }
             self.insert_merged(&mut i, mid);
             cur = stop;
-        }
-        if cur > addr {
-            self.aspace.protect(addr, cur - addr, prot).map_err(platform_err)?;
         }
         result
     }
@@ -180,6 +180,7 @@ impl MemoryManager {
                             shared: false,
                             may_write: true,
                             owned: true,
+                            populated: true,
                             mf_off,
                             file: None,
                             name: Some("[heap]"),
@@ -252,7 +253,7 @@ impl MemoryManager {
         }
         if matches!(advice, libc::MADV_DONTNEED | libc::MADV_FREE) {
             for v in &vs {
-                if v.shared || !v.owned {
+                if v.shared || !v.owned || !v.populated {
                     continue;
                 }
                 self.mf.zero(v.mf_off, v.len());

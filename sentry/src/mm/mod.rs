@@ -33,6 +33,8 @@ pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
 pub const MIN_ADDR: u64 = 0x10000;
 /// Largest string copied in by `read_cstring` callers for paths.
 pub const PATH_MAX: usize = 4096;
+/// How much of a file mapping one fault populates (aligned).
+pub const POPULATE_CHUNK: u64 = 256 << 10;
 
 /// Where a new mapping goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,6 +204,59 @@ impl MemoryManager {
         Ok(())
     }
 
+    /// Maps a VMA in the stub if it is populated (unpopulated ones are
+    /// mapped when first touched).
+    fn host_map(&self, v: &Vma) -> Result<(), Errno> {
+        if !v.populated {
+            return Ok(());
+        }
+        self.aspace.map_file(v.start, v.len(), v.prot, v.mf_off).map_err(platform_err)
+    }
+
+    /// Populates the unpopulated parts of the VMA containing `addr`, in the
+    /// aligned chunk of [`POPULATE_CHUNK`] bytes around it: copies the file
+    /// contents in and maps them in the stub. Returns whether anything was
+    /// populated.
+    fn populate_at(&self, i: &mut Inner, addr: u64) -> Result<bool, Errno> {
+        let Some(v) = i.vmas.range(..=addr).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > addr) else {
+            return Ok(false);
+        };
+        if v.populated {
+            return Ok(false);
+        }
+        let chunk = addr & !(POPULATE_CHUNK - 1);
+        let (start, end) = (chunk.max(v.start), (chunk + POPULATE_CHUNK).min(v.end));
+        let mut mid = v.slice(start, end);
+        if let Some(f) = &mid.file {
+            self.fill_from_file(mid.mf_off, mid.len(), f)?;
+        }
+        mid.populated = true;
+        self.host_map(&mid)?;
+        i.vmas.remove(&v.start);
+        if v.start < start {
+            i.vmas.insert(v.start, v.slice(v.start, start));
+        }
+        if end < v.end {
+            let right = v.slice(end, v.end);
+            i.vmas.insert(right.start, right);
+        }
+        self.insert_merged(i, mid);
+        Ok(true)
+    }
+
+    /// Handles an application page fault at `addr`: if it hit a part of a
+    /// mapping not populated yet, populates it and returns true (the
+    /// faulting instruction is then retried). False means a real fault.
+    pub fn handle_fault(&self, addr: u64) -> bool {
+        let mut i = self.lock();
+        let accessible = i
+            .vmas
+            .range(..=addr)
+            .next_back()
+            .is_some_and(|(_, v)| v.end > addr && v.prot != libc::PROT_NONE && !v.populated);
+        accessible && self.populate_at(&mut i, addr).unwrap_or(false)
+    }
+
     /// Inserts `v`, merging it with neighbours Linux would merge it with
     /// when their memory-file ranges are contiguous.
     fn insert_merged(&self, i: &mut Inner, mut v: Vma) {
@@ -253,6 +308,7 @@ impl MemoryManager {
             shared: true,
             may_write: false,
             owned: false,
+            populated: true,
             mf_off,
             file: None,
             name: Some(name),

@@ -85,10 +85,7 @@ impl MemoryManager {
             i.vmas.get(&i.vmas.range(..=last.start).next_back().map_or(0, |(&k, _)| k)).map_or(0, |v| v.end);
         if last_full_end == old_end && self.is_free(&i, old_end, grow_end) {
             let ext = self.extension(&last, old_end, grow_end)?;
-            self.aspace.map_file(ext.start, ext.len(), ext.prot, ext.mf_off).map_err(|e| {
-                self.mf.free(ext.mf_off, ext.len());
-                platform_err(e)
-            })?;
+            self.host_map(&ext).inspect_err(|_| self.mf.free(ext.mf_off, ext.len()))?;
             self.insert_merged(&mut i, ext);
             return Ok(old);
         }
@@ -104,12 +101,8 @@ impl MemoryManager {
         let len = end - start;
         let mf_off = self.mf.allocate(len)?;
         let file = v.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + (start - v.start) });
-        if let Some(f) = &file {
-            if let Err(e) = self.fill_from_file(mf_off, len, f) {
-                self.mf.free(mf_off, len);
-                return Err(e);
-            }
-        }
+        // File contents come in lazily, as for mmap.
+        let populated = file.is_none();
         Ok(Vma {
             start,
             end,
@@ -117,6 +110,7 @@ impl MemoryManager {
             shared: v.shared,
             may_write: v.may_write,
             owned: true,
+            populated,
             mf_off,
             file,
             name: v.name,
@@ -144,13 +138,13 @@ impl MemoryManager {
             let mut m = part.clone();
             m.start = dest + (part.start - old);
             m.end = m.start + part.len();
-            self.aspace.map_file(m.start, m.len(), m.prot, m.mf_off).map_err(platform_err)?;
+            self.host_map(&m)?;
             moved.push(m);
         }
         let tail = match moved.last() {
             Some(last) if new_len > keep => {
                 let t = self.extension(last, dest + keep, dest + new_len)?;
-                self.aspace.map_file(t.start, t.len(), t.prot, t.mf_off).map_err(platform_err)?;
+                self.host_map(&t)?;
                 Some(t)
             }
             _ => None,
@@ -160,7 +154,11 @@ impl MemoryManager {
         if dontunmap {
             for d in detached {
                 let fresh = self.extension(&d, d.start, d.end)?;
-                self.aspace.map_file(fresh.start, fresh.len(), fresh.prot, fresh.mf_off).map_err(platform_err)?;
+                if !fresh.populated {
+                    // The moved pages must not stay visible here.
+                    self.aspace.unmap(d.start, d.len()).map_err(platform_err)?;
+                }
+                self.host_map(&fresh)?;
                 self.insert_merged(i, fresh);
             }
         } else {

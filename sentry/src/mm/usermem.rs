@@ -11,11 +11,16 @@ impl MemoryManager {
     /// bytes, stopping at the end of its VMA). `write` asks for application
     /// write permission; `force` ignores protections (loader use).
     pub fn translate(&self, addr: u64, len: u64, write: bool, force: bool) -> Result<(*mut u8, usize), Errno> {
-        let i = self.lock();
+        let mut i = self.lock();
         let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
         if !force && !(if write { v.writable() } else { v.readable() }) {
             return Err(Errno::EFAULT);
         }
+        if !v.populated {
+            // The sentry touches it first: bring the contents in.
+            self.populate_at(&mut i, addr)?;
+        }
+        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
         let n = len.min(v.end - addr);
         let p = self.mf.ptr(v.mf_off + (addr - v.start), n).ok_or(Errno::EFAULT)?;
         Ok((p, n as usize))
@@ -88,11 +93,15 @@ impl MemoryManager {
         if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
-        let i = self.lock();
+        let mut i = self.lock();
         let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
         if !v.readable() {
             return Err(Errno::EFAULT);
         }
+        if !v.populated {
+            self.populate_at(&mut i, addr)?;
+        }
+        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
         let off = v.mf_off + (addr - v.start);
         let p = self.mf.ptr(off, 4).ok_or(Errno::EFAULT)?;
         // SAFETY: `p` is 4-byte aligned (addr and mf_off are, since VMAs are

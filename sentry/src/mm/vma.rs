@@ -37,6 +37,10 @@ pub struct Vma {
     /// Whether PROT_WRITE may be set (false for shared mappings of files
     /// not open for writing).
     pub may_write: bool,
+    /// Whether the memory-file range holds the VMA's contents and is mapped
+    /// in the stub. File mappings start unpopulated and are filled chunk by
+    /// chunk when the application (or the sentry) first touches them.
+    pub populated: bool,
     /// Whether the VMA owns its memory-file range (freed when unmapped).
     /// The vDSO's pages are shared by every process and owned by the kernel.
     pub owned: bool,
@@ -71,6 +75,7 @@ impl Vma {
             shared: self.shared,
             may_write: self.may_write,
             owned: self.owned,
+            populated: self.populated,
             mf_off: self.mf_off + delta,
             file: self.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + delta }),
             name: self.name,
@@ -86,6 +91,7 @@ impl Vma {
             || self.name != next.name
             || self.may_write != next.may_write
             || self.owned != next.owned
+            || self.populated != next.populated
         {
             return false;
         }
