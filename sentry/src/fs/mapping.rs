@@ -6,7 +6,7 @@ use crate::abi::Errno;
 use crate::mm::MappedFile;
 use crate::vfs::File;
 
-/// A file mapped into memory, with what /proc/[pid]/maps shows for it.
+/// A file mapped into memory, with what `/proc/[pid]/maps` shows for it.
 pub struct FileMapping {
     /// The open file (positional reads).
     pub file: Arc<File>,

@@ -62,7 +62,7 @@ fn stat_text(tg: &ThreadGroup) -> Vec<u8> {
     .into_bytes()
 }
 
-/// /proc/[pid]/mounts (`info` false) or mountinfo (`info` true), as seen
+/// `/proc/[pid]/mounts` (`info` false) or mountinfo (`info` true), as seen
 /// from the process's root.
 fn mounts_text(kernel: &Weak<Kernel>, tg: &ThreadGroup, info: bool) -> Result<Vec<u8>, Errno> {
     let k = kernel.upgrade().ok_or(Errno::ESRCH)?;

@@ -41,7 +41,7 @@ pub struct Kernel {
     pub strace: bool,
     /// The root of the mount namespace.
     pub root: Mutex<Option<Location>>,
-    /// Every mount, in mount order (for /proc/[pid]/mounts).
+    /// Every mount, in mount order (for `/proc/[pid]/mounts`).
     pub mounts: Mutex<Vec<Arc<crate::vfs::Mount>>>,
     /// Identity for uname.
     pub uts: uts::Uts,

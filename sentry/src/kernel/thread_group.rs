@@ -9,7 +9,7 @@ use crate::kernel::signals::{self, NSIG};
 use crate::mm::MemoryManager;
 use crate::vfs::{FdTable, FsContext, Location};
 
-/// Where the loader put argv and envp in memory (for /proc/[pid]/cmdline
+/// Where the loader put argv and envp in memory (for `/proc/[pid]/cmdline`
 /// and environ, which Linux reads from the process's memory).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ArgRanges {
@@ -27,7 +27,7 @@ pub struct ArgRanges {
 pub struct TgState {
     /// The executable.
     pub exe: Option<Location>,
-    /// The executable's path as shown by /proc/[pid]/exe.
+    /// The executable's path as shown by `/proc/[pid]/exe`.
     pub exe_path: Vec<u8>,
     /// Command name (comm), at most 15 bytes.
     pub comm: Vec<u8>,

@@ -1,11 +1,11 @@
-//! The text of /proc/[pid]/maps.
+//! The text of `/proc/[pid]/maps`.
 
 use std::fmt::Write as _;
 
 use crate::mm::MemoryManager;
 
 impl MemoryManager {
-    /// The text of /proc/[pid]/maps.
+    /// The text of `/proc/[pid]/maps`.
     pub fn maps_text(&self) -> String {
         let i = self.lock();
         let mut s = String::new();

@@ -2,7 +2,7 @@
 //! per-process [`MemoryManager`]: placement and the VMA tree here; mmap,
 //! munmap, mprotect, brk and madvise in `mmap`; mremap in `mremap`; copying
 //! data in and out of application memory through the sentry's own mapping of
-//! the memory file in `usermem`; /proc/[pid]/maps in `maps`.
+//! the memory file in `usermem`; `/proc/[pid]/maps` in `maps`.
 //!
 //! Lock order: `MemoryManager::inner` is taken before `MemoryFile`'s
 //! allocator lock. Platform calls on the address space are made with `inner`

@@ -10,7 +10,7 @@ use crate::abi::Errno;
 pub trait MappedFile: Send + Sync {
     /// Reads up to `buf.len()` bytes at `off`; returns bytes read (0 at EOF).
     fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
-    /// (device, inode, path) for /proc/[pid]/maps.
+    /// (device, inode, path) for `/proc/[pid]/maps`.
     fn describe(&self) -> (u64, u64, String);
 }
 
@@ -48,7 +48,7 @@ pub struct Vma {
     pub mf_off: u64,
     /// The backing file, for file mappings.
     pub file: Option<VmaFile>,
-    /// A special name for /proc/[pid]/maps (`[heap]`, `[stack]`).
+    /// A special name for `/proc/[pid]/maps` (`[heap]`, `[stack]`).
     pub name: Option<&'static str>,
 }
 

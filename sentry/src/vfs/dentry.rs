@@ -137,7 +137,7 @@ impl Mount {
         Ok(s)
     }
 
-    /// Mount options as /proc/[pid]/mounts shows them.
+    /// Mount options as `/proc/[pid]/mounts` shows them.
     pub fn options(&self) -> &'static str {
         match (self.fstype, self.readonly) {
             ("proc", _) => "rw,nosuid,nodev,noexec,relatime",

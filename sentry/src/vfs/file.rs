@@ -115,7 +115,7 @@ pub struct File {
     offset: Mutex<u64>,
     /// Where it was opened (None for anonymous files and host stdio).
     pub location: Option<Location>,
-    /// The name /proc/[pid]/fd shows.
+    /// The name `/proc/[pid]/fd` shows.
     pub name: Vec<u8>,
     dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
 }
