@@ -10,10 +10,7 @@ fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
         return Err(Errno::EMFILE.into());
     }
     let start = t.start_dir(dirfd, &path)?;
-    let (root, creds) = {
-        let st = t.tg.state();
-        (st.fs.root.clone(), st.creds.clone())
-    };
+    let (root, creds) = t.walk_context();
     let file = open::open(&root, &creds, &start, &path, flags)?;
     let fd = t.tg.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
     Ok(fd as u64)

@@ -20,21 +20,16 @@ fn unchangeable(loc: &Location) -> Errno {
     }
 }
 
-fn walker_parts(t: &Task) -> (Location, sentry::kernel::creds::Credentials) {
-    let st = t.tg.state();
-    (st.fs.root.clone(), st.creds.clone())
-}
-
 /// The parent of `path` (from `dirfd`) and its last component.
 fn parent_of(t: &Task, dirfd: i32, path: &[u8]) -> Result<(Location, Vec<u8>), Errno> {
     let start = t.start_dir(dirfd, path)?;
-    let (root, creds) = walker_parts(t);
+    let (root, creds) = t.walk_context();
     Walker::new(&root, &creds).walk_parent(&start, path)
 }
 
 /// Whether `name` exists in `parent` (without following a final symlink).
 fn exists(t: &Task, parent: &Location, name: &[u8]) -> Result<bool, Errno> {
-    let (root, creds) = walker_parts(t);
+    let (root, creds) = t.walk_context();
     match Walker::new(&root, &creds).walk(parent, name, Lookup::NoFollow) {
         Ok(_) => Ok(true),
         Err(Errno::ENOENT) => Ok(false),
@@ -158,7 +153,7 @@ fn remove_at(t: &Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallResult {
     if parent.mount.readonly {
         return Err(Errno::EROFS.into());
     }
-    let (root, creds) = walker_parts(t);
+    let (root, creds) = t.walk_context();
     let loc = Walker::new(&root, &creds).walk(&parent, &name, Lookup::NoFollow)?;
     let is_dir = loc.dentry.inode.file_type() == FileType::Directory;
     if dir && !is_dir {
@@ -215,7 +210,7 @@ fn rename_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
     if op.mount.readonly {
         return Err(Errno::EROFS.into());
     }
-    let (root, creds) = walker_parts(t);
+    let (root, creds) = t.walk_context();
     Walker::new(&root, &creds).walk(&op, &oname, Lookup::NoFollow)?;
     Err(Errno::EPERM.into())
 }

@@ -5,7 +5,7 @@ use super::Allow::{self, Any, MaskedEq};
 
 /// The gofer's allowed host syscalls.
 pub fn table() -> Vec<Allow> {
-    vec![
+    let mut t = vec![
         // The protocol channel.
         Any(libc::SYS_recvmsg),
         Any(libc::SYS_sendmsg),
@@ -20,21 +20,7 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_close),
         // The debug log.
         Any(libc::SYS_write),
-        Any(libc::SYS_clock_gettime),
-        // Memory allocation and the Rust runtime.
-        Any(libc::SYS_mmap),
-        Any(libc::SYS_munmap),
-        Any(libc::SYS_mremap),
-        Any(libc::SYS_madvise),
-        Any(libc::SYS_brk),
-        Any(libc::SYS_futex),
-        Any(libc::SYS_sigaltstack),
-        Any(libc::SYS_rt_sigaction),
-        Any(libc::SYS_rt_sigprocmask),
-        Any(libc::SYS_rt_sigreturn),
-        Any(libc::SYS_sched_yield),
-        Any(libc::SYS_getrandom),
-        Any(libc::SYS_exit),
-        Any(libc::SYS_exit_group),
-    ]
+    ];
+    t.extend(super::runtime());
+    t
 }

@@ -31,6 +31,30 @@ pub enum Allow {
     OneOf { nr: i64, arg: u8, values: &'static [u64] },
 }
 
+/// What any Rust process of ours needs, whatever its job: memory
+/// allocation, locks, signal set-up, randomness for hash maps, exiting.
+pub fn runtime() -> Vec<Allow> {
+    use Allow::Any;
+    vec![
+        Any(libc::SYS_mmap),
+        Any(libc::SYS_munmap),
+        Any(libc::SYS_mremap),
+        Any(libc::SYS_madvise),
+        Any(libc::SYS_brk),
+        Any(libc::SYS_futex),
+        Any(libc::SYS_sigaltstack),
+        Any(libc::SYS_rt_sigaction),
+        Any(libc::SYS_rt_sigprocmask),
+        Any(libc::SYS_rt_sigreturn),
+        Any(libc::SYS_restart_syscall),
+        Any(libc::SYS_sched_yield),
+        Any(libc::SYS_getrandom),
+        Any(libc::SYS_clock_gettime),
+        Any(libc::SYS_exit),
+        Any(libc::SYS_exit_group),
+    ]
+}
+
 /// Compiles `table`; anything not allowed kills the process (or, with
 /// `log_only`, is allowed and logged by the kernel, for auditing a policy).
 pub fn compile(table: &[Allow], log_only: bool) -> Result<BpfProgram, FilterError> {

@@ -5,7 +5,7 @@ use super::Allow::{self, Any, MaskedEq, OneOf};
 
 /// The sentry's allowed host syscalls.
 pub fn table() -> Vec<Allow> {
-    vec![
+    let mut t = vec![
         // ptrace platform: run stubs, inject syscalls, wait for stops, keep
         // stubs on their tracer's CPU, kill them at exit.
         Any(libc::SYS_ptrace),
@@ -51,28 +51,14 @@ pub fn table() -> Vec<Allow> {
         // The gofer channel.
         Any(libc::SYS_sendmsg),
         Any(libc::SYS_recvmsg),
-        // Time, sleeping, randomness, host memory figures for sysinfo.
-        Any(libc::SYS_clock_gettime),
+        // Time, sleeping, host memory figures for sysinfo.
         Any(libc::SYS_clock_getres),
         Any(libc::SYS_clock_nanosleep),
         Any(libc::SYS_nanosleep),
-        Any(libc::SYS_getrandom),
         Any(libc::SYS_sysinfo),
-        Any(libc::SYS_sched_yield),
-        // Memory allocation, threads and the Rust runtime.
-        Any(libc::SYS_mmap),
-        Any(libc::SYS_munmap),
+        // Memory protection changes (the Rust runtime's thread stacks).
         Any(libc::SYS_mprotect),
-        Any(libc::SYS_mremap),
-        Any(libc::SYS_madvise),
-        Any(libc::SYS_brk),
-        Any(libc::SYS_futex),
-        Any(libc::SYS_sigaltstack),
-        Any(libc::SYS_rt_sigaction),
-        Any(libc::SYS_rt_sigprocmask),
-        Any(libc::SYS_rt_sigreturn),
-        Any(libc::SYS_restart_syscall),
-        Any(libc::SYS_exit),
-        Any(libc::SYS_exit_group),
-    ]
+    ];
+    t.extend(super::runtime());
+    t
 }

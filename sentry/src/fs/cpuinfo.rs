@@ -4,13 +4,10 @@
 use std::arch::x86_64::{__cpuid_count, CpuidResult};
 use std::fmt::Write as _;
 
-fn cpuid(leaf: u32, sub: u32) -> CpuidResult {
-    // SAFETY: CPUID exists on every x86_64 CPU and only reads identification
-    // registers.
-    #[allow(unused_unsafe)]
-    unsafe {
-        __cpuid_count(leaf, sub)
-    }
+/// CPUID (a safe intrinsic on x86_64: it only reads identification
+/// registers).
+pub(crate) fn cpuid(leaf: u32, sub: u32) -> CpuidResult {
+    __cpuid_count(leaf, sub)
 }
 
 /// (register bit, flag name) for CPUID leaf 1 EDX.

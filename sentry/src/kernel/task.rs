@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::abi::{Errno, Pod};
+use crate::kernel::creds::Credentials;
 use crate::kernel::{Kernel, ThreadGroup};
 use crate::mm::{MemoryManager, PATH_MAX};
 use crate::platform::{Context, Regs};
@@ -78,13 +79,16 @@ impl Task {
         Ok(loc)
     }
 
+    /// The root and credentials a path walk needs (cheap: two Arc clones).
+    pub fn walk_context(&self) -> (Location, Arc<Credentials>) {
+        let st = self.tg.state();
+        (st.fs.root.clone(), st.creds.clone())
+    }
+
     /// Resolves `path` relative to `dirfd`.
     pub fn resolve(&self, dirfd: i32, path: &[u8], follow: Lookup) -> Result<Location, Errno> {
         let start = self.start_dir(dirfd, path)?;
-        let (root, creds) = {
-            let st = self.tg.state();
-            (st.fs.root.clone(), st.creds.clone())
-        };
+        let (root, creds) = self.walk_context();
         Walker::new(&root, &creds).walk(&start, path, follow)
     }
 

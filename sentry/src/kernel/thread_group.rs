@@ -39,8 +39,9 @@ pub struct TgState {
     pub rlimits: [Rlimit; RLIM_NLIMITS],
     /// Filesystem context.
     pub fs: FsContext,
-    /// Credentials.
-    pub creds: Credentials,
+    /// Credentials (shared: path lookups take a reference without copying
+    /// the groups).
+    pub creds: Arc<Credentials>,
     /// PR_SET_DUMPABLE (1 by default).
     pub dumpable: u8,
     /// PR_SET_PDEATHSIG.
@@ -89,7 +90,7 @@ impl ThreadGroup {
                 actions: signals::default_actions(),
                 rlimits: limits::defaults(),
                 fs,
-                creds,
+                creds: Arc::new(creds),
                 dumpable: 1,
                 pdeathsig: 0,
                 no_new_privs: false,

@@ -60,16 +60,8 @@ fn clock_ns(id: libc::clockid_t) -> i64 {
 /// Whether the TSC ticks at a constant rate in every state (CPUID
 /// 0x80000007 EDX bit 8).
 fn invariant_tsc() -> bool {
-    // SAFETY: CPUID only reads identification registers.
-    #[allow(unused_unsafe)]
-    let max = unsafe { std::arch::x86_64::__cpuid(0x8000_0000) }.eax;
-    if max < 0x8000_0007 {
-        return false;
-    }
-    // SAFETY: as above.
-    #[allow(unused_unsafe)]
-    let r = unsafe { std::arch::x86_64::__cpuid(0x8000_0007) };
-    r.edx & (1 << 8) != 0
+    use crate::fs::cpuinfo::cpuid;
+    cpuid(0x8000_0000, 0).eax >= 0x8000_0007 && cpuid(0x8000_0007, 0).edx & (1 << 8) != 0
 }
 
 /// A (TSC, monotonic ns, realtime ns) sample, the TSC read between the

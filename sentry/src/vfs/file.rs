@@ -159,19 +159,26 @@ impl File {
         self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
     }
 
+    /// The flags open(2) fixed for good (access mode, O_PATH): read from the
+    /// description itself, never from the host, since every read and write
+    /// checks them.
+    fn fixed_flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
     fn is_path(&self) -> bool {
-        self.flags() & libc::O_PATH as u32 != 0
+        self.fixed_flags() & libc::O_PATH as u32 != 0
     }
 
     /// Opened for reading.
     pub fn readable(&self) -> bool {
-        let acc = self.flags() & libc::O_ACCMODE as u32;
+        let acc = self.fixed_flags() & libc::O_ACCMODE as u32;
         !self.is_path() && (acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32)
     }
 
     /// Opened for writing.
     pub fn writable(&self) -> bool {
-        let acc = self.flags() & libc::O_ACCMODE as u32;
+        let acc = self.fixed_flags() & libc::O_ACCMODE as u32;
         !self.is_path() && (acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32)
     }
 

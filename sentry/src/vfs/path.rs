@@ -139,9 +139,9 @@ impl<'a> Walker<'a> {
         }
         let mut cur = if path[0] == b'/' { self.root.clone() } else { start.clone() };
         let trailing_slash = path.ends_with(b"/");
-        let comps: Vec<&[u8]> = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).collect();
-        for (i, comp) in comps.iter().enumerate() {
-            let is_last = i + 1 == comps.len();
+        let mut comps = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).peekable();
+        while let Some(comp) = comps.next() {
+            let is_last = comps.peek().is_none();
             let next = self.step(&cur, comp)?;
             if next.dentry.inode.file_type() == FileType::Symlink
                 && (!is_last || last == Lookup::Follow || trailing_slash)

@@ -140,9 +140,9 @@ impl StubPage {
         unsafe {
             std::ptr::copy_nonoverlapping(start as *const u8, base as *mut u8, code_len);
         }
+        let len = PAGE_SIZE as usize;
         // SAFETY: `base` is the page mapped above.
-        let r =
-            unsafe { libc::mprotect(base as *mut libc::c_void, PAGE_SIZE as usize, libc::PROT_READ | libc::PROT_EXEC) };
+        let r = unsafe { libc::mprotect(base as *mut libc::c_void, len, libc::PROT_READ | libc::PROT_EXEC) };
         if r != 0 {
             return Err(PlatformError::Host { op: "mprotect stub page", errno: nix::errno::Errno::last() });
         }
