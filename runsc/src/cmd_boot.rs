@@ -9,12 +9,16 @@ use oci_spec::runtime::Spec;
 use crate::cli::{BootArgs, GlobalFlags};
 use crate::logging;
 use crate::sandbox::{self, Sandbox, StartError};
-use crate::{confine, filters};
+use crate::{confine, filters, signals};
 
 /// Runs the sandbox; returns the exit status for runsc to exit with.
 pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "boot")?;
     confine::die_with_parent().context("boot")?;
+    // Signals from outside reach the sandbox through runsc, forwarded to
+    // init; a session of its own keeps the terminal's away.
+    signals::block()?;
+    nix::unistd::setsid().context("boot: setsid")?;
     let spec_fd = gofer::transport::adopt_inherited(args.spec_fd).context("boot --spec-fd")?;
     let mut json = Vec::new();
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;
@@ -24,8 +28,13 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     confine::enter_namespaces(true).context("confine sandbox")?;
     let stdio = sandbox::import_stdio()?;
     let sandbox = Sandbox::new(&spec, gofer, g.strace)?;
+    let kernel = sandbox.kernel();
+    signals::forward("signals", move |sig| kernel.signal_init_from_host(sig))?;
     confine::pivot_to_empty_root().context("confine sandbox")?;
     confine::drop_capabilities().context("confine sandbox")?;
+    // The errno filter first: installing a filter is not allowed once the
+    // main one is in.
+    confine::install_errno_filter(&filters::sentry::errno_table()).context("confine sandbox")?;
     confine::install_filter(&filters::sentry::table(), g.seccomp_log).context("confine sandbox")?;
     match sandbox.run_init(&spec, stdio) {
         Ok(status) => {

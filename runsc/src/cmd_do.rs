@@ -11,6 +11,7 @@ use anyhow::{bail, Context as _};
 use oci_spec::runtime::{ProcessBuilder, RootBuilder, Spec, SpecBuilder, UserBuilder};
 
 use crate::cli::{DoArgs, GlobalFlags};
+use crate::signals;
 
 /// Builds the spec `do` runs: the host's root, the caller's cwd, env and ids.
 fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
@@ -62,8 +63,29 @@ fn global_args(g: &GlobalFlags) -> Vec<String> {
     v
 }
 
+/// Reaps what the sandbox left behind if it died without cleaning up (its
+/// stub processes are re-parented to us, a subreaper; they die with their
+/// tracers).
+fn reap_orphans() {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG | WaitPidFlag::__WALL)) {
+            Ok(WaitStatus::StillAlive) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Ok(WaitStatus::StillAlive) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Runs the command; returns its exit status.
 pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
+    // Signals for the sandbox are forwarded, not taken; orphans of the
+    // sandbox's processes come back to us to be reaped.
+    signals::block()?;
+    nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
     let spec = build_spec(args)?;
     let exe = std::env::current_exe().context("find runsc binary")?;
     let (sentry_end, gofer_end) = gofer::transport::socketpair().context("gofer channel")?;
@@ -104,9 +126,16 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     // A sandbox that died early closes the pipe; its status says why.
     let _ = w.write_all(&json);
     drop(w);
+    let boot_pid = nix::unistd::Pid::from_raw(boot.id() as i32);
+    signals::forward("forward", move |sig| {
+        if let Ok(s) = nix::sys::signal::Signal::try_from(sig) {
+            let _ = nix::sys::signal::kill(boot_pid, s);
+        }
+    })?;
     let status = boot.wait().context("wait for sandbox")?;
     // The gofer exits when the sandbox closes its channel.
     let _ = gofer.wait();
+    reap_orphans();
     Ok(match (status.code(), status.signal()) {
         (Some(c), _) => c,
         (None, Some(s)) => 128 + s,

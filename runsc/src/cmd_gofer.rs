@@ -11,6 +11,8 @@ use crate::{confine, filters, logging};
 pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "gofer")?;
     confine::die_with_parent().context("gofer")?;
+    // Away from the terminal's signals: the sandbox decides when to stop.
+    nix::unistd::setsid().context("gofer: setsid")?;
     let sock = gofer::transport::adopt_inherited(args.io_fd).context("gofer --io-fd")?;
     // The served tree is the host's; the gofer keeps its mount namespace
     // (pivoting into a bundle's rootfs comes with OCI bundles) but loses the

@@ -104,3 +104,13 @@ pub fn install_filter(table: &[Allow], log_only: bool) -> Result<(), ConfineErro
     let prog = filters::compile(table, log_only)?;
     seccompiler::apply_filter_all_threads(&prog).map_err(ConfineError::Install)
 }
+
+/// Installs a second filter that makes the syscalls of `table` fail with
+/// their errno (the stricter of two filters' actions wins, so the first
+/// filter must allow them).
+pub fn install_errno_filter(table: &[(i64, u32)]) -> Result<(), ConfineError> {
+    for prog in filters::compile_errno(table)? {
+        seccompiler::apply_filter_all_threads(&prog).map_err(ConfineError::Install)?;
+    }
+    Ok(())
+}

@@ -12,6 +12,7 @@ mod confine;
 mod filters;
 mod logging;
 mod sandbox;
+mod signals;
 
 use clap::Parser;
 

@@ -6,19 +6,20 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, Context as _};
 use oci_spec::runtime::Spec;
+use sentry::abi::Rlimit;
 use sentry::abi::{dev_make, Errno};
+use sentry::auth::Credentials;
 use sentry::fs::dev::new_devfs;
 use sentry::fs::gofer::GoferInode;
 use sentry::fs::host::HostFile;
 use sentry::fs::proc::new_procfs;
-use sentry::kernel::creds::Credentials;
-use sentry::kernel::run::ExitStatus;
+use sentry::kernel::limits::RLIM_NLIMITS;
 use sentry::kernel::uts::Uts;
-use sentry::kernel::{Kernel, SyscallTable, Task, ThreadGroup};
+use sentry::kernel::{ExitStatus, Kernel, SyscallTable, ThreadGroup};
+use sentry::loader::ExecEnv;
 use sentry::mm::{MemoryFile, MemoryManager};
 use sentry::platform::ptrace::PtracePlatform;
-use sentry::platform::Platform;
-use sentry::vfs::path::{FsContext, Walker};
+use sentry::vfs::path::{FsContext, FsState, Walker};
 use sentry::vfs::{Dentry, FdTable, File, Location, Lookup, Mount};
 
 /// Why the init program could not start: a message and the exit status a
@@ -71,8 +72,9 @@ impl Sandbox {
         Ok(Sandbox { kernel, platform, root })
     }
 
-    /// Starts the spec's process as pid 1 and runs it to completion.
-    pub fn run_init(&self, spec: &Spec, stdio: Vec<Arc<File>>) -> anyhow::Result<ExitStatus> {
+    /// Starts the spec's process as pid 1 and runs the sandbox until init
+    /// exits and every task is gone; then reaps every stub process.
+    pub fn run_init(&self, spec: &Spec, stdio: Vec<Option<Arc<File>>>) -> anyhow::Result<ExitStatus> {
         let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
         let argv: Vec<Vec<u8>> =
             process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
@@ -86,40 +88,58 @@ impl Sandbox {
         let creds = Credentials::new(user.uid(), user.gid(), groups);
         let cwd = Walker::new(&self.root, &creds)
             .walk(&self.root, process.cwd().as_os_str().as_encoded_bytes(), Lookup::Follow)
-            .map_err(|e| anyhow!("working directory {}: {e}", process.cwd().display()))?;
-
-        let aspace = self.platform.new_address_space().context("address space")?;
-        let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), aspace, self.platform.reserved_ranges()));
+            .map_err(|e| start_error_msg(format!("working directory {}: {e}", process.cwd().display()), 126))?;
+        if cwd.dentry.inode.file_type() != sentry::vfs::FileType::Directory {
+            return Err(start_error_msg(
+                format!("working directory {}: not a directory (ENOTDIR)", process.cwd().display()),
+                126,
+            ));
+        }
+        let rlimits = limits_from_spec(process);
         let fds = Arc::new(FdTable::new());
         for (n, file) in stdio.into_iter().enumerate() {
-            fds.insert_at(n as i32, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
+            if let Some(file) = file {
+                fds.insert_at(n as i32, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
+            }
         }
-        let pid = self.kernel.alloc_pid();
-        let fs = FsContext { root: self.root.clone(), cwd, umask: 0o022 };
-        let tg = ThreadGroup::new(pid, 0, mm, fds, fs, creds);
-        self.kernel.register(&tg);
-
-        let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
-        let exe = resolve_program(&tg, &argv[0], path_var.as_deref())?;
-        let loaded = sentry::loader::load(&tg, &self.kernel.vdso, &exe, argv.clone(), envp)
-            .map_err(|e| start_error(&argv[0], e))?;
-        let mut regs = self.platform.initial_regs();
-        regs.rip = loaded.entry;
-        regs.rsp = loaded.sp;
-        let task = Task {
-            kernel: self.kernel.clone(),
-            tg,
-            tid: pid,
-            regs,
-            ctx: self.platform.new_context(),
-            sigmask: 0,
-            clear_child_tid: 0,
-            robust_list: (0, 0),
-            rseq: None,
-            altstack: (0, 0),
+        let fs = FsState::new(FsContext { root: self.root.clone(), cwd: cwd.clone(), umask: 0o022 });
+        let env = ExecEnv {
+            root: &self.root,
+            cwd: &cwd,
+            creds: &creds,
+            stack_limit: rlimits[libc::RLIMIT_STACK as usize].cur,
         };
-        Ok(task.run())
+        let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
+        let exe = resolve_program(&env, &argv[0], path_var.as_deref())?;
+        let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
+        let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
+            .map_err(|e| start_error(&argv[0], e))?;
+        self.kernel.start_init(mm, fds, fs, creds, rlimits, loaded).map_err(|e| anyhow!("start init: {e}"))?;
+        let status = self.kernel.wait();
+        self.platform.shutdown();
+        Ok(status)
     }
+
+    /// The kernel (for the signal-forwarding thread).
+    pub fn kernel(&self) -> Arc<Kernel> {
+        self.kernel.clone()
+    }
+}
+
+/// Init's resource limits: Linux's defaults, overridden by the spec's.
+fn limits_from_spec(process: &oci_spec::runtime::Process) -> [Rlimit; RLIM_NLIMITS] {
+    let mut l = ThreadGroup::default_limits();
+    for r in process.rlimits().iter().flatten() {
+        let idx = r.typ() as usize;
+        if idx < RLIM_NLIMITS {
+            l[idx] = Rlimit { cur: r.soft(), max: r.hard() };
+        }
+    }
+    l
+}
+
+fn start_error_msg(msg: String, code: i32) -> anyhow::Error {
+    StartError { msg, code }.into()
 }
 
 fn start_error(prog: &[u8], e: Errno) -> anyhow::Error {
@@ -137,7 +157,10 @@ fn start_error(prog: &[u8], e: Errno) -> anyhow::Error {
 
 /// Finds the program like execvp: a name with a slash is used as is;
 /// otherwise each PATH entry is tried inside the sandbox.
-fn resolve_program(tg: &ThreadGroup, prog: &[u8], path: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+fn resolve_program(env: &ExecEnv<'_>, prog: &[u8], path: Option<&[u8]>) -> anyhow::Result<Vec<u8>> {
+    if prog.is_empty() {
+        return Err(start_error_msg("exec \"\": no such file or directory (ENOENT)".into(), 127));
+    }
     if prog.contains(&b'/') {
         return Ok(prog.to_vec());
     }
@@ -148,7 +171,7 @@ fn resolve_program(tg: &ThreadGroup, prog: &[u8], path: Option<&[u8]>) -> anyhow
         let mut cand = dir.to_vec();
         cand.push(b'/');
         cand.extend_from_slice(prog);
-        match sentry::loader::open_exec(tg, &cand) {
+        match sentry::loader::open_exec(env, env.cwd, &cand) {
             Ok(_) => return Ok(cand),
             Err(Errno::EACCES) => denied = Some(cand),
             Err(_) => {}
@@ -166,7 +189,7 @@ fn resolve_program(tg: &ThreadGroup, prog: &[u8], path: Option<&[u8]>) -> anyhow
 
 /// Makes the files for the sandbox's fds 0-2 from the host fds runsc was
 /// given (before confinement: their names come from the host's /proc).
-pub fn import_stdio() -> anyhow::Result<Vec<Arc<File>>> {
+pub fn import_stdio() -> anyhow::Result<Vec<Option<Arc<File>>>> {
     let mut out = Vec::with_capacity(3);
     let stdio: [(i32, OwnedFd); 3] = [
         (0, std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?),
@@ -179,7 +202,7 @@ pub fn import_stdio() -> anyhow::Result<Vec<Arc<File>>> {
         let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
             .map(|p| p.into_os_string().into_encoded_bytes())
             .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
-        out.push(File::new(Arc::new(HostFile::import(fd)), flags, None, name));
+        out.push(Some(File::new(Arc::new(HostFile::import(fd)), flags, None, name)));
     }
     Ok(out)
 }

@@ -1,11 +1,13 @@
 //! The sentry: the sandbox's userspace kernel. It services every system call
 //! the application makes; the host sees only the sentry's own calls.
 //!
-//! Modules: [`abi`] (the Linux ABI), [`platform`] (running application code),
-//! [`mm`] (application memory), [`loader`] (exec), [`vfs`] and [`fs`]
-//! (files), [`kernel`] (tasks, processes, the syscall loop).
+//! Modules: [`abi`] (the Linux ABI), [`auth`] (credentials), [`platform`]
+//! (running application code), [`mm`] (application memory), [`loader`]
+//! (exec), [`vfs`] and [`fs`] (files), [`kernel`] (tasks, processes,
+//! signals, the syscall loop).
 
 pub mod abi;
+pub mod auth;
 pub mod fs;
 pub mod kernel;
 pub mod loader;

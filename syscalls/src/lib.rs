@@ -3,7 +3,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod sys_clone;
 pub mod sys_cwd;
+pub mod sys_exec;
 pub mod sys_file;
 pub mod sys_fs_write;
 pub mod sys_futex;
@@ -12,16 +14,22 @@ pub mod sys_identity;
 pub mod sys_info;
 pub mod sys_ioctl;
 pub mod sys_mmap;
+pub mod sys_pgrp;
+pub mod sys_pidfd;
 pub mod sys_prctl;
 pub mod sys_random;
 pub mod sys_read_write;
 pub mod sys_rlimit;
+pub mod sys_sched;
 pub mod sys_sendfile;
 pub mod sys_signal;
 pub mod sys_stat;
 pub mod sys_statfs;
 pub mod sys_thread;
 pub mod sys_time;
+pub mod sys_timer;
+pub mod sys_usage;
+pub mod sys_wait;
 pub mod sys_xattr;
 mod table;
 mod unimplemented;

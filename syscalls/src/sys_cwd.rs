@@ -9,8 +9,8 @@ use sentry::vfs::{FileType, Location, Lookup};
 pub fn getcwd(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (buf, size) = (a.a[0], a.a[1]);
     let mut path = {
-        let st = t.tg.state();
-        path_of(&st.fs.cwd, &st.fs.root).unwrap_or_else(|| b"(unreachable)/".to_vec())
+        let fs = t.fs.lock();
+        path_of(&fs.cwd, &fs.root).unwrap_or_else(|| b"(unreachable)/".to_vec())
     };
     path.push(0);
     if path.len() as u64 > size {
@@ -25,11 +25,10 @@ fn set_cwd(t: &Task, loc: Location) -> SyscallResult {
         return Err(Errno::ENOTDIR.into());
     }
     let st = loc.stat()?;
-    let mut s = t.tg.state();
-    if !may_access(&st, &s.creds, MAY_EXEC) {
+    if !may_access(&st, &t.creds, MAY_EXEC) {
         return Err(Errno::EACCES.into());
     }
-    s.fs.cwd = loc;
+    t.fs.lock().cwd = loc;
     Ok(0)
 }
 
@@ -49,8 +48,8 @@ pub fn fchdir(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// umask(2).
 pub fn umask(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let mut s = t.tg.state();
-    let old = s.fs.umask;
-    s.fs.umask = a.a[0] as u32 & 0o777;
+    let mut fs = t.fs.lock();
+    let old = fs.umask;
+    fs.umask = a.a[0] as u32 & 0o777;
     Ok(old as u64)
 }

@@ -6,13 +6,13 @@ use sentry::vfs::open;
 
 fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
     let path = t.read_path(path_addr, false)?;
-    if !t.tg.fds.has_free(t.nofile_limit()) {
+    if !t.fds.has_free(t.nofile_limit()) {
         return Err(Errno::EMFILE.into());
     }
     let start = t.start_dir(dirfd, &path)?;
     let (root, creds) = t.walk_context();
     let file = open::open(&root, &creds, &start, &path, flags)?;
-    let fd = t.tg.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
+    let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
     Ok(fd as u64)
 }
 
@@ -34,7 +34,7 @@ pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// close(2).
 pub fn close(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    t.tg.fds.remove(a.a[0] as i32)?;
+    t.fds.remove(a.a[0] as i32)?;
     Ok(0)
 }
 
@@ -45,14 +45,14 @@ pub fn close_range(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     // The fd table is not shared with anyone yet, so UNSHARE has nothing to do.
-    drop(t.tg.fds.close_range(first, last, flags & libc::CLOSE_RANGE_CLOEXEC != 0));
+    drop(t.fds.close_range(first, last, flags & libc::CLOSE_RANGE_CLOEXEC != 0));
     Ok(0)
 }
 
 /// dup(2).
 pub fn dup(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    Ok(t.tg.fds.insert(f, false, 0, t.nofile_limit())? as u64)
+    Ok(t.fds.insert(f, false, 0, t.nofile_limit())? as u64)
 }
 
 /// dup2(2).
@@ -62,7 +62,7 @@ pub fn dup2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if old == new {
         return Ok(new as u64);
     }
-    drop(t.tg.fds.insert_at(new, f, false, t.nofile_limit())?);
+    drop(t.fds.insert_at(new, f, false, t.nofile_limit())?);
     Ok(new as u64)
 }
 
@@ -76,7 +76,7 @@ pub fn dup3(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     let f = t.file(old)?;
-    drop(t.tg.fds.insert_at(new, f, flags & libc::O_CLOEXEC != 0, t.nofile_limit())?);
+    drop(t.fds.insert_at(new, f, flags & libc::O_CLOEXEC != 0, t.nofile_limit())?);
     Ok(new as u64)
 }
 
@@ -92,11 +92,11 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             if min < 0 || min as u64 >= limit {
                 return Err(Errno::EINVAL.into());
             }
-            Ok(t.tg.fds.insert(f, cmd == libc::F_DUPFD_CLOEXEC, min, limit)? as u64)
+            Ok(t.fds.insert(f, cmd == libc::F_DUPFD_CLOEXEC, min, limit)? as u64)
         }
-        libc::F_GETFD => Ok(if t.tg.fds.cloexec(fd)? { libc::FD_CLOEXEC as u64 } else { 0 }),
+        libc::F_GETFD => Ok(if t.fds.cloexec(fd)? { libc::FD_CLOEXEC as u64 } else { 0 }),
         libc::F_SETFD => {
-            t.tg.fds.set_cloexec(fd, a.a[2] as i32 & libc::FD_CLOEXEC != 0)?;
+            t.fds.set_cloexec(fd, a.a[2] as i32 & libc::FD_CLOEXEC != 0)?;
             Ok(0)
         }
         libc::F_GETFL => Ok(f.flags() as u64),

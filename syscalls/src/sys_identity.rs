@@ -5,22 +5,22 @@ use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 
 /// getuid(2).
 pub fn getuid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    Ok(t.tg.state().creds.uid as u64)
+    Ok(t.creds.uid as u64)
 }
 
 /// geteuid(2).
 pub fn geteuid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    Ok(t.tg.state().creds.euid as u64)
+    Ok(t.creds.euid as u64)
 }
 
 /// getgid(2).
 pub fn getgid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    Ok(t.tg.state().creds.gid as u64)
+    Ok(t.creds.gid as u64)
 }
 
 /// getegid(2).
 pub fn getegid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    Ok(t.tg.state().creds.egid as u64)
+    Ok(t.creds.egid as u64)
 }
 
 /// getgroups(2).
@@ -29,7 +29,7 @@ pub fn getgroups(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if size < 0 {
         return Err(Errno::EINVAL.into());
     }
-    let groups = t.tg.state().creds.groups.clone();
+    let groups = t.creds.groups.clone();
     if size == 0 {
         return Ok(groups.len() as u64);
     }

@@ -13,11 +13,11 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     match cmd as u64 {
         libc::FIOCLEX => {
-            t.tg.fds.set_cloexec(fd, true)?;
+            t.fds.set_cloexec(fd, true)?;
             Ok(0)
         }
         libc::FIONCLEX => {
-            t.tg.fds.set_cloexec(fd, false)?;
+            t.fds.set_cloexec(fd, false)?;
             Ok(0)
         }
         libc::FIONBIO => {

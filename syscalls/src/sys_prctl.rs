@@ -23,12 +23,12 @@ pub fn prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 }
                 name.push(b);
             }
-            t.tg.state().comm = name;
+            t.set_comm(&name);
             Ok(0)
         }
         libc::PR_GET_NAME => {
             let mut buf = [0u8; COMM_LEN];
-            let comm = t.tg.state().comm.clone();
+            let comm = t.comm();
             buf[..comm.len().min(COMM_LEN - 1)].copy_from_slice(&comm[..comm.len().min(COMM_LEN - 1)]);
             t.mm().copy_out(arg2, &buf)?;
             Ok(0)

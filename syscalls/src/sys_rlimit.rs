@@ -1,13 +1,15 @@
 //! getrlimit, setrlimit, prlimit64.
 
+use std::sync::Arc;
+
 use sentry::abi::{Errno, Rlimit};
 use sentry::kernel::limits::RLIM_NLIMITS;
-use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::kernel::{SyscallArgs, SyscallResult, Task, ThreadGroup};
 
 /// fs.nr_open: the most RLIMIT_NOFILE may be.
 const NR_OPEN: u64 = 1 << 20;
 
-fn prlimit(t: &Task, resource: u64, new: Option<Rlimit>, old_addr: u64) -> SyscallResult {
+fn prlimit(t: &Task, tg: &Arc<ThreadGroup>, resource: u64, new: Option<Rlimit>, old_addr: u64) -> SyscallResult {
     if resource >= RLIM_NLIMITS as u64 {
         return Err(Errno::EINVAL.into());
     }
@@ -20,18 +22,24 @@ fn prlimit(t: &Task, resource: u64, new: Option<Rlimit>, old_addr: u64) -> Sysca
             return Err(Errno::EPERM.into());
         }
     }
-    let mut st = t.tg.state();
-    let old = st.rlimits[r];
-    if let Some(n) = new {
-        if n.max > old.max && st.creds.euid != 0 {
-            return Err(Errno::EPERM.into());
+    let old = {
+        let mut st = tg.state();
+        let old = st.rlimits[r];
+        if let Some(n) = new {
+            if n.max > old.max && t.creds.euid != 0 {
+                return Err(Errno::EPERM.into());
+            }
+            st.rlimits[r] = n;
         }
-    }
+        old
+    };
     if old_addr != 0 {
-        t.copy_out(old_addr, &old)?;
-    }
-    if let Some(n) = new {
-        st.rlimits[r] = n;
+        if let Err(e) = t.copy_out(old_addr, &old) {
+            if new.is_some() {
+                tg.state().rlimits[r] = old;
+            }
+            return Err(e.into());
+        }
     }
     Ok(0)
 }
@@ -44,7 +52,8 @@ pub fn getrlimit(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if a.a[1] == 0 {
         return Err(Errno::EFAULT.into());
     }
-    prlimit(t, a.a[0], None, a.a[1])
+    let tg = t.tg.clone();
+    prlimit(t, &tg, a.a[0], None, a.a[1])
 }
 
 /// setrlimit(2).
@@ -53,15 +62,31 @@ pub fn setrlimit(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     let new: Rlimit = t.copy_in(a.a[1])?;
-    prlimit(t, a.a[0], Some(new), 0)
+    let tg = t.tg.clone();
+    prlimit(t, &tg, a.a[0], Some(new), 0)
 }
 
-/// prlimit64(2).
+/// prlimit64(2): the caller's or, with the permission to, another
+/// process's limits.
 pub fn prlimit64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let pid = a.a[0] as i32;
-    if pid != 0 && pid != t.tg.pid {
-        return Err(Errno::ESRCH.into());
-    }
+    let tg = if pid == 0 || pid == t.tg.pid {
+        t.tg.clone()
+    } else {
+        let tg = t.kernel.thread_group(pid).ok_or(Errno::ESRCH)?;
+        let target = tg.main_thread().ok_or(Errno::ESRCH)?.resources().creds;
+        let c = &t.creds;
+        let same = c.uid == target.uid
+            && c.uid == target.euid
+            && c.uid == target.suid
+            && c.gid == target.gid
+            && c.gid == target.egid
+            && c.gid == target.sgid;
+        if c.euid != 0 && !same {
+            return Err(Errno::EPERM.into());
+        }
+        tg
+    };
     let new = if a.a[2] != 0 { Some(t.copy_in::<Rlimit>(a.a[2])?) } else { None };
-    prlimit(t, a.a[1], new, a.a[3])
+    prlimit(t, &tg, a.a[1], new, a.a[3])
 }

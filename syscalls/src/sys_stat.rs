@@ -119,7 +119,7 @@ fn access_common(t: &Task, dirfd: i32, path_addr: u64, mode: i32, flags: i32) ->
     {
         return Err(Errno::EROFS.into());
     }
-    let mut creds = (*t.tg.state().creds).clone();
+    let mut creds = (*t.creds).clone();
     if flags & libc::AT_EACCESS == 0 {
         // access(2) checks with the real ids.
         creds.fsuid = creds.uid;

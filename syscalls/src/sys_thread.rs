@@ -1,6 +1,6 @@
 //! Thread and process identity and lifetime: arch_prctl, set_tid_address,
-//! set_robust_list, rseq, gettid, getpid, getppid, exit, exit_group,
-//! sched_getaffinity, sched_yield, getcpu.
+//! set_robust_list, get_robust_list, rseq, gettid, getpid, getppid, exit,
+//! exit_group, getcpu.
 
 use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallError, SyscallResult, Task};
@@ -26,18 +26,18 @@ pub fn arch_prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 return Err(Errno::EPERM.into());
             }
             if code == ARCH_SET_FS {
-                t.regs.fs_base = addr;
+                t.cpu.regs.fs_base = addr;
             } else {
-                t.regs.gs_base = addr;
+                t.cpu.regs.gs_base = addr;
             }
             Ok(0)
         }
         ARCH_GET_FS => {
-            t.copy_out(addr, &t.regs.fs_base)?;
+            t.copy_out(addr, &t.cpu.regs.fs_base)?;
             Ok(0)
         }
         ARCH_GET_GS => {
-            t.copy_out(addr, &t.regs.gs_base)?;
+            t.copy_out(addr, &t.cpu.regs.gs_base)?;
             Ok(0)
         }
         // CPUID is never made to fault in the sandbox.
@@ -58,6 +58,7 @@ pub fn set_robust_list(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     t.robust_list = (a.a[0], a.a[1]);
+    t.shared.robust_head.store(a.a[0], std::sync::atomic::Ordering::Relaxed);
     Ok(0)
 }
 
@@ -101,7 +102,7 @@ pub fn rseq(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     // cpu_id_start and cpu_id (the first two u32s).
-    let cpu = sentry::kernel::current_cpu() as u64;
+    let cpu = t.cpu_id() as u64;
     t.copy_out(addr, &(cpu | cpu << 32))?;
     t.rseq = Some((addr, len, sig));
     Ok(0)
@@ -119,10 +120,30 @@ pub fn getpid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
 
 /// getppid(2).
 pub fn getppid(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    Ok(t.tg.ppid as u64)
+    let tree = t.kernel.tasks.read();
+    Ok(tree.procs.get(&t.tg.pid).map_or(0, |p| p.parent) as u64)
 }
 
-/// exit(2). With one thread per process so far, the process ends.
+/// get_robust_list(2): the caller's, or another thread's of the process
+/// (or any, for root).
+pub fn get_robust_list(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let pid = a.a[0] as i32;
+    if pid != 0 && pid != t.tid {
+        let other = t.kernel.tasks.task(pid).ok_or(Errno::ESRCH)?;
+        if !std::sync::Arc::ptr_eq(&other.tg, &t.tg) && t.creds.euid != 0 {
+            return Err(Errno::EPERM.into());
+        }
+        let head = other.robust_head.load(std::sync::atomic::Ordering::Relaxed);
+        t.copy_out(a.a[1], &head)?;
+        t.copy_out(a.a[2], &ROBUST_LIST_HEAD_SIZE)?;
+        return Ok(0);
+    }
+    t.copy_out(a.a[1], &t.robust_list.0)?;
+    t.copy_out(a.a[2], &ROBUST_LIST_HEAD_SIZE)?;
+    Ok(0)
+}
+
+/// exit(2): this thread only.
 pub fn exit(_t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Err(SyscallError::Exit(a.a[0] as i32 & 0xff))
 }
@@ -132,31 +153,11 @@ pub fn exit_group(_t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Err(SyscallError::ExitGroup(a.a[0] as i32 & 0xff))
 }
 
-/// sched_getaffinity(2).
-pub fn sched_getaffinity(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let (pid, len, addr) = (a.a[0] as i32, a.a[1] as usize, a.a[2]);
-    if pid != 0 && pid != t.tid {
-        return Err(Errno::ESRCH.into());
-    }
-    let mask = t.kernel.cpu_mask.clone();
-    if len < mask.len() || len % 8 != 0 {
-        return Err(Errno::EINVAL.into());
-    }
-    t.mm().copy_out(addr, &mask)?;
-    Ok(mask.len() as u64)
-}
-
-/// sched_yield(2).
-pub fn sched_yield(_t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
-    std::thread::yield_now();
-    Ok(0)
-}
-
-/// getcpu(2): the CPU the task runs on (its stub is kept on its sentry
-/// thread's CPU), node 0.
+/// getcpu(2): the CPU the task last ran on (its stub and its sentry thread
+/// share it), node 0.
 pub fn getcpu(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if a.a[0] != 0 {
-        t.copy_out(a.a[0], &sentry::kernel::current_cpu())?;
+        t.copy_out(a.a[0], &t.cpu_id())?;
     }
     if a.a[1] != 0 {
         t.copy_out(a.a[1], &0u32)?;

@@ -55,6 +55,25 @@ pub fn runtime() -> Vec<Allow> {
     ]
 }
 
+/// Compiles filters that return each listed syscall's errno and allow
+/// everything else (one per syscall, stacked on the main filter).
+pub fn compile_errno(table: &[(i64, u32)]) -> Result<Vec<BpfProgram>, FilterError> {
+    let mut progs = Vec::new();
+    for &(nr, errno) in table {
+        let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+        rules.insert(nr, Vec::new());
+        let f = SeccompFilter::new(
+            rules,
+            SeccompAction::Allow,
+            SeccompAction::Errno(errno),
+            std::env::consts::ARCH.try_into()?,
+        )?;
+        let p: BpfProgram = f.try_into()?;
+        progs.push(p);
+    }
+    Ok(progs)
+}
+
 /// Compiles `table`; anything not allowed kills the process (or, with
 /// `log_only`, is allowed and logged by the kernel, for auditing a policy).
 pub fn compile(table: &[Allow], log_only: bool) -> Result<BpfProgram, FilterError> {

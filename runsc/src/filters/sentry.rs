@@ -3,6 +3,23 @@
 
 use super::Allow::{self, Any, MaskedEq, OneOf};
 
+/// The flags glibc's pthread_create passes to clone.
+const THREAD_CLONE_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM
+    | libc::CLONE_SETTLS
+    | libc::CLONE_PARENT_SETTID
+    | libc::CLONE_CHILD_CLEARTID) as u64;
+
+/// Syscalls that fail with an errno instead of killing: clone3 gives
+/// ENOSYS so that glibc uses clone, whose flags the filter checks.
+pub fn errno_table() -> Vec<(i64, u32)> {
+    vec![(libc::SYS_clone3, libc::ENOSYS as u32)]
+}
+
 /// The sentry's allowed host syscalls.
 pub fn table() -> Vec<Allow> {
     let mut t = vec![
@@ -58,6 +75,20 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_sysinfo),
         // Memory protection changes (the Rust runtime's thread stacks).
         Any(libc::SYS_mprotect),
+        // A sentry thread per task, and the timer thread: glibc's
+        // pthread_create. clone3's flags are in memory where a filter cannot
+        // see them, so it fails with ENOSYS (`errno_table`) and glibc falls
+        // back to clone, allowed only with the flags of a new thread.
+        OneOf { nr: libc::SYS_clone, arg: 0, values: &[THREAD_CLONE_FLAGS] },
+        Any(libc::SYS_clone3),
+        Any(libc::SYS_set_robust_list),
+        Any(libc::SYS_rseq),
+        // Naming threads (PR_SET_NAME) only.
+        OneOf { nr: libc::SYS_prctl, arg: 0, values: &[libc::PR_SET_NAME as u64] },
+        // Interrupting a stub thread that runs application code.
+        Any(libc::SYS_tgkill),
+        // The thread that forwards signals from runsc to the sandbox.
+        Any(libc::SYS_rt_sigtimedwait),
     ];
     t.extend(super::runtime());
     t

@@ -7,10 +7,12 @@
 
 mod errno;
 mod pod;
+pub mod signal;
 mod structs;
 
 pub use errno::Errno;
 pub use pod::Pod;
+pub use signal::{SigContext, SigInfo, UContext};
 pub use structs::*;
 
 /// O_LARGEFILE as the x86_64 kernel defines it (glibc's is 0 on 64-bit).

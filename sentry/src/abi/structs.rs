@@ -14,6 +14,7 @@ macro_rules! pod {
         )*
     };
 }
+pub(crate) use pod;
 
 /// `struct timespec`.
 #[repr(C)]

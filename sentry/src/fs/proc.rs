@@ -1,72 +1,211 @@
-//! The sandbox's /proc: `self` and per-process directories with `exe`,
-//! `cwd`, `root`, `fd/`, `cmdline`, `environ`, `maps`, `status`, `comm` and
-//! `stat`. Contents come from the sentry's own state, never the host's.
+//! The sandbox's /proc: `self`, `thread-self`, a directory per process of
+//! the sandbox's pid namespace (and `task/[tid]` per thread) with `exe`,
+//! `cwd`, `root`, `fd/`, `cmdline`, `environ`, `maps`, `status`, `stat`,
+//! `statm`, `comm`, `mounts`, `mountinfo`, and the global files (meminfo,
+//! cpuinfo, stat, uptime, loadavg, version). Contents come from the
+//! sentry's own state, never the host's.
 
 use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use crate::abi::Errno;
 use crate::fs::synthetic::{ChildList, SynthDir, SynthFile, SynthLink};
-use crate::kernel::{current, Kernel, ThreadGroup};
+use crate::kernel::exit::NS_PER_TICK;
+use crate::kernel::task::RunState;
+use crate::kernel::{current, Kernel, TaskShared, ThreadGroup};
 use crate::vfs::path::path_of;
 use crate::vfs::Inode;
 
-fn tg_of(w: &Weak<ThreadGroup>) -> Result<Arc<ThreadGroup>, Errno> {
+/// What /proc needs to know of a process at the time it is read.
+struct ProcView {
+    tg: Arc<ThreadGroup>,
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    zombie: bool,
+    exit_signal: i32,
+}
+
+fn view(k: &Kernel, pid: i32) -> Result<ProcView, Errno> {
+    let tree = k.tasks.read();
+    let p = tree.procs.get(&pid).ok_or(Errno::ESRCH)?;
+    Ok(ProcView {
+        tg: p.tg.clone(),
+        ppid: p.parent,
+        pgid: p.pgid,
+        sid: p.sid,
+        zombie: p.zombie.is_some(),
+        exit_signal: p.exit_signal,
+    })
+}
+
+fn kernel(w: &Weak<Kernel>) -> Result<Arc<Kernel>, Errno> {
     w.upgrade().ok_or(Errno::ESRCH)
 }
 
-/// Reads `[start, end)` of a process's memory (cmdline, environ).
-fn read_mem_range(tg: &ThreadGroup, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
-    let mut v = vec![0u8; end.saturating_sub(start) as usize];
+/// The task a per-thread file describes: `tid`, or the process's main
+/// thread.
+fn task_of(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Arc<TaskShared>, Errno> {
+    match tid {
+        Some(t) => k.tasks.task(t).filter(|x| x.tg.pid == pid).ok_or(Errno::ESRCH),
+        None => k.thread_group(pid).and_then(|tg| tg.main_thread()).ok_or(Errno::ESRCH),
+    }
+}
+
+/// Reads `[start, end)` of a task's memory (cmdline, environ).
+fn read_mem_range(t: &TaskShared, start: u64, end: u64) -> Result<Vec<u8>, Errno> {
+    let mut v = vec![0u8; end.saturating_sub(start).min(1 << 20) as usize];
     if !v.is_empty() {
-        tg.mm.copy_in(start, &mut v)?;
+        t.resources().mm.copy_in(start, &mut v)?;
     }
     Ok(v)
 }
 
-fn status_text(tg: &ThreadGroup) -> Vec<u8> {
-    let st = tg.state();
-    let c = &st.creds;
-    let mut s = String::new();
-    let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&st.comm));
-    let _ = writeln!(s, "Umask:\t{:04o}", st.fs.umask);
-    let _ = writeln!(s, "State:\tR (running)");
-    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{}\nPPid:\t{}\nTracerPid:\t0", tg.pid, tg.pid, tg.ppid);
-    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", c.uid, c.euid, c.suid, c.fsuid);
-    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", c.gid, c.egid, c.sgid, c.fsgid);
-    let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
-    let _ = writeln!(s, "FDSize:\t64\nGroups:\t{}", groups.join(" "));
-    let kb = tg.mm.mapped_bytes() / 1024;
-    let _ = writeln!(s, "VmPeak:\t{kb:8} kB\nVmSize:\t{kb:8} kB");
-    // Resident pages are not tracked per process yet; report mapped size.
-    let _ = writeln!(s, "VmHWM:\t{kb:8} kB\nVmRSS:\t{kb:8} kB");
-    let _ = writeln!(s, "Threads:\t1");
-    let ignored: u64 =
-        st.actions.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
-    let caught: u64 =
-        st.actions.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
-    let _ = writeln!(s, "SigQ:\t0/0\nSigPnd:\t{:016x}\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\nSigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}", 0, 0, 0);
-    let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
-    let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0");
-    s.into_bytes()
+fn state_char(v: &ProcView, t: Option<&TaskShared>) -> (char, &'static str) {
+    if v.zombie {
+        return ('Z', "zombie");
+    }
+    let threads = match t {
+        Some(t) => vec![t.run_state()],
+        None => v.tg.threads().iter().map(|t| t.run_state()).collect(),
+    };
+    if threads.contains(&RunState::Stopped) {
+        ('T', "stopped")
+    } else if threads.contains(&RunState::Running) {
+        ('R', "running")
+    } else if threads.is_empty() {
+        ('Z', "zombie")
+    } else {
+        ('S', "sleeping")
+    }
 }
 
-fn stat_text(tg: &ThreadGroup) -> Vec<u8> {
-    let st = tg.state();
-    let comm = String::from_utf8_lossy(&st.comm).into_owned();
-    let vsize = tg.mm.mapped_bytes();
-    format!(
-        "{} ({}) R {} {} {} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 {} 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-        tg.pid, comm, tg.ppid, tg.pid, tg.pid, vsize
+/// CPU ticks of a task (or the whole process): (user, system).
+fn ticks(tg: &ThreadGroup, t: Option<&TaskShared>) -> (u64, u64) {
+    let (u, s) = match t {
+        Some(t) => (t.utime.load(Ordering::Relaxed), t.stime.load(Ordering::Relaxed)),
+        None => {
+            let dead = tg.state().usage.dead_threads;
+            tg.threads().iter().fold((dead.user, dead.sys), |(u, s), t| {
+                (u + t.utime.load(Ordering::Relaxed), s + t.stime.load(Ordering::Relaxed))
+            })
+        }
+    };
+    (u / NS_PER_TICK, s / NS_PER_TICK)
+}
+
+fn comm_of(v: &ProcView, t: Option<&TaskShared>) -> Vec<u8> {
+    match t {
+        Some(t) => t.resources().comm,
+        None => v.tg.main_thread().map(|m| m.resources().comm).unwrap_or_default(),
+    }
+}
+
+fn status_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
+    let v = view(k, pid)?;
+    let t = task_of(k, pid, tid).ok();
+    let mut s = String::new();
+    let comm = comm_of(&v, t.as_deref());
+    let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm));
+    let (sc, sn) = state_char(&v, t.as_deref());
+    if let Some(t) = &t {
+        let _ = writeln!(s, "Umask:\t{:04o}", t.resources().fs.umask());
+    }
+    let _ = writeln!(s, "State:\t{sc} ({sn})");
+    let shown_tid = t.as_ref().map_or(pid, |t| t.tid());
+    let _ = writeln!(s, "Tgid:\t{pid}\nNgid:\t0\nPid:\t{shown_tid}\nPPid:\t{}\nTracerPid:\t0", v.ppid);
+    if let Some(t) = &t {
+        let r = t.resources();
+        let c = &r.creds;
+        let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", c.uid, c.euid, c.suid, c.fsuid);
+        let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", c.gid, c.egid, c.sgid, c.fsgid);
+        let groups: Vec<String> = c.groups.iter().map(|g| g.to_string()).collect();
+        let _ = writeln!(
+            s,
+            "FDSize:\t{}\nGroups:\t{}",
+            r.fds.fds().last().map_or(64, |&f| (f + 64) & !63),
+            groups.join(" ")
+        );
+        let _ = writeln!(s, "NStgid:\t{pid}\nNSpid:\t{shown_tid}\nNSpgid:\t{}\nNSsid:\t{}", v.pgid, v.sid);
+        let kb = r.mm.mapped_bytes() / 1024;
+        let rss = r.mm.backed_bytes() / 1024;
+        let _ = writeln!(s, "VmPeak:\t{kb:8} kB\nVmSize:\t{kb:8} kB");
+        let _ = writeln!(s, "VmHWM:\t{rss:8} kB\nVmRSS:\t{rss:8} kB");
+    }
+    let _ = writeln!(s, "Threads:\t{}", v.tg.threads().len());
+    let acts = *v.tg.handlers().lock();
+    let ignored: u64 =
+        acts.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let caught: u64 =
+        acts.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let shared_pending = v.tg.signals().pending.pending();
+    let (pnd, blk) = t.as_ref().map_or((0, 0), |t| {
+        let ts = t.signals();
+        (ts.pending.pending(), ts.mask)
+    });
+    let _ = writeln!(
+        s,
+        "SigQ:\t0/{}\nSigPnd:\t{pnd:016x}\nShdPnd:\t{shared_pending:016x}\nSigBlk:\t{blk:016x}\nSigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}",
+        crate::kernel::limits::defaults()[libc::RLIMIT_SIGPENDING as usize].cur
+    );
+    let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
+    let nnp = v.tg.state().no_new_privs as u8;
+    let _ = writeln!(s, "NoNewPrivs:\t{nnp}\nSeccomp:\t0");
+    Ok(s.into_bytes())
+}
+
+fn stat_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
+    let v = view(k, pid)?;
+    let t = task_of(k, pid, tid).ok();
+    let comm = String::from_utf8_lossy(&comm_of(&v, t.as_deref())).into_owned();
+    let (sc, _) = state_char(&v, t.as_deref());
+    let (ut, st) = ticks(&v.tg, t.as_deref());
+    let (cut, cst) = {
+        let s = v.tg.state();
+        (s.usage.children.user / NS_PER_TICK, s.usage.children.sys / NS_PER_TICK)
+    };
+    let start = t.as_ref().map_or(v.tg.start, |t| t.start);
+    let start_ticks = start.saturating_duration_since(k.boot).as_nanos() as u64 / NS_PER_TICK;
+    let (vsize, rss, args) = match &t {
+        Some(t) => {
+            let mm = t.resources().mm;
+            (mm.mapped_bytes(), mm.backed_bytes() / 4096, mm.args())
+        }
+        None => (0, 0, Default::default()),
+    };
+    let (blocked, pending) = t.as_ref().map_or((0, 0), |t| {
+        let ts = t.signals();
+        (ts.mask, ts.pending.pending())
+    });
+    let acts = *v.tg.handlers().lock();
+    let ign: u64 =
+        acts.iter().enumerate().filter(|(_, a)| a.handler == libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let cgt: u64 =
+        acts.iter().enumerate().filter(|(_, a)| a.handler > libc::SIG_IGN as u64).map(|(i, _)| 1u64 << i).sum();
+    let nthreads = v.tg.threads().len().max(1);
+    let shown = t.as_ref().map_or(pid, |t| t.tid());
+    let exit_signal = if tid.is_some() && shown != pid { 0 } else { v.exit_signal };
+    Ok(format!(
+        "{shown} ({comm}) {sc} {} {} {} 0 -1 4194304 0 0 0 0 {ut} {st} {cut} {cst} 20 0 {nthreads} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {blocked} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
+        v.ppid, v.pgid, v.sid, args.arg_start, args.arg_end, args.env_start, args.env_end
     )
-    .into_bytes()
+    .into_bytes())
+}
+
+fn statm_text(k: &Kernel, pid: i32) -> Result<Vec<u8>, Errno> {
+    let t = task_of(k, pid, None)?;
+    let mm = t.resources().mm;
+    let size = mm.mapped_bytes() / 4096;
+    let rss = mm.backed_bytes() / 4096;
+    Ok(format!("{size} {rss} 0 0 0 0 0\n").into_bytes())
 }
 
 /// `/proc/[pid]/mounts` (`info` false) or mountinfo (`info` true), as seen
 /// from the process's root.
-fn mounts_text(kernel: &Weak<Kernel>, tg: &ThreadGroup, info: bool) -> Result<Vec<u8>, Errno> {
-    let k = kernel.upgrade().ok_or(Errno::ESRCH)?;
-    let root = tg.state().fs.root.clone();
+fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
+    let t = task_of(k, pid, None)?;
+    let root = t.resources().fs.root();
     let mounts = k.mounts.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut s = String::new();
     for m in &mounts {
@@ -100,14 +239,14 @@ fn mounts_text(kernel: &Weak<Kernel>, tg: &ThreadGroup, info: bool) -> Result<Ve
     Ok(s.into_bytes())
 }
 
-fn fd_dir(w: Weak<ThreadGroup>) -> Arc<dyn Inode> {
+fn fd_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
     SynthDir::new(0o500, true, move || {
-        let Ok(tg) = tg_of(&w) else { return Vec::new() };
-        tg.fds
-            .fds()
+        let Ok(t) = kernel(&k).and_then(|k| task_of(&k, pid, tid)) else { return Vec::new() };
+        let fds = t.resources().fds;
+        fds.fds()
             .into_iter()
             .filter_map(|fd| {
-                let f = tg.fds.get(fd).ok()?;
+                let f = fds.get(fd).ok()?;
                 let name = f.name.clone();
                 Some((fd.to_string().into_bytes(), SynthLink::new(move || Ok(name.clone())) as Arc<dyn Inode>))
             })
@@ -115,65 +254,96 @@ fn fd_dir(w: Weak<ThreadGroup>) -> Arc<dyn Inode> {
     })
 }
 
-fn pid_dir(kernel: &Weak<Kernel>, tg: &Arc<ThreadGroup>) -> Arc<dyn Inode> {
-    let w = Arc::downgrade(tg);
-    let kernel = kernel.clone();
-    let mk = move || -> ChildList {
-        let w = w.clone();
-        let mut c: ChildList = Vec::new();
-        let w1 = w.clone();
-        c.push((b"exe".to_vec(), SynthLink::new(move || Ok(tg_of(&w1)?.state().exe_path.clone()))));
-        let w2 = w.clone();
+type Gen = fn(&Kernel, i32, Option<i32>) -> Result<Vec<u8>, Errno>;
+
+fn file(k: &Weak<Kernel>, pid: i32, tid: Option<i32>, mode: u32, f: Gen) -> Arc<dyn Inode> {
+    let k = k.clone();
+    SynthFile::new(mode, move || f(&*kernel(&k)?, pid, tid))
+}
+
+/// The entries of `/proc/[pid]` and of `/proc/[pid]/task/[tid]`.
+fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
+    let mut c: ChildList = Vec::new();
+    let kk = k.clone();
+    c.push((
+        b"exe".to_vec(),
+        SynthLink::new(move || {
+            let k = kernel(&kk)?;
+            let v = view(&k, pid)?;
+            if v.zombie {
+                return Err(Errno::ENOENT);
+            }
+            let p = v.tg.state().exe_path.clone();
+            Ok(p)
+        }),
+    ));
+    let kk = k.clone();
+    c.push((
+        b"cwd".to_vec(),
+        SynthLink::new(move || {
+            let t = task_of(&*kernel(&kk)?, pid, tid)?;
+            let fs = t.resources().fs;
+            let g = fs.lock();
+            path_of(&g.cwd, &g.root).ok_or(Errno::ENOENT)
+        }),
+    ));
+    c.push((b"root".to_vec(), SynthLink::new(|| Ok(b"/".to_vec()))));
+    c.push((b"fd".to_vec(), fd_dir(k.clone(), pid, tid)));
+    c.push((
+        b"cmdline".to_vec(),
+        file(k, pid, tid, 0o444, |k, pid, tid| {
+            let Ok(t) = task_of(k, pid, tid) else { return Ok(Vec::new()) };
+            let a = t.resources().mm.args();
+            read_mem_range(&t, a.arg_start, a.arg_end)
+        }),
+    ));
+    c.push((
+        b"environ".to_vec(),
+        file(k, pid, tid, 0o400, |k, pid, tid| {
+            let Ok(t) = task_of(k, pid, tid) else { return Ok(Vec::new()) };
+            let a = t.resources().mm.args();
+            read_mem_range(&t, a.env_start, a.env_end)
+        }),
+    ));
+    c.push((
+        b"maps".to_vec(),
+        file(k, pid, tid, 0o444, |k, pid, tid| Ok(task_of(k, pid, tid)?.resources().mm.maps_text().into_bytes())),
+    ));
+    c.push((b"status".to_vec(), file(k, pid, tid, 0o444, status_text)));
+    c.push((b"stat".to_vec(), file(k, pid, tid, 0o444, stat_text)));
+    c.push((b"statm".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| statm_text(k, pid))));
+    c.push((b"mounts".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, false))));
+    c.push((b"mountinfo".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, true))));
+    c.push((
+        b"comm".to_vec(),
+        file(k, pid, tid, 0o644, |k, pid, tid| {
+            let v = view(k, pid)?;
+            let t = task_of(k, pid, tid).ok();
+            let mut n = comm_of(&v, t.as_deref());
+            n.push(b'\n');
+            Ok(n)
+        }),
+    ));
+    if tid.is_none() {
+        let kk = k.clone();
         c.push((
-            b"cwd".to_vec(),
-            SynthLink::new(move || {
-                let tg = tg_of(&w2)?;
-                let st = tg.state();
-                path_of(&st.fs.cwd, &st.fs.root).ok_or(Errno::ENOENT)
+            b"task".to_vec(),
+            SynthDir::new(0o555, true, move || {
+                let Ok(k) = kernel(&kk) else { return Vec::new() };
+                let Some(tg) = k.thread_group(pid) else { return Vec::new() };
+                let mut tids: Vec<i32> = tg.threads().iter().map(|t| t.tid()).collect();
+                tids.sort_unstable();
+                tids.into_iter()
+                    .map(|t| {
+                        let kk = kk.clone();
+                        let d: Arc<dyn Inode> = SynthDir::new(0o555, true, move || pid_entries(&kk, pid, Some(t)));
+                        (t.to_string().into_bytes(), d)
+                    })
+                    .collect()
             }),
         ));
-        c.push((b"root".to_vec(), SynthLink::new(|| Ok(b"/".to_vec()))));
-        c.push((b"fd".to_vec(), fd_dir(w.clone())));
-        let w3 = w.clone();
-        c.push((
-            b"cmdline".to_vec(),
-            SynthFile::new(0o444, move || {
-                let tg = tg_of(&w3)?;
-                let a = tg.state().args;
-                read_mem_range(&tg, a.arg_start, a.arg_end)
-            }),
-        ));
-        let w4 = w.clone();
-        c.push((
-            b"environ".to_vec(),
-            SynthFile::new(0o400, move || {
-                let tg = tg_of(&w4)?;
-                let a = tg.state().args;
-                read_mem_range(&tg, a.env_start, a.env_end)
-            }),
-        ));
-        let w5 = w.clone();
-        c.push((b"maps".to_vec(), SynthFile::new(0o444, move || Ok(tg_of(&w5)?.mm.maps_text().into_bytes()))));
-        let w6 = w.clone();
-        c.push((b"status".to_vec(), SynthFile::new(0o444, move || Ok(status_text(&*tg_of(&w6)?)))));
-        let w7 = w.clone();
-        c.push((b"stat".to_vec(), SynthFile::new(0o444, move || Ok(stat_text(&*tg_of(&w7)?)))));
-        for (name, info) in [(&b"mounts"[..], false), (&b"mountinfo"[..], true)] {
-            let (wk, wt) = (kernel.clone(), w.clone());
-            c.push((name.to_vec(), SynthFile::new(0o444, move || mounts_text(&wk, &*tg_of(&wt)?, info))));
-        }
-        let w8 = w.clone();
-        c.push((
-            b"comm".to_vec(),
-            SynthFile::new(0o644, move || {
-                let mut v = tg_of(&w8)?.state().comm.clone();
-                v.push(b'\n');
-                Ok(v)
-            }),
-        ));
-        c
-    };
-    SynthDir::new(0o555, true, mk)
+    }
+    c
 }
 
 /// Host memory figures (the sandbox has no memory limit of its own yet):
@@ -223,8 +393,10 @@ fn stat_global_text(k: &Kernel) -> Vec<u8> {
         let _ = writeln!(s, "cpu{c} 0 0 0 0 0 0 0 0 0 0");
     }
     let btime = k.boot_wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let running = k.tasks.read().tasks.values().filter(|t| t.run_state() == RunState::Running).count();
     let _ = writeln!(s, "intr 0\nctxt 0\nbtime {btime}");
-    let _ = writeln!(s, "processes {}\nprocs_running 1\nprocs_blocked 0\nsoftirq 0", k.process_count());
+    let _ =
+        writeln!(s, "processes {}\nprocs_running {}\nprocs_blocked 0\nsoftirq 0", k.process_count(), running.max(1));
     s.into_bytes()
 }
 
@@ -234,7 +406,13 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
         let mut c: ChildList = Vec::new();
         c.push((
             b"self".to_vec(),
-            SynthLink::new(|| current().map(|tg| tg.pid.to_string().into_bytes()).ok_or(Errno::ENOENT)),
+            SynthLink::new(|| current().map(|t| t.tg.pid.to_string().into_bytes()).ok_or(Errno::ENOENT)),
+        ));
+        c.push((
+            b"thread-self".to_vec(),
+            SynthLink::new(|| {
+                current().map(|t| format!("{}/task/{}", t.tg.pid, t.tid()).into_bytes()).ok_or(Errno::ENOENT)
+            }),
         ));
         c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
         c.push((b"meminfo".to_vec(), SynthFile::new(0o444, || Ok(meminfo_text()))));
@@ -264,7 +442,7 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
             SynthFile::new(0o444, move || {
                 let k = k2.upgrade().ok_or(Errno::ESRCH)?;
                 let last = k.pids().last().copied().unwrap_or(0);
-                Ok(format!("0.00 0.00 0.00 1/{} {last}\n", k.process_count()).into_bytes())
+                Ok(format!("0.00 0.00 0.00 1/{} {last}\n", k.tasks.task_count()).into_bytes())
             }),
         ));
         let k4 = kernel.clone();
@@ -279,9 +457,9 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
         ));
         if let Some(k) = kernel.upgrade() {
             for pid in k.pids() {
-                if let Some(tg) = k.thread_group(pid) {
-                    c.push((pid.to_string().into_bytes(), pid_dir(&kernel, &tg)));
-                }
+                let kk = kernel.clone();
+                let d: Arc<dyn Inode> = SynthDir::new(0o555, true, move || pid_entries(&kk, pid, None));
+                c.push((pid.to_string().into_bytes(), d));
             }
         }
         c

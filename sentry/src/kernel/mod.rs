@@ -1,33 +1,57 @@
 //! The kernel: the [`Kernel`] (global state: platform, memory file, syscall
-//! table, pid namespace, mounts), thread groups, tasks and the task loop.
+//! table, the pid namespace, mounts), processes and tasks, signals, the
+//! blocking primitive, and the task run loop.
 //!
-//! Lock order: `Kernel::thread_groups` before `ThreadGroup` locks before
-//! `MemoryManager` and VFS locks.
+//! Files: `task` (tasks), `thread_group` (processes), `task_set` (the pid
+//! namespace and process tree), `block` (blocking and wait queues),
+//! `signals`, `signal_send`, `signal_deliver`, `signal_frame` (signals),
+//! `run` (the run loop), `syscall` (dispatch and restarts), `clone`,
+//! `exec`, `exit`, `wait`, `stop` (job control), `futex`, `timers`.
+//!
+//! Lock order: `Kernel::tasks` (the tree) before `ThreadGroup::sig` before
+//! `TaskShared::signals` before a handler table before `TaskShared`'s
+//! resources before `ThreadGroup::state`; all of these before
+//! `MemoryManager` and VFS locks. Wait-queue locks are leaves: wakers only
+//! set flags and unpark.
 
-pub mod creds;
+pub mod block;
+pub mod clone;
+pub mod exec;
+pub mod exit;
 pub mod futex;
 pub mod limits;
 pub mod run;
+pub mod signal_deliver;
+pub mod signal_frame;
+pub mod signal_send;
 pub mod signals;
+pub mod stop;
 pub mod strace;
 pub mod syscall;
 pub mod task;
+pub mod task_set;
 pub mod thread_group;
+pub mod timers;
 pub mod uts;
 pub mod vdso;
+pub mod wait;
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Instant, SystemTime};
 
 use crate::mm::MemoryFile;
 use crate::platform::Platform;
 use crate::vfs::Location;
 pub use syscall::{ArgKind, Handler, Support, SyscallArgs, SyscallEntry, SyscallError, SyscallResult, SyscallTable};
-pub use task::Task;
-pub use thread_group::ThreadGroup;
+pub use task::{Task, TaskShared};
+pub use thread_group::{ExitStatus, ThreadGroup};
+
+/// The default most tasks a sandbox may have at once.
+pub const DEFAULT_MAX_TASKS: usize = 16384;
+
+/// The stack of each task's sentry thread.
+const TASK_STACK: usize = 1 << 20;
 
 /// Global sandbox state.
 pub struct Kernel {
@@ -56,8 +80,14 @@ pub struct Kernel {
     /// The CPUs the sandbox may use, as a kernel cpumask (taken at boot,
     /// before the platform binds threads to CPUs).
     pub cpu_mask: Vec<u8>,
-    thread_groups: Mutex<BTreeMap<i32, Weak<ThreadGroup>>>,
-    next_pid: AtomicI32,
+    /// The pid namespace.
+    pub tasks: task_set::TaskSet,
+    /// The most tasks at once (the sandbox's pid limit).
+    pub max_tasks: usize,
+    /// The timer thread.
+    pub timers: timers::TimerWheel,
+    done: Mutex<Option<ExitStatus>>,
+    done_cv: Condvar,
 }
 
 impl Kernel {
@@ -83,50 +113,72 @@ impl Kernel {
             boot_wall: SystemTime::now(),
             futexes: futex::Futexes::default(),
             cpu_mask: boot_cpu_mask(),
-            thread_groups: Mutex::new(BTreeMap::new()),
-            next_pid: AtomicI32::new(1),
+            tasks: task_set::TaskSet::default(),
+            max_tasks: DEFAULT_MAX_TASKS,
+            timers: timers::TimerWheel::default(),
+            done: Mutex::new(None),
+            done_cv: Condvar::new(),
         }))
-    }
-
-    /// Allocates a pid in the sandbox's pid namespace.
-    pub fn alloc_pid(&self) -> i32 {
-        self.next_pid.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// Registers a thread group under its pid.
-    pub fn register(&self, tg: &Arc<ThreadGroup>) {
-        self.thread_groups.lock().unwrap_or_else(|e| e.into_inner()).insert(tg.pid, Arc::downgrade(tg));
-    }
-
-    /// Removes an exited thread group.
-    pub fn unregister(&self, pid: i32) {
-        self.thread_groups.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
-    }
-
-    /// The live thread group with `pid`.
-    pub fn thread_group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
-        self.thread_groups.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).and_then(|w| w.upgrade())
-    }
-
-    /// Pids of live thread groups, ascending.
-    pub fn pids(&self) -> Vec<i32> {
-        self.thread_groups
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .filter(|(_, w)| w.strong_count() > 0)
-            .map(|(&p, _)| p)
-            .collect()
-    }
-
-    /// Number of live thread groups.
-    pub fn process_count(&self) -> usize {
-        self.pids().len()
     }
 
     /// The root mount location.
     pub fn root(&self) -> Option<Location> {
         self.root.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Number of processes (live and zombie).
+    pub fn process_count(&self) -> usize {
+        self.tasks.read().procs.len()
+    }
+
+    /// Pids of every process, ascending.
+    pub fn pids(&self) -> Vec<i32> {
+        self.tasks.pids()
+    }
+
+    /// The process with `pid`.
+    pub fn thread_group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
+        self.tasks.thread_group(pid)
+    }
+
+    /// Starts `task` on a sentry thread of its own.
+    pub fn spawn(task: Task) -> Result<(), crate::abi::Errno> {
+        let name = format!("task-{}", task.tid);
+        std::thread::Builder::new().name(name).stack_size(TASK_STACK).spawn(move || task.run()).map(drop).map_err(|e| {
+            tracing::error!("cannot start a task thread: {e}");
+            crate::abi::Errno::EAGAIN
+        })
+    }
+
+    /// Records init's exit; [`wait`](Self::wait) returns once every task is
+    /// gone too.
+    pub(crate) fn init_exited(&self, status: ExitStatus) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+        self.done_cv.notify_all();
+    }
+
+    /// Wakes [`wait`](Self::wait) to look again (a task exited).
+    pub(crate) fn task_gone(&self) {
+        let _g = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        self.done_cv.notify_all();
+    }
+
+    /// Waits until init has exited and every task is gone; returns init's
+    /// exit status.
+    pub fn wait(&self) -> ExitStatus {
+        let mut d = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(s) = *d {
+                if self.tasks.task_count() == 0 {
+                    return s;
+                }
+            }
+            d = self
+                .done_cv
+                .wait_timeout(d, std::time::Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
     }
 }
 
@@ -146,25 +198,17 @@ fn boot_cpu_mask() -> Vec<u8> {
     bytes
 }
 
-/// The CPU the calling sentry thread (and so the task's stub, which the
-/// platform keeps on the same CPU) runs on.
-pub fn current_cpu() -> u32 {
-    // SAFETY: sched_getcpu has no preconditions.
-    let c = unsafe { libc::sched_getcpu() };
-    c.max(0) as u32
-}
-
 thread_local! {
-    static CURRENT: RefCell<Option<Arc<ThreadGroup>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Arc<TaskShared>>> = const { RefCell::new(None) };
 }
 
-/// Sets the thread group the calling sentry thread runs (Linux's `current`),
-/// used by /proc/self.
-pub fn set_current(tg: Option<Arc<ThreadGroup>>) {
-    CURRENT.with(|c| *c.borrow_mut() = tg);
+/// Sets the task the calling sentry thread runs (Linux's `current`), used
+/// by /proc/self.
+pub fn set_current(t: Option<Arc<TaskShared>>) {
+    CURRENT.with(|c| *c.borrow_mut() = t);
 }
 
-/// The thread group the calling sentry thread runs.
-pub fn current() -> Option<Arc<ThreadGroup>> {
+/// The task the calling sentry thread runs.
+pub fn current() -> Option<Arc<TaskShared>> {
     CURRENT.with(|c| c.borrow().clone())
 }

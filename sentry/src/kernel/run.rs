@@ -1,120 +1,209 @@
-//! The task loop: run the thread until it traps, service the syscall, repeat.
+//! The task run loop, a state machine (gVisor's task run states): run
+//! application code until an event; service a syscall; handle faults;
+//! handle signals (which resolves syscall restarts); exit. Each state is a
+//! method; the transitions are in `run_loop`.
 
-use crate::abi::Errno;
-use crate::kernel::signals;
+use std::time::Instant;
+
+use crate::abi::{Errno, SigInfo};
+use crate::kernel::signal_deliver::Flow;
 use crate::kernel::syscall::{SyscallArgs, SyscallError};
-use crate::kernel::{strace, Task};
+use crate::kernel::task::RunState;
+use crate::kernel::Task;
 use crate::platform::Event;
 
-/// How a process ended.
+/// Why a task leaves the run loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// exit/exit_group with a status.
-    Exited(i32),
-    /// Killed by a signal.
-    Signaled(i32),
+pub enum ExitReason {
+    /// exit(2): this thread, with a status.
+    Thread(i32),
+    /// The process is exiting (exit_group, a fatal signal, execve in
+    /// another thread): the status is the thread group's.
+    Group,
 }
 
-impl ExitStatus {
-    /// The status a shell reports: the code, or 128 + signal.
-    pub fn shell_code(self) -> i32 {
-        match self {
-            ExitStatus::Exited(c) => c & 0xff,
-            ExitStatus::Signaled(s) => 128 + s,
-        }
-    }
+enum State {
+    /// Run application code.
+    App,
+    /// Service the syscall in the registers.
+    Syscall,
+    /// Look at pending signals and work before returning to the application.
+    Signals,
+    /// Leave.
+    Exit(ExitReason),
 }
+
+/// The most times in a row a fault at one address is handled before it
+/// counts as unfixable and the application gets SIGSEGV.
+const MAX_REFAULTS: u32 = 4;
 
 impl Task {
-    /// Runs the task until its thread group exits.
-    pub fn run(mut self) -> ExitStatus {
-        crate::kernel::set_current(Some(self.tg.clone()));
-        let status = self.run_loop();
-        self.tg.mm.release();
-        self.kernel.unregister(self.tg.pid);
+    /// Runs the task until it exits, then cleans it up. Runs on the task's
+    /// own sentry thread.
+    pub fn run(mut self) {
+        crate::kernel::set_current(Some(self.shared.clone()));
+        let why = self.run_loop();
+        self.exit(why);
         crate::kernel::set_current(None);
-        status
     }
 
-    fn run_loop(&mut self) -> ExitStatus {
-        let aspace = self.tg.mm.address_space().clone();
+    fn run_loop(&mut self) -> ExitReason {
+        let mut state = State::Signals;
         loop {
-            let ev = match self.ctx.switch(&*aspace, &mut self.regs) {
-                Ok(ev) => ev,
-                Err(e) => {
-                    tracing::error!(tid = self.tid, "platform failure: {e}");
-                    return ExitStatus::Signaled(libc::SIGKILL);
-                }
+            state = match state {
+                State::App => self.run_app(),
+                State::Syscall => self.run_syscall(),
+                State::Signals => match self.handle_signals() {
+                    Flow::Run => State::App,
+                    Flow::Exit => State::Exit(ExitReason::Group),
+                },
+                State::Exit(why) => return why,
             };
-            match ev {
-                Event::Syscall => {
-                    let args = SyscallArgs {
-                        nr: self.regs.orig_rax,
-                        a: [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9],
-                    };
-                    match self.dispatch(&args) {
-                        Ok(v) => self.regs.rax = v,
-                        Err(SyscallError::Errno(e)) => self.regs.rax = (-(e.raw() as i64)) as u64,
-                        Err(SyscallError::Exit(c)) | Err(SyscallError::ExitGroup(c)) => {
-                            return ExitStatus::Exited(c & 0xff);
-                        }
-                        Err(SyscallError::Killed(sig)) => return ExitStatus::Signaled(sig),
-                    }
+        }
+    }
+
+    /// Runs application code until the next event.
+    fn run_app(&mut self) -> State {
+        if self.shared.has_work() {
+            return State::Signals;
+        }
+        let aspace = match &self.aspace {
+            Some(a) => a.clone(),
+            None => match self.mm.address_space() {
+                Ok(a) => {
+                    self.aspace = Some(a.clone());
+                    a
                 }
-                Event::Fault { signo: libc::SIGSEGV, addr, .. } if self.tg.mm.handle_fault(addr) => continue,
-                Event::Fault { signo, code, addr } => {
-                    tracing::info!(
-                        tid = self.tid,
-                        signo,
-                        code,
-                        addr = format_args!("{addr:#x}"),
-                        rip = format_args!("{:#x}", self.regs.rip),
-                        "fatal fault"
-                    );
-                    tracing::debug!("maps at fault:\n{}", self.tg.mm.maps_text());
-                    return ExitStatus::Signaled(signo);
+                Err(e) => {
+                    tracing::error!(tid = self.tid, "no address space: {e}");
+                    return self.platform_failure();
                 }
-                Event::Interrupt { signo } => {
-                    let handler = self.tg.state().actions[(signo - 1) as usize].handler;
-                    if handler == libc::SIG_IGN as u64
-                        || (handler == libc::SIG_DFL as u64 && signals::default_ignored(signo))
-                    {
-                        continue;
-                    }
-                    if handler != libc::SIG_DFL as u64 {
-                        tracing::warn!(signo, "signal handlers are not delivered yet; treating as default action");
-                    }
-                    return ExitStatus::Signaled(signo);
-                }
+            },
+        };
+        let start = Instant::now();
+        let ev = self.ctx.switch(&aspace, &mut self.cpu);
+        self.shared.utime.fetch_add(start.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        match ev {
+            Ok(Event::Syscall) => State::Syscall,
+            Ok(Event::Fault { signo, code, addr, access }) => self.run_fault(signo, code, addr, access),
+            Ok(Event::Interrupt) => State::Signals,
+            Ok(Event::HostSignal { signo }) => {
+                tracing::debug!(tid = self.tid, signo, "host signal to a stub ignored");
+                State::App
+            }
+            Err(e) => {
+                tracing::error!(tid = self.tid, "platform failure: {e}");
+                self.platform_failure()
             }
         }
     }
 
-    /// Looks up and runs the handler for one syscall.
-    pub fn dispatch(&mut self, args: &SyscallArgs) -> Result<u64, SyscallError> {
-        let entry = self.kernel.table.get(args.nr);
-        let Some(handler) = entry.and_then(|e| e.handler) else {
-            if self.kernel.table.first_miss(args.nr) {
-                let name = entry.map_or("unknown", |e| e.name);
-                tracing::warn!("unimplemented syscall: {name} (nr {}) returns ENOSYS", args.nr);
+    /// The platform cannot run the task: the process dies as if SIGKILLed.
+    fn platform_failure(&mut self) -> State {
+        let tg = self.tg.clone();
+        self.kernel.kill_group(&tg, crate::kernel::ExitStatus::Signaled { sig: libc::SIGKILL, core: false });
+        State::Exit(ExitReason::Group)
+    }
+
+    /// A fault: lazily mapped or copy-on-write pages are handled and the
+    /// instruction retried; anything else becomes a signal.
+    fn run_fault(&mut self, signo: i32, code: i32, addr: u64, access: Option<crate::platform::Access>) -> State {
+        if signo == libc::SIGSEGV {
+            let repeat = if self.last_fault.0 == addr { self.last_fault.1 + 1 } else { 1 };
+            self.last_fault = (addr, repeat);
+            if repeat <= MAX_REFAULTS {
+                match self.mm.handle_fault(addr, access) {
+                    Ok(()) => return State::App,
+                    Err(c) => {
+                        self.last_fault = (0, 0);
+                        return self.fault_signal(signo, c, addr);
+                    }
+                }
             }
-            if self.kernel.strace {
-                eprintln!(
-                    "[{:>4}] {}(...) = -1 ENOSYS (not implemented)",
-                    self.tid,
-                    entry.map_or_else(|| format!("syscall_{}", args.nr), |e| e.name.to_string())
-                );
-            }
-            return Err(Errno::ENOSYS.into());
-        };
-        if !self.kernel.strace {
-            return handler(self, args);
+            self.last_fault = (0, 0);
+            return self.fault_signal(signo, crate::mm::SEGV_ACCERR, addr);
         }
-        let entry = entry.expect("handler implies entry");
-        let pre = strace::format_args(entry, args, &self.tg.mm);
-        let start = std::time::Instant::now();
-        let r = handler(self, args);
-        strace::print(self.tid, entry, args, pre, &r, &self.tg.mm, start.elapsed());
+        self.fault_signal(signo, code, addr)
+    }
+
+    fn fault_signal(&mut self, signo: i32, code: i32, addr: u64) -> State {
+        tracing::debug!(
+            tid = self.tid,
+            signo,
+            code,
+            addr = format_args!("{addr:#x}"),
+            rip = format_args!("{:#x}", self.cpu.regs.rip),
+            "fault"
+        );
+        let info = SigInfo::fault(signo, code, addr);
+        let me = self.shared.clone();
+        self.kernel.force_signal(&me, info);
+        State::Signals
+    }
+
+    /// Services the syscall in the registers.
+    fn run_syscall(&mut self) -> State {
+        let r = &self.cpu.regs;
+        let args = SyscallArgs { nr: r.orig_rax, a: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] };
+        let result = self.dispatch(&args);
+        match result {
+            Ok(v) => self.cpu.regs.rax = v,
+            Err(SyscallError::Errno(e)) if is_restart(e) => {
+                self.syscall_restart = Some((e, args.nr));
+                // What the application sees if the syscall is neither
+                // restarted nor interrupted (no signal after all).
+                self.cpu.regs.rax = (-(Errno::EINTR.raw() as i64)) as u64;
+                return State::Signals;
+            }
+            Err(SyscallError::Errno(e)) => self.cpu.regs.rax = (-(e.raw() as i64)) as u64,
+            Err(SyscallError::NoReturn) => {}
+            Err(SyscallError::Exit(code)) => return State::Exit(ExitReason::Thread(code)),
+            Err(SyscallError::ExitGroup(code)) => {
+                let tg = self.tg.clone();
+                self.kernel.kill_group(&tg, crate::kernel::ExitStatus::Exited(code & 0xff));
+                return State::Exit(ExitReason::Group);
+            }
+        }
+        if self.shared.has_work() {
+            State::Signals
+        } else {
+            State::App
+        }
+    }
+
+    /// Blocks until `waker` fires, the deadline passes (ETIMEDOUT) or the
+    /// task has work to do (ERESTARTSYS: a signal to handle, a group exit or
+    /// stop). The one way tasks wait in the sentry.
+    pub fn block(&self, waker: &crate::kernel::block::TaskWaker, deadline: Option<Instant>) -> Result<(), Errno> {
+        self.shared.set_run_state(RunState::Sleeping);
+        let r = loop {
+            if waker.fired() {
+                break Ok(());
+            }
+            if self.shared.has_work() {
+                break Err(Errno::ERESTARTSYS);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                break Err(Errno::ETIMEDOUT);
+            }
+            self.shared.parker.park(deadline);
+        };
+        self.shared.set_run_state(RunState::Running);
         r
     }
+
+    /// Sleeps until `deadline` (or forever), interruptibly: Ok at the
+    /// deadline, ERESTARTSYS if interrupted.
+    pub fn sleep_until(&self, deadline: Option<Instant>) -> Result<(), Errno> {
+        let w = self.waker();
+        match self.block(&w, deadline) {
+            Err(Errno::ETIMEDOUT) | Ok(()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The errnos that mean "interrupted: restart or fail with EINTR".
+pub fn is_restart(e: Errno) -> bool {
+    matches!(e, Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND | Errno::ERESTART_RESTARTBLOCK)
 }

@@ -125,13 +125,65 @@ pub fn print(
         Err(SyscallError::Exit(c)) | Err(SyscallError::ExitGroup(c)) => {
             let _ = write!(line, "? (exit {c})");
         }
-        Err(SyscallError::Killed(s)) => {
-            let _ = write!(line, "? (killed by signal {s})");
-        }
+        Err(SyscallError::NoReturn) => line.push('?'),
     }
     let _ = write!(line, " ({:.1}µs)", took.as_secs_f64() * 1e6);
     line.push('\n');
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// Prints a signal event: delivery to a handler, or the signal that ends
+/// the task.
+pub fn print_signal(tid: i32, info: &crate::abi::SigInfo, fatal: bool) {
+    let name = signal_name(info.signo);
+    let line = if fatal {
+        format!("[{tid:>4}] +++ killed by {name} +++\n")
+    } else {
+        format!("[{tid:>4}] --- {name} {{si_code={}, si_pid={}}} ---\n", info.code, info.pid())
+    };
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// The name of a signal (`SIGSEGV`, `SIGRT_3`).
+pub fn signal_name(sig: i32) -> String {
+    const NAMES: [&str; 32] = [
+        "0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    match NAMES.get(sig as usize) {
+        Some(n) => n.to_string(),
+        None => format!("SIGRT_{}", sig - 32),
+    }
 }
 
 fn errno_text(e: Errno) -> String {

@@ -1,6 +1,7 @@
 //! The syscall table types and dispatch. The table itself (numbers, names,
 //! handlers, argument kinds) is data supplied by the `syscalls` crate at
-//! boot.
+//! boot. Restart errnos a handler returns are resolved after signals are
+//! handled, in one place (`signal_deliver`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -19,15 +20,16 @@ pub struct SyscallArgs {
 /// A syscall's non-value outcomes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyscallError {
-    /// Fail with an errno.
+    /// Fail with an errno (or, for ERESTARTSYS and friends, stop for a
+    /// signal and then restart or fail with EINTR as Linux would).
     Errno(Errno),
+    /// The handler set the registers itself (execve, rt_sigreturn): do not
+    /// store a result.
+    NoReturn,
     /// The thread exits (exit).
     Exit(i32),
     /// The whole thread group exits (exit_group).
     ExitGroup(i32),
-    /// The thread group is killed by a signal (a fatal signal's default
-    /// action).
-    Killed(i32),
 }
 
 impl From<Errno> for SyscallError {
@@ -121,5 +123,37 @@ impl SyscallTable {
         let n = (nr as usize).min(MAX_SYSCALL - 1);
         let bit = 1u64 << (n % 64);
         self.seen_unimplemented[n / 64].fetch_or(bit, Ordering::Relaxed) & bit == 0
+    }
+}
+
+impl Task {
+    /// Looks up and runs the handler for one syscall (printing it with
+    /// `--strace`). Unimplemented syscalls return ENOSYS, logged once each.
+    pub fn dispatch(&mut self, args: &SyscallArgs) -> SyscallResult {
+        let entry = self.kernel.table.get(args.nr);
+        let Some(handler) = entry.and_then(|e| e.handler) else {
+            if self.kernel.table.first_miss(args.nr) {
+                let name = entry.map_or("unknown", |e| e.name);
+                tracing::warn!("unimplemented syscall: {name} (nr {}) returns ENOSYS", args.nr);
+            }
+            if self.kernel.strace {
+                eprintln!(
+                    "[{:>4}] {}(...) = -1 ENOSYS (not implemented)",
+                    self.tid,
+                    entry.map_or_else(|| format!("syscall_{}", args.nr), |e| e.name.to_string())
+                );
+            }
+            return Err(Errno::ENOSYS.into());
+        };
+        if !self.kernel.strace {
+            return handler(self, args);
+        }
+        let Some(entry) = entry else { return handler(self, args) };
+        let pre = crate::kernel::strace::format_args(entry, args, &self.mm);
+        let start = std::time::Instant::now();
+        let tid = self.tid;
+        let r = handler(self, args);
+        crate::kernel::strace::print(tid, entry, args, pre, &r, &self.mm, start.elapsed());
+        r
     }
 }

@@ -9,8 +9,7 @@ use goblin::elf::program_header::{ProgramHeader, PF_R, PF_W, PF_X, PT_GNU_STACK,
 use crate::abi::{page_down, page_up, Errno, PAGE_SIZE};
 use crate::fs::mapping::FileMapping;
 use crate::kernel::vdso::Vdso;
-use crate::kernel::ThreadGroup;
-use crate::loader::{open_exec, read_full, stack, Loaded};
+use crate::loader::{open_exec, read_full, stack, ExecEnv, Loaded};
 use crate::mm::{MapRequest, MemoryManager, Placement, VmaFile};
 use crate::vfs::{File, Location};
 
@@ -174,7 +173,8 @@ fn map_object(
 /// Loads an ELF executable (and its interpreter) and builds the stack.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn load_elf(
-    tg: &ThreadGroup,
+    env: &ExecEnv<'_>,
+    mm: &MemoryManager,
     vdso: &Vdso,
     loc: &Location,
     file: &Arc<File>,
@@ -184,9 +184,8 @@ pub(super) fn load_elf(
     envp: Vec<Vec<u8>>,
 ) -> Result<Loaded, Errno> {
     let (hdr, phdrs) = parse(head, file)?;
-    let mm = &tg.mm;
     let exec_stack = phdrs.iter().find(|p| p.p_type == PT_GNU_STACK).is_some_and(|p| p.p_flags & PF_X != 0);
-    let stack_size = tg.state().rlimits[libc::RLIMIT_STACK as usize].cur.clamp(128 << 10, 256 << 20);
+    let stack_size = env.stack_limit.clamp(128 << 10, 256 << 20);
     let stack_top = stack::setup_stack_vma(mm, stack_size, exec_stack)?;
 
     let main = map_object(mm, file, loc, &hdr, &phdrs, PIE_BASE)?;
@@ -204,7 +203,8 @@ pub(super) fn load_elf(
         }
         let nul = name.iter().position(|&b| b == 0).unwrap_or(name.len());
         name.truncate(nul);
-        let (iloc, ifile) = open_exec(tg, &name).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
+        let (iloc, ifile) =
+            open_exec(env, env.cwd, &name).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
         let mut ihead = [0u8; 64];
         let n = read_full(&ifile, &mut ihead, 0)?;
         let (ihdr, iphdrs) = parse(&ihead[..n], &ifile).map_err(|_| Errno::ELIBBAD)?;
@@ -214,7 +214,7 @@ pub(super) fn load_elf(
     }
 
     let vdso_base = mm.map_vdso(vdso.data_off, vdso.image_off, vdso.image_len)?;
-    let creds = tg.state().creds.clone();
+    let creds = env.creds;
     let (sp, ranges) = stack::build(
         mm,
         stack_top,
@@ -231,12 +231,14 @@ pub(super) fn load_elf(
             egid: creds.egid,
         },
     )?;
-    let mut st = tg.state();
-    st.args = ranges;
-    st.exe = Some(loc.clone());
-    st.exe_path = file.name.clone();
+    mm.set_args(ranges);
     // comm is the file name of the executed path (the script for `#!`).
     let fname = execfn.rsplit(|&b| b == b'/').next().unwrap_or(b"");
-    st.comm = fname.iter().take(15).copied().collect();
-    Ok(Loaded { entry, sp })
+    Ok(Loaded {
+        entry,
+        sp,
+        exe: loc.clone(),
+        exe_path: file.name.clone(),
+        comm: fname.iter().take(15).copied().collect(),
+    })
 }

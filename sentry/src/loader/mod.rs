@@ -8,48 +8,90 @@ mod stack;
 use std::sync::Arc;
 
 use crate::abi::Errno;
+use crate::auth::Credentials;
 use crate::kernel::vdso::Vdso;
-use crate::kernel::ThreadGroup;
+use crate::mm::MemoryManager;
 use crate::vfs::path::{may_access, path_of, Walker, MAY_EXEC};
 use crate::vfs::{File, FileType, Location, Lookup};
 
-/// Where a loaded program starts.
-#[derive(Clone, Copy, Debug)]
+/// A loaded program: where it starts, and what the process records of it.
+#[derive(Clone)]
 pub struct Loaded {
     /// Initial instruction pointer.
     pub entry: u64,
     /// Initial stack pointer (pointing at argc).
     pub sp: u64,
+    /// The executable.
+    pub exe: Location,
+    /// Its path, for `/proc/[pid]/exe`.
+    pub exe_path: Vec<u8>,
+    /// The command name: the file name of the path executed (the script's,
+    /// for `#!`), at most 15 bytes.
+    pub comm: Vec<u8>,
+}
+
+/// What the loader needs of the caller: where paths start, with whose
+/// permissions, and the stack limit.
+pub struct ExecEnv<'a> {
+    /// The root directory.
+    pub root: &'a Location,
+    /// The working directory (relative paths, interpreters).
+    pub cwd: &'a Location,
+    /// Credentials.
+    pub creds: &'a Credentials,
+    /// RLIMIT_STACK (soft).
+    pub stack_limit: u64,
 }
 
 /// Most nested `#!` interpreters (Linux allows a few levels).
 const MAX_INTERP_DEPTH: u32 = 4;
 
-/// Opens `path` (relative to the process's cwd) for execution: it must be a
-/// regular file with execute permission.
-pub fn open_exec(tg: &ThreadGroup, path: &[u8]) -> Result<(Location, Arc<File>), Errno> {
-    let (root, cwd, creds) = {
-        let st = tg.state();
-        (st.fs.root.clone(), st.fs.cwd.clone(), st.creds.clone())
-    };
-    let loc = Walker::new(&root, &creds).walk(&cwd, path, Lookup::Follow)?;
+/// Opens `path` (relative to `start`) for execution: it must be a regular
+/// file with execute permission.
+pub fn open_exec(env: &ExecEnv<'_>, start: &Location, path: &[u8]) -> Result<(Location, Arc<File>), Errno> {
+    let loc = Walker::new(env.root, env.creds).walk(start, path, Lookup::Follow)?;
+    open_exec_at(env, loc, path)
+}
+
+/// Opens the file at `loc` for execution (execveat with AT_EMPTY_PATH).
+pub fn open_exec_at(env: &ExecEnv<'_>, loc: Location, path: &[u8]) -> Result<(Location, Arc<File>), Errno> {
     let inode = &loc.dentry.inode;
     if inode.file_type() != FileType::Regular {
         return Err(Errno::EACCES);
     }
     let st = inode.stat()?;
-    if !may_access(&st, &creds, MAY_EXEC) {
+    if !may_access(&st, env.creds, MAY_EXEC) {
+        return Err(Errno::EACCES);
+    }
+    if loc.mount.noexec() {
         return Err(Errno::EACCES);
     }
     let ops = inode.open(libc::O_RDONLY as u32)?;
-    let name = path_of(&loc, &root).unwrap_or_else(|| path.to_vec());
+    let name = path_of(&loc, env.root).unwrap_or_else(|| path.to_vec());
     Ok((loc.clone(), File::new(ops, libc::O_RDONLY as u32, Some(loc), name)))
 }
 
-/// Loads the program at `path` into `tg`'s (empty) address space.
+/// Loads the program at `path` (relative to `start`) into the empty address
+/// space `mm`: maps it and its interpreter, and builds the stack.
 pub fn load(
-    tg: &ThreadGroup,
+    env: &ExecEnv<'_>,
+    mm: &MemoryManager,
     vdso: &Vdso,
+    start: &Location,
+    path: &[u8],
+    argv: Vec<Vec<u8>>,
+    envp: Vec<Vec<u8>>,
+) -> Result<Loaded, Errno> {
+    let first = open_exec(env, start, path)?;
+    load_opened(env, mm, vdso, first, path, argv, envp)
+}
+
+/// Like [`load`] for a file already opened with [`open_exec_at`].
+pub fn load_opened(
+    env: &ExecEnv<'_>,
+    mm: &MemoryManager,
+    vdso: &Vdso,
+    first: (Location, Arc<File>),
     path: &[u8],
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
@@ -57,8 +99,12 @@ pub fn load(
     let execfn = path.to_vec();
     let mut path = path.to_vec();
     let mut argv = argv;
+    let mut next = Some(first);
     for _ in 0..=MAX_INTERP_DEPTH {
-        let (loc, file) = open_exec(tg, &path)?;
+        let (loc, file) = match next.take() {
+            Some(f) => f,
+            None => open_exec(env, env.cwd, &path)?,
+        };
         let mut head = [0u8; 256];
         let n = read_full(&file, &mut head, 0)?;
         let head = &head[..n];
@@ -74,7 +120,7 @@ pub fn load(
             path = interp;
             continue;
         }
-        return elf::load_elf(tg, vdso, &loc, &file, head, &execfn, argv, envp);
+        return elf::load_elf(env, mm, vdso, &loc, &file, head, &execfn, argv, envp);
     }
     Err(Errno::ELOOP)
 }

@@ -2,7 +2,7 @@
 
 use crate::abi::{page_down, AuxEntry, Errno, Pod, PAGE_SIZE};
 use crate::fs::dev::fill_random;
-use crate::kernel::thread_group::ArgRanges;
+use crate::mm::ArgRanges;
 use crate::mm::{MapRequest, MemoryManager, Placement};
 
 /// The gap Linux keeps between the stack and the mmap area (at least).

@@ -7,7 +7,7 @@ use crate::mm::MemoryManager;
 impl MemoryManager {
     /// The text of `/proc/[pid]/maps`.
     pub fn maps_text(&self) -> String {
-        let i = self.lock();
+        let i = self.read();
         let mut s = String::new();
         for v in i.vmas.values() {
             let p = |b: i32, c: char| if v.prot & b != 0 { c } else { '-' };

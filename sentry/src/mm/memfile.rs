@@ -1,18 +1,23 @@
 //! The memory file: one memfd from which all application memory is
 //! allocated. The sentry maps it whole and reads and writes application memory
 //! through that mapping; stubs map ranges of it where the application sees
-//! them. Freed ranges are returned to the host by punching holes.
+//! them.
+//!
+//! Ranges are reference-counted page runs: an allocation starts with one
+//! reference; `fork` takes another on every private range the child shares
+//! copy-on-write and every shared one; a range whose count drops to zero is
+//! returned to the host by punching a hole and reused.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use crate::abi::{Errno, PAGE_SIZE};
 
 /// Size of the (sparse) memory file.
 pub const MEMORY_FILE_SIZE: u64 = 64 << 30;
 
-/// The memory file and its allocator.
+/// The memory file, its allocator and reference counts.
 pub struct MemoryFile {
     fd: OwnedFd,
     base: *mut u8,
@@ -33,6 +38,64 @@ struct Allocator {
     free: BTreeMap<u64, u64>,
     /// Everything at or above is unallocated.
     bump: u64,
+    /// Allocated ranges: start -> (end, reference count). Segments do not
+    /// overlap; together they cover exactly the allocated bytes.
+    refs: BTreeMap<u64, (u64, u32)>,
+    /// Bytes allocated.
+    used: u64,
+}
+
+impl Allocator {
+    /// Splits the reference segment containing `at` (if any) so that a
+    /// segment starts at `at`.
+    fn split_at(&mut self, at: u64) {
+        let Some((&s, &(e, c))) = self.refs.range(..at).next_back() else { return };
+        if s < at && at < e {
+            self.refs.insert(s, (at, c));
+            self.refs.insert(at, (e, c));
+        }
+    }
+
+    /// Merges the segment at `s` with its neighbours of equal count.
+    fn merge_around(&mut self, s: u64) {
+        let Some(&(e, c)) = self.refs.get(&s) else { return };
+        let (mut s, mut e) = (s, e);
+        if let Some((&ps, &(pe, pc))) = self.refs.range(..s).next_back() {
+            if pe == s && pc == c {
+                self.refs.remove(&s);
+                s = ps;
+                self.refs.insert(s, (e, c));
+            }
+        }
+        if let Some(&(ne, nc)) = self.refs.get(&e) {
+            if nc == c {
+                self.refs.remove(&e);
+                e = ne;
+                self.refs.insert(s, (e, c));
+            }
+        }
+    }
+
+    fn release(&mut self, off: u64, len: u64) {
+        let (mut s, mut l) = (off, len);
+        if let Some((&ps, &pl)) = self.free.range(..s).next_back() {
+            if ps + pl == s {
+                self.free.remove(&ps);
+                s = ps;
+                l += pl;
+            }
+        }
+        if let Some(&nl) = self.free.get(&(s + l)) {
+            self.free.remove(&(s + l));
+            l += nl;
+        }
+        if s + l == self.bump {
+            self.bump = s;
+        } else {
+            self.free.insert(s, l);
+        }
+        self.used -= len;
+    }
 }
 
 impl MemoryFile {
@@ -66,55 +129,123 @@ impl MemoryFile {
         Ok(MemoryFile { fd, base: p as *mut u8, size: MEMORY_FILE_SIZE, alloc: Mutex::new(Allocator::default()) })
     }
 
+    fn lock(&self) -> MutexGuard<'_, Allocator> {
+        self.alloc.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// The memfd, for platforms to map.
     pub fn fd(&self) -> i32 {
         self.fd.as_raw_fd()
     }
 
-    /// Allocates `len` bytes (a page multiple). The range reads as zeros.
+    /// Bytes allocated.
+    pub fn used(&self) -> u64 {
+        self.lock().used
+    }
+
+    /// Allocates `len` bytes (a page multiple) with one reference. The range
+    /// reads as zeros.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
         debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
-        let mut a = self.alloc.lock().unwrap_or_else(|e| e.into_inner());
+        let mut a = self.lock();
         let found = a.free.iter().find(|(_, &l)| l >= len).map(|(&s, &l)| (s, l));
-        if let Some((s, l)) = found {
+        let s = if let Some((s, l)) = found {
             a.free.remove(&s);
             if l > len {
                 a.free.insert(s + len, l - len);
             }
-            return Ok(s);
-        }
-        if a.bump.checked_add(len).is_none_or(|e| e > self.size) {
-            return Err(Errno::ENOMEM);
-        }
-        let s = a.bump;
-        a.bump += len;
+            s
+        } else {
+            if a.bump.checked_add(len).is_none_or(|e| e > self.size) {
+                return Err(Errno::ENOMEM);
+            }
+            let s = a.bump;
+            a.bump += len;
+            s
+        };
+        a.refs.insert(s, (s + len, 1));
+        a.merge_around(s);
+        a.used += len;
         Ok(s)
     }
 
-    /// Frees a range: its pages go back to the host.
-    pub fn free(&self, off: u64, len: u64) {
+    /// Takes another reference on `[off, off+len)`, which is allocated.
+    pub fn inc_ref(&self, off: u64, len: u64) {
         if len == 0 {
             return;
         }
-        self.zero(off, len);
-        let mut a = self.alloc.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut s, mut l) = (off, len);
-        if let Some((&ps, &pl)) = a.free.range(..s).next_back() {
-            if ps + pl == s {
-                a.free.remove(&ps);
-                s = ps;
-                l += pl;
+        let end = off + len;
+        let mut a = self.lock();
+        a.split_at(off);
+        a.split_at(end);
+        let keys: Vec<u64> = a.refs.range(off..end).map(|(&k, _)| k).collect();
+        for k in &keys {
+            if let Some(seg) = a.refs.get_mut(k) {
+                seg.1 += 1;
             }
         }
-        if let Some(&nl) = a.free.get(&(s + l)) {
-            a.free.remove(&(s + l));
-            l += nl;
+        for k in keys {
+            a.merge_around(k);
         }
-        if s + l == a.bump {
-            a.bump = s;
-        } else {
-            a.free.insert(s, l);
+    }
+
+    /// Drops a reference on `[off, off+len)`; parts no longer referenced are
+    /// freed (their pages go back to the host).
+    pub fn dec_ref(&self, off: u64, len: u64) {
+        if len == 0 {
+            return;
         }
+        let end = off + len;
+        let mut freed = Vec::new();
+        {
+            let mut a = self.lock();
+            a.split_at(off);
+            a.split_at(end);
+            let segs: Vec<(u64, u64, u32)> = a.refs.range(off..end).map(|(&s, &(e, c))| (s, e, c)).collect();
+            for (s, e, c) in segs {
+                if c <= 1 {
+                    a.refs.remove(&s);
+                    freed.push((s, e - s));
+                } else {
+                    a.refs.insert(s, (e, c - 1));
+                    a.merge_around(s);
+                }
+            }
+        }
+        // Punch outside the lock: it is a host call.
+        for &(s, l) in &freed {
+            self.zero(s, l);
+        }
+        let mut a = self.lock();
+        for (s, l) in freed {
+            a.release(s, l);
+        }
+    }
+
+    /// Whether every page of `[off, off+len)` has exactly one reference (the
+    /// caller's): copy-on-write has nothing left to copy for.
+    pub fn exclusive(&self, off: u64, len: u64) -> bool {
+        let end = off + len;
+        let a = self.lock();
+        let mut cur = off;
+        if let Some((_, &(e, c))) = a.refs.range(..=off).next_back() {
+            if e > off {
+                if c != 1 {
+                    return false;
+                }
+                cur = e;
+            }
+        }
+        if cur >= end {
+            return true;
+        }
+        for (_, &(e, c)) in a.refs.range(cur..end) {
+            if c != 1 {
+                return false;
+            }
+            cur = e;
+        }
+        cur >= end
     }
 
     /// Makes a range read as zeros again, releasing its pages to the host.
@@ -193,12 +324,32 @@ mod tests {
         let c = mf.allocate(4096).unwrap();
         assert_eq!((a, b, c), (0, 4096, 12288));
         mf.write(b, b"hello");
-        mf.free(a, 4096);
-        mf.free(b, 8192);
+        mf.dec_ref(a, 4096);
+        mf.dec_ref(b, 8192);
         let d = mf.allocate(12288).unwrap();
         assert_eq!(d, 0);
         let mut buf = [1u8; 5];
         mf.read(4096, &mut buf);
         assert_eq!(buf, [0; 5], "freed memory reads as zero");
+    }
+
+    #[test]
+    fn references_keep_ranges_alive() {
+        let mf = MemoryFile::new().unwrap();
+        let a = mf.allocate(4 * 4096).unwrap();
+        assert!(mf.exclusive(a, 4 * 4096));
+        mf.inc_ref(a + 4096, 2 * 4096);
+        assert!(!mf.exclusive(a, 4 * 4096));
+        assert!(mf.exclusive(a, 4096));
+        mf.write(a + 4096, b"kept");
+        // The first and last pages go; the middle two stay referenced.
+        mf.dec_ref(a, 4 * 4096);
+        assert_eq!(mf.used(), 2 * 4096);
+        let mut buf = [0u8; 4];
+        mf.read(a + 4096, &mut buf);
+        assert_eq!(&buf, b"kept");
+        assert!(mf.exclusive(a + 4096, 2 * 4096));
+        mf.dec_ref(a + 4096, 2 * 4096);
+        assert_eq!(mf.used(), 0);
     }
 }

@@ -1,7 +1,8 @@
 //! mmap, munmap, mprotect, brk and madvise on a [`MemoryManager`].
 
 use crate::abi::{is_page_aligned, page_down, page_up, Errno};
-use crate::mm::{platform_err, MapRequest, MemoryManager, Placement, Vma, MIN_ADDR, TASK_SIZE};
+use crate::mm::{host_prot, MapRequest, MemoryManager, Placement, Vma, MIN_ADDR, TASK_SIZE};
+use crate::platform::MapOp;
 
 impl MemoryManager {
     /// Maps memory; returns the address.
@@ -10,7 +11,7 @@ impl MemoryManager {
         if len == 0 || !is_page_aligned(len) {
             return Err(Errno::EINVAL);
         }
-        let mut i = self.lock();
+        let mut i = self.write();
         let addr = match req.placement {
             Placement::Fixed(a) | Placement::FixedNoReplace(a) => {
                 let end = a.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -43,31 +44,28 @@ impl MemoryManager {
                 }
             }
         };
-        let mf_off = self.mf.allocate(len)?;
-        // File contents are copied in lazily, on first touch; anonymous
-        // memory is the (sparse, zero) memory file itself.
-        let populated = req.file.is_none();
-        // Replace whatever was there (MAP_FIXED). A populated mapping replaces
-        // the host mapping below; a lazy one must leave nothing behind.
-        self.unmap_locked(&mut i, addr, addr + len, !populated)?;
-        let v = Vma {
+        // Replace whatever was there (MAP_FIXED).
+        self.unmap_locked(&mut i, addr, addr + len)?;
+        let anon = req.file.is_none();
+        i.insert_vma(Vma {
             start: addr,
             end: addr + len,
             prot: req.prot,
             shared: req.shared,
             may_write: req.may_write,
-            owned: true,
-            populated,
-            mf_off,
             file: req.file,
             name: req.name,
-        };
-        if let Err(e) = self.host_map(&v) {
-            self.mf.free(mf_off, len);
-            let _ = self.aspace.unmap(addr, len);
-            return Err(e);
+            dontfork: false,
+            wipeonfork: false,
+        });
+        // Anonymous memory gets its (sparse, zero) pages now; file contents
+        // come in when first touched.
+        if anon {
+            if let Err(e) = self.back_anon(&mut i, addr, addr + len) {
+                i.take_vmas(addr, addr + len);
+                return Err(e);
+            }
         }
-        self.insert_merged(&mut i, v);
         Ok(addr)
     }
 
@@ -78,12 +76,12 @@ impl MemoryManager {
         }
         let len = page_up(len).ok_or(Errno::EINVAL)?;
         let end = addr.checked_add(len).filter(|&e| e <= TASK_SIZE).ok_or(Errno::EINVAL)?;
-        let mut i = self.lock();
+        let mut i = self.write();
         // Never touch the platform's reserved pages.
         if self.overlaps_reserved(addr, end).is_some() {
             return Err(Errno::EINVAL);
         }
-        self.unmap_locked(&mut i, addr, end, true)
+        self.unmap_locked(&mut i, addr, end)
     }
 
     /// mprotect(2). Like Linux, VMAs before a hole are changed even when
@@ -104,8 +102,8 @@ impl MemoryManager {
             return Ok(());
         }
         let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
-        let mut i = self.lock();
-        let first = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::ENOMEM)?;
+        let mut i = self.write();
+        let first = i.vma_at(addr).ok_or(Errno::ENOMEM)?;
         if prot & libc::PROT_GROWSUP != 0 || (prot & libc::PROT_GROWSDOWN != 0 && first.name != Some("[stack]")) {
             // x86 has no grows-up mappings; only the stack grows down.
             return Err(Errno::EINVAL);
@@ -113,8 +111,9 @@ impl MemoryManager {
         let prot = prot & all;
         let mut cur = addr;
         let mut result = Ok(());
+        let mut ops = Vec::new();
         while cur < end {
-            let Some(v) = i.vmas.range(..=cur).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > cur) else {
+            let Some(v) = i.vma_at(cur).cloned() else {
                 result = Err(Errno::ENOMEM);
                 break;
             };
@@ -123,30 +122,32 @@ impl MemoryManager {
                 break;
             }
             let stop = v.end.min(end);
-            i.vmas.remove(&v.start);
-            if v.start < cur {
-                i.vmas.insert(v.start, v.slice(v.start, cur));
-            }
-            if v.end > stop {
-                let r = v.slice(stop, v.end);
-                i.vmas.insert(r.start, r);
-            }
+            i.split_at(cur);
+            i.split_at(stop);
             let mut mid = v.slice(cur, stop);
             mid.prot = prot;
-            // Unpopulated parts have no host mapping yet; they get `prot`
-            // when populated.
-            if mid.populated {
-                self.aspace.protect(mid.start, mid.len(), prot).map_err(platform_err)?;
+            i.vmas.insert(cur, mid.clone());
+            // Pages mapped in the host follow; unmapped ones get the new
+            // protections when they are mapped.
+            let keys: Vec<u64> = i.pmas.range(cur..stop).map(|(&k, _)| k).collect();
+            for k in keys {
+                let Some(p) = i.pmas.get_mut(&k) else { continue };
+                if p.mapped.is_some() {
+                    let hp = host_prot(&mid, p.cow);
+                    p.mapped = Some(hp);
+                    ops.push(MapOp::Protect { addr: p.start, len: p.end - p.start, prot: hp });
+                }
             }
-            self.insert_merged(&mut i, mid);
             cur = stop;
         }
+        self.host_apply(&i, &coalesce(ops))?;
+        i.remerge(addr, cur);
         result
     }
 
     /// brk(2): returns the new (or unchanged) break.
     pub fn brk(&self, new: u64) -> u64 {
-        let mut i = self.lock();
+        let mut i = self.write();
         let cur = i.brk;
         if new < i.brk_start {
             return cur;
@@ -156,39 +157,22 @@ impl MemoryManager {
             if !self.is_free(&i, old_end, new_end) {
                 return cur;
             }
-            let len = new_end - old_end;
-            let Ok(mf_off) = self.mf.allocate(len) else { return cur };
-            if self.aspace.map_file(old_end, len, libc::PROT_READ | libc::PROT_WRITE, mf_off).is_err() {
-                self.mf.free(mf_off, len);
+            i.insert_vma(Vma {
+                start: old_end,
+                end: new_end,
+                prot: libc::PROT_READ | libc::PROT_WRITE,
+                shared: false,
+                may_write: true,
+                file: None,
+                name: Some("[heap]"),
+                dontfork: false,
+                wipeonfork: false,
+            });
+            if self.back_anon(&mut i, old_end, new_end).is_err() {
+                i.take_vmas(old_end, new_end);
                 return cur;
             }
-            // Extend the previous heap VMA when the memory file is contiguous.
-            let prev = i.vmas.range(..old_end).next_back().map(|(_, v)| v.clone());
-            match prev {
-                Some(p) if p.end == old_end && p.name == Some("[heap]") && p.mf_off + p.len() == mf_off => {
-                    if let Some(v) = i.vmas.get_mut(&p.start) {
-                        v.end = new_end;
-                    }
-                }
-                _ => {
-                    i.vmas.insert(
-                        old_end,
-                        Vma {
-                            start: old_end,
-                            end: new_end,
-                            prot: libc::PROT_READ | libc::PROT_WRITE,
-                            shared: false,
-                            may_write: true,
-                            owned: true,
-                            populated: true,
-                            mf_off,
-                            file: None,
-                            name: Some("[heap]"),
-                        },
-                    );
-                }
-            }
-        } else if new_end < old_end && self.unmap_locked(&mut i, new_end, old_end, true).is_err() {
+        } else if new_end < old_end && self.unmap_locked(&mut i, new_end, old_end).is_err() {
             return cur;
         }
         i.brk = new;
@@ -229,7 +213,7 @@ impl MemoryManager {
             return Ok(());
         }
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
-        let i = self.lock();
+        let mut i = self.write();
         let vs: Vec<Vma> =
             i.vmas.range(..end).rev().take_while(|(_, v)| v.end > addr).map(|(_, v)| v.slice(addr, end)).collect();
         let covered: u64 = vs.iter().map(|v| v.len()).sum();
@@ -245,26 +229,83 @@ impl MemoryManager {
                     // Punching holes in files needs a writable filesystem.
                     return Err(Errno::EOPNOTSUPP);
                 }
-                self.mf.zero(v.mf_off, v.len());
+                // Shared anonymous memory: its pages read as zero again, for
+                // every process that shares them.
+                let ps: Vec<_> = i.pmas.range(v.start..v.end).map(|(_, p)| p.slice(v.start, v.end)).collect();
+                for p in ps {
+                    self.mf.zero(p.mf_off, p.len());
+                }
             }
         }
         if advice == libc::MADV_FREE && vs.iter().any(|v| v.shared || v.file.is_some()) {
             return Err(Errno::EINVAL);
         }
-        if matches!(advice, libc::MADV_DONTNEED | libc::MADV_FREE) {
-            for v in &vs {
-                if v.shared || !v.owned || !v.populated {
-                    continue;
-                }
-                self.mf.zero(v.mf_off, v.len());
-                if let Some(f) = &v.file {
-                    self.fill_from_file(v.mf_off, v.len(), f)?;
+        match advice {
+            libc::MADV_DONTNEED | libc::MADV_FREE => {
+                for v in vs.iter().filter(|v| !v.shared) {
+                    self.discard_private(&mut i, v)?;
                 }
             }
+            libc::MADV_DONTFORK | libc::MADV_DOFORK | libc::MADV_WIPEONFORK | libc::MADV_KEEPONFORK => {
+                if advice == libc::MADV_WIPEONFORK && vs.iter().any(|v| v.shared || v.file.is_some()) {
+                    return Err(Errno::EINVAL);
+                }
+                for v in &vs {
+                    i.split_at(v.start);
+                    i.split_at(v.end);
+                    if let Some(w) = i.vmas.get_mut(&v.start) {
+                        match advice {
+                            libc::MADV_DONTFORK => w.dontfork = true,
+                            libc::MADV_DOFORK => w.dontfork = false,
+                            libc::MADV_WIPEONFORK => w.wipeonfork = true,
+                            _ => w.wipeonfork = false,
+                        }
+                    }
+                }
+                i.remerge(addr, end);
+            }
+            _ => {}
         }
         if covered < len {
             return Err(Errno::ENOMEM);
         }
         Ok(())
     }
+
+    /// MADV_DONTNEED on private memory: the pages are dropped; anonymous
+    /// memory reads as zeros and file mappings read the file again.
+    fn discard_private(&self, i: &mut crate::mm::Inner, v: &Vma) -> Result<(), Errno> {
+        let gone = i.take_pmas(v.start, v.end);
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let mapped = gone.iter().any(|p| p.mapped.is_some());
+        for p in &gone {
+            self.mf.dec_ref(p.mf_off, p.len());
+        }
+        if mapped {
+            self.host_apply(i, &[MapOp::Unmap { addr: v.start, len: v.len() }])?;
+        }
+        if v.anonymous() {
+            self.back_anon(i, v.start, v.end)?;
+        }
+        Ok(())
+    }
+}
+
+/// Joins adjacent protection changes with the same protections.
+pub(super) fn coalesce(ops: Vec<MapOp>) -> Vec<MapOp> {
+    let mut out: Vec<MapOp> = Vec::with_capacity(ops.len());
+    for op in ops {
+        if let (Some(MapOp::Protect { addr, len, prot }), MapOp::Protect { addr: a2, len: l2, prot: p2 }) =
+            (out.last_mut(), op)
+        {
+            if *addr + *len == a2 && *prot == p2 {
+                *len += l2;
+                continue;
+            }
+        }
+        out.push(op);
+    }
+    out
 }

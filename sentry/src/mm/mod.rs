@@ -1,17 +1,32 @@
-//! Application memory: the memory file ([`memfile`]), VMAs ([`vma`]) and the
-//! per-process [`MemoryManager`]: placement and the VMA tree here; mmap,
-//! munmap, mprotect, brk and madvise in `mmap`; mremap in `mremap`; copying
-//! data in and out of application memory through the sentry's own mapping of
-//! the memory file in `usermem`; `/proc/[pid]/maps` in `maps`.
+//! Application memory: the memory file ([`memfile`]), VMAs and pmas
+//! ([`vma`]) and the per-address-space [`MemoryManager`].
 //!
-//! Lock order: `MemoryManager::inner` is taken before `MemoryFile`'s
-//! allocator lock. Platform calls on the address space are made with `inner`
-//! held, from the thread that traces the stub.
+//! Two trees describe an address space, as in gVisor: VMAs say what the
+//! application mapped (protections, sharing, file and offset); pmas say
+//! which memory-file pages hold the contents and whether the host address
+//! space maps them. Anonymous memory gets its pages when mapped (the memory
+//! file is sparse, so untouched pages cost nothing); file mappings get theirs
+//! when first touched, [`POPULATE_CHUNK`] at a time. `fork` shares private
+//! pages copy-on-write: both sides keep the pages read-only in the host until
+//! a write fault copies them (`cow`). The host address space itself is made
+//! on first use (a forked child gets one when it first runs) and filled in
+//! lazily by faults.
 //!
-//! Every VMA is populated when created (the memory file is sparse, so anonymous
-//! memory costs host pages only when touched; private file mappings are copied
-//! in). Lazy population on fault is future work.
+//! Files here: placement and the trees (this file); faults, population and
+//! copy-on-write in `fault`; mmap, munmap, mprotect, brk and madvise in
+//! `mmap`; mremap in `mremap`; fork in `fork`; the sentry's access to
+//! application memory in `usermem`; `/proc/[pid]/maps` in `maps`.
+//!
+//! Lock order: `MemoryManager::inner` (a RwLock: copies in and out hold it
+//! for reading while they touch the pages, so no munmap can free them
+//! mid-copy; changes hold it for writing) before `MemoryFile`'s allocator
+//! lock. Platform calls on the address space are made with `inner` held
+//! for writing. Code run under the read lock (the closures of
+//! [`MemoryManager::io_into`] and friends) must not take this manager's
+//! lock again.
 
+mod fault;
+mod fork;
 mod maps;
 pub mod memfile;
 mod mmap;
@@ -20,12 +35,15 @@ mod usermem;
 pub mod vma;
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use crate::abi::{Errno, PAGE_SIZE};
-use crate::platform::AddressSpace;
+use crate::abi::Errno;
+use crate::platform::{AddressSpace, MapOp, Platform};
+pub use fault::{SEGV_ACCERR, SEGV_MAPERR};
 pub use memfile::MemoryFile;
-pub use vma::{MappedFile, Vma, VmaFile};
+pub use usermem::FutexKey;
+pub use vma::{host_prot, MappedFile, Pma, Vma, VmaFile};
 
 /// Top of the user address space (exclusive), x86_64 with 4-level paging.
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
@@ -35,6 +53,8 @@ pub const MIN_ADDR: u64 = 0x10000;
 pub const PATH_MAX: usize = 4096;
 /// How much of a file mapping one fault populates (aligned).
 pub const POPULATE_CHUNK: u64 = 256 << 10;
+/// How much one copy-on-write fault copies (aligned, within the pma).
+pub const COW_CHUNK: u64 = 64 << 10;
 
 /// Where a new mapping goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,20 +88,41 @@ pub struct MapRequest {
     pub below_2g: bool,
 }
 
+/// Where the loader put argv and envp in memory (for `/proc/[pid]/cmdline`
+/// and environ, which Linux reads from the process's memory).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ArgRanges {
+    /// Start of the argv strings.
+    pub arg_start: u64,
+    /// End of the argv strings.
+    pub arg_end: u64,
+    /// Start of the envp strings.
+    pub env_start: u64,
+    /// End of the envp strings.
+    pub env_end: u64,
+}
+
 /// State behind the manager's lock.
-struct Inner {
+pub(crate) struct Inner {
     vmas: BTreeMap<u64, Vma>,
+    pmas: BTreeMap<u64, Pma>,
+    /// The host address space, made on first use.
+    aspace: Option<Arc<dyn AddressSpace>>,
     brk_start: u64,
     brk: u64,
     mmap_top: u64,
+    args: ArgRanges,
 }
 
-/// A process's address space as the sentry keeps it.
+static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
+
+/// An application address space as the sentry keeps it.
 pub struct MemoryManager {
+    id: u64,
     mf: Arc<MemoryFile>,
-    aspace: Arc<dyn AddressSpace>,
+    platform: Arc<dyn Platform>,
     reserved: Vec<(u64, u64)>,
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
 }
 
 fn platform_err(e: crate::platform::PlatformError) -> Errno {
@@ -90,41 +131,85 @@ fn platform_err(e: crate::platform::PlatformError) -> Errno {
 }
 
 impl MemoryManager {
-    /// Creates an empty address space.
-    pub fn new(mf: Arc<MemoryFile>, aspace: Arc<dyn AddressSpace>, reserved: &[(u64, u64)]) -> MemoryManager {
+    /// An empty address space.
+    pub fn new(mf: Arc<MemoryFile>, platform: Arc<dyn Platform>) -> MemoryManager {
+        let reserved = platform.reserved_ranges().to_vec();
         let lowest_reserved = reserved.iter().map(|r| r.0).min().unwrap_or(TASK_SIZE).min(TASK_SIZE);
         MemoryManager {
+            id: NEXT_MM_ID.fetch_add(1, Ordering::Relaxed),
             mf,
-            aspace,
-            reserved: reserved.to_vec(),
-            inner: Mutex::new(Inner { vmas: BTreeMap::new(), brk_start: 0, brk: 0, mmap_top: lowest_reserved }),
+            platform,
+            reserved,
+            inner: RwLock::new(Inner {
+                vmas: BTreeMap::new(),
+                pmas: BTreeMap::new(),
+                aspace: None,
+                brk_start: 0,
+                brk: 0,
+                mmap_top: lowest_reserved,
+                args: ArgRanges::default(),
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    /// A unique id (private futex keys).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
-    /// The address space (for platform contexts).
-    pub fn address_space(&self) -> &Arc<dyn AddressSpace> {
-        &self.aspace
+    /// The memory file.
+    pub fn memory_file(&self) -> &Arc<MemoryFile> {
+        &self.mf
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The host address space, made now if this is its first use (a new
+    /// process's first run). Everything is mapped into it lazily, by faults.
+    pub fn address_space(&self) -> Result<Arc<dyn AddressSpace>, Errno> {
+        if let Some(a) = &self.read().aspace {
+            return Ok(a.clone());
+        }
+        let mut i = self.write();
+        if let Some(a) = &i.aspace {
+            return Ok(a.clone());
+        }
+        let a = self.platform.new_address_space().map_err(platform_err)?;
+        i.aspace = Some(a.clone());
+        Ok(a)
     }
 
     /// The highest address the application can use for its stack top.
     pub fn stack_limit(&self) -> u64 {
-        self.lock().mmap_top
+        self.read().mmap_top
     }
 
     /// Sets the top of the mmap area (below the stack gap).
     pub fn set_mmap_top(&self, top: u64) {
-        self.lock().mmap_top = top;
+        self.write().mmap_top = top;
     }
 
     /// Sets the start of the heap (after the loaded program).
     pub fn set_brk_start(&self, addr: u64) {
-        let mut i = self.lock();
+        let mut i = self.write();
         i.brk_start = addr;
         i.brk = addr;
+    }
+
+    /// Where argv and envp are.
+    pub fn args(&self) -> ArgRanges {
+        self.read().args
+    }
+
+    /// Records where argv and envp are.
+    pub fn set_args(&self, a: ArgRanges) {
+        self.write().args = a;
     }
 
     fn overlaps_reserved(&self, start: u64, end: u64) -> Option<(u64, u64)> {
@@ -171,168 +256,203 @@ impl MemoryManager {
         }
     }
 
-    /// Removes `[start, end)` from the VMA tree and returns the removed
-    /// slices; with `free`, their memory-file ranges are freed.
-    fn remove_range(&self, i: &mut Inner, start: u64, end: u64, free: bool) -> Vec<Vma> {
-        let keys: Vec<u64> = i.vmas.range(..end).rev().take_while(|(_, v)| v.end > start).map(|(&k, _)| k).collect();
-        let mut gone = Vec::with_capacity(keys.len());
-        for k in keys {
-            let Some(v) = i.vmas.remove(&k) else { continue };
-            if v.start < start {
-                i.vmas.insert(v.start, v.slice(v.start, start));
-            }
-            if v.end > end {
-                let right = v.slice(end, v.end);
-                i.vmas.insert(right.start, right);
-            }
-            let g = v.slice(start, end);
-            if free && g.owned {
-                self.mf.free(g.mf_off, g.len());
-            }
-            gone.push(g);
+    /// Applies `ops` to the host address space, if there is one yet.
+    fn host_apply(&self, i: &Inner, ops: &[MapOp]) -> Result<(), Errno> {
+        match &i.aspace {
+            Some(a) if !ops.is_empty() => a.apply(ops).map_err(platform_err),
+            _ => Ok(()),
         }
-        gone
     }
 
-    /// Removes `[start, end)`, freeing its memory, and (if `host`) unmaps it
-    /// in the stub.
-    fn unmap_locked(&self, i: &mut Inner, start: u64, end: u64, host: bool) -> Result<(), Errno> {
-        let gone = self.remove_range(i, start, end, true);
-        if host && !gone.is_empty() {
-            self.aspace.unmap(start, end - start).map_err(platform_err)?;
+    /// Total mapped bytes (VmSize).
+    pub fn mapped_bytes(&self) -> u64 {
+        self.read().vmas.values().map(|v| v.len()).sum()
+    }
+
+    /// Bytes with memory-file pages behind them (an upper bound of VmRSS:
+    /// untouched anonymous pages count too).
+    pub fn backed_bytes(&self) -> u64 {
+        self.read().pmas.values().map(|p| p.len()).sum()
+    }
+}
+
+impl Inner {
+    /// The VMA containing `addr`.
+    fn vma_at(&self, addr: u64) -> Option<&Vma> {
+        self.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr)
+    }
+
+    /// The pma containing `addr`.
+    fn pma_at(&self, addr: u64) -> Option<&Pma> {
+        self.pmas.range(..=addr).next_back().map(|(_, p)| p).filter(|p| p.end > addr)
+    }
+
+    /// Inserts `v`, merging it with neighbours Linux would merge it with.
+    fn insert_vma(&mut self, mut v: Vma) {
+        if let Some(prev) = self.vmas.range(..v.start).next_back().map(|(_, p)| p.clone()) {
+            if prev.mergeable_with(&v) {
+                self.vmas.remove(&prev.start);
+                v = Vma { start: prev.start, file: prev.file.clone(), ..v };
+            }
+        }
+        if let Some(next) = self.vmas.get(&v.end).cloned() {
+            if v.mergeable_with(&next) {
+                self.vmas.remove(&next.start);
+                v.end = next.end;
+            }
+        }
+        self.vmas.insert(v.start, v);
+    }
+
+    /// Inserts `p`, merging it with contiguous neighbours in the same VMA.
+    fn insert_pma(&mut self, mut p: Pma) {
+        let same_vma = |i: &Inner, a: u64, b: u64| i.vma_at(a).is_some_and(|v| v.start <= b && b < v.end);
+        if let Some(prev) = self.pmas.range(..p.start).next_back().map(|(_, q)| *q) {
+            if prev.mergeable_with(&p) && same_vma(self, prev.start, p.start) {
+                self.pmas.remove(&prev.start);
+                p = Pma { start: prev.start, mf_off: prev.mf_off, ..p };
+            }
+        }
+        if let Some(next) = self.pmas.get(&p.end).copied() {
+            if p.mergeable_with(&next) && same_vma(self, p.start, next.start) {
+                self.pmas.remove(&next.start);
+                p.end = next.end;
+            }
+        }
+        self.pmas.insert(p.start, p);
+    }
+
+    /// Merges the VMAs of `[start, end)` (and their neighbours) where Linux
+    /// would, after changes that split them.
+    fn remerge(&mut self, start: u64, end: u64) {
+        let mut key = match self.vma_at(start) {
+            Some(v) => v.start,
+            None => match self.vmas.range(start..).next() {
+                Some((&k, _)) => k,
+                None => return,
+            },
+        };
+        loop {
+            let Some(v) = self.vmas.remove(&key) else { return };
+            let s = v.start;
+            self.insert_vma(v);
+            let Some(next) = self.vma_at(s).map(|m| m.end) else { return };
+            if next > end {
+                return;
+            }
+            match self.vmas.range(next..).next() {
+                Some((&k, _)) if k <= end => key = k,
+                _ => return,
+            }
+        }
+    }
+
+    /// Splits the VMA and the pma containing `at` so that none straddles it.
+    fn split_at(&mut self, at: u64) {
+        if let Some(v) = self.vma_at(at).cloned() {
+            if v.start < at {
+                self.vmas.insert(v.start, v.slice(v.start, at));
+                self.vmas.insert(at, v.slice(at, v.end));
+            }
+        }
+        if let Some(p) = self.pma_at(at).copied() {
+            if p.start < at {
+                self.pmas.insert(p.start, p.slice(p.start, at));
+                self.pmas.insert(at, p.slice(at, p.end));
+            }
+        }
+    }
+
+    /// Removes and returns the pmas in `[start, end)` (splitting those that
+    /// straddle the edges). The caller drops their references.
+    fn take_pmas(&mut self, start: u64, end: u64) -> Vec<Pma> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.pmas.range(start..end).map(|(&k, _)| k).collect();
+        keys.into_iter().filter_map(|k| self.pmas.remove(&k)).collect()
+    }
+
+    /// Removes and returns the VMAs in `[start, end)`, splitting at the edges.
+    fn take_vmas(&mut self, start: u64, end: u64) -> Vec<Vma> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        keys.into_iter().filter_map(|k| self.vmas.remove(&k)).collect()
+    }
+}
+
+impl MemoryManager {
+    /// Removes `[start, end)`: its VMAs, and its pmas (dropping their
+    /// references and unmapping them from the host).
+    fn unmap_locked(&self, i: &mut Inner, start: u64, end: u64) -> Result<(), Errno> {
+        i.take_vmas(start, end);
+        let gone = i.take_pmas(start, end);
+        let mapped = gone.iter().any(|p| p.mapped.is_some());
+        for p in &gone {
+            self.mf.dec_ref(p.mf_off, p.len());
+        }
+        if mapped {
+            self.host_apply(i, &[MapOp::Unmap { addr: start, len: end - start }])?;
         }
         Ok(())
     }
 
-    /// Maps a VMA in the stub if it is populated (unpopulated ones are
-    /// mapped when first touched).
-    fn host_map(&self, v: &Vma) -> Result<(), Errno> {
-        if !v.populated {
-            return Ok(());
-        }
-        self.aspace.map_file(v.start, v.len(), v.prot, v.mf_off).map_err(platform_err)
-    }
-
-    /// Populates the unpopulated parts of the VMA containing `addr`, in the
-    /// aligned chunk of [`POPULATE_CHUNK`] bytes around it: copies the file
-    /// contents in and maps them in the stub. Returns whether anything was
-    /// populated.
-    fn populate_at(&self, i: &mut Inner, addr: u64) -> Result<bool, Errno> {
-        let Some(v) = i.vmas.range(..=addr).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > addr) else {
-            return Ok(false);
-        };
-        if v.populated {
-            return Ok(false);
-        }
-        let chunk = addr & !(POPULATE_CHUNK - 1);
-        let (start, end) = (chunk.max(v.start), (chunk + POPULATE_CHUNK).min(v.end));
-        let mut mid = v.slice(start, end);
-        if let Some(f) = &mid.file {
-            self.fill_from_file(mid.mf_off, mid.len(), f)?;
-        }
-        mid.populated = true;
-        self.host_map(&mid)?;
-        i.vmas.remove(&v.start);
-        if v.start < start {
-            i.vmas.insert(v.start, v.slice(v.start, start));
-        }
-        if end < v.end {
-            let right = v.slice(end, v.end);
-            i.vmas.insert(right.start, right);
-        }
-        self.insert_merged(i, mid);
-        Ok(true)
-    }
-
-    /// Handles an application page fault at `addr`: if it hit a part of a
-    /// mapping not populated yet, populates it and returns true (the
-    /// faulting instruction is then retried). False means a real fault.
-    pub fn handle_fault(&self, addr: u64) -> bool {
-        let mut i = self.lock();
-        let accessible = i
-            .vmas
-            .range(..=addr)
-            .next_back()
-            .is_some_and(|(_, v)| v.end > addr && v.prot != libc::PROT_NONE && !v.populated);
-        accessible && self.populate_at(&mut i, addr).unwrap_or(false)
-    }
-
-    /// Inserts `v`, merging it with neighbours Linux would merge it with
-    /// when their memory-file ranges are contiguous.
-    fn insert_merged(&self, i: &mut Inner, mut v: Vma) {
-        if let Some(prev) = i.vmas.range(..v.start).next_back().map(|(_, p)| p.clone()) {
-            if prev.end == v.start && prev.mergeable_with(&v) && prev.mf_off + prev.len() == v.mf_off {
-                i.vmas.remove(&prev.start);
-                v = Vma { start: prev.start, mf_off: prev.mf_off, file: prev.file.clone(), ..v };
+    /// Gives `[start, end)` of anonymous VMA memory fresh zero pages, mapped
+    /// in the host now if there is a host address space.
+    fn back_anon(&self, i: &mut Inner, start: u64, end: u64) -> Result<(), Errno> {
+        let off = self.mf.allocate(end - start)?;
+        let mut p = Pma { start, end, mf_off: off, cow: false, mapped: None };
+        let prot = i.vma_at(start).map_or(0, |v| v.prot);
+        if i.aspace.is_some() && prot != libc::PROT_NONE {
+            if let Err(e) = self.host_apply(i, &[MapOp::Map { addr: start, len: end - start, prot, offset: off }]) {
+                self.mf.dec_ref(off, end - start);
+                return Err(e);
             }
+            p.mapped = Some(prot);
         }
-        if let Some(next) = i.vmas.get(&v.end).cloned() {
-            if v.mergeable_with(&next) && v.mf_off + v.len() == next.mf_off {
-                i.vmas.remove(&next.start);
-                v.end = next.end;
-            }
-        }
-        i.vmas.insert(v.start, v);
-    }
-
-    /// Fills a fresh memory-file range with a file's contents.
-    fn fill_from_file(&self, mf_off: u64, len: u64, f: &VmaFile) -> Result<(), Errno> {
-        let mut done = 0u64;
-        while done < len {
-            let n = (len - done).min(1 << 20);
-            let p = self.mf.ptr(mf_off + done, n).ok_or(Errno::ENOMEM)?;
-            // SAFETY: `p` is valid for `n` bytes of the sentry's mapping of the
-            // memory file, in a range just allocated and not yet visible to
-            // the application.
-            let buf = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
-            let got = f.file.read_at(buf, f.offset + done)? as u64;
-            if got == 0 {
-                break;
-            }
-            done += got;
-        }
+        i.insert_pma(p);
         Ok(())
     }
 
     /// Maps the vDSO: the time page (read-only) and right above it the
-    /// image (read+execute), both shared with every process and owned by the
-    /// kernel. Returns the image's address (AT_SYSINFO_EHDR).
+    /// image (read+execute), both shared with every process; the kernel
+    /// holds a reference on both for good. Returns the image's address
+    /// (AT_SYSINFO_EHDR).
     pub fn map_vdso(&self, data_off: u64, image_off: u64, image_len: u64) -> Result<u64, Errno> {
-        let mut i = self.lock();
+        let page = crate::abi::PAGE_SIZE;
+        let mut i = self.write();
         let top = i.mmap_top;
-        let base = self.find_free(&i, PAGE_SIZE + image_len, MIN_ADDR, top)?;
-        let special = |start: u64, len: u64, prot: i32, mf_off: u64, name: &'static str| Vma {
+        let base = self.find_free(&i, page + image_len, MIN_ADDR, top)?;
+        let special = |start: u64, len: u64, prot: i32, name: &'static str| Vma {
             start,
             end: start + len,
             prot,
             shared: true,
             may_write: false,
-            owned: false,
-            populated: true,
-            mf_off,
             file: None,
             name: Some(name),
+            dontfork: false,
+            wipeonfork: false,
         };
-        let data = special(base, PAGE_SIZE, libc::PROT_READ, data_off, "[vvar]");
-        let image = special(base + PAGE_SIZE, image_len, libc::PROT_READ | libc::PROT_EXEC, image_off, "[vdso]");
-        for v in [data, image] {
-            self.aspace.map_file(v.start, v.len(), v.prot, v.mf_off).map_err(platform_err)?;
-            i.vmas.insert(v.start, v);
+        for (start, len, prot, off, name) in [
+            (base, page, libc::PROT_READ, data_off, "[vvar]"),
+            (base + page, image_len, libc::PROT_READ | libc::PROT_EXEC, image_off, "[vdso]"),
+        ] {
+            i.vmas.insert(start, special(start, len, prot, name));
+            self.mf.inc_ref(off, len);
+            i.pmas.insert(start, Pma { start, end: start + len, mf_off: off, cow: false, mapped: None });
         }
-        Ok(base + PAGE_SIZE)
+        Ok(base + page)
     }
+}
 
-    /// Total mapped bytes (VmSize).
-    pub fn mapped_bytes(&self) -> u64 {
-        self.lock().vmas.values().map(|v| v.len()).sum()
-    }
-
-    /// Destroys the address space.
-    pub fn release(&self) {
-        let mut i = self.lock();
-        for v in std::mem::take(&mut i.vmas).into_values() {
-            self.mf.free(v.mf_off, v.len());
+impl Drop for MemoryManager {
+    fn drop(&mut self) {
+        let i = self.inner.get_mut().unwrap_or_else(|e| e.into_inner());
+        for p in std::mem::take(&mut i.pmas).into_values() {
+            self.mf.dec_ref(p.mf_off, p.len());
         }
-        self.aspace.release();
+        // Dropping the address space destroys it (once no context runs in it).
+        i.aspace = None;
     }
 }

@@ -1,19 +1,20 @@
-//! mremap on a [`MemoryManager`]: runs of mergeable VMAs move as one, by
-//! remapping their memory-file ranges (no copy).
+//! mremap on a [`MemoryManager`]: runs of mergeable VMAs move as one, and
+//! their pages move with them (no copy).
 
 use crate::abi::{is_page_aligned, page_up, Errno};
-use crate::mm::{platform_err, Inner, MemoryManager, Vma, VmaFile, MIN_ADDR, TASK_SIZE};
+use crate::mm::{Inner, MemoryManager, Pma, Vma, VmaFile, MIN_ADDR, TASK_SIZE};
+use crate::platform::MapOp;
 
 impl MemoryManager {
     /// The VMA slices covering `[start, end)`, which must be mapped without
     /// holes by VMAs Linux would have merged into one (same protections,
     /// sharing and backing); otherwise EFAULT, as for a range that crosses
     /// VMAs.
-    fn pieces(&self, i: &Inner, start: u64, end: u64) -> Result<Vec<Vma>, Errno> {
+    fn pieces(i: &Inner, start: u64, end: u64) -> Result<Vec<Vma>, Errno> {
         let mut out: Vec<Vma> = Vec::new();
         let mut cur = start;
         while cur < end {
-            let v = i.vmas.range(..=cur).next_back().map(|(_, v)| v).filter(|v| v.end > cur).ok_or(Errno::EFAULT)?;
+            let v = i.vma_at(cur).ok_or(Errno::EFAULT)?;
             if let Some(prev) = out.last() {
                 if !prev.mergeable_with(v) {
                     return Err(Errno::EFAULT);
@@ -42,19 +43,18 @@ impl MemoryManager {
         if new_len == 0 || new_len > TASK_SIZE || (dontunmap && old_len != new_len) {
             return Err(Errno::EINVAL);
         }
-        let mut i = self.lock();
-        let first =
-            i.vmas.range(..=old).next_back().map(|(_, v)| v.clone()).filter(|v| v.end > old).ok_or(Errno::EFAULT)?;
+        let mut i = self.write();
+        let first = i.vma_at(old).cloned().ok_or(Errno::EFAULT)?;
         if old_len == 0 {
-            // Duplicating a mapping needs a shared one; private ones give
-            // EINVAL, and we have no shared memory objects yet.
+            // Duplicating a mapping needs a shared memory object; private
+            // mappings give EINVAL, and shared ones are not supported yet.
             return Err(Errno::EINVAL);
         }
         if dontunmap && first.shared {
             return Err(Errno::EINVAL);
         }
         let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
-        let pieces = self.pieces(&i, old, old_end)?;
+        let pieces = Self::pieces(&i, old, old_end)?;
         if fixed {
             if !is_page_aligned(new_addr) {
                 return Err(Errno::EINVAL);
@@ -66,7 +66,7 @@ impl MemoryManager {
             if ne > TASK_SIZE || new_addr < MIN_ADDR || self.overlaps_reserved(new_addr, ne).is_some() {
                 return Err(Errno::ENOMEM);
             }
-            self.unmap_locked(&mut i, new_addr, ne, true)?;
+            self.unmap_locked(&mut i, new_addr, ne)?;
             return self.move_locked(&mut i, &pieces, old, old_len, new_addr, new_len, dontunmap);
         }
         if dontunmap {
@@ -75,18 +75,15 @@ impl MemoryManager {
         }
         if new_len <= old_len {
             if new_len < old_len {
-                self.unmap_locked(&mut i, old + new_len, old_end, true)?;
+                self.unmap_locked(&mut i, old + new_len, old_end)?;
             }
             return Ok(old);
         }
         let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
         let last = pieces.last().cloned().ok_or(Errno::EFAULT)?;
-        let last_full_end =
-            i.vmas.get(&i.vmas.range(..=last.start).next_back().map_or(0, |(&k, _)| k)).map_or(0, |v| v.end);
+        let last_full_end = i.vma_at(last.start).map_or(0, |v| v.end);
         if last_full_end == old_end && self.is_free(&i, old_end, grow_end) {
-            let ext = self.extension(&last, old_end, grow_end)?;
-            self.host_map(&ext).inspect_err(|_| self.mf.free(ext.mf_off, ext.len()))?;
-            self.insert_merged(&mut i, ext);
+            self.extend(&mut i, &last, old_end, grow_end)?;
             return Ok(old);
         }
         if !maymove {
@@ -96,30 +93,24 @@ impl MemoryManager {
         self.move_locked(&mut i, &pieces, old, old_len, dest, new_len, false)
     }
 
-    /// A fresh VMA continuing `v` over `[start, end)`.
-    fn extension(&self, v: &Vma, start: u64, end: u64) -> Result<Vma, Errno> {
-        let len = end - start;
-        let mf_off = self.mf.allocate(len)?;
+    /// Continues `v` over the free `[start, end)`: the same mapping, with
+    /// fresh pages for anonymous memory (file contents come in lazily).
+    fn extend(&self, i: &mut Inner, v: &Vma, start: u64, end: u64) -> Result<(), Errno> {
         let file = v.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + (start - v.start) });
-        // File contents come in lazily, as for mmap.
-        let populated = file.is_none();
-        Ok(Vma {
-            start,
-            end,
-            prot: v.prot,
-            shared: v.shared,
-            may_write: v.may_write,
-            owned: true,
-            populated,
-            mf_off,
-            file,
-            name: v.name,
-        })
+        let anon = file.is_none();
+        i.insert_vma(Vma { start, end, file, ..v.clone() });
+        if anon {
+            if let Err(e) = self.back_anon(i, start, end) {
+                i.take_vmas(start, end);
+                return Err(e);
+            }
+        }
+        Ok(())
     }
 
     /// Moves `[old, old+old_len)` (covered by `pieces`) to `dest` with
-    /// `new_len`, reusing the memory-file ranges (no copy). With `dontunmap`
-    /// the old range stays mapped, empty.
+    /// `new_len`, moving its pages (no copy). With `dontunmap` the old range
+    /// stays mapped, with fresh pages.
     #[allow(clippy::too_many_arguments)]
     fn move_locked(
         &self,
@@ -132,46 +123,44 @@ impl MemoryManager {
         dontunmap: bool,
     ) -> Result<u64, Errno> {
         let keep = old_len.min(new_len);
-        let mut moved = Vec::new();
-        for p in pieces.iter().filter(|p| p.start < old + keep) {
-            let part = p.slice(p.start, p.end.min(old + keep));
-            let mut m = part.clone();
-            m.start = dest + (part.start - old);
-            m.end = m.start + part.len();
-            self.host_map(&m)?;
-            moved.push(m);
+        let shift = |a: u64| dest + (a - old);
+        let vmas = i.take_vmas(old, old + keep);
+        let pmas = i.take_pmas(old, old + keep);
+        let mut ops = Vec::new();
+        for v in &vmas {
+            i.insert_vma(Vma { start: shift(v.start), end: shift(v.end), ..v.clone() });
         }
-        let tail = match moved.last() {
-            Some(last) if new_len > keep => {
-                let t = self.extension(last, dest + keep, dest + new_len)?;
-                self.host_map(&t)?;
-                Some(t)
+        for p in &pmas {
+            let q = Pma { start: shift(p.start), end: shift(p.end), ..*p };
+            if let Some(prot) = p.mapped {
+                ops.push(MapOp::Map { addr: q.start, len: q.len(), prot, offset: q.mf_off });
             }
-            _ => None,
-        };
-        // Detach the moved ranges from the old place without freeing them.
-        let detached = self.remove_range(i, old, old + keep, false);
+            i.insert_pma(q);
+        }
+        if pmas.iter().any(|p| p.mapped.is_some()) {
+            ops.push(MapOp::Unmap { addr: old, len: keep });
+        }
+        self.host_apply(i, &ops)?;
+        if new_len > keep {
+            if let Some(last) = pieces.iter().rfind(|p| p.start < old + keep) {
+                let moved = Vma { start: shift(last.start), end: shift(last.end.min(old + keep)), ..last.clone() };
+                self.extend(i, &moved, dest + keep, dest + new_len)?;
+            }
+        }
         if dontunmap {
-            for d in detached {
-                let fresh = self.extension(&d, d.start, d.end)?;
-                if !fresh.populated {
-                    // The moved pages must not stay visible here.
-                    self.aspace.unmap(d.start, d.len()).map_err(platform_err)?;
+            // The old range keeps its mapping, now without pages: anonymous
+            // memory reads as zeros, a file as the file.
+            for v in vmas {
+                let anon = v.anonymous();
+                let (s, e) = (v.start, v.end);
+                i.insert_vma(v);
+                if anon {
+                    self.back_anon(i, s, e)?;
                 }
-                self.host_map(&fresh)?;
-                self.insert_merged(i, fresh);
             }
-        } else {
-            self.aspace.unmap(old, keep).map_err(platform_err)?;
         }
         if old_len > keep {
-            self.unmap_locked(i, old + keep, old + old_len, true)?;
-        }
-        for m in moved {
-            self.insert_merged(i, m);
-        }
-        if let Some(t) = tail {
-            self.insert_merged(i, t);
+            self.unmap_locked(i, old + keep, old + old_len)?;
         }
         Ok(dest)
     }

@@ -1,35 +1,77 @@
-//! Access to application memory from the sentry: address translation,
-//! copy-in/copy-out, string reads, direct I/O runs and futex words, all
-//! through the sentry's own mapping of the memory file. Bad addresses give
-//! EFAULT.
+//! Access to application memory from the sentry: copy-in/copy-out, string
+//! reads, direct I/O runs and futex words, all through the sentry's own
+//! mapping of the memory file. Bad addresses give EFAULT.
+//!
+//! Each run of pages is used under the manager's read lock, so the pages
+//! cannot be freed (by another thread's munmap) while the sentry copies;
+//! pages not there yet, or copy-on-write for a write, are faulted in under
+//! the write lock first.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crate::abi::{Errno, Pod, PAGE_SIZE};
-use crate::mm::MemoryManager;
+use crate::mm::{Inner, MemoryManager};
+
+/// What identifies a futex word: private futexes by address space and
+/// address, shared ones by the memory-file page (stable across address
+/// spaces and copy-on-write).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FutexKey {
+    /// (memory manager id, address).
+    Private(u64, u64),
+    /// Memory-file offset.
+    Shared(u64),
+}
+
+enum Lookup {
+    /// Memory-file offset of `addr` and bytes usable from there.
+    Run(u64, u64),
+    /// The pages must be faulted in first.
+    Fault,
+}
 
 impl MemoryManager {
-    /// Finds the contiguous run of sentry memory backing `addr` (up to `len`
-    /// bytes, stopping at the end of its VMA). `write` asks for application
-    /// write permission; `force` ignores protections (loader use).
-    pub fn translate(&self, addr: u64, len: u64, write: bool, force: bool) -> Result<(*mut u8, usize), Errno> {
-        let mut i = self.lock();
-        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
+    /// Finds the run of memory-file pages backing `addr` (up to `len`
+    /// bytes, stopping at the end of its VMA or pma).
+    fn lookup(i: &Inner, addr: u64, len: u64, write: bool, force: bool) -> Result<Lookup, Errno> {
+        let v = i.vma_at(addr).ok_or(Errno::EFAULT)?;
         if !force && !(if write { v.writable() } else { v.readable() }) {
             return Err(Errno::EFAULT);
         }
-        if !v.populated {
-            // The sentry touches it first: bring the contents in.
-            self.populate_at(&mut i, addr)?;
+        let Some(p) = i.pma_at(addr) else { return Ok(Lookup::Fault) };
+        if write && p.cow {
+            return Ok(Lookup::Fault);
         }
-        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
-        let n = len.min(v.end - addr);
-        let p = self.mf.ptr(v.mf_off + (addr - v.start), n).ok_or(Errno::EFAULT)?;
-        Ok((p, n as usize))
+        let n = len.min(p.end.min(v.end) - addr);
+        Ok(Lookup::Run(p.mf_off + (addr - p.start), n))
     }
 
-    /// Walks `[addr, addr+len)` run by run (a run ends at a VMA's end),
-    /// calling `f` with each run's pointer and length. Stops at a short
-    /// count; an error after some progress ends the walk with the partial
-    /// count, as Linux does.
+    /// Runs `f` on the sentry's pointer to the run of pages backing `addr`
+    /// (at most `len` bytes) and its length, under the read lock.
+    fn with_run<R>(
+        &self,
+        addr: u64,
+        len: u64,
+        write: bool,
+        force: bool,
+        f: impl FnOnce(*mut u8, usize) -> R,
+    ) -> Result<R, Errno> {
+        loop {
+            {
+                let i = self.read();
+                if let Lookup::Run(off, n) = Self::lookup(&i, addr, len, write, force)? {
+                    let p = self.mf.ptr(off, n).ok_or(Errno::EFAULT)?;
+                    return Ok(f(p, n as usize));
+                }
+            }
+            let mut i = self.write();
+            self.fault_in(&mut i, addr, write, force)?;
+        }
+    }
+
+    /// Walks `[addr, addr+len)` run by run, calling `f` with each run's
+    /// pointer and length. Stops at a short count; an error after some
+    /// progress ends the walk with the partial count, as Linux does.
     fn io_runs(
         &self,
         addr: u64,
@@ -39,8 +81,8 @@ impl MemoryManager {
     ) -> Result<usize, Errno> {
         let mut done = 0u64;
         while done < len {
-            let step = self.translate(addr + done, len - done, write, false).and_then(|(p, n)| f(p, n).map(|k| (k, n)));
-            match step {
+            let step = self.with_run(addr + done, len - done, write, false, |p, n| f(p, n).map(|k| (k, n)));
+            match step.and_then(|r| r) {
                 Ok((k, n)) => {
                     done += k as u64;
                     if k < n {
@@ -56,7 +98,8 @@ impl MemoryManager {
 
     /// Runs `f` over the application memory `[addr, addr+len)` that the
     /// application may write (the buffer of a read-like syscall); see
-    /// `io_runs` for partial results.
+    /// `io_runs` for partial results. `f` runs under this manager's read
+    /// lock and must not take it again.
     pub fn io_into(
         &self,
         addr: u64,
@@ -64,10 +107,10 @@ impl MemoryManager {
         mut f: impl FnMut(&mut [u8]) -> Result<usize, Errno>,
     ) -> Result<usize, Errno> {
         self.io_runs(addr, len, true, |p, n| {
-            // SAFETY: `translate` returned a pointer valid for `n` bytes of
-            // the memory-file mapping, which outlives this call. The
-            // application may change the bytes concurrently, as with any user
-            // memory; they are plain bytes.
+            // SAFETY: `with_run` passes a pointer valid for `n` bytes of the
+            // memory-file mapping, whose pages stay allocated while the read
+            // lock is held. The application may change the bytes
+            // concurrently, as with any user memory; they are plain bytes.
             f(unsafe { std::slice::from_raw_parts_mut(p, n) })
         })
     }
@@ -86,39 +129,60 @@ impl MemoryManager {
         })
     }
 
-    /// Atomically loads the aligned u32 at `addr` (a futex word) and returns
-    /// it with its memory-file offset, which identifies the word across
-    /// address spaces.
-    pub fn futex_load(&self, addr: u64) -> Result<(u32, u64), Errno> {
+    /// The futex key of the aligned u32 at `addr`; with `private`, always
+    /// by address space (FUTEX_PRIVATE_FLAG).
+    pub fn futex_key(&self, addr: u64, private: bool) -> Result<FutexKey, Errno> {
         if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
-        let mut i = self.lock();
-        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
-        if !v.readable() {
-            return Err(Errno::EFAULT);
+        if private {
+            // Still EFAULT for an unmapped address, as Linux checks.
+            let i = self.read();
+            i.vma_at(addr).ok_or(Errno::EFAULT)?;
+            return Ok(FutexKey::Private(self.id, addr));
         }
-        if !v.populated {
-            self.populate_at(&mut i, addr)?;
+        let shared = self.read().vma_at(addr).ok_or(Errno::EFAULT)?.shared;
+        if !shared {
+            return Ok(FutexKey::Private(self.id, addr));
         }
-        let v = i.vmas.range(..=addr).next_back().map(|(_, v)| v).filter(|v| v.end > addr).ok_or(Errno::EFAULT)?;
-        let off = v.mf_off + (addr - v.start);
-        let p = self.mf.ptr(off, 4).ok_or(Errno::EFAULT)?;
-        // SAFETY: `p` is 4-byte aligned (addr and mf_off are, since VMAs are
-        // page aligned) and valid for 4 bytes of the memory-file mapping;
-        // AtomicU32 has the same layout as u32.
-        let val = unsafe { (*(p as *const std::sync::atomic::AtomicU32)).load(std::sync::atomic::Ordering::SeqCst) };
-        Ok((val, off))
+        self.with_run(addr, 4, false, false, |_, _| ())?;
+        let i = self.read();
+        let p = i.pma_at(addr).ok_or(Errno::EFAULT)?;
+        Ok(FutexKey::Shared(p.mf_off + (addr - p.start)))
+    }
+
+    /// Runs `f` on the aligned u32 at `addr` as an atomic (futex words);
+    /// `write` asks for write access (breaking copy-on-write).
+    pub fn with_atomic_u32<R>(&self, addr: u64, write: bool, f: impl FnOnce(&AtomicU32) -> R) -> Result<R, Errno> {
+        if !addr.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        self.with_run(addr, 4, write, false, |p, _| {
+            // SAFETY: `p` is 4-byte aligned (addr is, and pages are) and
+            // valid for 4 bytes of the memory-file mapping while the read
+            // lock is held; AtomicU32 has the same layout as u32 and any bit
+            // pattern is valid.
+            f(unsafe { &*(p as *const AtomicU32) })
+        })
+    }
+
+    /// Atomically loads the aligned u32 at `addr` (a futex word).
+    pub fn futex_load(&self, addr: u64) -> Result<u32, Errno> {
+        self.with_atomic_u32(addr, false, |a| a.load(Ordering::SeqCst))
     }
 
     /// Copies `dst.len()` bytes in from application memory at `addr`.
     pub fn copy_in(&self, addr: u64, dst: &mut [u8]) -> Result<(), Errno> {
         let mut done = 0usize;
         while done < dst.len() {
-            let (p, n) = self.translate(addr + done as u64, (dst.len() - done) as u64, false, false)?;
-            // SAFETY: `translate` returned a pointer valid for `n` bytes of the
-            // memory-file mapping; `dst` is sentry memory.
-            unsafe { std::ptr::copy_nonoverlapping(p, dst[done..].as_mut_ptr(), n) };
+            let rest = &mut dst[done..];
+            let n = self.with_run(addr + done as u64, rest.len() as u64, false, false, |p, n| {
+                // SAFETY: `p` is valid for `n` bytes of the memory-file
+                // mapping (see `with_run`); `rest` is sentry memory of at
+                // least `n` bytes.
+                unsafe { std::ptr::copy_nonoverlapping(p, rest.as_mut_ptr(), n) };
+                n
+            })?;
             done += n;
         }
         Ok(())
@@ -127,9 +191,12 @@ impl MemoryManager {
     fn copy_out_inner(&self, addr: u64, src: &[u8], force: bool) -> Result<(), Errno> {
         let mut done = 0usize;
         while done < src.len() {
-            let (p, n) = self.translate(addr + done as u64, (src.len() - done) as u64, true, force)?;
-            // SAFETY: as in `copy_in`, in the other direction.
-            unsafe { std::ptr::copy_nonoverlapping(src[done..].as_ptr(), p, n) };
+            let rest = &src[done..];
+            let n = self.with_run(addr + done as u64, rest.len() as u64, true, force, |p, n| {
+                // SAFETY: as in `copy_in`, in the other direction.
+                unsafe { std::ptr::copy_nonoverlapping(rest.as_ptr(), p, n) };
+                n
+            })?;
             done += n;
         }
         Ok(())
@@ -166,14 +233,23 @@ impl MemoryManager {
         loop {
             // Read up to the end of the page at a time.
             let chunk = (PAGE_SIZE - (cur % PAGE_SIZE)).min((max + 1 - out.len()) as u64);
-            let (p, n) = self.translate(cur, chunk, false, false)?;
-            // SAFETY: `p` is valid for `n` bytes (see `translate`).
-            let s = unsafe { std::slice::from_raw_parts(p, n) };
-            if let Some(z) = s.iter().position(|&b| b == 0) {
-                out.extend_from_slice(&s[..z]);
+            let (found, n) = self.with_run(cur, chunk, false, false, |p, n| {
+                // SAFETY: `p` is valid for `n` bytes (see `with_run`).
+                let s = unsafe { std::slice::from_raw_parts(p, n) };
+                match s.iter().position(|&b| b == 0) {
+                    Some(z) => {
+                        out.extend_from_slice(&s[..z]);
+                        (true, n)
+                    }
+                    None => {
+                        out.extend_from_slice(s);
+                        (false, n)
+                    }
+                }
+            })?;
+            if found {
                 return Ok(out);
             }
-            out.extend_from_slice(s);
             if out.len() > max {
                 return Err(Errno::ENAMETOOLONG);
             }

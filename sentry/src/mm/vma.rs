@@ -1,12 +1,13 @@
-//! Virtual memory areas: what the application has mapped where, kept in the
-//! sentry. Every VMA is backed by one contiguous range of the memory file.
+//! Virtual memory areas (what the application has mapped where, with what
+//! protections and backing) and platform mapping areas (which memory-file
+//! pages hold the contents, and how they are mapped in the host).
 
 use std::sync::Arc;
 
 use crate::abi::Errno;
 
-/// A file that can back a private mapping: its contents are copied into the
-/// memory file when mapped.
+/// A file that can back a mapping: its contents are copied into the memory
+/// file when first touched.
 pub trait MappedFile: Send + Sync {
     /// Reads up to `buf.len()` bytes at `off`; returns bytes read (0 at EOF).
     fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
@@ -23,7 +24,7 @@ pub struct VmaFile {
     pub offset: u64,
 }
 
-/// One mapping.
+/// One mapping, as the application made it.
 #[derive(Clone)]
 pub struct Vma {
     /// First address.
@@ -37,19 +38,14 @@ pub struct Vma {
     /// Whether PROT_WRITE may be set (false for shared mappings of files
     /// not open for writing).
     pub may_write: bool,
-    /// Whether the memory-file range holds the VMA's contents and is mapped
-    /// in the stub. File mappings start unpopulated and are filled chunk by
-    /// chunk when the application (or the sentry) first touches them.
-    pub populated: bool,
-    /// Whether the VMA owns its memory-file range (freed when unmapped).
-    /// The vDSO's pages are shared by every process and owned by the kernel.
-    pub owned: bool,
-    /// Offset of `start` in the memory file.
-    pub mf_off: u64,
     /// The backing file, for file mappings.
     pub file: Option<VmaFile>,
     /// A special name for `/proc/[pid]/maps` (`[heap]`, `[stack]`).
     pub name: Option<&'static str>,
+    /// MADV_DONTFORK: not copied into a forked child.
+    pub dontfork: bool,
+    /// MADV_WIPEONFORK: a forked child gets zeros here.
+    pub wipeonfork: bool,
 }
 
 impl Vma {
@@ -71,14 +67,8 @@ impl Vma {
         Vma {
             start: s,
             end: e,
-            prot: self.prot,
-            shared: self.shared,
-            may_write: self.may_write,
-            owned: self.owned,
-            populated: self.populated,
-            mf_off: self.mf_off + delta,
             file: self.file.as_ref().map(|f| VmaFile { file: f.file.clone(), offset: f.offset + delta }),
-            name: self.name,
+            ..self.clone()
         }
     }
 
@@ -90,8 +80,8 @@ impl Vma {
             || self.shared != next.shared
             || self.name != next.name
             || self.may_write != next.may_write
-            || self.owned != next.owned
-            || self.populated != next.populated
+            || self.dontfork != next.dontfork
+            || self.wipeonfork != next.wipeonfork
         {
             return false;
         }
@@ -110,5 +100,65 @@ impl Vma {
     /// Writable by the application.
     pub fn writable(&self) -> bool {
         self.prot & libc::PROT_WRITE != 0
+    }
+
+    /// Anonymous (not file-backed) memory.
+    pub fn anonymous(&self) -> bool {
+        self.file.is_none()
+    }
+}
+
+/// Memory-file pages backing part of a VMA.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pma {
+    /// First address.
+    pub start: u64,
+    /// One past the last address.
+    pub end: u64,
+    /// Memory-file offset of `start`. The pma holds one reference on
+    /// `[mf_off, mf_off + len)`.
+    pub mf_off: u64,
+    /// Private pages another address space may share: copy before the
+    /// application writes.
+    pub cow: bool,
+    /// The protections the pages are mapped with in the host address space,
+    /// or `None` if not mapped there.
+    pub mapped: Option<i32>,
+}
+
+impl Pma {
+    /// Length in bytes.
+    pub fn len(&self) -> u64 {
+        self.end - self.start
+    }
+
+    /// Whether empty (never true for a stored pma).
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The part within `[start, end)`, which must overlap it.
+    pub fn slice(&self, start: u64, end: u64) -> Pma {
+        let s = start.max(self.start);
+        let e = end.min(self.end);
+        Pma { start: s, end: e, mf_off: self.mf_off + (s - self.start), ..*self }
+    }
+
+    /// Whether `next` (starting where `self` ends) can join it.
+    pub fn mergeable_with(&self, next: &Pma) -> bool {
+        self.end == next.start
+            && self.mf_off + self.len() == next.mf_off
+            && self.cow == next.cow
+            && self.mapped == next.mapped
+    }
+}
+
+/// The protections pages of `vma` are mapped with in the host: the VMA's,
+/// less write while they are copy-on-write.
+pub fn host_prot(vma: &Vma, cow: bool) -> i32 {
+    if cow {
+        vma.prot & !libc::PROT_WRITE
+    } else {
+        vma.prot
     }
 }

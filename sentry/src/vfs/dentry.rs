@@ -137,6 +137,11 @@ impl Mount {
         Ok(s)
     }
 
+    /// Mounted noexec (execve of its files gives EACCES).
+    pub fn noexec(&self) -> bool {
+        matches!(self.fstype, "proc" | "sysfs")
+    }
+
     /// Mount options as `/proc/[pid]/mounts` shows them.
     pub fn options(&self) -> &'static str {
         match (self.fstype, self.readonly) {

@@ -128,6 +128,35 @@ impl FdTable {
         closed
     }
 
+    /// A copy of the table (fork without CLONE_FILES): the same open file
+    /// descriptions at the same numbers.
+    pub fn copy(&self) -> FdTable {
+        FdTable { fds: Mutex::new(self.lock().clone()) }
+    }
+
+    /// Closes the close-on-exec fds (execve); returns them for the caller
+    /// to drop outside the lock.
+    pub fn close_on_exec(&self) -> Vec<Arc<File>> {
+        let mut fds = self.lock();
+        let mut closed = Vec::new();
+        for e in fds.iter_mut() {
+            if e.as_ref().is_some_and(|x| x.cloexec) {
+                if let Some(x) = e.take() {
+                    closed.push(x.file);
+                }
+            }
+        }
+        while fds.last().is_some_and(|e| e.is_none()) {
+            fds.pop();
+        }
+        closed
+    }
+
+    /// Number of open fds.
+    pub fn count(&self) -> usize {
+        self.lock().iter().filter(|e| e.is_some()).count()
+    }
+
     /// The open fds, ascending.
     pub fn fds(&self) -> Vec<i32> {
         self.lock().iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32).collect()

@@ -100,6 +100,12 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// The operations as `Any`, for syscalls that work on one kind of file
+    /// (pidfds, eventfds...).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
     /// Host status flags, for files whose O_APPEND/O_NONBLOCK live in a host
     /// file description shared with the outside.
     fn host_status_flags(&self) -> Option<u32> {

@@ -16,4 +16,4 @@ pub use dentry::{Dentry, Location, Mount};
 pub use fdtable::FdTable;
 pub use file::{File, FileOps, OffsetMode};
 pub use inode::{DirEntry, FileType, Inode};
-pub use path::{FsContext, Lookup};
+pub use path::{FsContext, FsState, Lookup};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::abi::{Errno, Stat};
-use crate::kernel::creds::Credentials;
+use crate::auth::Credentials;
 use crate::vfs::path::{may_access, path_of, Walker, MAY_READ, MAY_WRITE};
 use crate::vfs::{File, FileOps, FileType, Location, Lookup};
 

@@ -1,10 +1,10 @@
 //! Path walk: component by component, with `.` and `..`, mount crossings,
 //! symbolic links (at most 40), trailing slashes and permission checks.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::abi::{Errno, Stat};
-use crate::kernel::creds::Credentials;
+use crate::auth::Credentials;
 use crate::vfs::{FileType, Location};
 
 /// Longest path component.
@@ -21,6 +21,43 @@ pub struct FsContext {
     pub cwd: Location,
     /// The umask.
     pub umask: u32,
+}
+
+/// A filesystem context that tasks share (CLONE_FS) or copy.
+pub struct FsState {
+    inner: Mutex<FsContext>,
+}
+
+impl FsState {
+    /// A new context.
+    pub fn new(ctx: FsContext) -> Arc<FsState> {
+        Arc::new(FsState { inner: Mutex::new(ctx) })
+    }
+
+    /// Locks the context.
+    pub fn lock(&self) -> MutexGuard<'_, FsContext> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> Location {
+        self.lock().root.clone()
+    }
+
+    /// The working directory.
+    pub fn cwd(&self) -> Location {
+        self.lock().cwd.clone()
+    }
+
+    /// The umask.
+    pub fn umask(&self) -> u32 {
+        self.lock().umask
+    }
+
+    /// A private copy (clone without CLONE_FS).
+    pub fn copy(&self) -> Arc<FsState> {
+        FsState::new(self.lock().clone())
+    }
 }
 
 /// Permission bits.

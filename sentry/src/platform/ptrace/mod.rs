@@ -3,51 +3,98 @@
 //! under `PTRACE_SYSEMU`, so every system call stops in the sentry and none
 //! runs on the host.
 //!
-//! The sentry changes a stub's address space by injecting `mmap`, `munmap` and
-//! `mprotect` at the stub's own `syscall` instruction.
-//!
-//! Stub processes come from a master stub forked once, while the sentry is
-//! still single-threaded ([`PtracePlatform::new`]); a factory thread traces the
-//! master and makes each new stub by injecting `clone(CLONE_PARENT)` into it.
-//! The new stub stops itself, and the thread that asked for it attaches: a
-//! tracee has exactly one tracer thread, so each task's sentry thread traces
-//! its own stub.
+//! Shape (see `factory`, `context`, `address_space`):
+//! - A master stub is forked once, while the sentry is still
+//!   single-threaded ([`PtracePlatform::new`]); every stub process is a
+//!   clone of it, made by injecting `clone(CLONE_PARENT)` into it.
+//! - Each stub process has a leader thread that never runs application
+//!   code; the factory thread traces every leader and injects `clone` there
+//!   to make application threads.
+//! - Each application thread is a stub thread of its own, traced by its
+//!   task's sentry thread (a tracee has exactly one tracer thread), which
+//!   seizes it out of the stub's pause loop. A task changes its address
+//!   space by injecting `mmap`, `munmap` and `mprotect` into its own stub
+//!   thread.
+//! - Stubs block every signal but SIGCHLD, which the sentry sends to
+//!   interrupt a stub thread running application code; faults still reach
+//!   the tracer as ptrace stops.
+//! - A tracer thread and its stub thread share a CPU, chosen so that busy
+//!   contexts spread over the CPUs (`cpus`).
 
 mod address_space;
 mod child;
+mod context;
+mod cpus;
+mod factory;
 mod stub;
 mod stub_filter;
-mod stub_process;
 mod sys;
+mod thread;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use crossbeam::channel::{bounded, unbounded, Sender};
 use nix::errno::Errno;
 
-use super::{AddressSpace, Context, Platform, PlatformError, Regs};
+use super::{AddressSpace, Context, MapOp, Platform, PlatformError, Regs};
 pub use address_space::PtraceAddressSpace;
-use address_space::PtraceContext;
 use child::{drop_capabilities, unregister_rseq};
+use context::PtraceContext;
+pub use context::PtraceInterrupt;
+use cpus::Cpus;
+use factory::Factory;
 use stub::StubPage;
-use stub_process::Stub;
 use sys::WaitStatus;
+use thread::StubThread;
 
 fn host(op: &'static str) -> impl FnOnce(Errno) -> PlatformError {
     move |errno| PlatformError::Host { op, errno }
 }
 
-/// A request to the factory thread: make a stub, reply with its host pid.
-type FactoryRequest = Sender<Result<i32, PlatformError>>;
+/// What every stub has: the stub page, the memory file (at the same fd
+/// number as in the sentry) and valid segment registers.
+pub(super) struct StubEnv {
+    page: StubPage,
+    template: Regs,
+    memfd: i32,
+}
+
+/// What the platform's parts share.
+pub(super) struct Shared {
+    env: StubEnv,
+    factory: Factory,
+    cpus: Cpus,
+}
+
+/// Applies one mapping change by injection into `t`.
+fn apply_op(t: &StubThread, env: &StubEnv, op: &MapOp) -> Result<(), PlatformError> {
+    let (tpl, page) = (&env.template, &env.page);
+    match *op {
+        MapOp::Map { addr, len, prot, offset } => {
+            let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+            t.inject(tpl, page, "mmap", libc::SYS_mmap, [addr, len, prot as u64, flags, env.memfd as u64, offset])
+        }
+        MapOp::Unmap { addr, len } => t.inject(tpl, page, "munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
+        MapOp::Protect { addr, len, prot } => {
+            t.inject(tpl, page, "mprotect", libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])
+        }
+    }
+    .map(drop)
+}
 
 /// The ptrace platform.
 pub struct PtracePlatform {
-    stub: StubPage,
-    memfd: i32,
-    factory: Mutex<Sender<FactoryRequest>>,
+    shared: Arc<Shared>,
     reserved: [(u64, u64); 1],
-    template: Regs,
+    initial_fp: Vec<u8>,
+    xfeatures: u64,
 }
+
+/// Offsets in the XSAVE legacy area and header.
+const FCW: usize = 0;
+const MXCSR: usize = 24;
+const MXCSR_MASK: usize = 28;
+const SW_XCR0: usize = 464;
+const XSTATE_BV: usize = 512;
 
 impl PtracePlatform {
     /// Creates the platform: maps the stub page, forks the master stub and
@@ -61,6 +108,7 @@ impl PtracePlatform {
         if threads != 1 {
             return Err(PlatformError::NotSingleThreaded(threads));
         }
+        let cpus = Cpus::new(sys::allowed_cpus());
         let stub = StubPage::new()?;
         // Built before the fork: the child may only make raw syscalls.
         let filter = stub_filter::program();
@@ -85,9 +133,13 @@ impl PtracePlatform {
                     libc::syscall(libc::SYS_close_range, 0u32, (memfd - 1) as u32, 0u32);
                 }
                 libc::syscall(libc::SYS_close_range, (memfd + 1) as u32, u32::MAX, 0u32);
-                let mut empty: libc::sigset_t = std::mem::zeroed();
-                libc::sigemptyset(&mut empty);
-                libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+                // Every signal but the sentry's interrupt is blocked: nothing
+                // from outside disturbs a stub, and faults are forced through
+                // to the tracer regardless.
+                let mut set: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut set);
+                libc::sigdelset(&mut set, thread::INTERRUPT_SIGNAL);
+                libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
                 if !stub_filter::install(&filter) {
                     libc::_exit(1);
                 }
@@ -104,38 +156,42 @@ impl PtracePlatform {
                 }
             }
         }
-        let (tx, rx) = unbounded::<FactoryRequest>();
-        let (ready_tx, ready_rx) = bounded::<Result<Regs, PlatformError>>(1);
-        std::thread::Builder::new()
-            .name("stub-factory".into())
-            .spawn(move || {
-                let master = match Stub::attach(pid, stub) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let _ = ready_tx.send(Ok(master.template));
-                for reply in rx {
-                    let r = master.clone_stub();
-                    let _ = reply.send(r);
-                }
-                master.kill();
-            })
-            .map_err(|e| PlatformError::Host {
-                op: "spawn factory",
-                errno: Errno::from_raw(e.raw_os_error().unwrap_or(0)),
-            })?;
-        let template = ready_rx.recv().map_err(|_| PlatformError::FactoryGone)??;
+        let (factory, info) = Factory::start(pid, stub, memfd)?;
+        let xfeatures = match info.xstate.get(SW_XCR0..SW_XCR0 + 8) {
+            Some(b) => u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
+            None => 0,
+        } | 3;
+        let initial_fp = initial_fp(&info.xstate);
         Ok(PtracePlatform {
-            stub,
-            memfd,
-            factory: Mutex::new(tx),
+            shared: Arc::new(Shared { env: StubEnv { page: stub, template: info.template, memfd }, factory, cpus }),
             reserved: [(stub.base, stub.base + crate::abi::PAGE_SIZE)],
-            template,
+            initial_fp,
+            xfeatures,
         })
     }
+
+    /// Kills and reaps every stub process (at sandbox exit, once every task
+    /// has exited).
+    pub fn shutdown(&self) {
+        self.shared.factory.shutdown();
+    }
+}
+
+/// The FP image of a fresh thread, in the layout of `master` (the host's
+/// XSAVE size): x87 and SSE in their reset state, every other component in
+/// its initial state.
+fn initial_fp(master: &[u8]) -> Vec<u8> {
+    let mut fp = vec![0u8; master.len().max(XSTATE_BV + 64)];
+    fp[FCW..FCW + 2].copy_from_slice(&0x37fu16.to_le_bytes());
+    fp[MXCSR..MXCSR + 4].copy_from_slice(&0x1f80u32.to_le_bytes());
+    if let Some(mask) = master.get(MXCSR_MASK..MXCSR_MASK + 4) {
+        fp[MXCSR_MASK..MXCSR_MASK + 4].copy_from_slice(mask);
+    }
+    if let Some(sw) = master.get(SW_XCR0..XSTATE_BV) {
+        fp[SW_XCR0..XSTATE_BV].copy_from_slice(sw);
+    }
+    fp[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&3u64.to_le_bytes());
+    fp
 }
 
 impl Platform for PtracePlatform {
@@ -144,28 +200,12 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
-        let (tx, rx) = bounded(1);
-        self.factory
-            .lock()
-            .map_err(|_| PlatformError::FactoryGone)?
-            .send(tx)
-            .map_err(|_| PlatformError::FactoryGone)?;
-        let pid = rx.recv().map_err(|_| PlatformError::FactoryGone)??;
-        // The new stub is our child (CLONE_PARENT) and stops itself; wait for
-        // that group-stop before attaching so the attach cannot interrupt it.
-        loop {
-            match sys::wait(pid, libc::WUNTRACED).map_err(host("wait new stub"))? {
-                WaitStatus::Stopped { sig: libc::SIGSTOP, .. } => break,
-                WaitStatus::Stopped { .. } => continue,
-                other => return Err(PlatformError::StubDied { pid, how: format!("{other:?}") }),
-            }
-        }
-        let stub = Stub::attach(pid, self.stub)?;
-        Ok(Arc::new(PtraceAddressSpace::new(stub, self.memfd)))
+        let pid = self.shared.factory.new_process()?;
+        Ok(Arc::new(PtraceAddressSpace::new(pid, self.shared.clone())))
     }
 
     fn new_context(&self) -> Box<dyn Context> {
-        Box::new(PtraceContext)
+        Box::new(PtraceContext::new(self.shared.clone()))
     }
 
     fn reserved_ranges(&self) -> &[(u64, u64)] {
@@ -173,19 +213,23 @@ impl Platform for PtracePlatform {
     }
 
     fn initial_regs(&self) -> Regs {
-        let mut r = zero_regs();
-        r.cs = self.template.cs;
-        r.ss = self.template.ss;
-        r.ds = self.template.ds;
-        r.es = self.template.es;
-        r.fs = self.template.fs;
-        r.gs = self.template.gs;
+        let t = &self.shared.env.template;
+        let mut r = super::zero_regs();
+        r.cs = t.cs;
+        r.ss = t.ss;
+        r.ds = t.ds;
+        r.es = t.es;
+        r.fs = t.fs;
+        r.gs = t.gs;
         r.eflags = 0x202;
         r
     }
-}
 
-fn zero_regs() -> Regs {
-    // SAFETY: user_regs_struct is plain integers; all-zero is valid.
-    unsafe { std::mem::zeroed() }
+    fn initial_fp(&self) -> &[u8] {
+        &self.initial_fp
+    }
+
+    fn xfeatures(&self) -> u64 {
+        self.xfeatures
+    }
 }

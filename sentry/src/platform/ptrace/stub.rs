@@ -3,11 +3,15 @@
 //!
 //! Entry points, all relative to the page:
 //! - `start`: run once by the freshly forked master stub; unmaps everything but
-//!   the stub page, then falls into `stop`.
-//! - `stop`: `kill(getpid(), SIGSTOP)`, then `int3`.
+//!   the stub page, stops itself with `kill(getpid(), SIGSTOP)` (so that the
+//!   platform knows the unmapping is done), then falls into `pause`.
+//! - `pause`: `pause()` forever. New stub processes and new stub threads
+//!   wait here, blocked in the host kernel, until their tracer seizes and
+//!   interrupts them (all their signals but SIGCHLD are blocked, so nothing
+//!   else wakes them).
 //! - `syscall`: the injection site: `syscall; int3`.
 //! - `clone`: `syscall`; the parent traps with `int3`, the child jumps to
-//!   `stop` and waits there to be attached by its tracer.
+//!   `pause`.
 
 use crate::abi::PAGE_SIZE;
 use crate::platform::PlatformError;
@@ -27,16 +31,17 @@ std::arch::global_asm!(
     "    sub rsi, rdi",
     "    mov eax, 11",
     "    syscall",
-    ".globl runsc_stub_stop",
-    "runsc_stub_stop:",
     "    mov eax, 39",
     "    syscall",
     "    mov edi, eax",
     "    mov esi, 19",
     "    mov eax, 62",
     "    syscall",
-    "    int3",
-    "    jmp runsc_stub_stop",
+    ".globl runsc_stub_pause",
+    "runsc_stub_pause:",
+    "    mov eax, 34",
+    "    syscall",
+    "    jmp runsc_stub_pause",
     ".globl runsc_stub_syscall",
     "runsc_stub_syscall:",
     "    syscall",
@@ -46,7 +51,7 @@ std::arch::global_asm!(
     "runsc_stub_clone:",
     "    syscall",
     "    test rax, rax",
-    "    jz runsc_stub_stop",
+    "    jz runsc_stub_pause",
     "    int3",
     "    jmp runsc_stub_clone",
     ".globl runsc_stub_end",
@@ -56,7 +61,7 @@ std::arch::global_asm!(
 
 extern "C" {
     static runsc_stub_start: u8;
-    static runsc_stub_stop: u8;
+    static runsc_stub_pause: u8;
     static runsc_stub_syscall: u8;
     static runsc_stub_clone: u8;
     static runsc_stub_end: u8;
@@ -83,15 +88,15 @@ impl StubPage {
     pub fn new() -> Result<StubPage, PlatformError> {
         // Taking the addresses of the linker symbols defined by the
         // global_asm! block above; nothing is read through them here.
-        let (start, stop, sys, clone, end) = (
+        let (start, pause, sys, clone, end) = (
             std::ptr::addr_of!(runsc_stub_start) as u64,
-            std::ptr::addr_of!(runsc_stub_stop) as u64,
+            std::ptr::addr_of!(runsc_stub_pause) as u64,
             std::ptr::addr_of!(runsc_stub_syscall) as u64,
             std::ptr::addr_of!(runsc_stub_clone) as u64,
             std::ptr::addr_of!(runsc_stub_end) as u64,
         );
         let code_len = (end - start) as usize;
-        assert!(code_len <= PAGE_SIZE as usize && stop > start);
+        assert!(code_len <= PAGE_SIZE as usize && pause > start);
         // Above the current stack pointer, the sentry's main stack cannot grow
         // into the page.
         let here = &code_len as *const usize as u64;

@@ -15,9 +15,19 @@ const OFF_NR: u32 = 0;
 const OFF_ARCH: u32 = 4;
 
 /// The syscalls a stub may make: start-up (munmap, getpid, kill to stop
-/// itself) and injection (mmap, munmap, mprotect, clone).
-const ALLOWED: [i64; 6] =
-    [libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_clone, libc::SYS_getpid, libc::SYS_kill];
+/// itself), waiting to be seized (pause), and injection (mmap, munmap,
+/// mprotect, clone for new stub processes and threads, exit for a thread
+/// whose task is gone).
+const ALLOWED: [i64; 8] = [
+    libc::SYS_mmap,
+    libc::SYS_munmap,
+    libc::SYS_mprotect,
+    libc::SYS_clone,
+    libc::SYS_getpid,
+    libc::SYS_kill,
+    libc::SYS_pause,
+    libc::SYS_exit,
+];
 
 fn stmt(code: u32, k: u32) -> libc::sock_filter {
     libc::sock_filter { code: code as u16, jt: 0, jf: 0, k }

@@ -1,4 +1,6 @@
-//! Credentials of a task.
+//! Credentials: user and group ids of a task. A low module that vfs, mm and
+//! the kernel all use (vfs checks permissions with them; it never imports
+//! the kernel).
 
 /// User and group ids (real, effective, saved, filesystem) and groups.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,216 @@
+//! Task and process exit: the robust futex list and clear_child_tid, the
+//! vfork parent, the platform thread, leaving the thread group; for the
+//! last thread, the process exit: reparenting its children, becoming a
+//! zombie (or being reaped at once if the parent ignores SIGCHLD) and
+//! telling the parent. When init exits, every other process is killed, as
+//! when a pid namespace's init dies.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+use crate::abi::SigInfo;
+use crate::kernel::block::EVENT_ANY;
+use crate::kernel::run::ExitReason;
+use crate::kernel::signal_send::Origin;
+use crate::kernel::task::RunState;
+use crate::kernel::task_set::Tree;
+use crate::kernel::thread_group::{ExitStatus, ThreadGroup, Usage};
+use crate::kernel::{Kernel, Task};
+
+/// Nanoseconds per clock tick (USER_HZ = 100).
+pub const NS_PER_TICK: u64 = 10_000_000;
+
+/// The calling thread's CPU time in nanoseconds.
+pub fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+impl Task {
+    /// Samples the sentry thread's CPU time into the shared counters.
+    pub fn sample_stime(&self) {
+        self.shared.stime.store(thread_cpu_ns(), Ordering::Relaxed);
+    }
+
+    /// Cleans up after the run loop and removes the task.
+    pub(crate) fn exit(mut self, why: ExitReason) {
+        let code = match why {
+            ExitReason::Thread(c) => c & 0xff,
+            ExitReason::Group => 0,
+        };
+        self.exit_robust_list();
+        self.release_child_tid();
+        self.complete_vfork();
+        self.ctx.release();
+        self.sample_stime();
+        self.shared.set_run_state(RunState::Dead);
+        // Files close before the parent hears of the exit (a pipe's reader
+        // sees end of file by the time wait4 returns).
+        let empty = Arc::new(crate::vfs::FdTable::new());
+        self.set_fds(empty);
+        let stop_done = self.leave_group_stop();
+        let kernel = self.kernel.clone();
+        if let Some(signo) = stop_done {
+            kernel.notify_parent_stop_change(&self.tg, Some(signo));
+        }
+        kernel.remove_task(&self, code);
+        drop(self);
+        kernel.task_gone();
+    }
+
+    /// mm_release: a thread that set clear_child_tid gets 0 written there
+    /// and one futex waiter woken (pthread_join), if others share the mm.
+    pub(crate) fn release_child_tid(&mut self) {
+        let addr = std::mem::take(&mut self.clear_child_tid);
+        if addr != 0 && Arc::strong_count(&self.mm) > 1 && self.mm.copy_out_obj(addr, &0u32).is_ok() {
+            let _ = self.kernel.futexes.wake(&self.mm, addr, false, 1, crate::kernel::futex::BITSET_ANY);
+        }
+    }
+
+    /// Wakes a vfork parent waiting for this task to exec or exit.
+    pub(crate) fn complete_vfork(&self) {
+        if let Some(c) = self.shared.vfork_done.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            c.complete();
+        }
+    }
+}
+
+impl Kernel {
+    /// Removes an exiting task from the tree and its thread group; the last
+    /// thread's exit is the process's.
+    fn remove_task(&self, t: &Task, code: i32) {
+        let me = &t.shared;
+        let tg = t.tg.clone();
+        let mut pdeath: Vec<(Arc<ThreadGroup>, i32)> = Vec::new();
+        let mut notices: Vec<(Arc<ThreadGroup>, SigInfo)> = Vec::new();
+        {
+            let mut tree = self.tasks.write();
+            tree.tasks.remove(&t.tid);
+            let (last, status) = {
+                let mut gs = tg.signals();
+                gs.threads.retain(|x| !Arc::ptr_eq(x, me));
+                (gs.threads.is_empty(), gs.exiting.unwrap_or(ExitStatus::Exited(code)))
+            };
+            {
+                let mut st = tg.state();
+                st.usage.dead_threads +=
+                    Usage { user: me.utime.load(Ordering::Relaxed), sys: me.stime.load(Ordering::Relaxed) };
+            }
+            // PR_SET_PDEATHSIG: sent when the thread that made a child exits.
+            if let Some(p) = tree.procs.get(&tg.pid) {
+                for c in &p.children {
+                    if let Some(cp) = tree.procs.get(c) {
+                        let sig = cp.tg.state().pdeathsig;
+                        if cp.creator == t.tid && sig != 0 && cp.zombie.is_none() {
+                            pdeath.push((cp.tg.clone(), sig));
+                        }
+                    }
+                }
+            }
+            if last {
+                self.process_exit(&mut tree, &tg, status, &mut notices);
+            }
+        }
+        tg.thread_exits.notify(EVENT_ANY);
+        for (c, sig) in pdeath {
+            self.send_group_signal(&c, SigInfo::user(sig, 0, 0, 0), Origin::Outside);
+        }
+        for (p, info) in notices {
+            self.send_group_signal(&p, info, Origin::Outside);
+            p.child_events.notify(EVENT_ANY);
+        }
+    }
+
+    /// The last thread of `tg` exited.
+    fn process_exit(
+        &self,
+        tree: &mut Tree,
+        tg: &Arc<ThreadGroup>,
+        status: ExitStatus,
+        notices: &mut Vec<(Arc<ThreadGroup>, SigInfo)>,
+    ) {
+        let pid = tg.pid;
+        tg.timers.clear();
+        // Children go to the reaper (a subreaper ancestor, or init).
+        let reaper = tree.reaper_for(pid);
+        let children: Vec<i32> = tree.procs.get(&pid).map(|p| p.children.iter().copied().collect()).unwrap_or_default();
+        for c in children {
+            if pid == 1 {
+                // Init is gone: so is everything else in the namespace.
+                if let Some(cp) = tree.procs.get(&c) {
+                    self.kill_group(&cp.tg, ExitStatus::Signaled { sig: libc::SIGKILL, core: false });
+                }
+            }
+            if let Some(cp) = tree.procs.get_mut(&c) {
+                cp.parent = reaper;
+            }
+            let zombie = tree.procs.get(&c).and_then(|cp| cp.zombie.map(|z| (cp.uid, z, cp.exit_signal)));
+            if let Some(r) = tree.procs.get_mut(&reaper) {
+                r.children.insert(c);
+                if let Some((uid, z, sig)) = zombie {
+                    if sig != 0 {
+                        notices.push((r.tg.clone(), child_info(c, uid, z)));
+                    }
+                }
+            }
+        }
+        if let Some(p) = tree.procs.get_mut(&pid) {
+            p.children.clear();
+        }
+        if pid == 1 {
+            // Every other process dies with init.
+            let others: Vec<Arc<ThreadGroup>> =
+                tree.procs.values().filter(|p| p.tg.pid != 1).map(|p| p.tg.clone()).collect();
+            for o in others {
+                self.kill_group(&o, ExitStatus::Signaled { sig: libc::SIGKILL, core: false });
+            }
+            tree.remove_proc(1);
+            self.init_exited(status);
+            return;
+        }
+        let usage = {
+            let st = tg.state();
+            let mut u = st.usage.dead_threads;
+            u += st.usage.children;
+            u
+        };
+        let Some(p) = tree.procs.get_mut(&pid) else { return };
+        p.zombie = Some(status);
+        p.zombie_usage = usage;
+        p.stop_report = None;
+        p.cont_report = false;
+        let (parent, uid, exit_signal) = (p.parent, p.uid, p.exit_signal);
+        let Some(parent_tg) = tree.procs.get(&parent).map(|q| q.tg.clone()) else {
+            tree.remove_proc(pid);
+            return;
+        };
+        let act = parent_tg.handlers().get(libc::SIGCHLD);
+        let autoreap = exit_signal == libc::SIGCHLD
+            && (act.handler == libc::SIG_IGN as u64 || act.flags & libc::SA_NOCLDWAIT as u64 != 0);
+        if autoreap {
+            tree.remove_proc(pid);
+            parent_tg.child_events.notify(EVENT_ANY);
+            return;
+        }
+        if exit_signal != 0 {
+            let mut info = child_info(pid, uid, status);
+            info.signo = exit_signal;
+            notices.push((parent_tg, info));
+        } else {
+            parent_tg.child_events.notify(EVENT_ANY);
+        }
+    }
+}
+
+/// The SIGCHLD siginfo for a child that ended with `status`.
+pub fn child_info(pid: i32, uid: u32, status: ExitStatus) -> SigInfo {
+    let (code, st) = match status {
+        ExitStatus::Exited(c) => (CLD_EXITED, c),
+        ExitStatus::Signaled { sig, core: true } => (CLD_DUMPED, sig),
+        ExitStatus::Signaled { sig, core: false } => (CLD_KILLED, sig),
+    };
+    SigInfo::child(code, pid, uid, st, 0, 0)
+}

@@ -1,0 +1,181 @@
+//! Faults: giving a touched address its pages (populating file mappings,
+//! breaking copy-on-write) and mapping them into the host address space.
+//! Application faults come from the platform; the sentry's own accesses
+//! fault pages in through the same code (without mapping them in the host).
+
+use crate::abi::{page_down, Errno};
+use crate::mm::{host_prot, Inner, MemoryManager, Pma, Vma, VmaFile, COW_CHUNK, POPULATE_CHUNK};
+use crate::platform::{Access, MapOp};
+
+/// SEGV_MAPERR: no mapping at the address.
+pub const SEGV_MAPERR: i32 = 1;
+/// SEGV_ACCERR: the mapping does not allow the access.
+pub const SEGV_ACCERR: i32 = 2;
+
+impl MemoryManager {
+    /// Handles an application fault at `addr`. `Ok` means the faulting
+    /// instruction can run again; `Err(code)` is a real fault, to be
+    /// delivered as SIGSEGV with that si_code.
+    ///
+    /// Without the access type (ptrace cannot tell), a fault on pages not
+    /// mapped in the host maps them with the most the VMA allows, except
+    /// write on copy-on-write pages; a fault on pages mapped read-only that
+    /// the VMA lets the application write can only be a write, and breaks
+    /// copy-on-write.
+    pub fn handle_fault(&self, addr: u64, access: Option<Access>) -> Result<(), i32> {
+        let mut i = self.write();
+        let Some(v) = i.vma_at(addr).cloned() else { return Err(SEGV_MAPERR) };
+        let allowed = match access {
+            _ if v.prot == libc::PROT_NONE => false,
+            Some(Access::Write) => v.writable(),
+            Some(Access::Exec) => v.prot & libc::PROT_EXEC != 0,
+            _ => true,
+        };
+        if !allowed {
+            return Err(SEGV_ACCERR);
+        }
+        match i.pma_at(addr).copied() {
+            None => {
+                self.populate(&mut i, &v, addr).map_err(|_| SEGV_MAPERR)?;
+                let p = i.pma_at(addr).copied().ok_or(SEGV_MAPERR)?;
+                self.map_pma(&mut i, &v, p).map_err(|_| SEGV_MAPERR)
+            }
+            Some(p) if p.mapped.is_none() => self.map_pma(&mut i, &v, p).map_err(|_| SEGV_MAPERR),
+            Some(p) if p.cow && v.writable() && access != Some(Access::Read) => {
+                self.break_cow(&mut i, &v, addr).map_err(|_| SEGV_MAPERR)
+            }
+            Some(_) => Err(SEGV_ACCERR),
+        }
+    }
+
+    /// Makes sure `addr` has pages the sentry may read (or, with `write`,
+    /// write) for the application: populates them, and breaks copy-on-write
+    /// for a write. EFAULT if the VMA does not allow the access (unless
+    /// `force`).
+    pub(super) fn fault_in(&self, i: &mut Inner, addr: u64, write: bool, force: bool) -> Result<(), Errno> {
+        let v = i.vma_at(addr).cloned().ok_or(Errno::EFAULT)?;
+        if !force && !(if write { v.writable() } else { v.readable() }) {
+            return Err(Errno::EFAULT);
+        }
+        if i.pma_at(addr).is_none() {
+            self.populate(i, &v, addr)?;
+        }
+        if write && i.pma_at(addr).is_some_and(|p| p.cow) {
+            self.break_cow(i, &v, addr)?;
+        }
+        Ok(())
+    }
+
+    /// Maps pma `p` (clipped to its VMA) into the host, if there is a host
+    /// address space.
+    fn map_pma(&self, i: &mut Inner, v: &Vma, p: Pma) -> Result<(), Errno> {
+        if i.aspace.is_none() {
+            return Ok(());
+        }
+        let prot = host_prot(v, p.cow);
+        self.host_apply(i, &[MapOp::Map { addr: p.start, len: p.len(), prot, offset: p.mf_off }])?;
+        if let Some(q) = i.pmas.get_mut(&p.start) {
+            q.mapped = Some(prot);
+        }
+        Ok(())
+    }
+
+    /// Gives `addr` (in `v`, with no pma yet) its pages: for anonymous
+    /// memory, zero pages for the whole hole around it; for a file, the
+    /// file's contents for the hole within the aligned [`POPULATE_CHUNK`]
+    /// around it.
+    pub(super) fn populate(&self, i: &mut Inner, v: &Vma, addr: u64) -> Result<(), Errno> {
+        let (lo, hi) = match &v.file {
+            None => (v.start, v.end),
+            Some(_) => {
+                let c = addr & !(POPULATE_CHUNK - 1);
+                (c.max(v.start), (c + POPULATE_CHUNK).min(v.end))
+            }
+        };
+        // The hole: from the end of the pma below to the start of the one above.
+        let start = i.pmas.range(..addr).next_back().map_or(lo, |(_, p)| p.end.max(lo));
+        let end = i.pmas.range(addr..).next().map_or(hi, |(_, p)| p.start.min(hi));
+        let start = page_down(start.min(addr));
+        if end <= start {
+            return Err(Errno::EFAULT);
+        }
+        let off = self.mf.allocate(end - start)?;
+        if let Some(f) = &v.file {
+            let at = VmaFile { file: f.file.clone(), offset: f.offset + (start - v.start) };
+            if let Err(e) = self.fill_from_file(off, end - start, &at) {
+                self.mf.dec_ref(off, end - start);
+                return Err(e);
+            }
+        }
+        i.insert_pma(Pma { start, end, mf_off: off, cow: false, mapped: None });
+        Ok(())
+    }
+
+    /// Fills a fresh memory-file range with a file's contents (zeros past
+    /// its end).
+    pub(super) fn fill_from_file(&self, mf_off: u64, len: u64, f: &VmaFile) -> Result<(), Errno> {
+        let mut done = 0u64;
+        while done < len {
+            let n = (len - done).min(1 << 20);
+            let p = self.mf.ptr(mf_off + done, n).ok_or(Errno::ENOMEM)?;
+            // SAFETY: `p` is valid for `n` bytes of the sentry's mapping of the
+            // memory file, in a range just allocated and not yet visible to
+            // the application.
+            let buf = unsafe { std::slice::from_raw_parts_mut(p, n as usize) };
+            let got = f.file.read_at(buf, f.offset + done)? as u64;
+            if got == 0 {
+                break;
+            }
+            done += got;
+        }
+        Ok(())
+    }
+
+    /// Breaks copy-on-write at `addr` (in `v`): if nobody else holds the
+    /// pages any more, the pma just becomes writable; otherwise the aligned
+    /// [`COW_CHUNK`] around `addr` (within the pma) is copied to fresh pages.
+    /// The host mapping follows.
+    pub(super) fn break_cow(&self, i: &mut Inner, v: &Vma, addr: u64) -> Result<(), Errno> {
+        let p = i.pma_at(addr).copied().ok_or(Errno::EFAULT)?;
+        if !p.cow {
+            return Ok(());
+        }
+        if self.mf.exclusive(p.mf_off, p.len()) {
+            let q = Pma { cow: false, ..p };
+            i.pmas.insert(p.start, q);
+            if p.mapped.is_some() {
+                let prot = host_prot(v, false);
+                self.host_apply(i, &[MapOp::Protect { addr: p.start, len: p.len(), prot }])?;
+                if let Some(r) = i.pmas.get_mut(&p.start) {
+                    r.mapped = Some(prot);
+                }
+            }
+            return Ok(());
+        }
+        let c = addr & !(COW_CHUNK - 1);
+        let (start, end) = (c.max(p.start).max(v.start), (c + COW_CHUNK).min(p.end).min(v.end));
+        let len = end - start;
+        let old = p.mf_off + (start - p.start);
+        let new = self.mf.allocate(len)?;
+        self.mf.copy(old, new, len);
+        let mut mid = Pma { start, end, mf_off: new, cow: false, mapped: None };
+        if p.mapped.is_some() {
+            let prot = host_prot(v, false);
+            if let Err(e) = self.host_apply(i, &[MapOp::Map { addr: start, len, prot, offset: new }]) {
+                self.mf.dec_ref(new, len);
+                return Err(e);
+            }
+            mid.mapped = Some(prot);
+        }
+        i.pmas.remove(&p.start);
+        if p.start < start {
+            i.pmas.insert(p.start, p.slice(p.start, start));
+        }
+        if end < p.end {
+            i.pmas.insert(end, p.slice(end, p.end));
+        }
+        i.insert_pma(mid);
+        self.mf.dec_ref(old, len);
+        Ok(())
+    }
+}
