@@ -122,6 +122,10 @@ pub struct BootArgs {
     /// Fd of the gofer connection for the root mount.
     #[arg(long = "gofer-fd")]
     pub gofer_fd: i32,
+    /// Standard fds (0, 1, 2) that were closed when runsc started: the
+    /// sandbox's are closed too.
+    #[arg(long = "closed-fds", value_delimiter = ',')]
+    pub closed_fds: Vec<i32>,
 }
 
 /// `runsc gofer`.

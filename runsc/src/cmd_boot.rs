@@ -26,8 +26,10 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let stdio = sandbox::import_stdio()?;
     let sandbox = Sandbox::new(&spec, gofer, g.strace)?;
+    // After the platform (it forks while single-threaded); before the pivot
+    // (stdio is reopened through /proc).
+    let stdio = sandbox::import_stdio(&args.closed_fds)?;
     let kernel = sandbox.kernel();
     signals::forward("signals", move |sig| kernel.signal_init_from_host(sig))?;
     confine::pivot_to_empty_root().context("confine sandbox")?;

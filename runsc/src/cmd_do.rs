@@ -105,12 +105,17 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
 
     inheritable(&sentry_end)?;
     inheritable(&spec_r)?;
-    let boot = Command::new(&exe)
-        .args(global_args(g))
+    let closed: Vec<String> =
+        (0..3).filter(|&fd| sentry::fs::host_stdio::closed_at_start(fd)).map(|fd| fd.to_string()).collect();
+    let mut boot = Command::new(&exe);
+    boot.args(global_args(g))
         .arg("boot")
         .arg(format!("--spec-fd={}", spec_r.as_raw_fd()))
-        .arg(format!("--gofer-fd={}", sentry_end.as_raw_fd()))
-        .spawn();
+        .arg(format!("--gofer-fd={}", sentry_end.as_raw_fd()));
+    if !closed.is_empty() {
+        boot.arg(format!("--closed-fds={}", closed.join(",")));
+    }
+    let boot = boot.spawn();
     drop(sentry_end);
     drop(spec_r);
     let mut boot = match boot {

@@ -188,8 +188,14 @@ fn resolve_program(env: &ExecEnv<'_>, prog: &[u8], path: Option<&[u8]>) -> anyho
 }
 
 /// Makes the files for the sandbox's fds 0-2 from the host fds runsc was
-/// given (before confinement: their names come from the host's /proc).
-pub fn import_stdio() -> anyhow::Result<Vec<Option<Arc<File>>>> {
+/// given (before confinement: names come from the host's /proc, and pipes
+/// and ttys are reopened through it as non-blocking descriptions of their
+/// own, so the sentry never blocks in a host read and the outside's
+/// description keeps its flags). `closed` lists the fds that were closed
+/// when runsc started: the sandbox gets them closed too.
+pub fn import_stdio(closed: &[i32]) -> anyhow::Result<Vec<Option<Arc<File>>>> {
+    use nix::fcntl::{fcntl, FcntlArg};
+    use std::os::fd::AsRawFd;
     let mut out = Vec::with_capacity(3);
     let stdio: [(i32, OwnedFd); 3] = [
         (0, std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?),
@@ -197,12 +203,38 @@ pub fn import_stdio() -> anyhow::Result<Vec<Option<Arc<File>>>> {
         (2, std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?),
     ];
     for (n, fd) in stdio {
-        let flags =
-            nix::fcntl::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(0) as u32;
+        if closed.contains(&n) {
+            out.push(None);
+            continue;
+        }
+        let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL).unwrap_or(0);
         let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
             .map(|p| p.into_os_string().into_encoded_bytes())
             .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
-        out.push(Some(File::new(Arc::new(HostFile::import(fd)), flags, None, name)));
+        let st = nix::sys::stat::fstat(fd.as_raw_fd()).ok();
+        let fmt = st.map_or(0, |s| s.st_mode & libc::S_IFMT);
+        let tty = nix::unistd::isatty(fd.as_raw_fd()).unwrap_or(false);
+        let (host, nonblocking) = if fmt == libc::S_IFIFO || (fmt == libc::S_IFCHR && tty) {
+            use std::os::unix::fs::OpenOptionsExt;
+            let acc = flags & libc::O_ACCMODE;
+            let reopened = std::fs::OpenOptions::new()
+                .read(acc == libc::O_RDONLY || acc == libc::O_RDWR)
+                .write(acc == libc::O_WRONLY || acc == libc::O_RDWR)
+                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+                .open(format!("/proc/self/fd/{n}"));
+            match reopened {
+                Ok(f) => (OwnedFd::from(f), true),
+                Err(e) => {
+                    // A pipe whose reader is gone (ENXIO): writes fail with
+                    // EPIPE anyway, so the blocking original will do.
+                    tracing::debug!(fd = n, "cannot reopen stdio non-blocking: {e}");
+                    (fd, false)
+                }
+            }
+        } else {
+            (fd, false)
+        };
+        out.push(Some(File::new(Arc::new(HostFile::import(host, nonblocking)), flags as u32, None, name)));
     }
     Ok(out)
 }

@@ -4,7 +4,7 @@
 //! Modules: [`abi`] (the Linux ABI), [`auth`] (credentials), [`platform`]
 //! (running application code), [`mm`] (application memory), [`loader`]
 //! (exec), [`vfs`] and [`fs`] (files), [`kernel`] (tasks, processes,
-//! signals, the syscall loop).
+//! signals, the syscall loop), [`waiter`] (wait queues).
 
 pub mod abi;
 pub mod auth;
@@ -14,3 +14,4 @@ pub mod loader;
 pub mod mm;
 pub mod platform;
 pub mod vfs;
+pub mod waiter;

@@ -107,6 +107,11 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             f.set_flags(a.a[2] as u32);
             Ok(0)
         }
+        libc::F_GETPIPE_SZ => Ok(crate::sys_pipe::pipe_of(&f).ok_or(Errno::EBADF)?.capacity() as u64),
+        libc::F_SETPIPE_SZ => {
+            let p = crate::sys_pipe::pipe_of(&f).ok_or(Errno::EBADF)?;
+            Ok(p.set_capacity(a.a[2], t.creds.euid == 0)? as u64)
+        }
         _ => {
             crate::log_once_unsupported("fcntl", cmd as u64);
             Err(Errno::EINVAL.into())

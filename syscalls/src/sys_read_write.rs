@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use sentry::abi::poll::{READ_EVENTS, WRITE_EVENTS};
 use sentry::abi::{Errno, Iovec};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::mm::TASK_SIZE;
@@ -12,6 +13,25 @@ const MAX_RW: u64 = 0x7fff_f000;
 /// UIO_MAXIOV.
 const IOV_MAX: u64 = 1024;
 
+/// Checks that `[addr, addr+len)` is mapped (writable with `write`) before
+/// a syscall commits to anything, like Linux's early copy checks.
+pub(crate) fn check_user(t: &Task, addr: u64, len: u64, write: bool) -> Result<(), Errno> {
+    access_ok(addr, len)?;
+    let mut done = 0;
+    while done < len {
+        let n = if write {
+            t.mm().io_into(addr + done, len - done, |b| Ok(b.len()))?
+        } else {
+            t.mm().io_from(addr + done, len - done, |b| Ok(b.len()))?
+        };
+        if n == 0 {
+            return Err(Errno::EFAULT);
+        }
+        done += n as u64;
+    }
+    Ok(())
+}
+
 /// access_ok(): the buffer must lie below the top of user memory.
 fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
     match addr.checked_add(len) {
@@ -20,7 +40,30 @@ fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
     }
 }
 
-fn read_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
+/// One read into `[addr, addr+len)` without blocking.
+fn read_once(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
+    let mut pos = off;
+    let r = task.mm().io_into(addr, len, |buf| match pos.as_mut() {
+        Some(p) => {
+            let n = f.pread(buf, *p)?;
+            *p += n as u64;
+            Ok(n)
+        }
+        None => f.read(buf),
+    });
+    match r {
+        // Linux looks for end of file before it touches the buffer.
+        Err(Errno::EFAULT) if f.at_eof(off) => Ok(0),
+        r => r,
+    }
+}
+
+pub(crate) fn read_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
+    read_at_mode(task, f, addr, len, off, true)
+}
+
+/// A read that blocks (if the file does) only with `block`.
+fn read_at_mode(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>, block: bool) -> Result<usize, Errno> {
     if !f.readable() {
         return Err(Errno::EBADF);
     }
@@ -36,18 +79,17 @@ fn read_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Resu
             None => f.read(&mut []),
         };
     }
-    let mut pos = off;
-    task.mm().io_into(addr, len, |buf| match pos.as_mut() {
-        Some(p) => {
-            let n = f.pread(buf, *p)?;
-            *p += n as u64;
-            Ok(n)
+    loop {
+        match read_once(task, f, addr, len, off) {
+            Err(Errno::EAGAIN) if block && !f.nonblocking() && f.ops.wait_queue().is_some() => {
+                task.wait_ready(f, READ_EVENTS, None)?;
+            }
+            r => return r,
         }
-        None => f.read(buf),
-    })
+    }
 }
 
-fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
+pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
@@ -59,15 +101,44 @@ fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Res
     if len == 0 {
         return Ok(0);
     }
-    let mut pos = off;
-    task.mm().io_from(addr, len, |buf| match pos.as_mut() {
-        Some(p) => {
-            let n = f.pwrite(buf, *p)?;
-            *p += n as u64;
-            Ok(n)
+    // A stream (pipe, socket, tty) that blocks takes all of a blocking
+    // write, a piece at a time; other files take what they take.
+    let stream = f.ops.wait_queue().is_some();
+    let mut done = 0u64;
+    loop {
+        let mut pos = off.map(|o| o + done);
+        let r = task.mm().io_from(addr + done, len - done, |buf| match pos.as_mut() {
+            Some(p) => {
+                let n = f.pwrite(buf, *p)?;
+                *p += n as u64;
+                Ok(n)
+            }
+            None => f.write(buf),
+        });
+        match r {
+            Ok(n) => {
+                done += n as u64;
+                if done == len || !stream || f.nonblocking() {
+                    return Ok(done as usize);
+                }
+            }
+            Err(Errno::EAGAIN) if stream && !f.nonblocking() => {}
+            Err(_) if done > 0 => return Ok(done as usize),
+            Err(e) => {
+                if e == Errno::EPIPE {
+                    task.kernel.send_group_signal(
+                        &task.tg,
+                        sentry::abi::SigInfo::new(libc::SIGPIPE, sentry::abi::signal::SI_KERNEL),
+                        sentry::kernel::signal_send::Origin::Outside,
+                    );
+                }
+                return Err(e);
+            }
         }
-        None => f.write(buf),
-    })
+        if let Err(e) = task.wait_ready(f, WRITE_EVENTS, None) {
+            return if done > 0 { Ok(done as usize) } else { Err(e) };
+        }
+    }
 }
 
 /// Reads an iovec array as import_iovec does: negative lengths are
@@ -103,8 +174,13 @@ fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: 
         if iov.len == 0 {
             continue;
         }
-        let r =
-            if write { write_at(task, f, iov.base, iov.len, off) } else { read_at(task, f, iov.base, iov.len, off) };
+        // Only the first buffer may wait for data: later ones take what
+        // is there.
+        let r = if write {
+            write_at(task, f, iov.base, iov.len, off)
+        } else {
+            read_at_mode(task, f, iov.base, iov.len, off, total == 0)
+        };
         match r {
             Ok(n) => {
                 total += n;

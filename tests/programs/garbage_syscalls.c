@@ -9,8 +9,10 @@
  *
  * Skipped: calls that end or stop the process or change its memory or
  * signal state in ways that would kill it legitimately (exit, kill, munmap,
- * mprotect, ...), and calls that block (sleeps, futex waits, reads of
- * stdin, pause).
+ * mprotect, timers that send signals, ...), calls that block (sleeps,
+ * futex waits, reads of stdin, pause, waits), and calls that make fds a
+ * later garbage read or write could block on for good (pipes, eventfds,
+ * timerfds, signalfds).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -61,6 +63,10 @@ static int skipped(long nr)
 	case SYS_ppoll: case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_rt_sigtimedwait:
 	case SYS_sigaltstack: case SYS_restart_syscall: case SYS_ptrace: case SYS_seccomp:
 	case SYS_prctl: case SYS_setsid: case SYS_fcntl: case SYS_ioctl:
+	case SYS_alarm: case SYS_setitimer: case SYS_timer_create: case SYS_timer_settime:
+	case SYS_rt_sigqueueinfo: case SYS_rt_tgsigqueueinfo: case SYS_pidfd_send_signal:
+	case SYS_epoll_pwait2: case SYS_pipe: case SYS_pipe2: case SYS_eventfd:
+	case SYS_eventfd2: case SYS_timerfd_create: case SYS_signalfd: case SYS_signalfd4:
 		return 1;
 	default:
 		return 0;

@@ -89,6 +89,15 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_tgkill),
         // The thread that forwards signals from runsc to the sandbox.
         Any(libc::SYS_rt_sigtimedwait),
+        // Readiness of host fds: the notifier thread's epoll, and a
+        // zero-timeout poll to ask one fd.
+        Any(libc::SYS_epoll_wait),
+        Any(libc::SYS_epoll_pwait),
+        Any(libc::SYS_epoll_ctl),
+        Any(libc::SYS_poll),
+        // A stdio socket, used without blocking.
+        Any(libc::SYS_recvfrom),
+        Any(libc::SYS_sendto),
     ];
     t.extend(super::runtime());
     t

@@ -7,6 +7,7 @@
 
 mod errno;
 mod pod;
+pub mod poll;
 pub mod signal;
 mod structs;
 

@@ -47,3 +47,5 @@ unsafe impl Pod for i32 {}
 unsafe impl Pod for i64 {}
 // SAFETY: arrays of Pod types are Pod.
 unsafe impl<const N: usize> Pod for [u64; N] where [u64; N]: Default {}
+// SAFETY: arrays of Pod types are Pod.
+unsafe impl<const N: usize> Pod for [i32; N] where [i32; N]: Default {}

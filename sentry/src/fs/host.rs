@@ -1,19 +1,29 @@
 //! Files backed by a host fd: stdio handed to the sandbox, and regular files
 //! the gofer donated. The sentry reads and writes them directly.
+//!
+//! Pipes, ttys and sockets among them are non-blocking on the host (runsc
+//! reopens stdio pipes and ttys as descriptions of their own): reads and
+//! writes return EAGAIN, readiness comes from `host_notify`, and the
+//! syscall layer blocks the task as for any file.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
 use crate::abi::{Errno, Stat, Termios, Winsize};
+use crate::fs::host_notify;
 use crate::fs::stat_from_host;
 use crate::mm::MemoryManager;
 use crate::vfs::{FileOps, OffsetMode};
+use crate::waiter::WaitQueue;
 
 /// A file whose data lives behind a host fd.
 pub struct HostFile {
     fd: Arc<OwnedFd>,
     mode: OffsetMode,
     tty: bool,
+    socket: bool,
+    /// Set when the fd is non-blocking and watched for readiness.
+    queue: Option<Arc<WaitQueue>>,
 }
 
 /// Runs a host I/O call until it is not interrupted.
@@ -33,21 +43,33 @@ fn retry(mut call: impl FnMut() -> isize) -> Result<usize, Errno> {
 impl HostFile {
     /// A donated regular file: the sentry keeps the offset and uses pread.
     pub fn regular(fd: Arc<OwnedFd>) -> HostFile {
-        HostFile { fd, mode: OffsetMode::Sentry, tty: false }
+        HostFile { fd, mode: OffsetMode::Sentry, tty: false, socket: false, queue: None }
     }
 
-    /// An fd imported from the host as-is (stdio). Its offset and status
-    /// flags stay in the host description, shared with the outside.
-    pub fn import(fd: OwnedFd) -> HostFile {
+    /// An fd imported from the host (stdio). A regular file's offset and
+    /// O_APPEND stay in the host description, shared with the outside.
+    /// `nonblocking` says the fd is a non-blocking description of its own
+    /// (a reopened pipe or tty), which is then watched for readiness;
+    /// sockets are always used without blocking.
+    pub fn import(fd: OwnedFd, nonblocking: bool) -> HostFile {
         let raw = fd.as_raw_fd();
         // SAFETY: stat is plain data; zeroed is valid.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: fstat on an fd we own into a valid out-pointer.
         let ok = unsafe { libc::fstat(raw, &mut st) } == 0;
-        let regular = ok && st.st_mode & libc::S_IFMT == libc::S_IFREG;
+        let fmt = if ok { st.st_mode & libc::S_IFMT } else { 0 };
         // SAFETY: isatty has no memory preconditions.
         let tty = unsafe { libc::isatty(raw) } == 1;
-        HostFile { fd: Arc::new(fd), mode: if regular { OffsetMode::Host } else { OffsetMode::Stream }, tty }
+        let socket = fmt == libc::S_IFSOCK;
+        let mode = if fmt == libc::S_IFREG { OffsetMode::Host } else { OffsetMode::Stream };
+        let mut queue = None;
+        if nonblocking || socket {
+            let q = Arc::new(WaitQueue::new());
+            if host_notify::watch(raw, &q) {
+                queue = Some(q);
+            }
+        }
+        HostFile { fd: Arc::new(fd), mode, tty, socket, queue }
     }
 
     fn raw(&self) -> i32 {
@@ -74,10 +96,31 @@ impl HostFile {
     }
 }
 
+impl Drop for HostFile {
+    fn drop(&mut self) {
+        if self.queue.is_some() && Arc::strong_count(&self.fd) == 1 {
+            host_notify::unwatch(self.raw());
+        }
+    }
+}
+
 impl FileOps for HostFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         if self.mode == OffsetMode::Sentry {
             return self.pread(buf, off);
+        }
+        if self.socket {
+            // SAFETY: `buf` is writable for its length; no address is asked for.
+            return retry(|| unsafe {
+                libc::recvfrom(
+                    self.raw(),
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                    std::ptr::null_mut(),
+                    std::ptr::null_mut(),
+                )
+            });
         }
         // SAFETY: `buf` is writable for its length.
         retry(|| unsafe { libc::read(self.raw(), buf.as_mut_ptr().cast(), buf.len()) })
@@ -87,8 +130,32 @@ impl FileOps for HostFile {
         if self.mode == OffsetMode::Sentry {
             return self.pwrite(buf, off);
         }
+        if self.socket {
+            // SAFETY: `buf` is readable for its length; no address is given.
+            return retry(|| unsafe {
+                libc::sendto(
+                    self.raw(),
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                    std::ptr::null(),
+                    0,
+                )
+            });
+        }
         // SAFETY: `buf` is readable for its length.
         retry(|| unsafe { libc::write(self.raw(), buf.as_ptr().cast(), buf.len()) })
+    }
+
+    fn readiness(&self, mask: u32) -> u32 {
+        if self.queue.is_none() {
+            return mask & (crate::abi::poll::READ_EVENTS | crate::abi::poll::WRITE_EVENTS);
+        }
+        host_notify::poll_now(self.raw(), mask) & (mask | crate::abi::poll::POLLERR | crate::abi::poll::POLLHUP)
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        self.queue.as_deref()
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
@@ -129,7 +196,9 @@ impl FileOps for HostFile {
     }
 
     fn host_status_flags(&self) -> Option<u32> {
-        if self.mode == OffsetMode::Sentry {
+        // Only a regular file's O_APPEND lives in the host description
+        // (shared with the outside); a stream's flags are the sandbox's.
+        if self.mode != OffsetMode::Host {
             return None;
         }
         // SAFETY: F_GETFL on our fd.

@@ -2,13 +2,21 @@
 //! (stdio and donated files), dev, proc, and the mapping adapter that lets
 //! the memory manager copy files in.
 
+pub mod anon;
 pub mod cpuinfo;
 pub mod dev;
+pub mod epoll;
+pub mod eventfd;
 pub mod gofer;
 pub mod host;
+pub mod host_notify;
+pub mod host_stdio;
 pub mod mapping;
+pub mod pipe;
 pub mod proc;
+pub mod signalfd;
 pub mod synthetic;
+pub mod timerfd;
 
 use crate::abi::{Stat, Timespec};
 

@@ -247,8 +247,7 @@ fn fd_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
             .into_iter()
             .filter_map(|fd| {
                 let f = fds.get(fd).ok()?;
-                let name = f.name.clone();
-                Some((fd.to_string().into_bytes(), SynthLink::new(move || Ok(name.clone())) as Arc<dyn Inode>))
+                Some((fd.to_string().into_bytes(), crate::fs::anon::FdLink::new(f) as Arc<dyn Inode>))
             })
             .collect()
     })

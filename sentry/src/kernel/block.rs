@@ -4,15 +4,14 @@
 //! (futex, sleeps, pipes, poll/epoll, wait, sockets) goes through
 //! [`Task::block`](crate::kernel::Task::block).
 //!
-//! [`WaitQueue`]s are where events are announced: files keep one for
-//! readiness, processes one for child state changes, futexes one per word.
-//! A waiter registers a [`Waker`] with an event mask; `notify` calls the
-//! wakers whose mask matches. Waker calls run under the queue's lock and
-//! must not block.
+//! Events are announced on [`WaitQueue`]s (in `crate::waiter`, below the
+//! VFS, which uses them for file readiness).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
+
+pub use crate::waiter::{Registration, WaitQueue, Waker, EVENT_ANY};
 
 /// Wakes one sentry thread.
 #[derive(Default)]
@@ -46,12 +45,6 @@ impl Parker {
         }
         *n = false;
     }
-}
-
-/// Something to call when a wait queue announces events.
-pub trait Waker: Send + Sync {
-    /// `events` happened (a mask of the queue's event bits).
-    fn wake(&self, events: u32);
 }
 
 /// A task's waker: remembers that it fired and unparks the task.
@@ -89,81 +82,6 @@ impl Waker for TaskWaker {
         self.events.fetch_or(events, Ordering::AcqRel);
         self.fired.store(true, Ordering::Release);
         self.parker.unpark();
-    }
-}
-
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-struct Entry {
-    id: u64,
-    mask: u32,
-    waker: Arc<dyn Waker>,
-}
-
-/// Waiters for events on one object.
-#[derive(Default)]
-pub struct WaitQueue {
-    entries: Mutex<Vec<Entry>>,
-}
-
-/// Event bit for queues that have a single kind of event.
-pub const EVENT_ANY: u32 = u32::MAX;
-
-impl WaitQueue {
-    /// An empty queue.
-    pub fn new() -> WaitQueue {
-        WaitQueue::default()
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Registers `waker` for events in `mask`; returns its id for
-    /// [`unregister`](Self::unregister).
-    pub fn register(&self, mask: u32, waker: Arc<dyn Waker>) -> u64 {
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        self.lock().push(Entry { id, mask, waker });
-        id
-    }
-
-    /// Removes a registration (a no-op if already gone).
-    pub fn unregister(&self, id: u64) {
-        self.lock().retain(|e| e.id != id);
-    }
-
-    /// Announces `events` to every waiter interested in any of them.
-    pub fn notify(&self, events: u32) {
-        for e in self.lock().iter() {
-            if e.mask & events != 0 {
-                e.waker.wake(e.mask & events);
-            }
-        }
-    }
-
-    /// Whether anyone waits.
-    pub fn is_empty(&self) -> bool {
-        self.lock().is_empty()
-    }
-}
-
-/// A registration that unregisters itself when dropped.
-pub struct Registration<'a> {
-    queue: &'a WaitQueue,
-    id: u64,
-}
-
-impl<'a> Registration<'a> {
-    /// Registers `waker` on `queue` for `mask`.
-    pub fn new(queue: &'a WaitQueue, mask: u32, waker: Arc<dyn Waker>) -> Registration<'a> {
-        let id = queue.register(mask, waker);
-        Registration { queue, id }
-    }
-}
-
-impl Drop for Registration<'_> {
-    fn drop(&mut self) {
-        self.queue.unregister(self.id);
     }
 }
 

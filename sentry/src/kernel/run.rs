@@ -207,3 +207,20 @@ impl Task {
 pub fn is_restart(e: Errno) -> bool {
     matches!(e, Errno::ERESTARTSYS | Errno::ERESTARTNOINTR | Errno::ERESTARTNOHAND | Errno::ERESTART_RESTARTBLOCK)
 }
+
+impl Task {
+    /// Waits until `f` has one of `events` ready (or an error or hang-up),
+    /// interruptibly; for a file without a wait queue, returns at once.
+    /// Callers retry their operation afterwards.
+    pub fn wait_ready(&self, f: &crate::vfs::File, events: u32, deadline: Option<Instant>) -> Result<(), Errno> {
+        use crate::abi::poll::{POLLERR, POLLHUP};
+        let Some(q) = f.ops.wait_queue() else { return Ok(()) };
+        let mask = events | POLLERR | POLLHUP;
+        let w = self.waker();
+        let _reg = crate::waiter::Registration::new(q, mask, w.clone());
+        if f.readiness(mask) != 0 {
+            return Ok(());
+        }
+        self.block(&w, deadline)
+    }
+}

@@ -95,6 +95,7 @@ impl Kernel {
                 complete(tg, &mut gs, target, sig, &act);
             }
         }
+        tg.signalfd_queue.notify(crate::abi::poll::POLLIN);
         self.after_continue(tg, continued);
     }
 

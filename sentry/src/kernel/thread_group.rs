@@ -143,6 +143,8 @@ pub struct ThreadGroup {
     pub child_events: WaitQueue,
     /// Woken when a thread exits (execve waits for the others).
     pub thread_exits: WaitQueue,
+    /// Woken when a signal is queued (signalfd readiness).
+    pub signalfd_queue: WaitQueue,
     /// Interval timers, alarm and POSIX timers.
     pub timers: ProcessTimers,
     /// When the process started.
@@ -176,6 +178,7 @@ impl ThreadGroup {
             }),
             child_events: WaitQueue::new(),
             thread_exits: WaitQueue::new(),
+            signalfd_queue: WaitQueue::new(),
             timers: ProcessTimers::default(),
             start: Instant::now(),
         })

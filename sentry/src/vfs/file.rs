@@ -100,6 +100,26 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// The events of `mask` (POLLIN, POLLOUT...) that are ready now, plus
+    /// POLLERR and POLLHUP if they hold. A file that never blocks is always
+    /// ready to read and write.
+    fn readiness(&self, mask: u32) -> u32 {
+        mask & (crate::abi::poll::READ_EVENTS | crate::abi::poll::WRITE_EVENTS)
+    }
+
+    /// Where changes of readiness are announced, for files whose readiness
+    /// changes (pipes, sockets, eventfds...). `None`: always ready.
+    fn wait_queue(&self) -> Option<&crate::waiter::WaitQueue> {
+        None
+    }
+
+    /// A new open file description of the same object, for opening it
+    /// through `/proc/[pid]/fd/N` (pipes allow it; other anonymous files
+    /// give ENXIO).
+    fn reopen(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        Err(Errno::ENXIO)
+    }
+
     /// The operations as `Any`, for syscalls that work on one kind of file
     /// (pidfds, eventfds...).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -154,7 +174,7 @@ impl File {
     pub fn flags(&self) -> u32 {
         let f = self.flags.load(Ordering::Relaxed);
         match self.ops.host_status_flags() {
-            Some(h) => (f & !SETFL_MASK) | (h & SETFL_MASK),
+            Some(h) => (f & !(libc::O_APPEND as u32)) | (h & libc::O_APPEND as u32),
             None => f,
         }
     }
@@ -191,6 +211,20 @@ impl File {
     /// Opened with O_PATH.
     pub fn path_only(&self) -> bool {
         self.is_path()
+    }
+
+    /// O_NONBLOCK is set.
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & libc::O_NONBLOCK as u32 != 0
+    }
+
+    /// Events ready now (see [`FileOps::readiness`]); an O_PATH file has
+    /// none.
+    pub fn readiness(&self, mask: u32) -> u32 {
+        if self.is_path() {
+            return crate::abi::poll::POLLNVAL;
+        }
+        self.ops.readiness(mask)
     }
 
     fn offset(&self) -> std::sync::MutexGuard<'_, u64> {
@@ -295,6 +329,22 @@ impl File {
                 }
                 Ok(new as u64)
             }
+        }
+    }
+
+    /// Whether a read at `off` (or the file offset) is at end of file, so
+    /// that it returns 0 without touching the buffer.
+    pub fn at_eof(&self, off: Option<u64>) -> bool {
+        match self.ops.offset_mode() {
+            OffsetMode::Sentry => {
+                let pos = off.unwrap_or_else(|| self.position());
+                self.ops.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFREG && pos >= s.size as u64)
+            }
+            OffsetMode::Stream => {
+                let r = self.ops.readiness(crate::abi::poll::POLLIN);
+                r & crate::abi::poll::POLLHUP != 0 && r & crate::abi::poll::POLLIN == 0
+            }
+            _ => false,
         }
     }
 

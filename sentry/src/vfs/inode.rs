@@ -96,6 +96,12 @@ pub trait Inode: Send + Sync {
         Ok(None)
     }
 
+    /// For magic links (`/proc/[pid]/fd/N`): where following the link leads,
+    /// instead of resolving its text.
+    fn magic_link(&self) -> Option<Result<crate::vfs::Location, Errno>> {
+        None
+    }
+
     /// Whether the contents of this directory can change behind the dentry
     /// cache (synthetic directories such as /proc); such children are not
     /// cached.

@@ -187,6 +187,10 @@ impl<'a> Walker<'a> {
                 if self.links > MAX_SYMLINKS {
                     return Err(Errno::ELOOP);
                 }
+                if let Some(magic) = next.dentry.inode.magic_link() {
+                    cur = magic?;
+                    continue;
+                }
                 let target = next.dentry.inode.readlink()?;
                 cur = self.walk(&cur, &target, Lookup::Follow)?;
                 continue;

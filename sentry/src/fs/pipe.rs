@@ -1,0 +1,293 @@
+//! Pipes: a buffer between a read end and a write end, with Linux's
+//! semantics: writes of at most PIPE_BUF bytes are atomic, a read with no
+//! writer left sees end of file, a write with no reader left fails with
+//! EPIPE (the syscall layer sends SIGPIPE), packet mode (O_DIRECT), and a
+//! capacity F_SETPIPE_SZ can change. Neither end blocks here: both return
+//! EAGAIN and announce readiness on the pipe's wait queue, and the syscall
+//! layer blocks.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM};
+use crate::abi::{Errno, Stat, Timespec};
+use crate::vfs::{FileOps, OffsetMode};
+use crate::waiter::WaitQueue;
+
+/// PIPE_BUF: writes up to this size are atomic.
+pub const PIPE_BUF: usize = 4096;
+/// The default capacity (16 pages).
+pub const DEFAULT_CAPACITY: usize = 65536;
+/// /proc/sys/fs/pipe-max-size: the most an unprivileged F_SETPIPE_SZ may set.
+pub const MAX_SIZE: usize = 1 << 20;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(100_000);
+
+struct State {
+    buf: VecDeque<u8>,
+    /// Packet lengths, in packet mode.
+    packets: VecDeque<usize>,
+    capacity: usize,
+    readers: usize,
+    writers: usize,
+}
+
+/// A pipe's shared state.
+pub struct Pipe {
+    state: Mutex<State>,
+    queue: WaitQueue,
+    ino: u64,
+    ctime: Timespec,
+}
+
+impl Pipe {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The inode number (for `pipe:[N]` and fstat).
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+}
+
+/// One end of a pipe (one open file description); both ends for a pipe
+/// opened read-write through /proc.
+pub struct PipeEnd {
+    pipe: Arc<Pipe>,
+    read: bool,
+    write: bool,
+    packet: bool,
+}
+
+/// A new pipe: (read end, write end). `packet`: O_DIRECT.
+pub fn new_pipe(packet: bool) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let pipe = Arc::new(Pipe {
+        state: Mutex::new(State {
+            buf: VecDeque::new(),
+            packets: VecDeque::new(),
+            capacity: DEFAULT_CAPACITY,
+            readers: 1,
+            writers: 1,
+        }),
+        queue: WaitQueue::new(),
+        ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+        ctime: Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 },
+    });
+    (
+        Arc::new(PipeEnd { pipe: pipe.clone(), read: true, write: false, packet }),
+        Arc::new(PipeEnd { pipe, read: false, write: true, packet }),
+    )
+}
+
+impl PipeEnd {
+    /// The pipe.
+    pub fn pipe(&self) -> &Arc<Pipe> {
+        &self.pipe
+    }
+
+    /// F_GETPIPE_SZ.
+    pub fn capacity(&self) -> usize {
+        self.pipe.lock().capacity
+    }
+
+    /// F_SETPIPE_SZ: rounds up to a power-of-two number of pages; EBUSY if
+    /// the data already in the pipe would not fit; EPERM past the
+    /// unprivileged limit unless `privileged`.
+    pub fn set_capacity(&self, want: u64, privileged: bool) -> Result<usize, Errno> {
+        if want > i32::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        let pages = (want as usize).div_ceil(4096).max(1).next_power_of_two();
+        let size = pages * 4096;
+        if size > MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        let mut s = self.pipe.lock();
+        if s.buf.len() > size {
+            return Err(Errno::EBUSY);
+        }
+        s.capacity = size;
+        drop(s);
+        self.pipe.queue.notify(POLLOUT | POLLWRNORM);
+        Ok(size)
+    }
+
+    /// Bytes waiting to be read (FIONREAD).
+    pub fn available(&self) -> usize {
+        self.pipe.lock().buf.len()
+    }
+
+    /// Sets packet mode (F_SETFL with O_DIRECT).
+    pub fn is_packet(&self) -> bool {
+        self.packet
+    }
+}
+
+impl Drop for PipeEnd {
+    fn drop(&mut self) {
+        let mut s = self.pipe.lock();
+        if self.write {
+            s.writers -= 1;
+        }
+        if self.read {
+            s.readers -= 1;
+        }
+        drop(s);
+        self.pipe.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLERR | POLLRDNORM | POLLWRNORM);
+    }
+}
+
+impl FileOps for PipeEnd {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        if !self.read {
+            return Err(Errno::EBADF);
+        }
+        let mut s = self.pipe.lock();
+        if s.buf.is_empty() {
+            return if s.writers == 0 { Ok(0) } else { Err(Errno::EAGAIN) };
+        }
+        let n = if self.packet && !s.packets.is_empty() {
+            let p = s.packets.pop_front().unwrap_or(0);
+            let n = buf.len().min(p);
+            for (i, b) in s.buf.drain(..p).enumerate() {
+                if i < n {
+                    buf[i] = b;
+                }
+            }
+            n
+        } else {
+            let n = buf.len().min(s.buf.len());
+            let (a, b) = s.buf.as_slices();
+            let k = n.min(a.len());
+            buf[..k].copy_from_slice(&a[..k]);
+            buf[k..n].copy_from_slice(&b[..n - k]);
+            s.buf.drain(..n);
+            n
+        };
+        drop(s);
+        if n > 0 || buf.is_empty() {
+            self.pipe.queue.notify(POLLOUT | POLLWRNORM);
+        }
+        Ok(n)
+    }
+
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        if !self.write {
+            return Err(Errno::EBADF);
+        }
+        let mut s = self.pipe.lock();
+        if s.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let free = s.capacity.saturating_sub(s.buf.len());
+        // Up to PIPE_BUF bytes go in at once or not at all.
+        let n = if buf.len() <= PIPE_BUF {
+            if free < buf.len() {
+                return Err(Errno::EAGAIN);
+            }
+            buf.len()
+        } else {
+            if free == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            buf.len().min(free)
+        };
+        s.buf.extend(&buf[..n]);
+        if self.packet {
+            // Packets are at most PIPE_BUF bytes.
+            let mut left = n;
+            while left > 0 {
+                let p = left.min(PIPE_BUF);
+                s.packets.push_back(p);
+                left -= p;
+            }
+        }
+        drop(s);
+        self.pipe.queue.notify(POLLIN | POLLRDNORM);
+        Ok(n)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(Stat {
+            ino: self.pipe.ino,
+            nlink: 1,
+            mode: libc::S_IFIFO | 0o600,
+            blksize: 4096,
+            atime: self.pipe.ctime,
+            mtime: self.pipe.ctime,
+            ctime: self.pipe.ctime,
+            dev: crate::abi::dev_make(0, 12),
+            ..Default::default()
+        })
+    }
+
+    fn offset_mode(&self) -> OffsetMode {
+        OffsetMode::Stream
+    }
+
+    fn readable_bytes(&self) -> Result<u64, Errno> {
+        Ok(self.available() as u64)
+    }
+
+    fn readiness(&self, mask: u32) -> u32 {
+        let s = self.pipe.lock();
+        let mut r = 0;
+        if self.write {
+            if s.readers == 0 {
+                r |= POLLERR;
+            }
+            if s.capacity.saturating_sub(s.buf.len()) >= PIPE_BUF.min(s.capacity) {
+                r |= POLLOUT | POLLWRNORM;
+            }
+        }
+        if self.read {
+            if !s.buf.is_empty() {
+                r |= POLLIN | POLLRDNORM;
+            }
+            if s.writers == 0 {
+                r |= POLLHUP;
+            }
+        }
+        r & (mask | POLLERR | POLLHUP)
+    }
+
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pipe.queue)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    fn reopen(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        let acc = flags & libc::O_ACCMODE as u32;
+        let read = acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32;
+        let write = acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32;
+        let mut s = self.pipe.lock();
+        if write && !read && s.readers == 0 && flags & libc::O_NONBLOCK as u32 != 0 {
+            // A FIFO opened for writing with no reader.
+            return Err(Errno::ENXIO);
+        }
+        if read {
+            s.readers += 1;
+        }
+        if write {
+            s.writers += 1;
+        }
+        Ok(Arc::new(PipeEnd { pipe: self.pipe.clone(), read, write, packet: self.packet }))
+    }
+
+    fn ioctl(&self, cmd: u32, arg: u64, mm: &crate::mm::MemoryManager) -> Result<u64, Errno> {
+        if cmd as u64 == libc::FIONREAD {
+            mm.copy_out_obj(arg, &(self.available() as i32))?;
+            return Ok(0);
+        }
+        Err(Errno::ENOTTY)
+    }
+}
