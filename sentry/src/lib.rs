@@ -3,7 +3,7 @@
 //!
 //! Modules: [`abi`] (the Linux ABI), [`auth`] (credentials), [`platform`]
 //! (running application code), [`mm`] (application memory), [`loader`]
-//! (exec), [`vfs`] and [`fs`] (files), [`kernel`] (tasks, processes,
+//! (exec), [`vfs`] and [`fs`] (files), [`net`] (sockets), [`kernel`] (tasks, processes,
 //! signals, the syscall loop), [`waiter`] (wait queues).
 
 pub mod abi;
@@ -12,6 +12,7 @@ pub mod fs;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
+pub mod net;
 pub mod platform;
 pub mod vfs;
 pub mod waiter;

@@ -28,6 +28,7 @@ pub mod sys_sched;
 pub mod sys_sendfile;
 pub mod sys_signal;
 pub mod sys_signalfd;
+pub mod sys_socket;
 pub mod sys_stat;
 pub mod sys_statfs;
 pub mod sys_thread;

@@ -86,6 +86,14 @@ pub fn clone3(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if args.exit_signal & !CSIGNAL != 0 || args.exit_signal > 64 {
         return Err(Errno::EINVAL.into());
     }
+    // clone3 frees the CLONE_DETACHED bit for reuse, and a thread or a
+    // sibling has no exit signal of its own.
+    if args.flags & libc::CLONE_DETACHED as u64 != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if args.flags & (libc::CLONE_THREAD | libc::CLONE_PARENT) as u64 != 0 && args.exit_signal != 0 {
+        return Err(Errno::EINVAL.into());
+    }
     if args.set_tid_size != 0 || args.set_tid != 0 {
         // Choosing pids needs CAP_CHECKPOINT_RESTORE in the owning user
         // namespace.

@@ -40,10 +40,12 @@ fn read_strings(t: &Task, mut addr: u64, total: &mut usize, limit: usize) -> Res
 }
 
 fn do_exec(t: &mut Task, dirfd: i32, path_addr: u64, argv: u64, envp: u64, flags: i32) -> SyscallResult {
+    // Linux reads the path (ENOENT for "" without AT_EMPTY_PATH) before it
+    // looks at the flags.
+    let path = t.read_path(path_addr, flags & libc::AT_EMPTY_PATH != 0)?;
     if flags & !(libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) != 0 {
         return Err(Errno::EINVAL.into());
     }
-    let path = t.read_path(path_addr, flags & libc::AT_EMPTY_PATH != 0)?;
     // Linux's limit: a quarter of the stack limit, at least 128 KiB.
     let limit = (t.rlimit(libc::RLIMIT_STACK) / 4).clamp(128 << 10, 6 << 20) as usize;
     let mut total = 0usize;
@@ -53,18 +55,29 @@ fn do_exec(t: &mut Task, dirfd: i32, path_addr: u64, argv: u64, envp: u64, flags
         // As Linux since 5.18: an empty argv gets an empty argv[0].
         args.push(Vec::new());
     }
+    let nofollow = flags & libc::AT_SYMLINK_NOFOLLOW != 0;
     let target = if path.is_empty() {
         let f = t.file(dirfd)?;
         let loc = f.location.clone().ok_or(Errno::EACCES)?;
         ExecTarget::File { loc, name: format!("/dev/fd/{dirfd}").into_bytes() }
-    } else {
-        if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
+    } else if path[0] == b'/' || dirfd == libc::AT_FDCWD {
+        if nofollow {
             let loc = t.resolve(dirfd, &path, Lookup::NoFollow)?;
             if loc.dentry.inode.file_type() == FileType::Symlink {
                 return Err(Errno::ELOOP.into());
             }
         }
         ExecTarget::Path { start: t.start_dir(dirfd, &path)?, path: &path }
+    } else {
+        // Relative to a directory fd: the program's name (AT_EXECFN, and
+        // the script for `#!`) is /dev/fd/N/path, as Linux names it.
+        let loc = t.resolve(dirfd, &path, if nofollow { Lookup::NoFollow } else { Lookup::Follow })?;
+        if loc.dentry.inode.file_type() == FileType::Symlink {
+            return Err(Errno::ELOOP.into());
+        }
+        let mut name = format!("/dev/fd/{dirfd}/").into_bytes();
+        name.extend_from_slice(&path);
+        ExecTarget::File { loc, name }
     };
     t.execve(target, args, env)?;
     Err(SyscallError::NoReturn)

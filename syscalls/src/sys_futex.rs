@@ -1,6 +1,7 @@
 //! futex(2): WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE,
-//! WAKE_OP, private and shared, with relative (WAIT) and absolute
-//! (WAIT_BITSET, on either clock) timeouts.
+//! WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, private and shared,
+//! with relative (WAIT) and absolute (WAIT_BITSET, LOCK_PI: on
+//! CLOCK_REALTIME, LOCK_PI2: on either clock) timeouts.
 
 use std::time::Instant;
 
@@ -15,6 +16,10 @@ const FUTEX_WAKE: i32 = 1;
 const FUTEX_REQUEUE: i32 = 3;
 const FUTEX_CMP_REQUEUE: i32 = 4;
 const FUTEX_WAKE_OP: i32 = 5;
+const FUTEX_LOCK_PI: i32 = 6;
+const FUTEX_UNLOCK_PI: i32 = 7;
+const FUTEX_TRYLOCK_PI: i32 = 8;
+const FUTEX_LOCK_PI2: i32 = 13;
 const FUTEX_WAIT_BITSET: i32 = 9;
 const FUTEX_WAKE_BITSET: i32 = 10;
 const FUTEX_PRIVATE_FLAG: i32 = 128;
@@ -57,7 +62,7 @@ pub fn futex(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
-    if realtime && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
+    if realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2 {
         return Err(Errno::ENOSYS.into());
     }
     let k = t.kernel.clone();
@@ -80,6 +85,20 @@ pub fn futex(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             Ok(k.futexes.requeue(&t.mm, addr, addr2, private, val, n2, cmp)? as u64)
         }
         FUTEX_WAKE_OP => Ok(k.futexes.wake_op(&t.mm, addr, addr2, private, val, timeout as u32, val3)? as u64),
+        FUTEX_LOCK_PI | FUTEX_LOCK_PI2 => {
+            // LOCK_PI's timeout is on CLOCK_REALTIME whatever the flags say.
+            let dl = deadline(t, timeout, true, realtime || cmd == FUTEX_LOCK_PI)?;
+            k.futexes.lock_pi(t, addr, private, dl, false)?;
+            Ok(0)
+        }
+        FUTEX_TRYLOCK_PI => {
+            k.futexes.lock_pi(t, addr, private, None, true)?;
+            Ok(0)
+        }
+        FUTEX_UNLOCK_PI => {
+            k.futexes.unlock_pi(t, addr, private)?;
+            Ok(0)
+        }
         _ => {
             crate::log_once_unsupported("futex", cmd as u64);
             Err(Errno::ENOSYS.into())

@@ -6,12 +6,13 @@ use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 /// setpgid(2).
 pub fn setpgid(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (pid, pgid) = (a.a[0] as i32, a.a[1] as i32);
-    if pgid < 0 {
-        return Err(Errno::EINVAL.into());
-    }
     let me = t.tg.pid;
     let pid = if pid == 0 { me } else { pid };
     let pgid = if pgid == 0 { pid } else { pgid };
+    // Checked after the defaults, as Linux: setpgid(-1, 0) is EINVAL.
+    if pgid < 0 {
+        return Err(Errno::EINVAL.into());
+    }
     let mut tree = t.kernel.tasks.write();
     let my_sid = tree.procs.get(&me).ok_or(Errno::ESRCH)?.sid;
     let target = tree.procs.get(&pid).filter(|p| p.zombie.is_none()).ok_or(Errno::ESRCH)?;

@@ -1,14 +1,17 @@
 //! pidfds: pidfd_open, pidfd_send_signal, pidfd_getfd, and the pidfd file
 //! itself (readable, for poll, once the process has exited).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use sentry::abi::poll::{POLLHUP, POLLIN, POLLRDNORM};
 use sentry::abi::signal::SI_USER;
 use sentry::abi::{Errno, SigInfo, Stat};
 use sentry::kernel::signal_send::Origin;
 use sentry::kernel::signals::valid;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task, ThreadGroup};
 use sentry::vfs::{File, FileOps, OffsetMode};
+use sentry::waiter::WaitQueue;
 
 /// An open pidfd: a reference to a process.
 pub struct PidFd {
@@ -29,6 +32,19 @@ impl FileOps for PidFd {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+    /// Readable once the process has exited; hung up once it is reaped.
+    fn readiness(&self, mask: u32) -> u32 {
+        if self.tg.reaped.load(Ordering::Acquire) {
+            return (mask & (POLLIN | POLLRDNORM)) | POLLHUP;
+        }
+        if self.tg.signals().threads.is_empty() {
+            return mask & (POLLIN | POLLRDNORM);
+        }
+        0
+    }
+    fn wait_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.tg.exit_events)
+    }
 }
 
 /// Installs a pidfd for `tg` in the caller's fd table.
@@ -39,9 +55,14 @@ pub fn install_pidfd(t: &Task, tg: Arc<ThreadGroup>, flags: u32) -> Result<i32, 
 
 /// The process a pidfd refers to.
 pub fn pidfd_target(t: &Task, fd: i32) -> Result<Arc<ThreadGroup>, Errno> {
+    Ok(pidfd_target_flags(t, fd)?.0)
+}
+
+/// The process a pidfd refers to, and the pidfd's status flags.
+pub fn pidfd_target_flags(t: &Task, fd: i32) -> Result<(Arc<ThreadGroup>, u32), Errno> {
     let f = t.file(fd)?;
     let p = f.ops.as_any().and_then(|a| a.downcast_ref::<PidFd>()).ok_or(Errno::EBADF)?;
-    Ok(p.tg.clone())
+    Ok((p.tg.clone(), f.flags()))
 }
 
 /// pidfd_open(2).
@@ -50,7 +71,10 @@ pub fn pidfd_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if flags & !(libc::O_NONBLOCK as u32) != 0 || pid <= 0 {
         return Err(Errno::EINVAL.into());
     }
-    let tg = t.kernel.thread_group(pid).ok_or(Errno::ESRCH)?;
+    let Some(tg) = t.kernel.thread_group(pid) else {
+        // A thread that is not a process leader.
+        return Err(if t.kernel.tasks.task(pid).is_some() { Errno::ENOENT } else { Errno::ESRCH }.into());
+    };
     Ok(install_pidfd(t, tg, libc::O_CLOEXEC as u32 | flags)? as u64)
 }
 
@@ -64,8 +88,8 @@ pub fn pidfd_send_signal(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     let tg = pidfd_target(t, fd)?;
-    let alive = t.kernel.tasks.read().procs.get(&tg.pid).is_some_and(|p| p.zombie.is_none());
-    if !alive {
+    // A zombie can still be signalled (to no effect); a reaped process not.
+    if tg.reaped.load(Ordering::Acquire) {
         return Err(Errno::ESRCH.into());
     }
     let info = if uinfo != 0 {

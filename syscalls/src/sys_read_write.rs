@@ -129,7 +129,7 @@ pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u
                     task.kernel.send_group_signal(
                         &task.tg,
                         sentry::abi::SigInfo::new(libc::SIGPIPE, sentry::abi::signal::SI_KERNEL),
-                        sentry::kernel::signal_send::Origin::Outside,
+                        sentry::kernel::signal_send::Origin::Sandbox,
                     );
                 }
                 return Err(e);

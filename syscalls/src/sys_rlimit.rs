@@ -41,6 +41,9 @@ fn prlimit(t: &Task, tg: &Arc<ThreadGroup>, resource: u64, new: Option<Rlimit>, 
             return Err(e.into());
         }
     }
+    if r == libc::RLIMIT_CPU as usize && new.is_some() {
+        sentry::kernel::cpu_clock::watch_cpu_limit(&t.kernel, tg);
+    }
     Ok(0)
 }
 

@@ -227,12 +227,7 @@ pub fn kill(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let targets: Vec<Arc<ThreadGroup>> = {
         let tree = t.kernel.tasks.read();
         match pid {
-            -1 => tree
-                .procs
-                .values()
-                .filter(|p| p.tg.pid != 1 && p.tg.pid != t.tg.pid && p.zombie.is_none())
-                .map(|p| p.tg.clone())
-                .collect(),
+            -1 => tree.procs.values().filter(|p| p.tg.pid != 1 && p.tg.pid != t.tg.pid).map(|p| p.tg.clone()).collect(),
             0 => {
                 let pgid = tree.procs.get(&t.tg.pid).map_or(0, |p| p.pgid);
                 tree.group_members(pgid)
@@ -263,7 +258,16 @@ fn thread_signal(t: &Task, tgid: Option<i32>, tid: i32, info: SigInfo) -> Syscal
     if sig != 0 && !valid(sig) {
         return Err(Errno::EINVAL.into());
     }
-    let target = t.kernel.tasks.task(tid).ok_or(Errno::ESRCH)?;
+    let Some(target) = t.kernel.tasks.task(tid) else {
+        // A zombie process's leader is still there until it is reaped:
+        // signalling it succeeds and does nothing.
+        let zombie = t.kernel.thread_group(tid).filter(|tg| tgid.is_none_or(|g| g == tg.pid));
+        return match zombie {
+            Some(tg) if may_signal(t, &tg, sig) => Ok(0),
+            Some(_) => Err(Errno::EPERM.into()),
+            None => Err(Errno::ESRCH.into()),
+        };
+    };
     if tgid.is_some_and(|g| g != target.tg.pid) {
         return Err(Errno::ESRCH.into());
     }

@@ -6,38 +6,10 @@
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sentry::abi::{Errno, Timespec, Timeval, Timezone};
+use sentry::kernel::cpu_clock::{self, CpuClock};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 
 pub(crate) const NSEC: i64 = 1_000_000_000;
-
-/// A CPU-time clock id, decoded (Linux's CPUCLOCK_* encoding: the pid or
-/// tid inverted above three bits of clock type and per-thread flag).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct CpuClock {
-    /// Pid or tid (0: the caller's).
-    pub id: i32,
-    /// Per-thread.
-    pub thread: bool,
-    /// User time only (CPUCLOCK_VIRT).
-    pub virt: bool,
-}
-
-/// Decodes a CPU-time clock id (CLOCK_PROCESS_CPUTIME_ID and
-/// CLOCK_THREAD_CPUTIME_ID included); None if `id` is not one.
-pub(crate) fn cpu_clock(id: i32) -> Option<CpuClock> {
-    match id {
-        libc::CLOCK_PROCESS_CPUTIME_ID => Some(CpuClock { id: 0, thread: false, virt: false }),
-        libc::CLOCK_THREAD_CPUTIME_ID => Some(CpuClock { id: 0, thread: true, virt: false }),
-        _ if id < 0 => {
-            let which = id & 3;
-            if which == 3 {
-                return None;
-            }
-            Some(CpuClock { id: !(id >> 3), thread: id & 4 != 0, virt: which == 1 })
-        }
-        _ => None,
-    }
-}
 
 /// Clocks the sandbox reads from the host clock of the same id.
 fn wall_clock(id: i32) -> bool {
@@ -71,34 +43,19 @@ fn ns_to_ts(ns: u64) -> Timespec {
     Timespec { tv_sec: (ns / NSEC as u64) as i64, tv_nsec: (ns % NSEC as u64) as i64 }
 }
 
-/// The CPU time of a CPU clock, in nanoseconds.
-pub(crate) fn cpu_time(t: &Task, c: CpuClock) -> Result<u64, Errno> {
-    use std::sync::atomic::Ordering::Relaxed;
-    t.sample_stime();
-    let pick = |u: u64, s: u64| if c.virt { u } else { u + s };
-    if c.thread {
-        let task = if c.id == 0 { t.shared.clone() } else { t.kernel.tasks.task(c.id).ok_or(Errno::EINVAL)? };
-        if c.id != 0 && !std::sync::Arc::ptr_eq(&task.tg, &t.tg) {
-            // Thread clocks of other processes are not readable.
-            return Err(Errno::EINVAL);
-        }
-        return Ok(pick(task.utime.load(Relaxed), task.stime.load(Relaxed)));
-    }
-    let tg = if c.id == 0 { t.tg.clone() } else { t.kernel.thread_group(c.id).ok_or(Errno::EINVAL)? };
-    let dead = tg.state().usage.dead_threads;
-    let (u, s) = tg
-        .threads()
-        .iter()
-        .fold((dead.user, dead.sys), |(u, s), th| (u + th.utime.load(Relaxed), s + th.stime.load(Relaxed)));
-    Ok(pick(u, s))
+/// The time on CPU-time clock `id`, in nanoseconds (EINVAL if the caller
+/// may not read it).
+pub(crate) fn cpu_time(t: &Task, id: i32) -> Result<u64, Errno> {
+    t.charge_sys();
+    t.cpu_clock(id)?.read().ok_or(Errno::EINVAL)
 }
 
 /// The time on clock `id`: from the vDSO's time page when it serves that
 /// clock (so trapped and untrapped reads agree), else from the host, or
 /// the task's CPU accounts.
 pub(crate) fn clock(t: &Task, id: i32) -> Result<Timespec, Errno> {
-    if let Some(c) = cpu_clock(id) {
-        return Ok(ns_to_ts(cpu_time(t, c)?));
+    if cpu_clock::decode(id).is_some() {
+        return Ok(ns_to_ts(cpu_time(t, id)?));
     }
     if !wall_clock(id) {
         return Err(Errno::EINVAL);
@@ -124,9 +81,9 @@ pub fn clock_gettime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// clock_getres(2).
 pub fn clock_getres(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let id = a.a[0] as i32;
-    let res = if let Some(c) = cpu_clock(id) {
+    let res = if cpu_clock::decode(id).is_some() {
         // The clock must name an existing task.
-        cpu_time(t, c)?;
+        cpu_time(t, id)?;
         Timespec { tv_sec: 0, tv_nsec: 1 }
     } else if wall_clock(id) {
         let r = nix::time::clock_getres(nix::time::ClockId::from_raw(id)).map_err(Errno::from)?;
@@ -226,8 +183,7 @@ pub fn clock_nanosleep(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     match id {
         libc::CLOCK_REALTIME | libc::CLOCK_MONOTONIC | libc::CLOCK_BOOTTIME | libc::CLOCK_TAI => {}
         libc::CLOCK_THREAD_CPUTIME_ID => return Err(Errno::EOPNOTSUPP.into()),
-        _ if cpu_clock(id).is_some_and(|c| c.thread) => return Err(Errno::EINVAL.into()),
-        _ if cpu_clock(id).is_some() => return cpu_sleep(t, id, abs, a),
+        _ if cpu_clock::decode(id).is_some() => return cpu_sleep(t, id, abs, a),
         _ if wall_clock(id) => return Err(Errno::EOPNOTSUPP.into()),
         _ => return Err(Errno::EINVAL.into()),
     }
@@ -242,26 +198,80 @@ pub fn clock_nanosleep(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     sleep_rel(t, deadline_after(ts), a.a[3])
 }
 
-/// clock_nanosleep on a process CPU-time clock: sleeps until the process
-/// has used that much CPU time (checked every millisecond).
+/// clock_nanosleep on a CPU-time clock: sleeps until the clock reads the
+/// target, looking every tick. A thread may not sleep on its own clock.
 fn cpu_sleep(t: &mut Task, id: i32, abs: bool, a: &SyscallArgs) -> SyscallResult {
-    let c = cpu_clock(id).ok_or(Errno::EINVAL)?;
+    let (who, thread, _) = cpu_clock::decode(id).ok_or(Errno::EINVAL)?;
+    if thread && (who == 0 || who == t.tid) {
+        return Err(Errno::EINVAL.into());
+    }
+    let clock = t.cpu_clock(id)?;
     let ts = read_timespec(t, a.a[2])?;
     let want = ts.tv_sec as u64 * NSEC as u64 + ts.tv_nsec as u64;
-    let start = cpu_time(t, c)?;
+    let start = clock.read().ok_or(Errno::EINVAL)?;
     let target = if abs { want } else { start.saturating_add(want) };
+    cpu_sleep_until(t, clock, target, if abs { None } else { Some(a.a[3]) })
+}
+
+/// Sleeps until `clock` reads `target`; `rem` is where a relative sleep
+/// stores the time left when interrupted (it then restarts).
+fn cpu_sleep_until(t: &mut Task, clock: CpuClock, target: u64, rem: Option<u64>) -> SyscallResult {
     loop {
-        let now = cpu_time(t, c)?;
+        let Some(now) = clock.read() else { return Err(Errno::EINVAL.into()) };
         if now >= target {
             return Ok(0);
         }
-        if t.sleep_until(Some(Instant::now() + Duration::from_millis(1))).is_err() {
-            if !abs && a.a[3] != 0 {
-                t.copy_out(a.a[3], &ns_to_ts(target - now))?;
+        let step = Duration::from_nanos(target - now).min(cpu_clock::TICK);
+        if t.sleep_until(Some(Instant::now() + step)).is_err() {
+            let Some(rem) = rem else { return Err(Errno::ERESTARTNOHAND.into()) };
+            if rem != 0 {
+                t.copy_out(rem, &ns_to_ts(target - now))?;
             }
-            return Err(Errno::EINTR.into());
+            t.restart = Some(Box::new(move |t: &mut Task| cpu_sleep_until(t, clock, target, Some(rem))));
+            return Err(Errno::ERESTART_RESTARTBLOCK.into());
         }
     }
+}
+
+/// clock_settime(2): the sandbox's clocks cannot be set. Linux's checks
+/// come first: clocks that cannot be set at all (EINVAL), the time's
+/// address (EFAULT) and value (EINVAL); then EPERM, as for a caller
+/// without CAP_SYS_TIME.
+pub fn clock_settime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let id = a.a[0] as i32;
+    let settable = id == libc::CLOCK_REALTIME || (id < 0 && cpu_clock::decode(id).is_some());
+    if !settable {
+        return Err(Errno::EINVAL.into());
+    }
+    let ts: Timespec = t.copy_in(a.a[1])?;
+    if id < 0 {
+        // A CPU-time clock: it must exist, and can never be set.
+        cpu_time(t, id)?;
+        return Err(Errno::EPERM.into());
+    }
+    if ts.tv_sec < 0 || !(0..NSEC).contains(&ts.tv_nsec) {
+        return Err(Errno::EINVAL.into());
+    }
+    crate::log_once_unsupported("clock_settime (setting the clock)", id as u64);
+    Err(Errno::EPERM.into())
+}
+
+/// settimeofday(2): as clock_settime, EPERM after Linux's checks.
+pub fn settimeofday(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if a.a[0] != 0 {
+        let tv: Timeval = t.copy_in(a.a[0])?;
+        if tv.tv_sec < 0 || !(0..1_000_000).contains(&tv.tv_usec) {
+            return Err(Errno::EINVAL.into());
+        }
+    }
+    if a.a[1] != 0 {
+        let tz: Timezone = t.copy_in(a.a[1])?;
+        if !(-15 * 60..=15 * 60).contains(&tz.tz_minuteswest) {
+            return Err(Errno::EINVAL.into());
+        }
+    }
+    crate::log_once_unsupported("settimeofday (setting the clock)", 0);
+    Err(Errno::EPERM.into())
 }
 
 /// restart_syscall(2): continues the syscall a signal interrupted.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use sentry::abi::signal::SigEvent;
 use sentry::abi::signal::{ItimerSpec, ItimerVal};
 use sentry::abi::{Errno, Timespec, Timeval};
+use sentry::kernel::cpu_clock;
 use sentry::kernel::signals::valid;
 use sentry::kernel::timers::{Itimer, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD_ID};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
@@ -37,8 +38,10 @@ fn dur_to_ts(d: Duration) -> Timespec {
 fn get_itimer(t: &Task, which: i32) -> Result<Itimer, Errno> {
     match which {
         libc::ITIMER_REAL => Ok(t.tg.timers.real()),
-        libc::ITIMER_VIRTUAL => Ok(t.tg.timers.cpu(false)),
-        libc::ITIMER_PROF => Ok(t.tg.timers.cpu(true)),
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
+            t.charge_sys();
+            Ok(t.tg.timers.cpu(which == libc::ITIMER_PROF, t.tg.cpu_usage()))
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -46,8 +49,10 @@ fn get_itimer(t: &Task, which: i32) -> Result<Itimer, Errno> {
 fn set_itimer(t: &Task, which: i32, new: Itimer) -> Result<Itimer, Errno> {
     match which {
         libc::ITIMER_REAL => Ok(t.tg.timers.set_real(&t.kernel, &t.tg, new)),
-        libc::ITIMER_VIRTUAL => Ok(t.tg.timers.set_cpu(false, new)),
-        libc::ITIMER_PROF => Ok(t.tg.timers.set_cpu(true, new)),
+        libc::ITIMER_VIRTUAL | libc::ITIMER_PROF => {
+            t.charge_sys();
+            Ok(t.tg.timers.set_cpu(&t.kernel, &t.tg, which == libc::ITIMER_PROF, new))
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -88,7 +93,7 @@ pub fn alarm(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Ok(left)
 }
 
-/// Clocks a POSIX timer may use.
+/// Wall clocks a POSIX timer may use.
 fn timer_clock_ok(id: i32) -> bool {
     matches!(
         id,
@@ -101,21 +106,29 @@ fn timer_clock_ok(id: i32) -> bool {
     )
 }
 
+/// SIGEV_THREAD.
+const SIGEV_THREAD: i32 = 2;
+
 /// timer_create(2).
 pub fn timer_create(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (clock, sevp, out) = (a.a[0] as i32, a.a[1], a.a[2]);
-    if crate::sys_time::cpu_clock(clock).is_some() {
-        crate::log_once_unsupported("timer_create (CPU-time clock)", clock as u64);
+    let cpu = if cpu_clock::decode(clock).is_some() {
+        Some(t.cpu_clock(clock)?)
+    } else if timer_clock_ok(clock) {
+        None
+    } else if matches!(clock, libc::CLOCK_MONOTONIC_RAW | libc::CLOCK_REALTIME_COARSE | libc::CLOCK_MONOTONIC_COARSE) {
+        // Clocks without timers.
+        return Err(Errno::EOPNOTSUPP.into());
+    } else {
         return Err(Errno::EINVAL.into());
-    }
-    if !timer_clock_ok(clock) {
-        return Err(Errno::EINVAL.into());
-    }
+    };
     let (notify, signo, value, tid) = if sevp != 0 {
         let ev: SigEvent = t.copy_in(sevp)?;
         match ev.notify {
             SIGEV_NONE => (SIGEV_NONE, 0, Some(ev.value), 0),
-            SIGEV_SIGNAL | SIGEV_THREAD_ID => {
+            // SIGEV_THREAD (2) is the C library's; to the kernel it is
+            // SIGEV_SIGNAL.
+            SIGEV_SIGNAL | SIGEV_THREAD | SIGEV_THREAD_ID => {
                 if !valid(ev.signo) {
                     return Err(Errno::EINVAL.into());
                 }
@@ -125,7 +138,8 @@ pub fn timer_create(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                         return Err(Errno::EINVAL.into());
                     }
                 }
-                (ev.notify, ev.signo, Some(ev.value), ev.tid)
+                let notify = if ev.notify == SIGEV_THREAD { SIGEV_SIGNAL } else { ev.notify };
+                (notify, ev.signo, Some(ev.value), ev.tid)
             }
             _ => return Err(Errno::EINVAL.into()),
         }
@@ -133,7 +147,7 @@ pub fn timer_create(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         // Without a sigevent: SIGALRM, with the timer id as the value.
         (SIGEV_SIGNAL, libc::SIGALRM, None, 0)
     };
-    let id = t.tg.timers.create(clock, notify, signo, value, tid)?;
+    let id = t.tg.timers.create(clock, cpu, notify, signo, value, tid)?;
     if let Err(e) = t.copy_out(out, &id) {
         let _ = t.tg.timers.delete(&t.kernel, id);
         return Err(e.into());
@@ -151,6 +165,21 @@ pub fn timer_settime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let spec: ItimerSpec = t.copy_in(new)?;
     let value = ts_to_dur(spec.value)?;
     let interval = ts_to_dur(spec.interval)?;
+    if let Some(c) = t.tg.timers.cpu_clock_of(id)? {
+        t.charge_sys();
+        let at = if value.is_zero() {
+            None
+        } else if flags & libc::TIMER_ABSTIME != 0 {
+            Some(value.as_nanos() as u64)
+        } else {
+            Some(c.read().unwrap_or(0).saturating_add(value.as_nanos() as u64))
+        };
+        let prev = t.tg.timers.settime_cpu(&t.kernel, &t.tg, id, at, interval)?;
+        if old != 0 {
+            t.copy_out(old, &ItimerSpec { interval: dur_to_ts(prev.interval), value: dur_to_ts(prev.value) })?;
+        }
+        return Ok(0);
+    }
     let at = if value.is_zero() {
         None
     } else if flags & libc::TIMER_ABSTIME != 0 {

@@ -3,8 +3,6 @@
 //! return to the application; system time is the task's sentry thread's
 //! CPU time.
 
-use std::sync::atomic::Ordering;
-
 use sentry::abi::signal::Tms;
 use sentry::abi::Errno;
 use sentry::kernel::exit::NS_PER_TICK;
@@ -19,23 +17,18 @@ const RUSAGE_THREAD: i32 = 1;
 
 /// The whole process's CPU time so far.
 pub fn process_usage(t: &Task) -> Usage {
-    t.sample_stime();
-    let dead = t.tg.state().usage.dead_threads;
-    t.tg.threads().iter().fold(dead, |mut u, th| {
-        u += Usage { user: th.utime.load(Ordering::Relaxed), sys: th.stime.load(Ordering::Relaxed) };
-        u
-    })
+    t.charge_sys();
+    t.tg.cpu_usage()
 }
 
 /// getrusage(2).
 pub fn getrusage(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let rss = t.mm.backed_bytes() / 1024;
+    let rss = t.sample_maxrss();
     let r = match a.a[0] as i32 {
         RUSAGE_SELF => rusage_of(process_usage(t), rss),
         RUSAGE_THREAD => {
-            t.sample_stime();
-            let u = Usage { user: t.shared.utime.load(Ordering::Relaxed), sys: t.shared.stime.load(Ordering::Relaxed) };
-            rusage_of(u, rss)
+            t.charge_sys();
+            rusage_of(t.shared.cpu.sample(), rss)
         }
         RUSAGE_CHILDREN => {
             let st = t.tg.state();

@@ -1,12 +1,12 @@
 //! wait4 and waitid.
 
-use sentry::abi::signal::Rusage;
-use sentry::abi::{Errno, SigInfo, Timeval};
+use sentry::abi::signal::{Rusage, WaitidInfo};
+use sentry::abi::{Errno, Timeval};
 use sentry::kernel::thread_group::Usage;
 use sentry::kernel::wait::{WaitOptions, WaitResult, WaitTarget};
-use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::kernel::{SyscallArgs, SyscallError, SyscallResult, Task};
 
-use crate::sys_pidfd::pidfd_target;
+use crate::sys_pidfd::pidfd_target_flags;
 
 const WNOHANG: i32 = 1;
 const WUNTRACED: i32 = 2;
@@ -33,7 +33,7 @@ pub fn rusage_of(u: Usage, maxrss_kb: u64) -> Rusage {
 
 fn write_rusage(t: &Task, addr: u64, r: &WaitResult) -> Result<(), Errno> {
     if addr != 0 {
-        t.copy_out(addr, &rusage_of(r.usage, 0))?;
+        t.copy_out(addr, &rusage_of(r.usage, r.maxrss))?;
     }
     Ok(())
 }
@@ -61,6 +61,7 @@ pub fn wait4(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         nowait: false,
         clone_only: options & WCLONE != 0,
         all: options & WALL != 0,
+        nothread: options & WNOTHREAD != 0,
     };
     match t.wait_child(target, opts)? {
         Some(r) => {
@@ -74,47 +75,70 @@ pub fn wait4(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
 }
 
-/// waitid(2).
+/// waitid(2). As Linux, the siginfo is written whatever the outcome
+/// (zeros when no child is reported), and a bad infop turns any result into
+/// EFAULT.
 pub fn waitid(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (idtype, id, infop, options, rusage) = (a.a[0] as i32, a.a[1] as i32, a.a[2], a.a[3] as i32, a.a[4]);
+    let r = do_waitid(t, idtype, id, options);
+    if let Ok(Some(r)) = &r {
+        write_rusage(t, rusage, r)?;
+    }
+    if infop != 0 {
+        let info = match &r {
+            Ok(Some(r)) => WaitidInfo {
+                signo: libc::SIGCHLD,
+                errno: 0,
+                code: r.code,
+                pad: 0,
+                pid: r.pid,
+                uid: r.uid,
+                status: r.status,
+            },
+            _ => WaitidInfo::default(),
+        };
+        t.copy_out(infop, &info)?;
+    }
+    r?;
+    Ok(0)
+}
+
+fn do_waitid(t: &mut Task, idtype: i32, id: i32, options: i32) -> Result<Option<WaitResult>, SyscallError> {
     if options & !(WNOHANG | WNOWAIT | WEXITED | WUNTRACED | WCONTINUED | WNOTHREAD | WALL | WCLONE) != 0 {
         return Err(Errno::EINVAL.into());
     }
     if options & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL.into());
     }
+    let mut nohang = options & WNOHANG != 0;
+    let mut nonblocking_pidfd = false;
     let target = match idtype {
         P_ALL => WaitTarget::Any,
         P_PID if id > 0 => WaitTarget::Pid(id),
         P_PGID if id >= 0 => WaitTarget::Group(id),
-        P_PIDFD => WaitTarget::Pid(pidfd_target(t, id)?.pid),
-        P_PID | P_PGID => return Err(Errno::EINVAL.into()),
+        P_PIDFD if id >= 0 => {
+            let (tg, flags) = pidfd_target_flags(t, id)?;
+            // A non-blocking pidfd waits as with WNOHANG, and says EAGAIN
+            // when the caller did not ask for that.
+            nonblocking_pidfd = flags & libc::O_NONBLOCK as u32 != 0;
+            nohang |= nonblocking_pidfd;
+            WaitTarget::Pid(tg.pid)
+        }
         _ => return Err(Errno::EINVAL.into()),
     };
     let opts = WaitOptions {
         exited: options & WEXITED != 0,
         stopped: options & WUNTRACED != 0,
         continued: options & WCONTINUED != 0,
-        nohang: options & WNOHANG != 0,
+        nohang,
         nowait: options & WNOWAIT != 0,
         clone_only: options & WCLONE != 0,
         all: options & WALL != 0,
+        nothread: options & WNOTHREAD != 0,
     };
     let r = t.wait_child(target, opts)?;
-    if infop != 0 {
-        let info = match &r {
-            Some(r) => {
-                let mut i = SigInfo::user(libc::SIGCHLD, r.code, r.pid, r.uid);
-                i.data[1] = r.status as u32 as u64;
-                i
-            }
-            // WNOHANG with nothing to report: the fields read as zero.
-            None => SigInfo::default(),
-        };
-        t.copy_out(infop, &info)?;
+    if r.is_none() && nonblocking_pidfd && options & WNOHANG == 0 {
+        return Err(Errno::EAGAIN.into());
     }
-    if let Some(r) = &r {
-        write_rusage(t, rusage, r)?;
-    }
-    Ok(0)
+    Ok(r)
 }

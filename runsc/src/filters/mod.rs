@@ -56,12 +56,15 @@ pub fn runtime() -> Vec<Allow> {
 }
 
 /// Compiles filters that return each listed syscall's errno and allow
-/// everything else (one per syscall, stacked on the main filter).
+/// everything else (one per distinct errno, stacked on the main filter).
 pub fn compile_errno(table: &[(i64, u32)]) -> Result<Vec<BpfProgram>, FilterError> {
-    let mut progs = Vec::new();
+    let mut by_errno: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
     for &(nr, errno) in table {
-        let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-        rules.insert(nr, Vec::new());
+        by_errno.entry(errno).or_default().push(nr);
+    }
+    let mut progs = Vec::new();
+    for (errno, nrs) in by_errno {
+        let rules: BTreeMap<i64, Vec<SeccompRule>> = nrs.into_iter().map(|nr| (nr, Vec::new())).collect();
         let f = SeccompFilter::new(
             rules,
             SeccompAction::Allow,

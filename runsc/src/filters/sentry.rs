@@ -15,9 +15,16 @@ const THREAD_CLONE_FLAGS: u64 = (libc::CLONE_VM
     | libc::CLONE_CHILD_CLEARTID) as u64;
 
 /// Syscalls that fail with an errno instead of killing: clone3 gives
-/// ENOSYS so that glibc uses clone, whose flags the filter checks.
+/// ENOSYS so that glibc uses clone, whose flags the filter checks; opening
+/// a path gives ENOENT (the sentry never does, but glibc probes
+/// /sys/devices/system/cpu/online when malloc makes an arena for a new
+/// thread, and falls back to sched_getaffinity).
 pub fn errno_table() -> Vec<(i64, u32)> {
-    vec![(libc::SYS_clone3, libc::ENOSYS as u32)]
+    vec![
+        (libc::SYS_clone3, libc::ENOSYS as u32),
+        (libc::SYS_openat, libc::ENOENT as u32),
+        (libc::SYS_open, libc::ENOENT as u32),
+    ]
 }
 
 /// The sentry's allowed host syscalls.
@@ -75,12 +82,19 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_sysinfo),
         // Memory protection changes (the Rust runtime's thread stacks).
         Any(libc::SYS_mprotect),
+        // Whether the application has touched a memory-file page (a page
+        // fault's error code).
+        Any(libc::SYS_mincore),
         // A sentry thread per task, and the timer thread: glibc's
         // pthread_create. clone3's flags are in memory where a filter cannot
         // see them, so it fails with ENOSYS (`errno_table`) and glibc falls
         // back to clone, allowed only with the flags of a new thread.
         OneOf { nr: libc::SYS_clone, arg: 0, values: &[THREAD_CLONE_FLAGS] },
         Any(libc::SYS_clone3),
+        // Refused by `errno_table` (stacked filters: the stricter action
+        // wins, so these must not kill here).
+        Any(libc::SYS_openat),
+        Any(libc::SYS_open),
         Any(libc::SYS_set_robust_list),
         Any(libc::SYS_rseq),
         // Naming threads (PR_SET_NAME) only.

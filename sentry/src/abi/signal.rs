@@ -218,6 +218,21 @@ pub struct SigEvent {
     pub pad: [i32; 11],
 }
 
+/// The head of a `siginfo_t` as waitid(2) fills it: the fields Linux
+/// writes for SIGCHLD (si_signo, si_errno, si_code, si_pid, si_uid,
+/// si_status), with the padding between them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WaitidInfo {
+    pub signo: i32,
+    pub errno: i32,
+    pub code: i32,
+    pub pad: i32,
+    pub pid: i32,
+    pub uid: u32,
+    pub status: i32,
+}
+
 /// `struct clone_args` (clone3), the fields up to `cgroup` (88 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
@@ -245,6 +260,7 @@ super::structs::pod!(
     ItimerSpec = 32,
     SigEvent = 64,
     CloneArgs = 88,
+    WaitidInfo = 28,
 );
 
 /// SA_RESTORER (x86_64).

@@ -26,4 +26,8 @@ impl MappedFile for FileMapping {
     fn describe(&self) -> (u64, u64, String) {
         (self.dev, self.ino, self.path.clone())
     }
+
+    fn size(&self) -> Result<u64, Errno> {
+        Ok(self.file.ops.stat()?.size as u64)
+    }
 }

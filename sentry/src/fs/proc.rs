@@ -6,7 +6,6 @@
 //! sentry's own state, never the host's.
 
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use crate::abi::Errno;
@@ -83,15 +82,11 @@ fn state_char(v: &ProcView, t: Option<&TaskShared>) -> (char, &'static str) {
 
 /// CPU ticks of a task (or the whole process): (user, system).
 fn ticks(tg: &ThreadGroup, t: Option<&TaskShared>) -> (u64, u64) {
-    let (u, s) = match t {
-        Some(t) => (t.utime.load(Ordering::Relaxed), t.stime.load(Ordering::Relaxed)),
-        None => {
-            let dead = tg.state().usage.dead_threads;
-            tg.threads().iter().fold((dead.user, dead.sys), |(u, s), t| {
-                (u + t.utime.load(Ordering::Relaxed), s + t.stime.load(Ordering::Relaxed))
-            })
-        }
+    let u = match t {
+        Some(t) => t.cpu.sample(),
+        None => tg.cpu_usage(),
     };
+    let (u, s) = (u.user, u.sys);
     (u / NS_PER_TICK, s / NS_PER_TICK)
 }
 

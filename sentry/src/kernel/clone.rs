@@ -142,6 +142,9 @@ impl Task {
         if !has(f, libc::CLONE_VM) {
             child.rseq = self.rseq;
         }
+        if !thread {
+            crate::kernel::cpu_clock::watch_cpu_limit(&self.kernel, &shared.tg);
+        }
         if let Err(e) = Kernel::spawn(child) {
             self.kernel.unregister_failed_child(&shared, thread);
             return Err(e);
@@ -244,7 +247,7 @@ impl Task {
             if c.is_done() {
                 return;
             }
-            self.shared.parker.park(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
+            self.park(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
         }
     }
 }
@@ -299,6 +302,7 @@ impl Kernel {
         });
         tree.tasks.insert(pid, shared.clone());
         drop(tree);
+        crate::kernel::cpu_clock::watch_cpu_limit(self, &tg);
         let mut regs = self.platform.initial_regs();
         regs.rip = exec.entry;
         regs.rsp = exec.sp;

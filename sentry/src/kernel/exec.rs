@@ -96,7 +96,7 @@ impl Task {
                     break;
                 }
             }
-            self.shared.parker.park(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
+            self.park(Some(std::time::Instant::now() + std::time::Duration::from_millis(50)));
         }
         self.take_leader_tid();
         Ok(())
@@ -121,6 +121,7 @@ impl Task {
         // The old address space's clear_child_tid and vfork parent.
         self.release_child_tid();
         self.complete_vfork();
+        self.sample_maxrss();
         self.set_mm(mm);
         if Arc::strong_count(&self.fds) > 1 {
             let copy = Arc::new(self.fds.copy());

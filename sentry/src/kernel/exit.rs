@@ -5,7 +5,6 @@
 //! telling the parent. When init exits, every other process is killed, as
 //! when a pid namespace's init dies.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
@@ -15,26 +14,13 @@ use crate::kernel::run::ExitReason;
 use crate::kernel::signal_send::Origin;
 use crate::kernel::task::RunState;
 use crate::kernel::task_set::Tree;
-use crate::kernel::thread_group::{ExitStatus, ThreadGroup, Usage};
+use crate::kernel::thread_group::{ExitStatus, ThreadGroup};
 use crate::kernel::{Kernel, Task};
 
 /// Nanoseconds per clock tick (USER_HZ = 100).
 pub const NS_PER_TICK: u64 = 10_000_000;
 
-/// The calling thread's CPU time in nanoseconds.
-pub fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: clock_gettime writes the timespec we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
-
 impl Task {
-    /// Samples the sentry thread's CPU time into the shared counters.
-    pub fn sample_stime(&self) {
-        self.shared.stime.store(thread_cpu_ns(), Ordering::Relaxed);
-    }
-
     /// Cleans up after the run loop and removes the task.
     pub(crate) fn exit(mut self, why: ExitReason) {
         let code = match why {
@@ -42,10 +28,11 @@ impl Task {
             ExitReason::Group => 0,
         };
         self.exit_robust_list();
+        self.sample_maxrss();
         self.release_child_tid();
         self.complete_vfork();
         self.ctx.release();
-        self.sample_stime();
+        self.charge_sys();
         self.shared.set_run_state(RunState::Dead);
         // Files close before the parent hears of the exit (a pipe's reader
         // sees end of file by the time wait4 returns).
@@ -59,6 +46,15 @@ impl Task {
         kernel.remove_task(&self, code);
         drop(self);
         kernel.task_gone();
+    }
+
+    /// Records the resident set of the task's address space in the
+    /// process's peak (ru_maxrss); returns the peak in KiB.
+    pub fn sample_maxrss(&self) -> u64 {
+        let rss = self.mm.backed_bytes() / 1024;
+        let mut st = self.tg.state();
+        st.usage.maxrss = st.usage.maxrss.max(rss);
+        st.usage.maxrss
     }
 
     /// mm_release: a thread that set clear_child_tid gets 0 written there
@@ -96,8 +92,7 @@ impl Kernel {
             };
             {
                 let mut st = tg.state();
-                st.usage.dead_threads +=
-                    Usage { user: me.utime.load(Ordering::Relaxed), sys: me.stime.load(Ordering::Relaxed) };
+                st.usage.dead_threads += me.cpu.sample();
             }
             // PR_SET_PDEATHSIG: sent when the thread that made a child exits.
             if let Some(p) = tree.procs.get(&tg.pid) {
@@ -116,10 +111,12 @@ impl Kernel {
         }
         tg.thread_exits.notify(EVENT_ANY);
         for (c, sig) in pdeath {
-            self.send_group_signal(&c, SigInfo::user(sig, 0, 0, 0), Origin::Outside);
+            // As Linux's SEND_SIG_NOINFO: from the exiting thread's process.
+            let info = SigInfo::user(sig, crate::abi::signal::SI_USER, tg.pid, t.creds.uid);
+            self.send_group_signal(&c, info, Origin::Sandbox);
         }
         for (p, info) in notices {
-            self.send_group_signal(&p, info, Origin::Outside);
+            self.send_group_signal(&p, info, Origin::Sandbox);
             p.child_events.notify(EVENT_ANY);
         }
     }
@@ -179,6 +176,7 @@ impl Kernel {
         };
         let Some(p) = tree.procs.get_mut(&pid) else { return };
         p.zombie = Some(status);
+        tg.exit_events.notify(EVENT_ANY);
         p.zombie_usage = usage;
         p.stop_report = None;
         p.cont_report = false;
@@ -191,8 +189,14 @@ impl Kernel {
         let autoreap = exit_signal == libc::SIGCHLD
             && (act.handler == libc::SIG_IGN as u64 || act.flags & libc::SA_NOCLDWAIT as u64 != 0);
         if autoreap {
+            // SA_NOCLDWAIT with a handler still gets the signal; SIG_IGN
+            // does not.
             tree.remove_proc(pid);
-            parent_tg.child_events.notify(EVENT_ANY);
+            if act.handler != libc::SIG_IGN as u64 {
+                notices.push((parent_tg, child_info(pid, uid, status)));
+            } else {
+                parent_tg.child_events.notify(EVENT_ANY);
+            }
             return;
         }
         if exit_signal != 0 {

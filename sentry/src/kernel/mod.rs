@@ -6,16 +6,21 @@
 //! namespace and process tree), `block` (blocking and wait queues),
 //! `signals`, `signal_send`, `signal_deliver`, `signal_frame` (signals),
 //! `run` (the run loop), `syscall` (dispatch and restarts), `clone`,
-//! `exec`, `exit`, `wait`, `stop` (job control), `futex`, `timers`.
+//! `exec`, `exit`, `wait`, `stop` (job control), `futex`, `timers`,
+//! `cpu_clock` (CPU time, its clocks and the CPU-timer ticker), `trap`
+//! (what a fault signal's frame says about the trap).
 //!
 //! Lock order: `Kernel::tasks` (the tree) before `ThreadGroup::sig` before
 //! `TaskShared::signals` before a handler table before `TaskShared`'s
-//! resources before `ThreadGroup::state`; all of these before
+//! resources before `ThreadGroup::state`; a process's timers
+//! (`ProcessTimers`) are taken under its signal lock and never hold it or
+//! `state` while reading a CPU clock; all of these before
 //! `MemoryManager` and VFS locks. Wait-queue locks are leaves: wakers only
 //! set flags and unpark.
 
 pub mod block;
 pub mod clone;
+pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod futex;
@@ -32,6 +37,7 @@ pub mod task;
 pub mod task_set;
 pub mod thread_group;
 pub mod timers;
+pub mod trap;
 pub mod uts;
 pub mod vdso;
 pub mod wait;
@@ -86,6 +92,10 @@ pub struct Kernel {
     pub max_tasks: usize,
     /// The timer thread.
     pub timers: timers::TimerWheel,
+    /// Processes with CPU-time timers or limits.
+    pub cpu_ticker: cpu_clock::CpuTicker,
+    /// The abstract namespace of unix sockets.
+    pub unix_names: Arc<crate::net::unix::Namespace>,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -116,6 +126,8 @@ impl Kernel {
             tasks: task_set::TaskSet::default(),
             max_tasks: DEFAULT_MAX_TASKS,
             timers: timers::TimerWheel::default(),
+            cpu_ticker: Default::default(),
+            unix_names: crate::net::unix::Namespace::new(),
             done: Mutex::new(None),
             done_cv: Condvar::new(),
         }))

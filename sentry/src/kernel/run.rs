@@ -3,12 +3,13 @@
 //! handle signals (which resolves syscall restarts); exit. Each state is a
 //! method; the transitions are in `run_loop`.
 
+use crate::kernel::cpu_clock::now_ns;
 use std::time::Instant;
 
 use crate::abi::{Errno, SigInfo};
 use crate::kernel::signal_deliver::Flow;
 use crate::kernel::syscall::{SyscallArgs, SyscallError};
-use crate::kernel::task::RunState;
+use crate::kernel::task::{LastFault, RunState};
 use crate::kernel::Task;
 use crate::platform::Event;
 
@@ -36,6 +37,9 @@ enum State {
 /// The most times in a row a fault at one address is handled before it
 /// counts as unfixable and the application gets SIGSEGV.
 const MAX_REFAULTS: u32 = 4;
+
+/// BUS_ADRERR: a nonexistent physical address (a file page past its end).
+const BUS_ADRERR: i32 = 2;
 
 impl Task {
     /// Runs the task until it exits, then cleans it up. Runs on the task's
@@ -80,9 +84,12 @@ impl Task {
                 }
             },
         };
-        let start = Instant::now();
+        let start = now_ns();
+        self.shared.cpu.enter_app(start, start.saturating_sub(self.sys_start()));
         let ev = self.ctx.switch(&aspace, &mut self.cpu);
-        self.shared.utime.fetch_add(start.elapsed().as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
+        let end = now_ns();
+        self.shared.cpu.leave_app(end);
+        self.set_sys_start(end);
         match ev {
             Ok(Event::Syscall) => State::Syscall,
             Ok(Event::Fault { signo, code, addr, access }) => self.run_fault(signo, code, addr, access),
@@ -108,20 +115,49 @@ impl Task {
     /// A fault: lazily mapped or copy-on-write pages are handled and the
     /// instruction retried; anything else becomes a signal.
     fn run_fault(&mut self, signo: i32, code: i32, addr: u64, access: Option<crate::platform::Access>) -> State {
+        use crate::abi::signal::SI_KERNEL;
+        use crate::mm::FaultError;
+        if signo == libc::SIGSEGV && code == SI_KERNEL {
+            // A general-protection fault (a non-canonical address, a
+            // privileged instruction): no address, nothing to map.
+            self.record_trap(signo, code);
+            return self.fault_signal(signo, code, 0);
+        }
         if signo == libc::SIGSEGV {
-            let repeat = if self.last_fault.0 == addr { self.last_fault.1 + 1 } else { 1 };
-            self.last_fault = (addr, repeat);
-            if repeat <= MAX_REFAULTS {
+            let last = self.last_fault;
+            let repeat = if last.addr == addr { last.repeat + 1 } else { 1 };
+            let r = if repeat <= MAX_REFAULTS {
                 match self.mm.handle_fault(addr, access) {
-                    Ok(()) => return State::App,
-                    Err(c) => {
-                        self.last_fault = (0, 0);
-                        return self.fault_signal(signo, c, addr);
+                    // The page is mapped as far as its mapping allows: if
+                    // another thread mapped it (or broke copy-on-write)
+                    // after the host faulted, the instruction now runs;
+                    // otherwise it faults again and that is the signal.
+                    Err(FaultError::Segv(crate::mm::SEGV_ACCERR)) if repeat == 1 && self.mm.host_mapped(addr) => {
+                        Ok(false)
                     }
+                    r => r,
                 }
-            }
-            self.last_fault = (0, 0);
-            return self.fault_signal(signo, crate::mm::SEGV_ACCERR, addr);
+            } else {
+                Err(FaultError::Segv(crate::mm::SEGV_ACCERR))
+            };
+            let (signo, code) = match r {
+                Ok(mapped) => {
+                    self.last_fault = LastFault { addr, repeat, mapped };
+                    return State::App;
+                }
+                Err(FaultError::Segv(c)) => (libc::SIGSEGV, c),
+                Err(FaultError::PastEof) => (libc::SIGBUS, BUS_ADRERR),
+            };
+            self.last_fault = LastFault::default();
+            // A page that handling just mapped was not present when the
+            // application first touched it.
+            self.record_page_fault(addr, repeat > 1 && last.mapped);
+            return self.fault_signal(signo, code, addr);
+        }
+        if signo == libc::SIGBUS && code == BUS_ADRERR {
+            self.record_page_fault(addr, false);
+        } else {
+            self.record_trap(signo, code);
         }
         self.fault_signal(signo, code, addr)
     }
@@ -186,7 +222,7 @@ impl Task {
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break Err(Errno::ETIMEDOUT);
             }
-            self.shared.parker.park(deadline);
+            self.park(deadline);
         };
         self.shared.set_run_state(RunState::Running);
         r

@@ -80,7 +80,9 @@ impl Task {
                         let mut acts = h.lock();
                         let a = &mut acts[(info.signo - 1) as usize];
                         if a.handler == act.handler {
-                            *a = SigAction::default();
+                            // Only the handler goes back to SIG_DFL; the
+                            // flags and mask stay, as in Linux.
+                            a.handler = libc::SIG_DFL as u64;
                         }
                     }
                     if self.setup_frame(&info, &act, oldmask).is_err() {
@@ -140,16 +142,27 @@ impl Task {
             if act.handler != libc::SIG_DFL as u64 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
                 return Step::Deliver(info, SigAction { flags: act.flags & SA_KEPT, ..act });
             }
-            match default_action(sig) {
+            let action = default_action(sig);
+            if tg.pid == 1
+                && matches!(action, DefaultAction::Stop | DefaultAction::Terminate | DefaultAction::Core)
+                && sig != libc::SIGKILL
+                && !from_outside_or_forced(&info)
+            {
+                // Init gets no default action it did not ask for from its
+                // own namespace (a signal queued while blocked).
+                continue;
+            }
+            match action {
                 DefaultAction::Ignore | DefaultAction::Continue => continue,
                 DefaultAction::Stop => return Step::MaybeStop(sig),
                 DefaultAction::Terminate | DefaultAction::Core => {
                     if self.kernel.strace {
                         strace::print_signal(self.tid, &info, true);
                     }
-                    let core = sig != libc::SIGKILL && default_action(sig) == DefaultAction::Core;
+                    // The sandbox writes no core files (as with RLIMIT_CORE 0), so
+                    // the status never says one was dumped.
                     tracing::info!(tid = self.tid, sig, code = info.code, "killed by signal");
-                    start_group_exit(&mut gs, ExitStatus::Signaled { sig, core });
+                    start_group_exit(&mut gs, ExitStatus::Signaled { sig, core: false });
                     return Step::Exit;
                 }
             }
@@ -224,8 +237,19 @@ impl Task {
         if new.ss_size < MINSIGSTKSZ {
             return Err(Errno::ENOMEM);
         }
-        self.altstack =
-            StackT { ss_sp: new.ss_sp, ss_flags: new.ss_flags & SS_AUTODISARM, pad: 0, ss_size: new.ss_size };
+        // The flags are kept as given (SS_ONSTACK too): the frame's
+        // uc_stack reports them so.
+        self.altstack = StackT { ss_sp: new.ss_sp, ss_flags: new.ss_flags, pad: 0, ss_size: new.ss_size };
         Ok(())
     }
+}
+
+/// Whether a signal to init may take its default action: it came from
+/// outside the sandbox (runsc forwards signals as SI_USER from pid 0, the
+/// pid Linux shows for a sender in an ancestor namespace), or it is a
+/// hardware fault (which Linux forces, clearing init's protection).
+fn from_outside_or_forced(info: &SigInfo) -> bool {
+    let fault = matches!(info.signo, libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE | libc::SIGTRAP)
+        && info.code > 0;
+    fault || (info.code == crate::abi::signal::SI_USER && info.pid() == 0)
 }

@@ -29,14 +29,16 @@ pub fn on_altstack(alt: &StackT, sp: u64) -> bool {
     alt.ss_size != 0 && sp > alt.ss_sp && sp - alt.ss_sp <= alt.ss_size
 }
 
-/// The alternate stack as sigaltstack and the frame report it.
+/// The alternate stack as sigaltstack reports it: SS_DISABLE, or
+/// SS_ONSTACK while on it, with SS_AUTODISARM as set.
 pub fn altstack_for_user(alt: &StackT, sp: u64) -> StackT {
     let mut s = *alt;
     if alt.ss_size == 0 {
         s.ss_flags = SS_DISABLE;
         s.ss_sp = 0;
-    } else if on_altstack(alt, sp) {
-        s.ss_flags = SS_ONSTACK | (alt.ss_flags & SS_AUTODISARM);
+    } else {
+        let on = if on_altstack(alt, sp) { SS_ONSTACK } else { 0 };
+        s.ss_flags = on | (alt.ss_flags & SS_AUTODISARM);
     }
     s
 }
@@ -109,16 +111,15 @@ impl Task {
             fpstate: fp_start,
             ..Default::default()
         };
-        if matches!(info.signo, libc::SIGSEGV | libc::SIGBUS) {
-            mc.cr2 = info.addr();
-            // A user-mode page fault, as the kernel reports it.
-            mc.trapno = 14;
-            mc.err = 4;
-        }
+        // The last fault's trap, in every frame, as Linux does.
+        mc.trapno = self.trap.trapno;
+        mc.err = self.trap.err;
+        mc.cr2 = self.trap.cr2;
         let uc = UContext {
             flags: UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
             link: 0,
-            stack: altstack_for_user(&alt, regs.rsp),
+            // As Linux's __save_altstack: the stack as last set.
+            stack: alt,
             mcontext: mc,
             sigmask: oldmask,
         };
@@ -186,7 +187,7 @@ impl Task {
                 return Err(Errno::EFAULT);
             }
             self.mm.copy_in(mc.fpstate, &mut fp)?;
-            sanitize_fp(&mut fp, init, self.kernel.platform.xfeatures());
+            sanitize_fp(&mut fp, init, self.kernel.platform.xfeatures())?;
         }
         self.cpu.set_fp(&fp);
         // The mask and the alternate stack.
@@ -197,20 +198,22 @@ impl Task {
 }
 
 /// Makes an XSAVE image from the application acceptable to the host: only
-/// features it has, the standard format, MXCSR bits it allows. An image
-/// without the software bytes' magic is legacy FXSAVE state: its x87 and
-/// SSE parts count, the rest is reset.
-fn sanitize_fp(fp: &mut [u8], init: &[u8], xfeatures: u64) {
+/// features it has, the standard format. An image without the software
+/// bytes' magic is legacy FXSAVE state: its x87 and SSE parts count, the
+/// rest is reset. MXCSR bits the CPU does not have make the frame bad
+/// (EFAULT: the caller forces SIGSEGV), as in Linux.
+fn sanitize_fp(fp: &mut [u8], init: &[u8], xfeatures: u64) -> Result<(), Errno> {
     if fp.len() < HEADER_END || init.len() < HEADER_END {
-        return;
+        return Ok(());
     }
     let word = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
     let mask = match word(init, MXCSR_MASK) {
         0 => 0xffbf,
         m => m,
     };
-    let mxcsr = word(fp, MXCSR) & mask;
-    fp[MXCSR..MXCSR + 4].copy_from_slice(&mxcsr.to_le_bytes());
+    if word(fp, MXCSR) & !mask != 0 {
+        return Err(Errno::EFAULT);
+    }
     fp[MXCSR_MASK..MXCSR_MASK + 4].copy_from_slice(&init[MXCSR_MASK..MXCSR_MASK + 4]);
     let legacy_only = word(fp, SW_BYTES) != FP_XSTATE_MAGIC1;
     let bv = if legacy_only {
@@ -223,4 +226,5 @@ fn sanitize_fp(fp: &mut [u8], init: &[u8], xfeatures: u64) {
     fp[SW_BYTES..XSTATE_BV].copy_from_slice(&init[SW_BYTES..XSTATE_BV]);
     fp[XSTATE_BV..XSTATE_BV + 8].copy_from_slice(&bv.to_le_bytes());
     fp[XSTATE_BV + 8..HEADER_END].fill(0);
+    Ok(())
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::abi::signal::{CLD_CONTINUED, SI_KERNEL};
+use crate::abi::signal::{CLD_CONTINUED, SI_USER};
 use crate::abi::{SigAction, SigInfo};
 use crate::kernel::signals::{bit, default_action, ignores, DefaultAction, STOP_SIGNALS};
 use crate::kernel::task::TaskShared;
@@ -15,10 +15,12 @@ use crate::kernel::Kernel;
 /// Where a signal comes from, for init's protection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Origin {
-    /// A task of the sandbox (kill, tgkill, a timer it set up...).
+    /// A task of the sandbox (kill, tgkill) or an event in it (a timer,
+    /// SIGPIPE, SIGCHLD): init's protection applies.
     Sandbox,
-    /// Outside the sandbox's pid namespace (runsc forwarding a signal) or
-    /// the kernel itself: init gets it even with SIG_DFL.
+    /// Outside the sandbox's pid namespace (runsc forwarding a signal), or
+    /// forced by the sandbox's kernel (a fault, RLIMIT_CPU's SIGKILL): init
+    /// gets it even with SIG_DFL.
     Outside,
 }
 
@@ -72,7 +74,11 @@ impl Kernel {
             }
             let act = tg.handlers().get(sig);
             let receiver = target.cloned().or_else(|| main_thread(tg, &gs));
-            let blocked = receiver.as_ref().is_some_and(|t| t.signals().mask & bit(sig) != 0);
+            // Blocked, or waited for in sigtimedwait (Linux's real_blocked).
+            let blocked = receiver.as_ref().is_some_and(|t| {
+                let s = t.signals();
+                s.mask & bit(sig) != 0 || s.sigwait_real.is_some_and(|m| m & bit(sig) != 0)
+            });
             // An ignored signal is dropped now, unless blocked (the handler
             // may change before it is unblocked).
             if sig != libc::SIGKILL && !blocked && ignores(&act, sig) {
@@ -81,8 +87,9 @@ impl Kernel {
                 return;
             }
             // Init gets only the signals it handles, unless they come from
-            // outside its namespace.
-            if tg.pid == 1 && origin == Origin::Sandbox && act.handler == libc::SIG_DFL as u64 {
+            // outside its namespace; a blocked one is queued (the handler
+            // may change), and dropped at delivery if still SIG_DFL.
+            if tg.pid == 1 && origin == Origin::Sandbox && !blocked && act.handler == libc::SIG_DFL as u64 {
                 drop(gs);
                 self.after_continue(tg, continued);
                 return;
@@ -149,7 +156,9 @@ impl Kernel {
     /// Forwards a signal from outside the sandbox to its init (pid 1).
     pub fn signal_init_from_host(&self, sig: i32) {
         if let Some(tg) = self.thread_group(1) {
-            self.send_group_signal(&tg, SigInfo::user(sig, SI_KERNEL, 0, 0), Origin::Outside);
+            // SI_USER from pid 0: a sender outside the namespace, as Linux
+            // shows one.
+            self.send_group_signal(&tg, SigInfo::user(sig, SI_USER, 0, 0), Origin::Outside);
         }
     }
 }
@@ -197,7 +206,12 @@ pub(crate) fn start_group_exit(gs: &mut GroupSignals, status: ExitStatus) {
 /// Picks the thread that takes the signal just queued and wakes it; a fatal
 /// signal ends the whole process right away.
 fn complete(tg: &ThreadGroup, gs: &mut GroupSignals, target: Option<&Arc<TaskShared>>, sig: i32, act: &SigAction) {
-    let wants = |t: &TaskShared| sig == libc::SIGKILL || t.signals().mask & bit(sig) == 0;
+    // As Linux's wants_signal: not blocked, and not stopped (a stopped
+    // process keeps a fatal signal pending until SIGCONT).
+    let wants = |t: &TaskShared| {
+        let s = t.signals();
+        sig == libc::SIGKILL || (s.mask & bit(sig) == 0 && !s.stopped)
+    };
     let chosen = match target {
         Some(t) => wants(t).then(|| t.clone()),
         None => {
@@ -215,8 +229,8 @@ fn complete(tg: &ThreadGroup, gs: &mut GroupSignals, target: Option<&Arc<TaskSha
             // A thread waiting for it in sigtimedwait takes it instead.
             && chosen.signals().sigwait_real.is_none_or(|m| m & bit(sig) == 0));
     if fatal {
-        let core = sig != libc::SIGKILL && default_action(sig) == DefaultAction::Core;
-        start_group_exit(gs, ExitStatus::Signaled { sig, core });
+        // No core files are written (as with RLIMIT_CORE 0).
+        start_group_exit(gs, ExitStatus::Signaled { sig, core: false });
         return;
     }
     chosen.kick();

@@ -61,7 +61,7 @@ impl Task {
                     break;
                 }
             }
-            self.shared.parker.park(None);
+            self.park(None);
         }
         self.shared.set_run_state(RunState::Running);
     }

@@ -100,10 +100,8 @@ pub struct TaskShared {
     interrupter: OnceLock<Arc<dyn Interrupt>>,
     res: Mutex<Resources>,
     state: AtomicU8,
-    /// Application (user) time, nanoseconds.
-    pub utime: AtomicU64,
-    /// Sentry (system) time, nanoseconds, as last sampled.
-    pub stime: AtomicU64,
+    /// User and system time.
+    pub cpu: crate::kernel::cpu_clock::CpuAccount,
     /// When the task started.
     pub start: Instant,
     /// Set while a vfork parent waits for this task to exec or exit.
@@ -126,8 +124,7 @@ impl TaskShared {
             interrupter: OnceLock::new(),
             res: Mutex::new(res),
             state: AtomicU8::new(RunState::Running as u8),
-            utime: AtomicU64::new(0),
-            stime: AtomicU64::new(0),
+            cpu: Default::default(),
             start: Instant::now(),
             vfork_done: Mutex::new(None),
             sched: Mutex::new(SchedAttr::default()),
@@ -213,6 +210,18 @@ impl TaskShared {
 /// (nanosleep, clock_nanosleep, poll with a timeout, futex waits).
 pub type RestartFn = Box<dyn FnOnce(&mut Task) -> crate::kernel::SyscallResult + Send>;
 
+/// The last page fault the memory manager resolved, to catch faults that
+/// handling does not fix.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct LastFault {
+    /// The address.
+    pub addr: u64,
+    /// Faults there in a row.
+    pub repeat: u32,
+    /// Handling mapped its page (it was not present before).
+    pub mapped: bool,
+}
+
 /// An application thread, as its own sentry thread sees it.
 pub struct Task {
     /// The kernel.
@@ -250,8 +259,13 @@ pub struct Task {
     pub(crate) syscall_restart: Option<(Errno, u64)>,
     /// The last fault (address, times in a row), to catch faults that
     /// handling does not fix.
-    pub(crate) last_fault: (u64, u32),
+    pub(crate) last_fault: LastFault,
+    /// The last fault signal's trap, for signal frames.
+    pub(crate) trap: crate::kernel::trap::TrapInfo,
     waker: Arc<TaskWaker>,
+    /// When the current stretch of system time began: the last return
+    /// from the application or wake-up (see `charge_sys`).
+    sys_start: std::cell::Cell<u64>,
 }
 
 impl Task {
@@ -285,8 +299,10 @@ impl Task {
             rseq: None,
             restart: None,
             syscall_restart: None,
-            last_fault: (0, 0),
+            last_fault: LastFault::default(),
             waker,
+            trap: Default::default(),
+            sys_start: std::cell::Cell::new(crate::kernel::cpu_clock::now_ns()),
         }
     }
 
@@ -296,6 +312,22 @@ impl Task {
     }
 
     /// The task's waker, reset, for one blocking wait.
+    pub(crate) fn sys_start(&self) -> u64 {
+        self.sys_start.get()
+    }
+
+    pub(crate) fn set_sys_start(&self, at: u64) {
+        self.sys_start.set(at);
+    }
+
+    /// Parks the task's thread until unparked or `deadline`, keeping the
+    /// time asleep out of its system time.
+    pub(crate) fn park(&self, deadline: Option<Instant>) {
+        self.charge_sys();
+        self.shared.parker.park(deadline);
+        self.set_sys_start(crate::kernel::cpu_clock::now_ns());
+    }
+
     pub fn waker(&self) -> Arc<TaskWaker> {
         self.waker.reset();
         self.waker.clone()

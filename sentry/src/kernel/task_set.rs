@@ -97,6 +97,8 @@ impl Tree {
     /// Removes a process (reaped), detaching it from its parent.
     pub fn remove_proc(&mut self, pid: i32) -> Option<Proc> {
         let p = self.procs.remove(&pid)?;
+        p.tg.reaped.store(true, std::sync::atomic::Ordering::Release);
+        p.tg.exit_events.notify(crate::waiter::EVENT_ANY);
         Self::drop_ref(&mut self.groups, p.pgid);
         Self::drop_ref(&mut self.sessions, p.sid);
         if let Some(parent) = self.procs.get_mut(&p.parent) {
@@ -132,7 +134,8 @@ impl Tree {
 
     /// The live processes of group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
-        self.procs.values().filter(|p| p.pgid == pgid && p.zombie.is_none()).map(|p| p.tg.clone()).collect()
+        // Zombies count, as in Linux, until they are reaped.
+        self.procs.values().filter(|p| p.pgid == pgid).map(|p| p.tg.clone()).collect()
     }
 
     /// Where the children of `pid` go when it exits: the nearest live

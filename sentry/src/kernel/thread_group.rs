@@ -127,8 +127,12 @@ pub struct UsageTotals {
     pub dead_threads: Usage,
     /// Reaped children (and their reaped descendants).
     pub children: Usage,
-    /// Largest resident set of a reaped child, in KiB.
+    /// Largest resident set of a reaped child (or its reaped
+    /// descendants), in KiB.
     pub children_maxrss: u64,
+    /// Largest resident set of this process, in KiB, as sampled when its
+    /// threads exit, at execve and at getrusage.
+    pub maxrss: u64,
 }
 
 /// A process.
@@ -145,6 +149,11 @@ pub struct ThreadGroup {
     pub thread_exits: WaitQueue,
     /// Woken when a signal is queued (signalfd readiness).
     pub signalfd_queue: WaitQueue,
+    /// Woken when the process exits and when it is reaped (pidfd
+    /// readiness).
+    pub exit_events: WaitQueue,
+    /// The process was reaped (its pid is free).
+    pub reaped: std::sync::atomic::AtomicBool,
     /// Interval timers, alarm and POSIX timers.
     pub timers: ProcessTimers,
     /// When the process started.
@@ -179,6 +188,8 @@ impl ThreadGroup {
             child_events: WaitQueue::new(),
             thread_exits: WaitQueue::new(),
             signalfd_queue: WaitQueue::new(),
+            exit_events: WaitQueue::new(),
+            reaped: Default::default(),
             timers: ProcessTimers::default(),
             start: Instant::now(),
         })

@@ -3,17 +3,18 @@
 //! (timer_create and friends).
 //!
 //! Wall-clock timers fire from the timer thread, which sends the signal.
-//! ITIMER_VIRTUAL and ITIMER_PROF count the application time the run loop
-//! measures around each switch; the check is one atomic load when none is
-//! armed.
+//! Timers on CPU time (ITIMER_VIRTUAL, ITIMER_PROF, POSIX timers on CPU-time
+//! clocks) and RLIMIT_CPU are checked by the CPU ticker
+//! (`cpu_clock::CpuTicker`), every tick while a process has one armed.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use crate::abi::{Errno, SigInfo};
+use crate::kernel::cpu_clock::CpuClock;
 use crate::kernel::signal_send::Origin;
+use crate::kernel::thread_group::Usage;
 use crate::kernel::{Kernel, ThreadGroup};
 
 type Callback = Box<dyn FnOnce() + Send>;
@@ -96,10 +97,11 @@ pub struct Itimer {
     pub interval: Duration,
 }
 
-/// The process's CPU-time interval timer (virtual or profiling).
+/// The process's CPU-time interval timer (virtual or profiling): when it
+/// expires on its clock (0: disarmed), and its period, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default)]
 struct CpuTimer {
-    remaining: u64,
+    expires: u64,
     interval: u64,
 }
 
@@ -111,6 +113,9 @@ struct PosixTimer {
     value: u64,
     tid: i32,
     deadline: Option<Instant>,
+    /// For a timer on a CPU-time clock: the clock, and when it expires on
+    /// it (`deadline` is unused).
+    cpu: Option<(CpuClock, Option<u64>)>,
     interval: Duration,
     scheduled: Option<TimerId>,
     /// Expiries since the signal was queued (while it is pending).
@@ -134,7 +139,6 @@ struct State {
 #[derive(Default)]
 pub struct ProcessTimers {
     state: Mutex<State>,
-    cpu_armed: AtomicBool,
 }
 
 /// SIGEV_SIGNAL.
@@ -160,7 +164,6 @@ impl ProcessTimers {
         s.virt = CpuTimer::default();
         s.prof = CpuTimer::default();
         s.posix.clear();
-        self.cpu_armed.store(false, Ordering::Relaxed);
     }
 
     /// Deletes the POSIX timers (execve keeps the interval timers).
@@ -191,54 +194,53 @@ impl ProcessTimers {
         old
     }
 
-    /// A CPU-time itimer (ITIMER_VIRTUAL or ITIMER_PROF).
-    pub fn cpu(&self, prof: bool) -> Itimer {
+    /// A CPU-time itimer (ITIMER_VIRTUAL or ITIMER_PROF), with the
+    /// process's CPU time `now`.
+    pub fn cpu(&self, prof: bool, now: Usage) -> Itimer {
         let s = self.lock();
-        let t = if prof { s.prof } else { s.virt };
-        Itimer { value: Duration::from_nanos(t.remaining), interval: Duration::from_nanos(t.interval) }
+        let (t, clock) = if prof { (s.prof, now.user + now.sys) } else { (s.virt, now.user) };
+        let value = match t.expires {
+            0 => 0,
+            // Expired, not yet ticked: Linux reports a tick.
+            e if e <= clock => crate::kernel::cpu_clock::TICK.as_nanos() as u64,
+            e => e - clock,
+        };
+        Itimer { value: Duration::from_nanos(value), interval: Duration::from_nanos(t.interval) }
     }
 
     /// Sets a CPU-time itimer; returns the old value.
-    pub fn set_cpu(&self, prof: bool, new: Itimer) -> Itimer {
-        let old = self.cpu(prof);
-        let mut s = self.lock();
-        let t = CpuTimer { remaining: new.value.as_nanos() as u64, interval: new.interval.as_nanos() as u64 };
-        if prof {
-            s.prof = t;
-        } else {
-            s.virt = t;
-        }
-        self.cpu_armed.store(s.prof.remaining != 0 || s.virt.remaining != 0, Ordering::Relaxed);
-        old
-    }
-
-    /// Charges `ns` of application time (virtual and profiling timers);
-    /// returns the signals due.
-    pub fn charge(&self, ns: u64) -> Vec<i32> {
-        if !self.cpu_armed.load(Ordering::Relaxed) {
-            return Vec::new();
-        }
-        let mut s = self.lock();
-        let mut due = Vec::new();
-        let st = &mut *s;
-        for (t, sig) in [(&mut st.virt, libc::SIGVTALRM), (&mut st.prof, libc::SIGPROF)] {
-            if t.remaining == 0 {
-                continue;
-            }
-            if ns >= t.remaining {
-                due.push(sig);
-                t.remaining = t.interval;
+    pub fn set_cpu(&self, k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, prof: bool, new: Itimer) -> Itimer {
+        let now = tg.cpu_usage();
+        let old = self.cpu(prof, now);
+        let clock = if prof { now.user + now.sys } else { now.user };
+        let v = new.value.as_nanos() as u64;
+        let t = CpuTimer { expires: if v == 0 { 0 } else { clock + v }, interval: new.interval.as_nanos() as u64 };
+        {
+            let mut s = self.lock();
+            if prof {
+                s.prof = t;
             } else {
-                t.remaining -= ns;
+                s.virt = t;
             }
         }
-        self.cpu_armed.store(s.prof.remaining != 0 || s.virt.remaining != 0, Ordering::Relaxed);
-        due
+        if t.expires != 0 {
+            k.cpu_ticker.arm(k, tg);
+        }
+        old
     }
 
     /// timer_create: returns the new timer's id. A `value` of None means
     /// the timer's own id (the default sigev_value).
-    pub fn create(&self, clock: i32, notify: i32, signo: i32, value: Option<u64>, tid: i32) -> Result<i32, Errno> {
+    /// `cpu` is the clock of a timer on a CPU-time clock.
+    pub fn create(
+        &self,
+        clock: i32,
+        cpu: Option<CpuClock>,
+        notify: i32,
+        signo: i32,
+        value: Option<u64>,
+        tid: i32,
+    ) -> Result<i32, Errno> {
         let mut s = self.lock();
         if s.posix.len() >= 32768 {
             return Err(Errno::EAGAIN);
@@ -258,6 +260,7 @@ impl ProcessTimers {
                 value,
                 tid,
                 deadline: None,
+                cpu: cpu.map(|c| (c, None)),
                 interval: Duration::ZERO,
                 scheduled: None,
                 overrun: 0,
@@ -279,9 +282,19 @@ impl ProcessTimers {
 
     /// timer_gettime: (time to expiry, interval).
     pub fn get(&self, id: i32) -> Result<Itimer, Errno> {
+        // CPU clocks are read without the timers' lock, which is taken
+        // under the group's signal lock (on dequeue).
+        let cpu_now = self.cpu_clock_of(id)?.and_then(|c| c.read());
         let s = self.lock();
         let t = s.posix.get(&id).ok_or(Errno::EINVAL)?;
-        let value = t.deadline.map_or(Duration::ZERO, |d| remaining(d).max(Duration::from_nanos(1)));
+        let value = match &t.cpu {
+            Some((_, Some(at))) => {
+                let now = cpu_now.unwrap_or(*at);
+                Duration::from_nanos(at.saturating_sub(now).max(1))
+            }
+            Some((_, None)) => Duration::ZERO,
+            None => t.deadline.map_or(Duration::ZERO, |d| remaining(d).max(Duration::from_nanos(1))),
+        };
         Ok(Itimer { value, interval: t.interval })
     }
 
@@ -311,6 +324,39 @@ impl ProcessTimers {
         t.overrun = 0;
         if let Some(at) = at {
             t.scheduled = Some(schedule_posix(k, tg, id, at));
+        }
+        Ok(old)
+    }
+
+    /// The CPU-time clock of timer `id`, if it is on one.
+    pub fn cpu_clock_of(&self, id: i32) -> Result<Option<CpuClock>, Errno> {
+        let s = self.lock();
+        let t = s.posix.get(&id).ok_or(Errno::EINVAL)?;
+        Ok(t.cpu.as_ref().map(|(c, _)| c.clone()))
+    }
+
+    /// timer_settime for a timer on a CPU-time clock, with the first
+    /// expiry at `at` on that clock (None: disarm); returns the old
+    /// setting.
+    pub fn settime_cpu(
+        &self,
+        k: &Arc<Kernel>,
+        tg: &Arc<ThreadGroup>,
+        id: i32,
+        at: Option<u64>,
+        interval: Duration,
+    ) -> Result<Itimer, Errno> {
+        let old = self.get(id)?;
+        {
+            let mut s = self.lock();
+            let t = s.posix.get_mut(&id).ok_or(Errno::EINVAL)?;
+            let Some((_, deadline)) = t.cpu.as_mut() else { return Err(Errno::EINVAL) };
+            *deadline = at;
+            t.interval = interval;
+            t.overrun = 0;
+        }
+        if at.is_some() {
+            k.cpu_ticker.arm(k, tg);
         }
         Ok(old)
     }
@@ -362,7 +408,7 @@ fn fire_real(k: Weak<Kernel>, tg: Weak<ThreadGroup>, at: Instant) {
             _ => return,
         }
     }
-    k.send_group_signal(&tg, SigInfo::new(libc::SIGALRM, crate::abi::signal::SI_KERNEL), Origin::Outside);
+    k.send_group_signal(&tg, SigInfo::new(libc::SIGALRM, crate::abi::signal::SI_KERNEL), Origin::Sandbox);
 }
 
 fn schedule_posix(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>, id: i32, at: Instant) -> TimerId {
@@ -382,12 +428,11 @@ fn fire_posix(k: Weak<Kernel>, tg: Weak<ThreadGroup>, id: i32, at: Instant) {
             t.deadline = None;
             t.scheduled = None;
         } else {
-            let mut next = at + t.interval;
             let now = Instant::now();
-            while next <= now {
-                next += t.interval;
-                t.overrun = t.overrun.saturating_add(1);
-            }
+            let interval = t.interval.as_nanos() as u64;
+            let (next, missed) = advance(0, interval, now.saturating_duration_since(at).as_nanos() as u64);
+            t.overrun = t.overrun.saturating_add(missed);
+            let next = at + Duration::from_nanos(next);
             t.deadline = Some(next);
             t.scheduled = Some(schedule_posix(&k, &tg, id, next));
         }
@@ -401,13 +446,129 @@ fn fire_posix(k: Weak<Kernel>, tg: Weak<ThreadGroup>, id: i32, at: Instant) {
             Some((t.signo, t.value, (t.notify & SIGEV_THREAD_ID != 0).then_some(t.tid)))
         }
     };
-    let Some((signo, value, tid)) = send else { return };
+    if let Some((signo, value, tid)) = send {
+        send_timer_signal(&k, &tg, id, signo, value, tid);
+    }
+}
+
+/// Queues the signal of POSIX timer `id`: to thread `tid` if given and
+/// still in the process, else to the process.
+fn send_timer_signal(k: &Kernel, tg: &Arc<ThreadGroup>, id: i32, signo: i32, value: u64, tid: Option<i32>) {
     let info = SigInfo::timer(signo, id, 0, value);
     match tid {
         Some(tid) => match k.tasks.task(tid) {
-            Some(t) if Arc::ptr_eq(&t.tg, &tg) => k.send_thread_signal(&t, info, Origin::Outside),
-            _ => k.send_group_signal(&tg, info, Origin::Outside),
+            Some(t) if Arc::ptr_eq(&t.tg, tg) => k.send_thread_signal(&t, info, Origin::Sandbox),
+            _ => k.send_group_signal(tg, info, Origin::Sandbox),
         },
-        None => k.send_group_signal(&tg, info, Origin::Outside),
+        None => k.send_group_signal(tg, info, Origin::Sandbox),
     }
+}
+
+/// The next expiry of a periodic timer that expired at `at`, `now` being
+/// later: (next expiry, expiries missed in between).
+fn advance(at: u64, interval: u64, now: u64) -> (u64, i32) {
+    let missed = now.saturating_sub(at) / interval;
+    (at + (missed + 1) * interval, missed.min(i32::MAX as u64) as i32)
+}
+
+/// One tick of the CPU ticker for `tg`: fires its CPU-time timers that are
+/// due and enforces RLIMIT_CPU. Returns whether anything is still armed.
+pub(crate) fn cpu_tick(k: &Arc<Kernel>, tg: &Arc<ThreadGroup>) -> bool {
+    if tg.signals().exiting.is_some() {
+        return false;
+    }
+    let now = tg.cpu_usage();
+    let mut group_signals = Vec::new();
+    let mut timer_signals = Vec::new();
+    let mut armed = false;
+    // Read the POSIX timers' CPU clocks first: the timers' lock is taken
+    // under the group's signal lock, so no clock is read while holding it.
+    let cpu_timers: Vec<(i32, CpuClock)> = tg
+        .timers
+        .lock()
+        .posix
+        .iter()
+        .filter_map(|(&id, t)| match &t.cpu {
+            Some((c, Some(_))) => Some((id, c.clone())),
+            _ => None,
+        })
+        .collect();
+    let readings: Vec<(i32, Option<u64>)> = cpu_timers.into_iter().map(|(id, c)| (id, c.read())).collect();
+    {
+        let mut s = tg.timers.lock();
+        let st = &mut *s;
+        for (t, clock, sig) in
+            [(&mut st.virt, now.user, libc::SIGVTALRM), (&mut st.prof, now.user + now.sys, libc::SIGPROF)]
+        {
+            if t.expires != 0 && clock >= t.expires {
+                group_signals.push(sig);
+                t.expires = if t.interval == 0 { 0 } else { t.expires + t.interval };
+            }
+            armed |= t.expires != 0;
+        }
+        for &(id, reading) in &readings {
+            let Some(t) = st.posix.get_mut(&id) else { continue };
+            let Some((_, Some(at))) = t.cpu.as_mut() else { continue };
+            let Some(cnow) = reading else {
+                // Its thread or process is gone: the timer never fires.
+                if let Some(c) = t.cpu.as_mut() {
+                    c.1 = None;
+                }
+                continue;
+            };
+            if cnow < *at {
+                armed = true;
+                continue;
+            }
+            let interval = t.interval.as_nanos() as u64;
+            let next = if interval == 0 {
+                None
+            } else {
+                let (next, missed) = advance(*at, interval, cnow);
+                t.overrun = t.overrun.saturating_add(missed);
+                armed = true;
+                Some(next)
+            };
+            if let Some((_, d)) = t.cpu.as_mut() {
+                *d = next;
+            }
+            if t.notify == SIGEV_NONE {
+                continue;
+            }
+            if t.queued {
+                t.overrun = t.overrun.saturating_add(1);
+            } else {
+                t.queued = true;
+                timer_signals.push((id, t.signo, t.value, (t.notify & SIGEV_THREAD_ID != 0).then_some(t.tid)));
+            }
+        }
+    }
+    // RLIMIT_CPU: SIGXCPU at the soft limit and every second after it (the
+    // soft limit moves up a second each time), SIGKILL at the hard limit.
+    {
+        let mut st = tg.state();
+        let lim = &mut st.rlimits[libc::RLIMIT_CPU as usize];
+        if lim.cur != libc::RLIM_INFINITY {
+            armed = true;
+            let secs = (now.user + now.sys) / 1_000_000_000;
+            if lim.max != libc::RLIM_INFINITY && secs >= lim.max {
+                group_signals.push(libc::SIGKILL);
+                armed = false;
+            } else if secs >= lim.cur {
+                if lim.cur < lim.max {
+                    lim.cur += 1;
+                }
+                group_signals.push(libc::SIGXCPU);
+            }
+        }
+    }
+    for sig in group_signals {
+        // RLIMIT_CPU's SIGKILL is forced, as Linux's SEND_SIG_PRIV.
+        let origin = if sig == libc::SIGKILL { Origin::Outside } else { Origin::Sandbox };
+        k.send_group_signal(tg, SigInfo::new(sig, crate::abi::signal::SI_KERNEL), origin);
+    }
+    for (id, signo, value, tid) in timer_signals {
+        send_timer_signal(k, tg, id, signo, value, tid);
+    }
+    armed
 }

@@ -38,6 +38,8 @@ pub struct WaitOptions {
     pub clone_only: bool,
     /// Both kinds of children.
     pub all: bool,
+    /// Only children made by the calling thread (__WNOTHREAD).
+    pub nothread: bool,
 }
 
 /// A child's state change.
@@ -55,6 +57,9 @@ pub struct WaitResult {
     pub wait_status: i32,
     /// CPU time of the child (for an exited child).
     pub usage: Usage,
+    /// Its peak resident set, or its reaped descendants', in KiB (for an
+    /// exited child).
+    pub maxrss: u64,
 }
 
 impl Task {
@@ -92,7 +97,10 @@ impl Task {
                     WaitTarget::Any => true,
                 };
                 let is_clone = p.exit_signal != libc::SIGCHLD;
-                target_ok && (opts.all || is_clone == opts.clone_only)
+                // A child whose creating thread is gone counts as the
+                // leader's (Linux hands it to a live thread).
+                let mine = p.creator == self.tid || (self.tid == self.tg.pid && !tree.tasks.contains_key(&p.creator));
+                target_ok && (opts.all || is_clone == opts.clone_only) && (!opts.nothread || mine)
             })
             .collect();
         if candidates.is_empty() {
@@ -109,14 +117,17 @@ impl Task {
                     status: info.status(),
                     wait_status: z.wait_status(),
                     usage: p.zombie_usage,
+                    maxrss: {
+                        let u = p.tg.state().usage;
+                        u.maxrss.max(u.children_maxrss)
+                    },
                 };
                 if !opts.nowait {
                     let gone = tree.remove_proc(c);
                     if let Some(g) = gone {
                         let mut st = self.tg.state();
                         st.usage.children += g.zombie_usage;
-                        let rss = g.tg.state().usage.children_maxrss;
-                        st.usage.children_maxrss = st.usage.children_maxrss.max(rss);
+                        st.usage.children_maxrss = st.usage.children_maxrss.max(r.maxrss);
                     }
                 }
                 return Ok(Some(r));
@@ -132,6 +143,7 @@ impl Task {
                     status: sig,
                     wait_status: (sig << 8) | 0x7f,
                     usage: Usage::default(),
+                    maxrss: 0,
                 }));
             }
             if p.cont_report && opts.continued {
@@ -145,6 +157,7 @@ impl Task {
                     status: libc::SIGCONT,
                     wait_status: 0xffff,
                     usage: Usage::default(),
+                    maxrss: 0,
                 }));
             }
         }

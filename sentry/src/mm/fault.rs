@@ -12,19 +12,38 @@ pub const SEGV_MAPERR: i32 = 1;
 /// SEGV_ACCERR: the mapping does not allow the access.
 pub const SEGV_ACCERR: i32 = 2;
 
+/// An application fault the memory manager cannot resolve.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultError {
+    /// SIGSEGV with this si_code.
+    Segv(i32),
+    /// SIGBUS (BUS_ADRERR): a file mapping's page wholly past the file's
+    /// end.
+    PastEof,
+}
+
+/// Whether the page of `addr` (in file-backed `v`) lies wholly past the
+/// end of the file.
+fn past_eof(v: &Vma, addr: u64) -> bool {
+    let Some(f) = &v.file else { return false };
+    let Ok(size) = f.file.size() else { return false };
+    f.offset + (page_down(addr) - v.start) >= size
+}
+
 impl MemoryManager {
     /// Handles an application fault at `addr`. `Ok` means the faulting
-    /// instruction can run again; `Err(code)` is a real fault, to be
-    /// delivered as SIGSEGV with that si_code.
+    /// instruction can run again (`true`: its page was newly mapped); an
+    /// error is a real fault, to be delivered as a signal.
     ///
     /// Without the access type (ptrace cannot tell), a fault on pages not
     /// mapped in the host maps them with the most the VMA allows, except
     /// write on copy-on-write pages; a fault on pages mapped read-only that
     /// the VMA lets the application write can only be a write, and breaks
     /// copy-on-write.
-    pub fn handle_fault(&self, addr: u64, access: Option<Access>) -> Result<(), i32> {
+    pub fn handle_fault(&self, addr: u64, access: Option<Access>) -> Result<bool, FaultError> {
+        use FaultError::Segv;
         let mut i = self.write();
-        let Some(v) = i.vma_at(addr).cloned() else { return Err(SEGV_MAPERR) };
+        let Some(v) = i.vma_at(addr).cloned() else { return Err(Segv(SEGV_MAPERR)) };
         let allowed = match access {
             _ if v.prot == libc::PROT_NONE => false,
             Some(Access::Write) => v.writable(),
@@ -32,20 +51,46 @@ impl MemoryManager {
             _ => true,
         };
         if !allowed {
-            return Err(SEGV_ACCERR);
+            return Err(Segv(SEGV_ACCERR));
         }
         match i.pma_at(addr).copied() {
             None => {
-                self.populate(&mut i, &v, addr).map_err(|_| SEGV_MAPERR)?;
-                let p = i.pma_at(addr).copied().ok_or(SEGV_MAPERR)?;
-                self.map_pma(&mut i, &v, p).map_err(|_| SEGV_MAPERR)
+                if past_eof(&v, addr) {
+                    return Err(FaultError::PastEof);
+                }
+                self.populate(&mut i, &v, addr).map_err(|_| Segv(SEGV_MAPERR))?;
+                let p = i.pma_at(addr).copied().ok_or(Segv(SEGV_MAPERR))?;
+                self.map_pma(&mut i, &v, p).map(|_| true).map_err(|_| Segv(SEGV_MAPERR))
             }
-            Some(p) if p.mapped.is_none() => self.map_pma(&mut i, &v, p).map_err(|_| SEGV_MAPERR),
+            Some(p) if p.mapped.is_none() => self.map_pma(&mut i, &v, p).map(|_| true).map_err(|_| Segv(SEGV_MAPERR)),
             Some(p) if p.cow && v.writable() && access != Some(Access::Read) => {
-                self.break_cow(&mut i, &v, addr).map_err(|_| SEGV_MAPERR)
+                self.break_cow(&mut i, &v, addr).map(|_| false).map_err(|_| Segv(SEGV_MAPERR))
             }
-            Some(_) => Err(SEGV_ACCERR),
+            Some(_) => Err(Segv(SEGV_ACCERR)),
         }
+    }
+
+    /// Whether the page of `addr` is present in the application's view
+    /// (what a page fault's error code calls present): mapped with some
+    /// access, and touched (anonymous memory is mapped before it is).
+    pub fn host_present(&self, addr: u64) -> bool {
+        let i = self.read();
+        let accessible = i.vma_at(addr).is_some_and(|v| v.prot != libc::PROT_NONE);
+        let Some(p) = i.pma_at(addr).filter(|p| p.mapped.is_some_and(|prot| prot != libc::PROT_NONE)) else {
+            return false;
+        };
+        accessible && self.mf.resident(p.mf_off + (page_down(addr) - p.start))
+    }
+
+    /// Whether the page of `addr` is mapped in the host with some access.
+    pub fn host_mapped(&self, addr: u64) -> bool {
+        let i = self.read();
+        i.pma_at(addr).is_some_and(|p| p.mapped.is_some_and(|prot| prot != libc::PROT_NONE))
+    }
+
+    /// Whether `addr` is in an executable mapping.
+    pub fn executable(&self, addr: u64) -> bool {
+        self.read().vma_at(addr).is_some_and(|v| v.prot & libc::PROT_EXEC != 0)
     }
 
     /// Makes sure `addr` has pages the sentry may read (or, with `write`,
@@ -87,11 +132,19 @@ impl MemoryManager {
     pub(super) fn populate(&self, i: &mut Inner, v: &Vma, addr: u64) -> Result<(), Errno> {
         let (lo, hi) = match &v.file {
             None => (v.start, v.end),
-            Some(_) => {
+            Some(f) => {
                 let c = addr & !(POPULATE_CHUNK - 1);
-                (c.max(v.start), (c + POPULATE_CHUNK).min(v.end))
+                // Not past the page holding the file's last byte: the pages
+                // after it fault (SIGBUS, or EFAULT for the sentry).
+                let size = f.file.size()?;
+                let eof =
+                    v.start.saturating_add(crate::abi::page_up(size.saturating_sub(f.offset)).unwrap_or(u64::MAX));
+                (c.max(v.start), (c + POPULATE_CHUNK).min(v.end).min(eof))
             }
         };
+        if addr >= hi {
+            return Err(Errno::EFAULT);
+        }
         // The hole: from the end of the pma below to the start of the one above.
         let start = i.pmas.range(..addr).next_back().map_or(lo, |(_, p)| p.end.max(lo));
         let end = i.pmas.range(addr..).next().map_or(hi, |(_, p)| p.start.min(hi));

@@ -279,6 +279,17 @@ impl MemoryFile {
         Some(unsafe { self.base.add(off as usize) })
     }
 
+    /// Whether the page at `off` has been touched (the host allocated it).
+    pub fn resident(&self, off: u64) -> bool {
+        let off = off & !(crate::abi::PAGE_SIZE - 1);
+        let Some(p) = self.ptr(off, crate::abi::PAGE_SIZE) else { return false };
+        let mut vec = 0u8;
+        // SAFETY: `p` is a page-aligned address of our mapping of the file,
+        // one page long; mincore writes one byte to `vec`.
+        let r = unsafe { libc::mincore(p.cast(), crate::abi::PAGE_SIZE as usize, &mut vec) };
+        r == 0 && vec & 1 != 0
+    }
+
     /// Copies bytes out of the file.
     pub fn read(&self, off: u64, dst: &mut [u8]) {
         let p = self.ptr(off, dst.len() as u64).expect("memory file offset in bounds");

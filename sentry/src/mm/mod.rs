@@ -40,7 +40,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::abi::Errno;
 use crate::platform::{AddressSpace, MapOp, Platform};
-pub use fault::{SEGV_ACCERR, SEGV_MAPERR};
+pub use fault::{FaultError, SEGV_ACCERR, SEGV_MAPERR};
 pub use memfile::MemoryFile;
 pub use usermem::FutexKey;
 pub use vma::{host_prot, MappedFile, Pma, Vma, VmaFile};

@@ -17,9 +17,13 @@ use crate::mm::{Inner, MemoryManager};
 /// spaces and copy-on-write).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FutexKey {
-    /// (memory manager id, address).
+    /// A private futex: (memory manager id, address).
     Private(u64, u64),
-    /// Memory-file offset.
+    /// A shared futex on memory the process does not share: (memory
+    /// manager id, address). Linux keys these apart from private ones, so
+    /// a private wake does not reach a shared waiter on the same word.
+    Unshared(u64, u64),
+    /// A shared futex on shared memory: the memory-file offset.
     Shared(u64),
 }
 
@@ -135,15 +139,17 @@ impl MemoryManager {
         if !addr.is_multiple_of(4) {
             return Err(Errno::EINVAL);
         }
+        if addr > super::TASK_SIZE - 4 {
+            return Err(Errno::EFAULT);
+        }
         if private {
-            // Still EFAULT for an unmapped address, as Linux checks.
-            let i = self.read();
-            i.vma_at(addr).ok_or(Errno::EFAULT)?;
+            // Linux does not look at the mapping: a wake on an unmapped
+            // private word wakes no one.
             return Ok(FutexKey::Private(self.id, addr));
         }
         let shared = self.read().vma_at(addr).ok_or(Errno::EFAULT)?.shared;
         if !shared {
-            return Ok(FutexKey::Private(self.id, addr));
+            return Ok(FutexKey::Unshared(self.id, addr));
         }
         self.with_run(addr, 4, false, false, |_, _| ())?;
         let i = self.read();

@@ -13,6 +13,8 @@ pub trait MappedFile: Send + Sync {
     fn read_at(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
     /// (device, inode, path) for `/proc/[pid]/maps`.
     fn describe(&self) -> (u64, u64, String);
+    /// The file's size now (pages wholly past it give SIGBUS).
+    fn size(&self) -> Result<u64, Errno>;
 }
 
 /// A mapped file and the file offset of the VMA's start.
