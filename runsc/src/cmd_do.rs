@@ -132,9 +132,21 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     let _ = w.write_all(&json);
     drop(w);
     let boot_pid = nix::unistd::Pid::from_raw(boot.id() as i32);
+    let gofer_pid = nix::unistd::Pid::from_raw(gofer.id() as i32);
+    // The first SIGINT or SIGTERM goes to the sandbox's init, which may
+    // ignore it (or be unable to act on it); the second ends the sandbox.
+    let stops = std::sync::atomic::AtomicU32::new(0);
     signals::forward("forward", move |sig| {
-        if let Ok(s) = nix::sys::signal::Signal::try_from(sig) {
-            let _ = nix::sys::signal::kill(boot_pid, s);
+        use nix::sys::signal::{kill, Signal};
+        let stop = sig == libc::SIGINT || sig == libc::SIGTERM;
+        if stop && stops.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 1 {
+            tracing::warn!(sig, "second stop signal: killing the sandbox");
+            let _ = kill(boot_pid, Signal::SIGKILL);
+            let _ = kill(gofer_pid, Signal::SIGKILL);
+            return;
+        }
+        if let Ok(s) = Signal::try_from(sig) {
+            let _ = kill(boot_pid, s);
         }
     })?;
     let status = boot.wait().context("wait for sandbox")?;

@@ -103,7 +103,17 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::ENOMEM.into());
     }
     let below_2g = flags & libc::MAP_32BIT != 0;
-    let addr = t.mm().mmap(MapRequest { placement, len, prot, shared, file, name: None, may_write, below_2g })?;
+    let addr = t.mm().mmap(MapRequest {
+        placement,
+        len,
+        prot,
+        shared,
+        file,
+        name: None,
+        may_write,
+        below_2g,
+        segment: None,
+    })?;
     Ok(addr)
 }
 

@@ -1,6 +1,7 @@
 //! prctl: the process attributes programs commonly set and read.
 
 use sentry::abi::Errno;
+use sentry::auth::{CAP_LAST_CAP, CAP_SETPCAP};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 
 /// TASK_COMM_LEN.
@@ -69,11 +70,55 @@ pub fn prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         // No seccomp filters in the sandbox yet.
         libc::PR_GET_SECCOMP => Ok(0),
         libc::PR_CAPBSET_READ => {
-            if arg2 > 40 {
+            if arg2 > CAP_LAST_CAP as u64 {
                 return Err(Errno::EINVAL.into());
             }
-            // The sandbox's root holds the full bounding set.
-            Ok(1)
+            Ok((t.creds.caps.bounding >> arg2) & 1)
+        }
+        libc::PR_CAPBSET_DROP => {
+            if !t.creds.capable(CAP_SETPCAP) {
+                return Err(Errno::EPERM.into());
+            }
+            if arg2 > CAP_LAST_CAP as u64 {
+                return Err(Errno::EINVAL.into());
+            }
+            let mut c = (*t.creds).clone();
+            c.caps.bounding &= !(1 << arg2);
+            t.set_creds(c);
+            Ok(0)
+        }
+        libc::PR_CAP_AMBIENT => {
+            let (sub, cap) = (arg2 as i32, a.a[2]);
+            if sub == libc::PR_CAP_AMBIENT_CLEAR_ALL {
+                if cap != 0 || a.a[3] != 0 || a.a[4] != 0 {
+                    return Err(Errno::EINVAL.into());
+                }
+                let mut c = (*t.creds).clone();
+                c.caps.ambient = 0;
+                t.set_creds(c);
+                return Ok(0);
+            }
+            if a.a[3] != 0 || a.a[4] != 0 || cap > CAP_LAST_CAP as u64 {
+                return Err(Errno::EINVAL.into());
+            }
+            let bit = 1u64 << cap;
+            match sub {
+                libc::PR_CAP_AMBIENT_IS_SET => Ok((t.creds.caps.ambient & bit != 0) as u64),
+                libc::PR_CAP_AMBIENT_RAISE | libc::PR_CAP_AMBIENT_LOWER => {
+                    let mut c = (*t.creds).clone();
+                    if sub == libc::PR_CAP_AMBIENT_RAISE {
+                        if c.caps.permitted & bit == 0 || c.caps.inheritable & bit == 0 {
+                            return Err(Errno::EPERM.into());
+                        }
+                        c.caps.ambient |= bit;
+                    } else {
+                        c.caps.ambient &= !bit;
+                    }
+                    t.set_creds(c);
+                    Ok(0)
+                }
+                _ => Err(Errno::EINVAL.into()),
+            }
         }
         libc::PR_SET_CHILD_SUBREAPER => {
             t.tg.state().subreaper = arg2 != 0;

@@ -69,6 +69,9 @@ fn read_at_mode(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>, bl
     }
     access_ok(addr, len)?;
     let len = len.min(MAX_RW);
+    if sentry::net::unix::UnixSocket::of(f).is_some() {
+        return crate::sys_socket::read_socket(task, f, &[Iovec { base: addr, len }]);
+    }
     if f.ops.discards() {
         return Ok(0);
     }
@@ -95,6 +98,9 @@ pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u
     }
     access_ok(addr, len)?;
     let len = len.min(MAX_RW);
+    if sentry::net::unix::UnixSocket::of(f).is_some() {
+        return crate::sys_socket::write_socket(task, f, &[Iovec { base: addr, len }]);
+    }
     if f.ops.discards() {
         return Ok(len as usize);
     }
@@ -166,6 +172,16 @@ fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
 }
 
 fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: bool) -> Result<usize, Errno> {
+    if sentry::net::unix::UnixSocket::of(f).is_some() {
+        if !(if write { f.writable() } else { f.readable() }) {
+            return Err(Errno::EBADF);
+        }
+        return if write {
+            crate::sys_socket::write_socket(task, f, iovs)
+        } else {
+            crate::sys_socket::read_socket(task, f, iovs)
+        };
+    }
     if f.ops.discards() {
         return Ok(if write { iovs.iter().map(|i| i.len as usize).sum() } else { 0 });
     }

@@ -5,10 +5,13 @@
 //! application boundary is declared here, `#[repr(C)]`, implements [`Pod`], and
 //! has its size asserted against the kernel's.
 
+pub mod cap;
 mod errno;
+pub mod ipc;
 mod pod;
 pub mod poll;
 pub mod signal;
+pub mod socket;
 mod structs;
 
 pub use errno::Errno;

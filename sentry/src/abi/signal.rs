@@ -71,6 +71,15 @@ impl SigInfo {
         s
     }
 
+    /// A POSIX message queue notification (SI_MESGQ): the sender's pid
+    /// and uid, and the registration's value.
+    pub fn mesgq(signo: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
+        let mut s = SigInfo::new(signo, SI_MESGQ);
+        s.data[0] = pair(pid, uid as i32);
+        s.data[1] = value;
+        s
+    }
+
     /// si_pid.
     pub fn pid(&self) -> i32 {
         lo(self.data[0])

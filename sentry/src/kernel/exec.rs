@@ -142,6 +142,12 @@ impl Task {
             st.exe_path = l.exe_path.clone();
             st.dumpable = 1;
             st.execed = true;
+            st.keepcaps = false;
+        }
+        let mut creds = (*self.creds).clone();
+        creds.caps_for_exec();
+        if creds.caps != self.creds.caps {
+            self.set_creds(creds);
         }
         let mut regs = self.kernel.platform.initial_regs();
         regs.rip = l.entry;

@@ -131,6 +131,7 @@ impl Kernel {
     ) {
         let pid = tg.pid;
         tg.timers.clear();
+        tg.sem_undo.exit(pid);
         // Children go to the reaper (a subreaper ancestor, or init).
         let reaper = tree.reaper_for(pid);
         let children: Vec<i32> = tree.procs.get(&pid).map(|p| p.children.iter().copied().collect()).unwrap_or_default();

@@ -94,6 +94,8 @@ pub struct Kernel {
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
     pub cpu_ticker: cpu_clock::CpuTicker,
+    /// The IPC namespace.
+    pub ipc: Arc<crate::ipc::IpcNamespace>,
     /// The abstract namespace of unix sockets.
     pub unix_names: Arc<crate::net::unix::Namespace>,
     done: Mutex<Option<ExitStatus>>,
@@ -127,6 +129,7 @@ impl Kernel {
             max_tasks: DEFAULT_MAX_TASKS,
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
+            ipc: Default::default(),
             unix_names: crate::net::unix::Namespace::new(),
             done: Mutex::new(None),
             done_cv: Condvar::new(),

@@ -154,6 +154,8 @@ pub struct ThreadGroup {
     pub exit_events: WaitQueue,
     /// The process was reaped (its pid is free).
     pub reaped: std::sync::atomic::AtomicBool,
+    /// Semaphore sets with SEM_UNDO adjustments, undone at exit.
+    pub sem_undo: crate::ipc::sem::UndoList,
     /// Interval timers, alarm and POSIX timers.
     pub timers: ProcessTimers,
     /// When the process started.
@@ -190,6 +192,7 @@ impl ThreadGroup {
             signalfd_queue: WaitQueue::new(),
             exit_events: WaitQueue::new(),
             reaped: Default::default(),
+            sem_undo: Default::default(),
             timers: ProcessTimers::default(),
             start: Instant::now(),
         })

@@ -108,6 +108,7 @@ fn map_object(
             name: None,
             may_write: true,
             below_2g: false,
+            segment: None,
         })?;
         at - lo
     } else {
@@ -133,6 +134,7 @@ fn map_object(
                 name: None,
                 may_write: true,
                 below_2g: false,
+                segment: None,
             })?;
             if p.p_memsz > p.p_filesz {
                 // Zero the rest of the last file page, as Linux does: the
@@ -156,6 +158,7 @@ fn map_object(
                 name: None,
                 may_write: true,
                 below_2g: false,
+                segment: None,
             })?;
         }
     }

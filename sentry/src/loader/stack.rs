@@ -32,6 +32,7 @@ pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool) -> Resu
         name: Some("[stack]"),
         may_write: true,
         below_2g: false,
+        segment: None,
     })?;
     mm.set_mmap_top(top - size.max(STACK_GAP) - PAGE_SIZE);
     Ok(top)

@@ -3,6 +3,7 @@
 use crate::abi::{is_page_aligned, page_down, page_up, Errno};
 use crate::mm::{host_prot, MapRequest, MemoryManager, Placement, Vma, MIN_ADDR, TASK_SIZE};
 use crate::platform::MapOp;
+use std::sync::Arc;
 
 impl MemoryManager {
     /// Maps memory; returns the address.
@@ -46,7 +47,8 @@ impl MemoryManager {
         };
         // Replace whatever was there (MAP_FIXED).
         self.unmap_locked(&mut i, addr, addr + len)?;
-        let anon = req.file.is_none();
+        let anon = req.file.is_none() && req.segment.is_none();
+        let seg_off = req.segment.as_ref().map(|s| s.1);
         i.insert_vma(Vma {
             start: addr,
             end: addr + len,
@@ -57,7 +59,13 @@ impl MemoryManager {
             name: req.name,
             dontfork: false,
             wipeonfork: false,
+            segment: req.segment.map(|s| s.0),
         });
+        // A segment's pages are its own (mapped when first touched).
+        if let Some(off) = seg_off {
+            self.mf.inc_ref(off, len);
+            i.insert_pma(crate::mm::Pma { start: addr, end: addr + len, mf_off: off, cow: false, mapped: None });
+        }
         // Anonymous memory gets its (sparse, zero) pages now; file contents
         // come in when first touched.
         if anon {
@@ -67,6 +75,29 @@ impl MemoryManager {
             }
         }
         Ok(addr)
+    }
+
+    /// shmdt: unmaps the attachment of a segment that starts at `addr`,
+    /// with every other VMA of that segment within its size. EINVAL if no
+    /// attachment starts there.
+    pub fn detach_segment(&self, addr: u64) -> Result<Arc<dyn crate::mm::Segment>, Errno> {
+        let mut i = self.write();
+        let seg = match i.vmas.get(&addr).and_then(|v| v.segment.as_ref()) {
+            Some(s) => s.segment().clone(),
+            None => return Err(Errno::EINVAL),
+        };
+        let len = seg.size();
+        let end = addr.saturating_add(len).min(TASK_SIZE);
+        let mine: Vec<(u64, u64)> = i
+            .vmas
+            .range(addr..end)
+            .filter(|(_, v)| v.segment.as_ref().is_some_and(|s| Arc::ptr_eq(s.segment(), &seg)))
+            .map(|(_, v)| (v.start, v.end.min(end)))
+            .collect();
+        for (s, e) in mine {
+            self.unmap_locked(&mut i, s, e)?;
+        }
+        Ok(seg)
     }
 
     /// munmap(2).
@@ -167,6 +198,7 @@ impl MemoryManager {
                 name: Some("[heap]"),
                 dontfork: false,
                 wipeonfork: false,
+                segment: None,
             });
             if self.back_anon(&mut i, old_end, new_end).is_err() {
                 i.take_vmas(old_end, new_end);

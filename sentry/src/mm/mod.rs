@@ -43,7 +43,7 @@ use crate::platform::{AddressSpace, MapOp, Platform};
 pub use fault::{FaultError, SEGV_ACCERR, SEGV_MAPERR};
 pub use memfile::MemoryFile;
 pub use usermem::FutexKey;
-pub use vma::{host_prot, MappedFile, Pma, Vma, VmaFile};
+pub use vma::{host_prot, MappedFile, Pma, Segment, SegmentRef, Vma, VmaFile};
 
 /// Top of the user address space (exclusive), x86_64 with 4-level paging.
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
@@ -86,6 +86,9 @@ pub struct MapRequest {
     pub may_write: bool,
     /// MAP_32BIT: place in the low 2 GiB.
     pub below_2g: bool,
+    /// A shared memory segment to attach, with its memory-file offset
+    /// (`file` must be None).
+    pub segment: Option<(SegmentRef, u64)>,
 }
 
 /// Where the loader put argv and envp in memory (for `/proc/[pid]/cmdline`
@@ -433,6 +436,7 @@ impl MemoryManager {
             name: Some(name),
             dontfork: false,
             wipeonfork: false,
+            segment: None,
         };
         for (start, len, prot, off, name) in [
             (base, page, libc::PROT_READ, data_off, "[vvar]"),

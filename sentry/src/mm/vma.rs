@@ -26,6 +26,47 @@ pub struct VmaFile {
     pub offset: u64,
 }
 
+/// Memory that several address spaces attach (a System V shared memory
+/// segment): it counts its attachments.
+pub trait Segment: Send + Sync {
+    /// A VMA of it came into being (attach, fork, split).
+    fn attach(&self);
+    /// A VMA of it went away.
+    fn detach(&self);
+    /// Its size in bytes (page-rounded).
+    fn size(&self) -> u64;
+    /// Process `pid` detached it (shmdt).
+    fn detached_by(&self, pid: i32);
+}
+
+/// A VMA's hold on a [`Segment`]: each one is an attachment.
+pub struct SegmentRef(Arc<dyn Segment>);
+
+impl SegmentRef {
+    /// A new attachment of `seg`.
+    pub fn new(seg: Arc<dyn Segment>) -> SegmentRef {
+        seg.attach();
+        SegmentRef(seg)
+    }
+
+    /// The segment.
+    pub fn segment(&self) -> &Arc<dyn Segment> {
+        &self.0
+    }
+}
+
+impl Clone for SegmentRef {
+    fn clone(&self) -> SegmentRef {
+        SegmentRef::new(self.0.clone())
+    }
+}
+
+impl Drop for SegmentRef {
+    fn drop(&mut self) {
+        self.0.detach();
+    }
+}
+
 /// One mapping, as the application made it.
 #[derive(Clone)]
 pub struct Vma {
@@ -48,6 +89,8 @@ pub struct Vma {
     pub dontfork: bool,
     /// MADV_WIPEONFORK: a forked child gets zeros here.
     pub wipeonfork: bool,
+    /// The shared memory segment attached here.
+    pub segment: Option<SegmentRef>,
 }
 
 impl Vma {
@@ -78,6 +121,8 @@ impl Vma {
     /// `self` ends): same protections, sharing, name and backing.
     pub fn mergeable_with(&self, next: &Vma) -> bool {
         if self.end != next.start
+            || self.segment.is_some()
+            || next.segment.is_some()
             || self.prot != next.prot
             || self.shared != next.shared
             || self.name != next.name

@@ -1,26 +1,36 @@
 //! Unix domain sockets: stream, datagram and seqpacket; socketpair, names
 //! in the abstract namespace, listen/connect/accept, shutdown, ancillary
-//! data (SCM_RIGHTS, SCM_CREDENTIALS), and the options programs use.
+//! data (SCM_RIGHTS, SCM_CREDENTIALS), and the options programs use, with
+//! Linux's semantics (`net/unix/af_unix.c` is the model).
 //!
 //! Each socket has a receive queue that its peer (or any sender, for an
-//! unconnected datagram socket) appends to. Nothing blocks here: a full
-//! peer or an empty queue is EAGAIN, and readiness is announced on the
-//! socket's wait queue (a reader's progress wakes its peer's writers).
+//! unconnected datagram socket) appends to. A sender is charged for what
+//! it has queued and not yet read (Linux's `sk_wmem_alloc`): it may queue
+//! while its charge is below its send buffer. Nothing blocks here: a full
+//! buffer or an empty queue is EAGAIN, and readiness is announced on the
+//! sockets' wait queues; the syscall layer waits.
 //!
-//! Lock order: a socket's `state` before its peer's (the connecting side's
-//! first); never two unrelated sockets.
+//! A connected socket holds its peer until its own file is closed
+//! ([`FileOps::release`]), as Linux does: the peer's name stays readable
+//! after it closes, and the close is seen as shutdown (and a reset, if
+//! data was left unread).
+//!
+//! Lock order: a receiver's `io` lock before any `state` lock; at most one
+//! socket's `state` at a time, except a listener's with the new socket of
+//! a connection (which nobody else sees yet).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
-use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM};
+use crate::abi::poll::{POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM};
 use crate::abi::{Errno, Stat};
 use crate::vfs::{File, FileOps, OffsetMode};
 use crate::waiter::WaitQueue;
 
 /// Socket types.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     /// SOCK_STREAM.
     Stream,
@@ -40,7 +50,8 @@ impl Kind {
         }
     }
 
-    fn connection(self) -> bool {
+    /// Connection-oriented (stream and seqpacket).
+    pub fn connection(self) -> bool {
         self != Kind::Dgram
     }
 }
@@ -67,6 +78,10 @@ pub struct Ucred {
     pub gid: u32,
 }
 
+/// What a receiver with SO_PASSCRED sees for a message sent without
+/// credentials: no pid, the overflow ids.
+pub const NO_CREDS: Ucred = Ucred { pid: 0, uid: 65534, gid: 65534 };
+
 /// One queued message (datagram, packet, or a stream segment).
 struct Msg {
     data: Vec<u8>,
@@ -75,6 +90,9 @@ struct Msg {
     rights: Vec<Arc<File>>,
     creds: Option<Ucred>,
     from: Name,
+    /// Who is charged for it, and how much.
+    sender: Weak<UnixSocket>,
+    charge: usize,
 }
 
 /// What a receive got.
@@ -85,48 +103,80 @@ pub struct Received {
     pub full: usize,
     /// Files passed with SCM_RIGHTS.
     pub rights: Vec<Arc<File>>,
-    /// Credentials passed (or attached because of SO_PASSCRED).
+    /// Credentials the message carries (None: sent without any).
     pub creds: Option<Ucred>,
-    /// The sender's name (datagrams).
+    /// The sender's name.
     pub from: Name,
+}
+
+impl Received {
+    fn empty() -> Received {
+        Received { n: 0, full: 0, rights: Vec::new(), creds: None, from: Name::Unnamed }
+    }
 }
 
 /// net.unix.max_dgram_qlen.
 const MAX_DGRAM_QLEN: usize = 10;
-/// The default SO_SNDBUF/SO_RCVBUF.
+/// The default SO_SNDBUF/SO_RCVBUF (net.core.wmem_default).
 pub const DEFAULT_BUF: usize = 212_992;
+/// net.core.wmem_max and rmem_max: the most SO_SNDBUF/SO_RCVBUF set.
+pub const MAX_BUF: usize = 212_992;
 /// SCM_MAX_FD.
 pub const SCM_MAX_FD: usize = 253;
+/// What a queued message costs its sender beyond its bytes (an skb's
+/// size in Linux).
+const MSG_OVERHEAD: usize = 576;
+/// SOCK_MIN_SNDBUF and SOCK_MIN_RCVBUF.
+const MIN_SNDBUF: usize = 4608;
+const MIN_RCVBUF: usize = 2304;
+
+/// Shutdown bits.
+const RCV_SHUTDOWN: u8 = 1;
+const SEND_SHUTDOWN: u8 = 2;
+const SHUTDOWN_MASK: u8 = 3;
+
+/// Where a connection-oriented socket is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conn {
+    /// Not connected (TCP_CLOSE).
+    Closed,
+    /// Listening.
+    Listening,
+    /// Connected (TCP_ESTABLISHED); for datagrams, has a default peer.
+    Connected,
+}
 
 struct State {
     name: Name,
-    peer: Option<Weak<UnixSocket>>,
+    conn: Conn,
+    peer: Option<Arc<UnixSocket>>,
     peer_cred: Option<Ucred>,
-    /// Received messages.
+    /// Received messages (for a listener: nothing; see `pending`).
     queue: VecDeque<Msg>,
-    queued_bytes: usize,
-    /// Listening: connections waiting for accept.
-    listening: bool,
     backlog: usize,
     pending: VecDeque<Arc<UnixSocket>>,
-    /// Shut down for reading (we will read no more) / writing.
-    shut_rd: bool,
-    shut_wr: bool,
-    /// The peer shut down writing (or closed): end of file after the queue.
-    peer_gone: bool,
-    /// Was connected at some point (a closed stream peer means EOF/EPIPE).
-    connected_once: bool,
+    shutdown: u8,
+    /// Its file was closed.
+    released: bool,
     passcred: bool,
     sndbuf: usize,
     rcvbuf: usize,
+    /// What this socket has queued at receivers and not yet been read.
+    wmem: usize,
     error: i32,
     /// SO_RCVTIMEO / SO_SNDTIMEO (zero: none).
-    rcvtimeo: std::time::Duration,
-    sndtimeo: std::time::Duration,
+    rcvtimeo: Duration,
+    sndtimeo: Duration,
     /// Options stored for getsockopt (SO_REUSEADDR, SO_KEEPALIVE, ...).
     flags: BTreeMap<i32, i32>,
     /// SO_LINGER (onoff, seconds).
     linger: (i32, i32),
+}
+
+impl State {
+    fn writable(&self) -> bool {
+        self.conn != Conn::Listening && self.wmem * 4 <= self.sndbuf
+    }
 }
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(200_000);
@@ -136,16 +186,22 @@ pub struct UnixSocket {
     /// The type.
     pub kind: Kind,
     state: Mutex<State>,
+    /// Serializes receivers, which copy out before they consume.
+    io: Mutex<()>,
     queue: WaitQueue,
     ns: Arc<Namespace>,
     ino: u64,
     me: Weak<UnixSocket>,
 }
 
-/// The abstract namespace (one per network namespace).
+/// Bound abstract names, by socket type.
+type Names = BTreeMap<(Kind, Vec<u8>), Weak<UnixSocket>>;
+
+/// The abstract namespace (one per network namespace). Names are per
+/// socket type, as in Linux: a stream and a datagram socket may share one.
 #[derive(Default)]
 pub struct Namespace {
-    names: Mutex<BTreeMap<Vec<u8>, Weak<UnixSocket>>>,
+    names: Mutex<Names>,
     next_auto: Mutex<u32>,
 }
 
@@ -155,8 +211,12 @@ impl Namespace {
         Arc::new(Namespace::default())
     }
 
-    fn lookup(&self, name: &[u8]) -> Option<Arc<UnixSocket>> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner()).get(name).and_then(Weak::upgrade)
+    fn names(&self) -> MutexGuard<'_, Names> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn lookup(&self, kind: Kind, name: &[u8]) -> Option<Arc<UnixSocket>> {
+        self.names().get(&(kind, name.to_vec())).and_then(Weak::upgrade)
     }
 }
 
@@ -167,26 +227,25 @@ impl UnixSocket {
             kind,
             state: Mutex::new(State {
                 name: Name::Unnamed,
+                conn: Conn::Closed,
                 peer: None,
                 peer_cred: None,
                 queue: VecDeque::new(),
-                queued_bytes: 0,
-                listening: false,
                 backlog: 0,
                 pending: VecDeque::new(),
-                shut_rd: false,
-                shut_wr: false,
-                peer_gone: false,
-                connected_once: false,
+                shutdown: 0,
+                released: false,
                 passcred: false,
                 sndbuf: DEFAULT_BUF,
                 rcvbuf: DEFAULT_BUF,
+                wmem: 0,
                 error: 0,
-                rcvtimeo: std::time::Duration::ZERO,
-                sndtimeo: std::time::Duration::ZERO,
+                rcvtimeo: Duration::ZERO,
+                sndtimeo: Duration::ZERO,
                 flags: BTreeMap::new(),
                 linger: (0, 0),
             }),
+            io: Mutex::new(()),
             queue: WaitQueue::new(),
             ns: ns.clone(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
@@ -196,6 +255,11 @@ impl UnixSocket {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Held by a receiver around [`UnixSocket::recv`] and its wait.
+    pub fn io_lock(&self) -> MutexGuard<'_, ()> {
+        self.io.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The socket behind a file, if it is one.
@@ -208,76 +272,74 @@ impl UnixSocket {
         self.ino
     }
 
+    fn me(&self) -> Option<Arc<UnixSocket>> {
+        self.me.upgrade()
+    }
+
     /// A connected pair (socketpair); `cred` is the creator's.
     pub fn pair(kind: Kind, ns: &Arc<Namespace>, cred: Ucred) -> (Arc<UnixSocket>, Arc<UnixSocket>) {
         let a = UnixSocket::new(kind, ns);
         let b = UnixSocket::new(kind, ns);
-        {
-            let mut sa = a.lock();
-            sa.peer = Some(Arc::downgrade(&b));
-            sa.peer_cred = Some(cred);
-            sa.connected_once = true;
-        }
-        {
-            let mut sb = b.lock();
-            sb.peer = Some(Arc::downgrade(&a));
-            sb.peer_cred = Some(cred);
-            sb.connected_once = true;
+        for (x, y) in [(&a, &b), (&b, &a)] {
+            let mut s = x.lock();
+            s.peer = Some(y.clone());
+            s.peer_cred = Some(cred);
+            s.conn = Conn::Connected;
         }
         (a, b)
     }
 
     fn peer(&self) -> Option<Arc<UnixSocket>> {
-        self.lock().peer.as_ref().and_then(Weak::upgrade)
+        self.lock().peer.clone()
     }
 
-    /// bind(2). Abstract names only are bound here; `Name::Path` gets the
-    /// errno the filesystem gives (the caller checked it).
+    /// bind(2). A bare family (`Name::Unnamed`) autobinds, which is a
+    /// no-op for a named socket. `Name::Path` gets the errno the
+    /// filesystem gives (the caller checked it).
     pub fn bind(&self, name: Name) -> Result<(), Errno> {
+        if name == Name::Unnamed {
+            return self.autobind();
+        }
         let mut s = self.lock();
         if s.name != Name::Unnamed {
             return Err(Errno::EINVAL);
         }
         match &name {
             Name::Abstract(n) => {
-                let mut names = self.ns.names.lock().unwrap_or_else(|e| e.into_inner());
-                if names.get(n).and_then(Weak::upgrade).is_some() {
+                let mut names = self.ns.names();
+                let key = (self.kind, n.clone());
+                if names.get(&key).and_then(Weak::upgrade).is_some() {
                     return Err(Errno::EADDRINUSE);
                 }
-                names.insert(n.clone(), self.me.clone());
+                names.insert(key, self.me.clone());
             }
             Name::Path(_) => return Err(Errno::EROFS),
-            Name::Unnamed => {
-                // Autobind: five hex digits in the abstract namespace.
-                drop(s);
-                return self.autobind();
-            }
+            Name::Unnamed => {}
         }
         s.name = name;
         Ok(())
     }
 
+    /// Binds to an automatic name (five hex digits in the abstract
+    /// namespace) if the socket has none.
     fn autobind(&self) -> Result<(), Errno> {
-        let mut names = self.ns.names.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = self.lock();
+        if s.name != Name::Unnamed {
+            return Ok(());
+        }
+        let mut names = self.ns.names();
         let mut next = self.ns.next_auto.lock().unwrap_or_else(|e| e.into_inner());
         for _ in 0..0x100000 {
             let n = format!("{:05x}", *next & 0xfffff).into_bytes();
             *next = next.wrapping_add(1);
-            if names.get(&n).and_then(Weak::upgrade).is_none() {
-                names.insert(n.clone(), self.me.clone());
-                self.lock().name = Name::Abstract(n);
+            let key = (self.kind, n.clone());
+            if names.get(&key).and_then(Weak::upgrade).is_none() {
+                names.insert(key, self.me.clone());
+                s.name = Name::Abstract(n);
                 return Ok(());
             }
         }
         Err(Errno::ENOSPC)
-    }
-
-    /// Binds to an automatic name if unbound (before a datagram send or
-    /// connect with SO_PASSCRED, as Linux does).
-    fn ensure_named(&self) {
-        if self.lock().name == Name::Unnamed {
-            let _ = self.autobind();
-        }
     }
 
     /// The socket's name.
@@ -285,7 +347,8 @@ impl UnixSocket {
         self.lock().name.clone()
     }
 
-    /// The peer's name (ENOTCONN if none).
+    /// The peer's name (ENOTCONN if none). A connected socket keeps its
+    /// peer until it is closed itself, so the name outlives the peer.
     pub fn peer_name(&self) -> Result<Name, Errno> {
         let p = self.peer().ok_or(Errno::ENOTCONN)?;
         Ok(p.name())
@@ -296,113 +359,147 @@ impl UnixSocket {
         self.lock().peer_cred
     }
 
-    /// listen(2).
-    pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+    /// listen(2); `cred` (the caller's) becomes what connecting clients
+    /// see as SO_PEERCRED.
+    pub fn listen(&self, backlog: i32, cred: Ucred) -> Result<(), Errno> {
         if !self.kind.connection() {
             return Err(Errno::EOPNOTSUPP);
         }
         let mut s = self.lock();
-        if s.peer.is_some() {
+        if s.name == Name::Unnamed || s.conn == Conn::Connected {
             return Err(Errno::EINVAL);
         }
-        if s.name == Name::Unnamed {
-            return Err(Errno::EINVAL);
-        }
-        s.listening = true;
+        // net.core.somaxconn caps the backlog.
         s.backlog = (backlog.max(0) as usize).min(4096);
+        if s.conn != Conn::Listening {
+            s.conn = Conn::Listening;
+            s.peer_cred = Some(cred);
+        }
         Ok(())
     }
 
-    /// Whether listening.
+    /// Whether listening (SO_ACCEPTCONN).
     pub fn is_listening(&self) -> bool {
-        self.lock().listening
+        self.lock().conn == Conn::Listening
     }
 
-    fn target(&self, name: &Name) -> Result<Arc<UnixSocket>, Errno> {
+    /// The socket of type `kind` bound to `name`.
+    fn find(&self, kind: Kind, name: &Name) -> Result<Arc<UnixSocket>, Errno> {
         match name {
-            Name::Abstract(n) => self.ns.lookup(n).ok_or(Errno::ECONNREFUSED),
+            Name::Abstract(n) => self.ns.lookup(kind, n).ok_or(Errno::ECONNREFUSED),
             Name::Path(_) | Name::Unnamed => Err(Errno::ECONNREFUSED),
         }
     }
 
-    /// connect(2): for streams and seqpacket, queues a new server-side
-    /// socket on the listener (EAGAIN if its backlog is full); for
-    /// datagrams, sets the default destination. `cred` is the caller's.
+    /// connect(2) for stream and seqpacket sockets: queues a new
+    /// server-side socket on the listener (EAGAIN if its backlog is full).
+    /// `cred` is the caller's.
     pub fn connect(&self, name: &Name, cred: Ucred) -> Result<(), Errno> {
-        let target = self.target(name)?;
         if !self.kind.connection() {
-            if target.kind != Kind::Dgram {
-                return Err(Errno::EPROTOTYPE);
-            }
-            if self.lock().passcred {
-                self.ensure_named();
-            }
-            let mut s = self.lock();
-            s.peer = Some(Arc::downgrade(&target));
-            s.peer_cred = target.lock().peer_cred.or(Some(cred));
-            s.peer_gone = false;
-            return Ok(());
+            return self.connect_dgram(Some(name));
         }
-        if target.kind != self.kind {
-            return Err(Errno::EPROTOTYPE);
+        if self.lock().passcred {
+            self.autobind()?;
         }
-        {
-            let s = self.lock();
-            if s.peer.is_some() {
-                return Err(Errno::EISCONN);
-            }
-            if s.listening {
-                return Err(Errno::EINVAL);
-            }
-        }
-        if std::ptr::eq(&*target, self) {
-            return Err(Errno::ECONNREFUSED);
-        }
+        let target = self.find(self.kind, name)?;
+        // Our own state is looked at after the target's, as in Linux (a
+        // socket connecting to itself holds one lock).
+        let my_conn = self.lock().conn;
         let server = UnixSocket::new(self.kind, &self.ns);
-        {
+        let listener_cred = {
             let mut t = target.lock();
-            if !t.listening {
-                return Err(Errno::ECONNREFUSED);
+            if t.conn != Conn::Listening || t.shutdown & RCV_SHUTDOWN != 0 || t.released {
+                return match my_conn {
+                    Conn::Listening if std::ptr::eq(Arc::as_ptr(&target), self) => Err(Errno::EINVAL),
+                    _ => Err(Errno::ECONNREFUSED),
+                };
             }
             if t.pending.len() > t.backlog {
                 return Err(Errno::EAGAIN);
             }
+            match my_conn {
+                Conn::Closed => {}
+                Conn::Connected => return Err(Errno::EISCONN),
+                Conn::Listening => return Err(Errno::EINVAL),
+            }
+            let Some(me) = self.me() else { return Err(Errno::ECONNREFUSED) };
             let mut sv = server.lock();
             sv.name = t.name.clone();
-            sv.peer = Some(self.me.clone());
+            sv.peer = Some(me);
             sv.peer_cred = Some(cred);
-            sv.connected_once = true;
+            sv.conn = Conn::Connected;
             sv.passcred = t.passcred;
             drop(sv);
             t.pending.push_back(server.clone());
-        }
+            t.peer_cred
+        };
         {
             let mut s = self.lock();
-            s.peer = Some(Arc::downgrade(&server));
-            s.peer_cred = target.listener_cred();
-            s.connected_once = true;
+            s.peer = Some(server);
+            s.peer_cred = listener_cred;
+            s.conn = Conn::Connected;
         }
         target.queue.notify(POLLIN | POLLRDNORM);
         self.queue.notify(POLLOUT | POLLWRNORM);
         Ok(())
     }
 
-    /// The listener's credentials (fixed at listen in Linux; the
-    /// accepting process's here, recorded by accept's caller).
-    fn listener_cred(&self) -> Option<Ucred> {
-        self.lock().peer_cred
+    /// connect(2) for datagram sockets: sets (None: AF_UNSPEC, clears) the
+    /// default destination. A socket leaving a peer drops what it had
+    /// queued, and that peer, if connected to it, gets ECONNRESET.
+    pub fn connect_dgram(&self, name: Option<&Name>) -> Result<(), Errno> {
+        if self.kind.connection() {
+            return Err(Errno::EINVAL);
+        }
+        let target = match name {
+            Some(n) => {
+                let t = self.find(Kind::Dgram, n)?;
+                if self.lock().passcred {
+                    self.autobind()?;
+                }
+                Some(t)
+            }
+            None => None,
+        };
+        let (old, dropped) = {
+            let mut s = self.lock();
+            let old = std::mem::replace(&mut s.peer, target.clone());
+            s.conn = if target.is_some() { Conn::Connected } else { Conn::Closed };
+            let changed = match (&old, &target) {
+                (Some(o), Some(t)) => !Arc::ptr_eq(o, t),
+                (Some(_), None) => true,
+                _ => false,
+            };
+            let dropped = if changed && !s.queue.is_empty() { std::mem::take(&mut s.queue) } else { VecDeque::new() };
+            (old.filter(|_| changed), dropped)
+        };
+        if !dropped.is_empty() {
+            self.discard(dropped);
+            if let Some(o) = &old {
+                let mut os = o.lock();
+                let ours = os.peer.as_ref().is_some_and(|p| std::ptr::eq(Arc::as_ptr(p), self));
+                if !os.released && ours {
+                    os.error = libc::ECONNRESET;
+                    drop(os);
+                    o.queue.notify(POLLERR);
+                }
+            }
+        }
+        Ok(())
     }
 
-    /// Records the credentials of the process that listens (SO_PEERCRED of
-    /// connecting clients).
-    pub fn set_listener_cred(&self, cred: Ucred) {
-        self.lock().peer_cred = Some(cred);
+    /// Messages taken off a queue unread: their senders get their charge
+    /// back.
+    fn discard(&self, msgs: VecDeque<Msg>) {
+        for m in msgs {
+            uncharge(&m);
+        }
+        self.queue.notify(POLLOUT | POLLWRNORM);
     }
 
-    /// Whether a connection is waiting (for a blocking connect on a full
-    /// backlog) — the listener has room.
+    /// Whether the listener at `name` has room (for a blocking connect).
     pub fn backlog_has_room(&self, name: &Name) -> bool {
-        self.target(name).is_ok_and(|t| {
+        self.find(self.kind, name).is_ok_and(|t| {
             let s = t.lock();
             s.pending.len() <= s.backlog
         })
@@ -411,48 +508,44 @@ impl UnixSocket {
     /// accept(2): the next queued connection (EAGAIN if none).
     pub fn accept(&self) -> Result<Arc<UnixSocket>, Errno> {
         let mut s = self.lock();
-        if !s.listening {
+        if s.conn != Conn::Listening {
             return Err(Errno::EINVAL);
         }
         s.pending.pop_front().ok_or(Errno::EAGAIN)
     }
 
-    /// shutdown(2).
+    /// shutdown(2). A connected peer sees the other half.
     pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
-        let (rd, wr) = match how {
-            libc::SHUT_RD => (true, false),
-            libc::SHUT_WR => (false, true),
-            libc::SHUT_RDWR => (true, true),
+        let mode = match how {
+            libc::SHUT_RD => RCV_SHUTDOWN,
+            libc::SHUT_WR => SEND_SHUTDOWN,
+            libc::SHUT_RDWR => SHUTDOWN_MASK,
             _ => return Err(Errno::EINVAL),
         };
         let peer = {
             let mut s = self.lock();
-            if self.kind.connection() && s.peer.is_none() {
-                return Err(Errno::ENOTCONN);
-            }
-            s.shut_rd |= rd;
-            s.shut_wr |= wr;
-            s.peer.as_ref().and_then(Weak::upgrade)
+            s.shutdown |= mode;
+            s.peer.clone()
         };
-        if let Some(p) = peer {
-            if self.kind.connection() {
-                let mut ps = p.lock();
-                if wr {
-                    ps.peer_gone = true;
-                }
-                if rd {
-                    ps.shut_wr_by_peer();
-                }
+        if let Some(p) = peer.filter(|_| self.kind.connection()) {
+            let mut peer_mode = 0;
+            if mode & RCV_SHUTDOWN != 0 {
+                peer_mode |= SEND_SHUTDOWN;
             }
+            if mode & SEND_SHUTDOWN != 0 {
+                peer_mode |= RCV_SHUTDOWN;
+            }
+            p.lock().shutdown |= peer_mode;
             p.queue.notify(POLLIN | POLLOUT | POLLRDHUP | POLLHUP | POLLRDNORM | POLLWRNORM);
         }
-        self.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDNORM | POLLWRNORM);
+        self.queue.notify(POLLIN | POLLOUT | POLLRDHUP | POLLHUP | POLLRDNORM | POLLWRNORM);
         Ok(())
     }
 
-    /// Sends `data` (with ancillary `rights` and `creds`) to the peer, or to
-    /// `to` for an unconnected datagram socket. Returns bytes queued (a
-    /// stream may queue part; EAGAIN if none fits).
+    /// Sends `data` (with `rights` and explicit `creds`) to the peer, or
+    /// for a datagram socket to `to`. `sender` is the caller's credentials.
+    /// Returns the bytes queued: a stream queues what its send buffer
+    /// takes (EAGAIN if nothing), a datagram all or nothing.
     pub fn send(
         &self,
         data: &[u8],
@@ -461,182 +554,301 @@ impl UnixSocket {
         to: Option<&Name>,
         sender: Ucred,
     ) -> Result<usize, Errno> {
-        let (peer, my_name, sndbuf) = {
+        match self.kind {
+            Kind::Stream => self.send_stream(data, rights, creds, to, sender),
+            Kind::Dgram | Kind::SeqPacket => self.send_packet(data, rights, creds, to, sender),
+        }
+    }
+
+    fn send_stream(
+        &self,
+        data: &[u8],
+        rights: Vec<Arc<File>>,
+        creds: Option<Ucred>,
+        to: Option<&Name>,
+        sender: Ucred,
+    ) -> Result<usize, Errno> {
+        let (peer, name, sndbuf, my_passcred) = {
             let s = self.lock();
-            if s.shut_wr {
+            if to.is_some() {
+                return Err(if s.conn == Conn::Connected { Errno::EISCONN } else { Errno::EOPNOTSUPP });
+            }
+            let Some(peer) = s.peer.clone() else { return Err(Errno::ENOTCONN) };
+            if s.shutdown & SEND_SHUTDOWN != 0 {
                 return Err(Errno::EPIPE);
             }
-            if s.error != 0 {
-                return Err(Errno::from_raw(s.error));
-            }
-            let peer = match to {
-                Some(n) if !self.kind.connection() => Some(self.target(n)?),
-                Some(_) if s.peer.is_some() => return Err(Errno::EISCONN),
-                Some(_) => return Err(Errno::EOPNOTSUPP),
-                None => s.peer.as_ref().and_then(Weak::upgrade),
-            };
-            let peer = match peer {
-                Some(p) => p,
-                None if self.kind.connection() && s.connected_once => return Err(Errno::EPIPE),
-                None if s.peer.is_some() => return Err(Errno::ECONNREFUSED),
-                None if self.kind.connection() => return Err(Errno::ENOTCONN),
-                None => return Err(Errno::EDESTADDRREQ),
-            };
-            (peer, s.name.clone(), s.sndbuf)
+            (peer, s.name.clone(), s.sndbuf, s.passcred)
         };
-        if self.kind == Kind::Dgram && peer.kind != Kind::Dgram {
-            return Err(Errno::EPROTOTYPE);
-        }
-        let mut p = peer.lock();
-        if self.kind.connection() && p.shut_rd {
-            return Err(Errno::EPIPE);
-        }
-        if !self.kind.connection() {
-            // A datagram peer that connected elsewhere refuses us.
-            if let Some(pp) = p.peer.as_ref().and_then(Weak::upgrade) {
-                if !std::ptr::eq(&*pp, self) {
-                    return Err(Errno::EPERM);
-                }
-            }
-        }
-        let creds = creds.or(p.passcred.then_some(sender));
-        let n = match self.kind {
-            Kind::Stream => {
-                let room = sndbuf.saturating_sub(p.queued_bytes);
-                if room == 0 && !data.is_empty() {
-                    return Err(Errno::EAGAIN);
-                }
-                room.min(data.len())
-            }
-            Kind::SeqPacket | Kind::Dgram => {
-                if data.len() > sndbuf.max(p.rcvbuf) {
-                    return Err(Errno::EMSGSIZE);
-                }
-                let full = p.queued_bytes + data.len() > p.rcvbuf.max(sndbuf)
-                    || (self.kind == Kind::Dgram && p.queue.len() >= MAX_DGRAM_QLEN);
-                if full && !p.queue.is_empty() {
-                    return Err(Errno::EAGAIN);
-                }
-                data.len()
-            }
-        };
-        if n == 0 && self.kind == Kind::Stream && rights.is_empty() {
+        if data.is_empty() {
+            // Nothing to carry the ancillary data: it is dropped.
             return Ok(0);
         }
-        p.queued_bytes += n;
-        p.queue.push_back(Msg { data: data[..n].to_vec(), off: 0, rights, creds, from: my_name });
-        drop(p);
-        peer.queue.notify(POLLIN | POLLRDNORM);
-        Ok(n)
+        // Linux keeps two segments in flight: each at most half the buffer.
+        let max_seg = (sndbuf / 2).saturating_sub(64).max(1);
+        let mut sent = 0;
+        let mut rights = Some(rights);
+        while sent < data.len() {
+            if self.lock().wmem >= sndbuf {
+                break;
+            }
+            let n = (data.len() - sent).min(max_seg);
+            let charge = n + MSG_OVERHEAD;
+            {
+                let mut p = peer.lock();
+                if p.released || p.shutdown & RCV_SHUTDOWN != 0 {
+                    if sent > 0 {
+                        return Ok(sent);
+                    }
+                    return Err(Errno::EPIPE);
+                }
+                let creds = message_creds(creds, sender, p.passcred || my_passcred);
+                p.queue.push_back(Msg {
+                    data: data[sent..sent + n].to_vec(),
+                    off: 0,
+                    rights: rights.take().unwrap_or_default(),
+                    creds,
+                    from: name.clone(),
+                    sender: self.me.clone(),
+                    charge,
+                });
+            }
+            self.lock().wmem += charge;
+            peer.queue.notify(POLLIN | POLLRDNORM);
+            sent += n;
+        }
+        if sent == 0 {
+            return Err(Errno::EAGAIN);
+        }
+        Ok(sent)
     }
 
-    /// Receives into `buf`. Streams read across segments (stopping where
-    /// ancillary data starts); datagrams and packets take one message
-    /// (truncating it). `peek` leaves the data queued. EAGAIN if nothing is
-    /// there and more may come; 0 bytes at end of stream.
-    pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<Received, Errno> {
-        let mut s = self.lock();
-        if s.error != 0 && s.queue.is_empty() {
-            let e = std::mem::take(&mut s.error);
-            return Err(Errno::from_raw(e));
-        }
-        let Some(first) = s.queue.front() else {
-            let eof = s.shut_rd
-                || (self.kind.connection()
-                    && (s.peer_gone || (s.connected_once && s.peer.as_ref().and_then(Weak::upgrade).is_none())));
-            if eof {
-                return Ok(Received { n: 0, full: 0, rights: Vec::new(), creds: None, from: Name::Unnamed });
+    fn send_packet(
+        &self,
+        data: &[u8],
+        rights: Vec<Arc<File>>,
+        creds: Option<Ucred>,
+        to: Option<&Name>,
+        sender: Ucred,
+    ) -> Result<usize, Errno> {
+        // Linux's order of checks (unix_dgram_sendmsg).
+        let (peer, passcred) = {
+            let mut s = self.lock();
+            if self.kind == Kind::SeqPacket {
+                if s.error != 0 {
+                    return Err(Errno::from_raw(std::mem::take(&mut s.error)));
+                }
+                if s.conn != Conn::Connected {
+                    return Err(Errno::ENOTCONN);
+                }
             }
-            if self.kind.connection() && s.peer.is_none() && !s.connected_once {
-                return Err(if self.kind == Kind::Stream { Errno::EINVAL } else { Errno::ENOTCONN });
+            if to.is_none() && s.peer.is_none() {
+                return Err(Errno::ENOTCONN);
+            }
+            if s.shutdown & SEND_SHUTDOWN != 0 {
+                return Err(Errno::EPIPE);
+            }
+            (s.peer.clone(), s.passcred)
+        };
+        if passcred && self.kind == Kind::Dgram {
+            self.autobind()?;
+        }
+        let (name, sndbuf, wmem) = {
+            let s = self.lock();
+            (s.name.clone(), s.sndbuf, s.wmem)
+        };
+        if data.len() > sndbuf.saturating_sub(32) {
+            return Err(Errno::EMSGSIZE);
+        }
+        if wmem >= sndbuf {
+            return Err(Errno::EAGAIN);
+        }
+        // A seqpacket socket ignores an address it is given.
+        let target = match to {
+            Some(n) if self.kind == Kind::Dgram => self.find(Kind::Dgram, n)?,
+            _ => peer.ok_or(Errno::ENOTCONN)?,
+        };
+        let me_ptr: *const UnixSocket = self;
+        let charge = data.len() + MSG_OVERHEAD;
+        {
+            let mut p = target.lock();
+            let connected_to_us = p.peer.as_ref().is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), me_ptr));
+            if self.kind == Kind::Dgram && p.peer.is_some() && !connected_to_us {
+                return Err(Errno::EPERM);
+            }
+            if p.released {
+                drop(p);
+                // Our peer is gone: forget it.
+                let mut s = self.lock();
+                if s.peer.as_ref().is_some_and(|x| Arc::ptr_eq(x, &target)) && self.kind == Kind::Dgram {
+                    s.peer = None;
+                    s.conn = Conn::Closed;
+                }
+                return Err(Errno::ECONNREFUSED);
+            }
+            if p.shutdown & RCV_SHUTDOWN != 0 {
+                return Err(Errno::EPIPE);
+            }
+            let to_self = std::ptr::eq(Arc::as_ptr(&target), me_ptr);
+            if self.kind == Kind::Dgram && !to_self && !connected_to_us && p.queue.len() > MAX_DGRAM_QLEN {
+                return Err(Errno::EAGAIN);
+            }
+            let creds = message_creds(creds, sender, p.passcred || passcred);
+            p.queue.push_back(Msg {
+                data: data.to_vec(),
+                off: 0,
+                rights,
+                creds,
+                from: name,
+                sender: self.me.clone(),
+                charge,
+            });
+        }
+        self.lock().wmem += charge;
+        target.queue.notify(POLLIN | POLLRDNORM);
+        Ok(data.len())
+    }
+
+    /// Receives up to `max` bytes, handing them to `sink` (which copies
+    /// them to the application; an error there is EFAULT). Streams read
+    /// across segments (not past one that carried files, nor, for a
+    /// receiver with SO_PASSCRED, across different credentials), and
+    /// consume only what `sink` took; datagrams and packets take one
+    /// message, truncated (and lost if `sink` fails). `peek` leaves the
+    /// data queued. EAGAIN if nothing is there yet; at a shutdown, end of
+    /// file (for datagrams only if the caller would block, as Linux).
+    /// The caller holds [`UnixSocket::io_lock`].
+    pub fn recv(
+        &self,
+        max: usize,
+        peek: bool,
+        nonblock: bool,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Errno>,
+    ) -> Result<Received, Errno> {
+        let mut s = self.lock();
+        match self.kind {
+            Kind::Stream if s.conn != Conn::Connected => return Err(Errno::EINVAL),
+            Kind::SeqPacket if s.conn != Conn::Connected => return Err(Errno::ENOTCONN),
+            _ => {}
+        }
+        // A pending error comes first for datagrams and packets, and when
+        // nothing is queued for streams.
+        if s.error != 0 && (self.kind != Kind::Stream || s.queue.is_empty()) {
+            return Err(Errno::from_raw(std::mem::take(&mut s.error)));
+        }
+        if s.queue.is_empty() {
+            // End of file at a shutdown: for a datagram socket only if the
+            // caller would wait.
+            let shut = s.shutdown & RCV_SHUTDOWN != 0;
+            if shut && (self.kind != Kind::Dgram || !nonblock) {
+                return Ok(Received::empty());
             }
             return Err(Errno::EAGAIN);
-        };
-        let from = first.from.clone();
-        let creds = first.creds;
-        let r = if self.kind == Kind::Stream {
-            let mut n = 0;
-            let mut rights = Vec::new();
-            let mut i = 0;
-            while n < buf.len() && i < s.queue.len() {
-                let m = &s.queue[i];
-                if i > 0 && (!m.rights.is_empty() || m.creds != creds) {
-                    break;
-                }
-                let avail = &m.data[m.off..];
-                let k = avail.len().min(buf.len() - n);
-                buf[n..n + k].copy_from_slice(&avail[..k]);
-                n += k;
-                let partial = k < avail.len();
-                if i == 0 {
-                    rights = if peek { m.rights.clone() } else { std::mem::take(&mut s.queue[0].rights) };
-                }
-                i += 1;
-                if partial {
-                    break;
-                }
-            }
-            if !peek {
-                let mut left = n;
-                while left > 0 {
-                    let Some(m) = s.queue.front_mut() else { break };
-                    let avail = m.data.len() - m.off;
-                    if left >= avail {
-                        left -= avail;
-                        s.queue.pop_front();
-                    } else {
-                        m.off += left;
-                        left = 0;
-                    }
-                }
-                s.queued_bytes -= n;
-                // A segment with ancillary data but no bytes left goes too.
-                while s.queue.front().is_some_and(|m| m.off == m.data.len() && m.rights.is_empty()) {
-                    s.queue.pop_front();
-                }
-            }
-            Received { n, full: n, rights, creds, from }
-        } else {
-            let m = if peek {
-                let m = &s.queue[0];
-                Msg { data: m.data.clone(), off: 0, rights: m.rights.clone(), creds: m.creds, from: m.from.clone() }
-            } else {
-                let m = s.queue.pop_front().ok_or(Errno::EAGAIN)?;
-                s.queued_bytes -= m.data.len();
-                m
-            };
-            let n = m.data.len().min(buf.len());
-            buf[..n].copy_from_slice(&m.data[..n]);
-            Received { n, full: m.data.len(), rights: m.rights, creds: m.creds, from }
-        };
-        let peer = s.peer.as_ref().and_then(Weak::upgrade);
-        drop(s);
-        if !peek {
-            // Room for the writers: our peer, or any datagram sender.
-            if let Some(p) = peer {
-                p.queue.notify(POLLOUT | POLLWRNORM);
-            }
-            self.queue.notify(POLLOUT | POLLWRNORM);
         }
-        Ok(r)
+        if self.kind == Kind::Stream {
+            return self.recv_stream(s, max, peek, sink);
+        }
+        if peek {
+            let m = &s.queue[0];
+            let n = m.data.len().min(max);
+            let r = Received { n, full: m.data.len(), rights: m.rights.clone(), creds: m.creds, from: m.from.clone() };
+            sink(&m.data[..n])?;
+            return Ok(r);
+        }
+        let Some(m) = s.queue.pop_front() else { return Err(Errno::EAGAIN) };
+        drop(s);
+        uncharge(&m);
+        self.queue.notify(POLLOUT | POLLWRNORM);
+        let n = m.data.len().min(max);
+        sink(&m.data[..n])?;
+        Ok(Received { n, full: m.data.len(), rights: m.rights, creds: m.creds, from: m.from })
     }
 
-    /// Bytes waiting (FIONREAD / SIOCINQ): the next datagram's size, or
-    /// the stream's total.
-    pub fn available(&self) -> usize {
-        let s = self.lock();
-        match self.kind {
-            Kind::Stream => s.queued_bytes,
-            _ => s.queue.front().map_or(0, |m| m.data.len()),
+    fn recv_stream(
+        &self,
+        mut s: MutexGuard<'_, State>,
+        max: usize,
+        peek: bool,
+        sink: &mut dyn FnMut(&[u8]) -> Result<(), Errno>,
+    ) -> Result<Received, Errno> {
+        if max == 0 {
+            return Ok(Received::empty());
         }
+        let check_creds = s.passcred;
+        let first = &s.queue[0];
+        let (creds, from) = (first.creds, first.from.clone());
+        let mut n = 0;
+        let mut rights = Vec::new();
+        let mut i = 0;
+        let mut consumed_msgs = 0;
+        let mut last_partial = 0;
+        while n < max && i < s.queue.len() {
+            let m = &s.queue[i];
+            if i > 0 && check_creds && m.creds != creds {
+                break;
+            }
+            let avail = &m.data[m.off..];
+            let left = avail.len();
+            let k = left.min(max - n);
+            if let Err(e) = sink(&avail[..k]) {
+                if n == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+            n += k;
+            let carries = !m.rights.is_empty();
+            if carries {
+                rights = if peek { m.rights.clone() } else { std::mem::take(&mut s.queue[i].rights) };
+            }
+            if k < left {
+                last_partial = k;
+                break;
+            }
+            consumed_msgs += 1;
+            i += 1;
+            if carries {
+                break;
+            }
+        }
+        let mut done = Vec::new();
+        if !peek {
+            for _ in 0..consumed_msgs {
+                if let Some(m) = s.queue.pop_front() {
+                    done.push(m);
+                }
+            }
+            if last_partial > 0 {
+                if let Some(m) = s.queue.front_mut() {
+                    m.off += last_partial;
+                }
+            }
+        }
+        drop(s);
+        for m in &done {
+            uncharge(m);
+        }
+        if !done.is_empty() {
+            self.queue.notify(POLLOUT | POLLWRNORM);
+        }
+        Ok(Received { n, full: n, rights, creds, from })
+    }
+
+    /// Bytes waiting (FIONREAD / SIOCINQ): a datagram socket's next
+    /// message, else everything queued. EINVAL on a listener.
+    pub fn available(&self) -> Result<usize, Errno> {
+        let s = self.lock();
+        if s.conn == Conn::Listening {
+            return Err(Errno::EINVAL);
+        }
+        Ok(match self.kind {
+            Kind::Dgram => s.queue.front().map_or(0, |m| m.data.len()),
+            _ => s.queue.iter().map(|m| m.data.len() - m.off).sum(),
+        })
     }
 
     /// SO_PASSCRED.
     pub fn set_passcred(&self, on: bool) {
         self.lock().passcred = on;
-        if on {
-            self.ensure_named();
-        }
     }
 
     /// SO_PASSCRED's value.
@@ -650,16 +862,23 @@ impl UnixSocket {
         (s.sndbuf, s.rcvbuf)
     }
 
-    /// Sets SO_SNDBUF (`send`) or SO_RCVBUF: doubled, at least the minimum,
-    /// as Linux does.
-    pub fn set_buffer(&self, send: bool, v: i32) {
-        let v = (v.max(0) as usize).min(i32::MAX as usize / 2) * 2;
-        let mut s = self.lock();
-        if send {
-            s.sndbuf = v.max(4608);
-        } else {
-            s.rcvbuf = v.max(2304);
+    /// Sets SO_SNDBUF (`send`) or SO_RCVBUF as Linux does: capped at the
+    /// system maximum unless `force`, doubled, at least the minimum.
+    pub fn set_buffer(&self, send: bool, v: i32, force: bool) {
+        let mut v = v.max(0) as usize;
+        if !force {
+            v = v.min(MAX_BUF);
         }
+        let v = v.min(i32::MAX as usize / 2) * 2;
+        {
+            let mut s = self.lock();
+            if send {
+                s.sndbuf = v.max(MIN_SNDBUF);
+            } else {
+                s.rcvbuf = v.max(MIN_RCVBUF);
+            }
+        }
+        self.queue.notify(POLLOUT | POLLWRNORM);
     }
 
     /// SO_ERROR: takes the pending error.
@@ -667,13 +886,13 @@ impl UnixSocket {
         std::mem::take(&mut self.lock().error)
     }
 
-    /// Whether connected to a peer.
-    pub fn connected(&self) -> bool {
-        self.lock().peer.is_some()
+    /// Records an error for the next call (recvmmsg's deferred error).
+    pub fn set_error(&self, e: Errno) {
+        self.lock().error = e.raw();
     }
 
     /// SO_RCVTIMEO (`send` false) or SO_SNDTIMEO.
-    pub fn timeout(&self, send: bool) -> std::time::Duration {
+    pub fn timeout(&self, send: bool) -> Duration {
         let s = self.lock();
         if send {
             s.sndtimeo
@@ -683,7 +902,7 @@ impl UnixSocket {
     }
 
     /// Sets SO_RCVTIMEO or SO_SNDTIMEO.
-    pub fn set_timeout(&self, send: bool, d: std::time::Duration) {
+    pub fn set_timeout(&self, send: bool, d: Duration) {
         let mut s = self.lock();
         if send {
             s.sndtimeo = d;
@@ -711,46 +930,81 @@ impl UnixSocket {
     pub fn set_linger(&self, l: (i32, i32)) {
         self.lock().linger = l;
     }
-}
 
-impl State {
-    fn shut_wr_by_peer(&mut self) {
-        // The peer will read no more: our writes fail with EPIPE.
-        self.shut_wr = true;
+    /// The socket's file was closed (Linux's unix_release_sock; `embryo`:
+    /// a connection nobody accepted). Its name goes, its peer sees a
+    /// shutdown (and a reset if data was left unread), and what was
+    /// queued is dropped.
+    fn release_sock(&self, embryo: bool) {
+        let (name, peer, queue, pending) = {
+            let mut s = self.lock();
+            if s.released {
+                return;
+            }
+            s.released = true;
+            s.shutdown = SHUTDOWN_MASK;
+            let unread = !s.queue.is_empty();
+            let peer = s.peer.take().map(|p| (p, unread));
+            (s.name.clone(), peer, std::mem::take(&mut s.queue), std::mem::take(&mut s.pending))
+        };
+        if let Name::Abstract(n) = &name {
+            let mut names = self.ns.names();
+            let key = (self.kind, n.clone());
+            if names.get(&key).is_some_and(|w| std::ptr::eq(w.as_ptr(), self)) {
+                names.remove(&key);
+            }
+        }
+        if let Some((p, unread)) = peer {
+            if self.kind.connection() {
+                let mut ps = p.lock();
+                if unread || embryo {
+                    ps.error = libc::ECONNRESET;
+                }
+                ps.shutdown = SHUTDOWN_MASK;
+            }
+            p.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR | POLLRDNORM);
+        }
+        // Connections nobody accepted are reset.
+        for c in pending {
+            c.release_sock(true);
+        }
+        // Files in flight close here (outside our lock: one may be a
+        // socket whose release takes other locks).
+        for m in &queue {
+            uncharge(m);
+        }
+        drop(queue);
+        self.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDNORM | POLLWRNORM);
     }
 }
 
-impl Drop for UnixSocket {
-    fn drop(&mut self) {
-        let s = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Name::Abstract(n) = &s.name {
-            let mut names = self.ns.names.lock().unwrap_or_else(|e| e.into_inner());
-            if names.get(n).is_some_and(|w| w.strong_count() == 0) {
-                names.remove(n);
-            }
+/// The credentials a message carries: those sent, or the sender's when
+/// either end asks for them with SO_PASSCRED (Linux's maybe_add_creds).
+fn message_creds(explicit: Option<Ucred>, sender: Ucred, passcred: bool) -> Option<Ucred> {
+    explicit.or(passcred.then_some(sender))
+}
+
+/// Gives a read (or dropped) message's charge back to its sender.
+fn uncharge(m: &Msg) {
+    if let Some(s) = m.sender.upgrade() {
+        {
+            let mut st = s.lock();
+            st.wmem = st.wmem.saturating_sub(m.charge);
         }
-        // Connections nobody accepted are refused.
-        for p in s.pending.drain(..) {
-            p.lock().peer = None;
-        }
-        if let Some(peer) = s.peer.as_ref().and_then(Weak::upgrade) {
-            if self.kind.connection() {
-                let mut ps = peer.lock();
-                ps.peer_gone = true;
-                ps.shut_wr = true;
-                if !s.queue.is_empty() {
-                    // Unread data: the peer sees a reset.
-                    ps.error = libc::ECONNRESET;
-                }
-            }
-            peer.queue.notify(POLLIN | POLLOUT | POLLHUP | POLLRDHUP | POLLERR | POLLRDNORM);
-        }
+        s.queue.notify(POLLOUT | POLLWRNORM | POLLWRBAND);
     }
 }
 
 impl FileOps for UnixSocket {
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        Ok(self.recv(buf, false)?.n)
+        let _io = self.io_lock();
+        let mut at = 0;
+        let r = self.recv(buf.len(), false, true, &mut |d| {
+            buf[at..at + d.len()].copy_from_slice(d);
+            at += d.len();
+            Ok(())
+        })?;
+        Ok(r.n)
     }
 
     fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
@@ -776,53 +1030,41 @@ impl FileOps for UnixSocket {
         OffsetMode::Stream
     }
 
+    /// Linux's unix_poll (streams) and unix_dgram_poll (datagrams and
+    /// packets).
     fn readiness(&self, mask: u32) -> u32 {
-        let (peer, mut r) = {
+        let (peer, mut r, writable) = {
             let s = self.lock();
             let mut r = 0;
-            if s.listening {
-                if !s.pending.is_empty() {
-                    r |= POLLIN | POLLRDNORM;
-                }
-                return r & mask;
-            }
-            if !s.queue.is_empty() || s.error != 0 {
-                r |= POLLIN | POLLRDNORM;
-            }
             if s.error != 0 {
                 r |= POLLERR;
             }
-            let peer = s.peer.as_ref().and_then(Weak::upgrade);
-            if self.kind.connection() {
-                let gone = s.peer_gone || (s.connected_once && peer.is_none());
-                if gone || s.shut_rd {
-                    r |= POLLIN | POLLRDNORM | POLLRDHUP;
-                }
-                if (s.shut_rd || gone) && s.shut_wr {
-                    r |= POLLHUP;
-                }
-                if s.shut_wr || gone {
-                    // Writes fail at once: writable.
-                    r |= POLLOUT | POLLWRNORM;
-                }
+            if s.shutdown == SHUTDOWN_MASK {
+                r |= POLLHUP;
             }
-            (peer, r)
+            if s.shutdown & RCV_SHUTDOWN != 0 {
+                r |= POLLRDHUP | POLLIN | POLLRDNORM;
+            }
+            if !s.queue.is_empty() || !s.pending.is_empty() {
+                r |= POLLIN | POLLRDNORM;
+            }
+            if self.kind.connection() && s.conn == Conn::Closed {
+                r |= POLLHUP;
+            }
+            (s.peer.clone(), r, s.writable())
         };
-        match peer {
-            Some(p) => {
-                let (snd, _) = self.buffers();
+        let mut writable = writable;
+        if writable && self.kind == Kind::Dgram {
+            if let Some(p) = peer {
                 let ps = p.lock();
-                let room = match self.kind {
-                    Kind::Stream => ps.queued_bytes < snd,
-                    Kind::SeqPacket => ps.queued_bytes < snd.max(ps.rcvbuf),
-                    Kind::Dgram => ps.queue.len() < MAX_DGRAM_QLEN,
-                };
-                if room {
-                    r |= POLLOUT | POLLWRNORM;
+                let ours = ps.peer.as_ref().is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), self));
+                if !ours && !std::ptr::eq(Arc::as_ptr(&p), self) && ps.queue.len() > MAX_DGRAM_QLEN {
+                    writable = false;
                 }
             }
-            None if !self.kind.connection() => r |= POLLOUT | POLLWRNORM,
-            None => {}
+        }
+        if writable {
+            r |= POLLOUT | POLLWRNORM | POLLWRBAND;
         }
         r & (mask | POLLERR | POLLHUP)
     }
@@ -836,14 +1078,18 @@ impl FileOps for UnixSocket {
     }
 
     fn readable_bytes(&self) -> Result<u64, Errno> {
-        Ok(self.available() as u64)
+        Ok(self.available()? as u64)
     }
 
     fn ioctl(&self, cmd: u32, arg: u64, mm: &crate::mm::MemoryManager) -> Result<u64, Errno> {
         if cmd as u64 == libc::FIONREAD {
-            mm.copy_out_obj(arg, &(self.available() as i32))?;
+            mm.copy_out_obj(arg, &(self.available()? as i32))?;
             return Ok(0);
         }
         Err(Errno::ENOTTY)
+    }
+
+    fn release(&self) {
+        self.release_sock(false);
     }
 }

@@ -131,6 +131,10 @@ pub trait FileOps: Send + Sync {
     fn host_status_flags(&self) -> Option<u32> {
         None
     }
+
+    /// The open file description is gone (its last reference dropped):
+    /// for objects that others hold beyond it (a socket's peer).
+    fn release(&self) {}
 }
 
 /// An open file description.
@@ -149,6 +153,12 @@ pub struct File {
 /// Flags that F_SETFL may change.
 pub const SETFL_MASK: u32 =
     (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+
+impl Drop for File {
+    fn drop(&mut self) {
+        self.ops.release();
+    }
+}
 
 impl File {
     /// A new description with status `flags` (access mode included).

@@ -71,13 +71,6 @@ pub const MAY_EXEC: u32 = 1;
 /// (generic_permission: owner, group, other bits; root overrides all but
 /// exec of a file with no exec bit).
 pub fn may_access(st: &Stat, creds: &Credentials, mask: u32) -> bool {
-    if creds.fsuid == 0 {
-        let is_dir = st.mode & libc::S_IFMT == libc::S_IFDIR;
-        if mask & MAY_EXEC != 0 && !is_dir && st.mode & 0o111 == 0 {
-            return false;
-        }
-        return true;
-    }
     let bits = if st.uid == creds.fsuid {
         st.mode >> 6
     } else if creds.in_group(st.gid) {
@@ -85,7 +78,17 @@ pub fn may_access(st: &Stat, creds: &Credentials, mask: u32) -> bool {
     } else {
         st.mode
     } & 7;
-    bits & mask == mask
+    if bits & mask == mask {
+        return true;
+    }
+    // Linux's capable_wrt_inode_uidgid checks (generic_permission).
+    let is_dir = st.mode & libc::S_IFMT == libc::S_IFDIR;
+    if creds.capable(crate::auth::CAP_DAC_OVERRIDE) {
+        // Execute needs some execute bit, except on directories.
+        return mask & MAY_EXEC == 0 || is_dir || st.mode & 0o111 != 0;
+    }
+    let read_search = if is_dir { mask & !(MAY_READ | MAY_EXEC) == 0 } else { mask & !MAY_READ == 0 };
+    read_search && creds.capable(crate::auth::CAP_DAC_READ_SEARCH)
 }
 
 /// How to treat the last component.
