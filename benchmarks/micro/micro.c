@@ -3,7 +3,10 @@
  *
  * Usage: micro NAME [ITERATIONS [MAX_SECONDS]]
  *
- *   NAME is one of: getpid, open_close, pread_4k, clock_gettime, mmap_64m.
+ *   NAME is one of: getpid, open_close, pread_4k, clock_gettime, mmap_64m,
+ *   fork_exec_wait, bash_loop100, fork_100m, fork_100m_write,
+ *   pipe_pingpong, futex_pingpong, signal_self, thread_create_join
+ *   (and "exit", which exits at once: fork_exec_wait's program).
  *   ITERATIONS is an upper bound on the number of timed operations
  *   (0 or absent: the per-benchmark default in BENCHES below).
  *   MAX_SECONDS stops the loop early once that much time has passed
@@ -14,14 +17,16 @@
  *   iters=<n>
  * and exits 0, or prints a message on stderr and exits 1.
  *
- * Only these syscalls are used, because the sandbox implements little else:
- * read, write, pread64, openat, close, lseek, fstat, mmap, munmap, mprotect,
- * brk, clock_gettime, getpid, exit_group (plus glibc start-up).  Output is
- * formatted with snprintf and sent with write(2) so that stdio does not
- * fstat stdout; build with -static to keep the dynamic loader out of it.
+ * Output is formatted with snprintf and sent with write(2) so that stdio
+ * does not fstat stdout; build with -static (and -pthread) to keep the
+ * dynamic loader out of it.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +37,7 @@
 #include <unistd.h>
 
 #define MMAP_BYTES (64UL << 20)
+#define FORK_BYTES (100UL << 20)
 #define PAGE_BYTES 4096UL
 #define READ_BYTES 4096
 
@@ -42,6 +48,7 @@ static const char *const pread_candidates[] = {
 
 static char read_buf[READ_BYTES];
 static int pread_fd = -1;
+static const char *self_path;
 
 static void say(int fd, const char *msg) {
     size_t len = strlen(msg);
@@ -118,20 +125,202 @@ static void op_mmap_64m(void) {
         die("munmap failed");
 }
 
+/* fork + execve of this program ("micro exit", static) + wait. */
+static void op_fork_exec_wait(void) {
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed");
+    if (pid == 0) {
+        char *argv[] = {(char *)self_path, "exit", NULL};
+        execv(self_path, argv);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        die("child of fork_exec_wait failed");
+}
+
+/* bash running /bin/true 100 times. */
+static void op_bash_loop100(void) {
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed");
+    if (pid == 0) {
+        char *argv[] = {"/bin/bash", "-c", "for i in $(seq 100); do /bin/true; done", NULL};
+        execv("/bin/bash", argv);
+        _exit(127);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        die("bash loop failed");
+}
+
+static char *fork_mem;
+
+static void setup_fork_100m(void) {
+    fork_mem = mmap(NULL, FORK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (fork_mem == MAP_FAILED)
+        die("mmap failed");
+    for (size_t off = 0; off < FORK_BYTES; off += PAGE_BYTES)
+        fork_mem[off] = 1;
+}
+
+static void fork_and_wait(int write_page) {
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork failed");
+    if (pid == 0) {
+        if (write_page)
+            ((volatile char *)fork_mem)[FORK_BYTES / 2] = 2;
+        _exit(0);
+    }
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        die("waitpid failed");
+}
+
+/* fork of a process with 100 MiB touched; the child exits at once. */
+static void op_fork_100m(void) {
+    fork_and_wait(0);
+}
+
+/* The same, and the child writes one page first. */
+static void op_fork_100m_write(void) {
+    fork_and_wait(1);
+}
+
+static int ping[2], pong[2];
+static pid_t echo_pid;
+
+static void setup_pipe_pingpong(void) {
+    if (pipe(ping) != 0 || pipe(pong) != 0)
+        die("pipe failed");
+    echo_pid = fork();
+    if (echo_pid < 0)
+        die("fork failed");
+    if (echo_pid == 0) {
+        char c;
+        close(ping[1]);
+        close(pong[0]);
+        while (read(ping[0], &c, 1) == 1)
+            if (write(pong[1], &c, 1) != 1)
+                break;
+        _exit(0);
+    }
+    close(ping[0]);
+    close(pong[1]);
+}
+
+/* One byte to another process through a pipe and back. */
+static void op_pipe_pingpong(void) {
+    char c = 'x';
+    if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+        die("pipe ping-pong failed");
+}
+
+static void teardown_pipe_pingpong(void) {
+    close(ping[1]);
+    waitpid(echo_pid, NULL, 0);
+}
+
+static volatile int turn;
+static pthread_t partner;
+
+static long futex(volatile int *addr, int op, int val) {
+    return syscall(SYS_futex, addr, op, val, NULL, NULL, 0);
+}
+
+static void *futex_partner(void *arg) {
+    (void)arg;
+    for (;;) {
+        int t = __atomic_load_n(&turn, __ATOMIC_ACQUIRE);
+        if (t < 0)
+            return NULL;
+        if (t % 2 == 1) {
+            __atomic_store_n(&turn, t + 1, __ATOMIC_RELEASE);
+            futex(&turn, FUTEX_WAKE_PRIVATE, 1);
+        } else {
+            futex(&turn, FUTEX_WAIT_PRIVATE, t);
+        }
+    }
+}
+
+static void setup_futex_pingpong(void) {
+    if (pthread_create(&partner, NULL, futex_partner, NULL) != 0)
+        die("pthread_create failed");
+}
+
+/* A futex wake to another thread and its wake back. */
+static void op_futex_pingpong(void) {
+    int t = __atomic_load_n(&turn, __ATOMIC_ACQUIRE) + 1;
+    __atomic_store_n(&turn, t, __ATOMIC_RELEASE);
+    futex(&turn, FUTEX_WAKE_PRIVATE, 1);
+    while (__atomic_load_n(&turn, __ATOMIC_ACQUIRE) == t)
+        futex(&turn, FUTEX_WAIT_PRIVATE, t);
+}
+
+static void teardown_futex_pingpong(void) {
+    __atomic_store_n(&turn, -1, __ATOMIC_RELEASE);
+    futex(&turn, FUTEX_WAKE_PRIVATE, 1);
+    pthread_join(partner, NULL);
+}
+
+static volatile long handled;
+
+static void on_usr1(int sig) {
+    (void)sig;
+    handled++;
+}
+
+static void setup_signal_self(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_usr1;
+    if (sigaction(SIGUSR1, &sa, NULL) != 0)
+        die("sigaction failed");
+}
+
+/* kill(self) + the handler + rt_sigreturn. */
+static void op_signal_self(void) {
+    long before = handled;
+    if (syscall(SYS_kill, getpid(), SIGUSR1) != 0 || handled != before + 1)
+        die("signal to self failed");
+}
+
+static void *thread_nop(void *arg) {
+    return arg;
+}
+
+/* pthread_create + pthread_join. */
+static void op_thread_create_join(void) {
+    pthread_t t;
+    if (pthread_create(&t, NULL, thread_nop, NULL) != 0 || pthread_join(t, NULL) != 0)
+        die("thread create/join failed");
+}
+
 struct bench {
     const char *name;
     void (*setup)(void);
     void (*op)(void);
     long default_iters;
     long batch; /* operations between two checks of the clock */
+    void (*teardown)(void);
 };
 
 static const struct bench BENCHES[] = {
-    {"getpid", NULL, op_getpid, 2000000, 256},
-    {"open_close", NULL, op_open_close, 500000, 64},
-    {"pread_4k", setup_pread, op_pread_4k, 1000000, 256},
-    {"clock_gettime", NULL, op_clock_gettime, 10000000, 1024},
-    {"mmap_64m", NULL, op_mmap_64m, 20, 1},
+    {"getpid", NULL, op_getpid, 2000000, 256, NULL},
+    {"open_close", NULL, op_open_close, 500000, 64, NULL},
+    {"pread_4k", setup_pread, op_pread_4k, 1000000, 256, NULL},
+    {"clock_gettime", NULL, op_clock_gettime, 10000000, 1024, NULL},
+    {"mmap_64m", NULL, op_mmap_64m, 20, 1, NULL},
+    {"fork_exec_wait", NULL, op_fork_exec_wait, 2000, 1, NULL},
+    {"bash_loop100", NULL, op_bash_loop100, 20, 1, NULL},
+    {"fork_100m", setup_fork_100m, op_fork_100m, 200, 1, NULL},
+    {"fork_100m_write", setup_fork_100m, op_fork_100m_write, 200, 1, NULL},
+    {"pipe_pingpong", setup_pipe_pingpong, op_pipe_pingpong, 200000, 64, teardown_pipe_pingpong},
+    {"futex_pingpong", setup_futex_pingpong, op_futex_pingpong, 200000, 64, teardown_futex_pingpong},
+    {"signal_self", setup_signal_self, op_signal_self, 200000, 64, NULL},
+    {"thread_create_join", NULL, op_thread_create_join, 20000, 16, NULL},
 };
 
 static const struct bench *find_bench(const char *name) {
@@ -152,8 +341,11 @@ static void usage(void) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "exit") == 0)
+        return 0;
     if (argc < 2 || argc > 4)
         usage();
+    self_path = argv[0];
     const struct bench *b = find_bench(argv[1]);
     if (b == NULL)
         usage();
@@ -181,6 +373,9 @@ int main(int argc, char **argv) {
         if (elapsed >= deadline)
             break;
     }
+
+    if (b->teardown)
+        b->teardown();
 
     char out[96];
     snprintf(out, sizeof(out), "ns_per_op=%.1f\niters=%ld\n",

@@ -17,6 +17,14 @@ pub const BENCHMARKS: &[(&str, &str)] = &[
     ("pread_4k", "4 KiB pread at offset 0"),
     ("clock_gettime", "clock_gettime(MONOTONIC)"),
     ("mmap_64m", "mmap+touch+munmap 64 MiB"),
+    ("fork_exec_wait", "fork+exec static program+wait"),
+    ("bash_loop100", "bash: 100 x /bin/true"),
+    ("fork_100m", "fork with 100 MiB touched, child exits"),
+    ("fork_100m_write", "the same, child writes a page"),
+    ("pipe_pingpong", "1 byte to a process and back"),
+    ("futex_pingpong", "futex wake to a thread and back"),
+    ("signal_self", "kill(self) + handler + sigreturn"),
+    ("thread_create_join", "pthread_create + join"),
 ];
 
 /// One line of the table: a benchmark and one cell per column.
@@ -41,7 +49,7 @@ pub fn build(source: &Path, out_dir: &Path) -> Result<PathBuf> {
 
 fn gcc(source: &Path, exe: &Path, static_link: bool) -> Result<()> {
     let mut cmd = Command::new("gcc");
-    cmd.args(["-O2", "-Wall", "-Wextra"]);
+    cmd.args(["-O2", "-Wall", "-Wextra", "-pthread"]);
     if static_link {
         cmd.arg("-static");
     }

@@ -32,11 +32,48 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
             nix::unistd::getgroups().unwrap_or_default().into_iter().map(|g| g.as_raw()).collect::<Vec<_>>(),
         )
         .build()?;
-    let process =
-        ProcessBuilder::default().args(args.command.clone()).env(env).cwd(cwd).user(user).terminal(false).build()?;
+    let process = ProcessBuilder::default()
+        .args(args.command.clone())
+        .env(env)
+        .cwd(cwd)
+        .user(user)
+        .terminal(false)
+        .rlimits(caller_rlimits()?)
+        .build()?;
     let root = RootBuilder::default().path("/").readonly(true).build()?;
     let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
     Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(vec![]).build()?)
+}
+
+/// The caller's resource limits, which the sandboxed program inherits as a
+/// child of the caller would.
+fn caller_rlimits() -> anyhow::Result<Vec<oci_spec::runtime::PosixRlimit>> {
+    use nix::sys::resource::{getrlimit, Resource as R};
+    use oci_spec::runtime::{PosixRlimitBuilder, PosixRlimitType as T};
+    let all = [
+        (T::RlimitCpu, R::RLIMIT_CPU),
+        (T::RlimitFsize, R::RLIMIT_FSIZE),
+        (T::RlimitData, R::RLIMIT_DATA),
+        (T::RlimitStack, R::RLIMIT_STACK),
+        (T::RlimitCore, R::RLIMIT_CORE),
+        (T::RlimitRss, R::RLIMIT_RSS),
+        (T::RlimitNproc, R::RLIMIT_NPROC),
+        (T::RlimitNofile, R::RLIMIT_NOFILE),
+        (T::RlimitMemlock, R::RLIMIT_MEMLOCK),
+        (T::RlimitAs, R::RLIMIT_AS),
+        (T::RlimitLocks, R::RLIMIT_LOCKS),
+        (T::RlimitSigpending, R::RLIMIT_SIGPENDING),
+        (T::RlimitMsgqueue, R::RLIMIT_MSGQUEUE),
+        (T::RlimitNice, R::RLIMIT_NICE),
+        (T::RlimitRtprio, R::RLIMIT_RTPRIO),
+        (T::RlimitRttime, R::RLIMIT_RTTIME),
+    ];
+    let mut out = Vec::new();
+    for (typ, res) in all {
+        let Ok((soft, hard)) = getrlimit(res) else { continue };
+        out.push(PosixRlimitBuilder::default().typ(typ).soft(soft).hard(hard).build()?);
+    }
+    Ok(out)
 }
 
 /// Makes `fd` inheritable by the children we spawn next.

@@ -96,6 +96,9 @@ impl Sandbox {
             ));
         }
         let rlimits = limits_from_spec(process);
+        // The caller's personality (setarch -R turns ASLR off), as a child
+        // of it would have.
+        let personality = nix::sys::personality::get().map_or(0, |p| p.bits() as u32);
         let fds = Arc::new(FdTable::new());
         for (n, file) in stdio.into_iter().enumerate() {
             if let Some(file) = file {
@@ -108,13 +111,16 @@ impl Sandbox {
             cwd: &cwd,
             creds: &creds,
             stack_limit: rlimits[libc::RLIMIT_STACK as usize].cur,
+            randomize: personality & sentry::kernel::thread_group::ADDR_NO_RANDOMIZE == 0,
         };
         let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
         let exe = resolve_program(&env, &argv[0], path_var.as_deref())?;
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
         let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
             .map_err(|e| start_error(&argv[0], e))?;
-        self.kernel.start_init(mm, fds, fs, creds, rlimits, loaded).map_err(|e| anyhow!("start init: {e}"))?;
+        self.kernel
+            .start_init(mm, fds, fs, creds, rlimits, personality, loaded)
+            .map_err(|e| anyhow!("start init: {e}"))?;
         let status = self.kernel.wait();
         self.platform.shutdown();
         Ok(status)

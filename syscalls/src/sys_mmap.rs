@@ -98,8 +98,15 @@ pub fn mmap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 Some(VmaFile { file: Arc::new(FileMapping { file: f.clone(), dev, ino: st.ino, path }), offset: off });
         }
     }
-    let as_limit = t.tg.state().rlimits[libc::RLIMIT_AS as usize].cur;
+    let (as_limit, data_limit) = {
+        let st = t.tg.state();
+        (st.rlimits[libc::RLIMIT_AS as usize].cur, st.rlimits[libc::RLIMIT_DATA as usize].cur)
+    };
     if t.mm().mapped_bytes().saturating_add(len) > as_limit {
+        return Err(Errno::ENOMEM.into());
+    }
+    // Linux's may_expand_vm: private writable memory counts as data.
+    if prot & libc::PROT_WRITE != 0 && !shared && t.mm().data_bytes().saturating_add(len) > data_limit {
         return Err(Errno::ENOMEM.into());
     }
     let below_2g = flags & libc::MAP_32BIT != 0;
@@ -131,7 +138,21 @@ pub fn mprotect(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// brk(2).
 pub fn brk(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    Ok(t.mm().brk(a.a[0]))
+    let new = a.a[0];
+    let (start, cur) = t.mm().brk_range();
+    if new > cur {
+        // RLIMIT_DATA bounds the heap (check_data_rlimit), RLIMIT_AS the
+        // whole address space: the break stays where it is.
+        let (as_limit, data_limit) = {
+            let st = t.tg.state();
+            (st.rlimits[libc::RLIMIT_AS as usize].cur, st.rlimits[libc::RLIMIT_DATA as usize].cur)
+        };
+        let grow = sentry::abi::page_up(new).unwrap_or(new).saturating_sub(sentry::abi::page_up(cur).unwrap_or(cur));
+        if new - start > data_limit || t.mm().mapped_bytes().saturating_add(grow) > as_limit {
+            return Ok(cur);
+        }
+    }
+    Ok(t.mm().brk(new))
 }
 
 /// mremap(2).

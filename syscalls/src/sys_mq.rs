@@ -26,14 +26,17 @@ const SIGEV_NONE: i32 = 1;
 const SIGEV_THREAD: i32 = 2;
 
 /// A queue's name as the mqueue filesystem looks it up (glibc has taken
-/// the leading slash off): EACCES for "", ".", ".." and names with a
-/// slash.
+/// the leading slash off): ENOENT for "" (as getname gives), EACCES for
+/// ".", ".." and names with a slash.
 fn read_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     let name = t.mm().read_cstring(addr, libc::PATH_MAX as usize)?;
+    if name.is_empty() {
+        return Err(Errno::ENOENT);
+    }
     if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
-    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') {
+    if name == b"." || name == b".." || name.contains(&b'/') {
         return Err(Errno::EACCES);
     }
     Ok(name)
@@ -57,6 +60,8 @@ fn timeout(t: &Task, addr: u64) -> Result<Option<Instant>, Errno> {
 /// mq_open(2).
 pub fn mq_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (name_addr, oflag, mode, attr_addr) = (a.a[0], a.a[1] as i32, a.a[2] as u32, a.a[3]);
+    // The attributes are read whenever given, before the name is looked up.
+    let attr: Option<MqAttr> = if attr_addr != 0 { Some(t.copy_in(attr_addr)?) } else { None };
     let name = read_name(t, name_addr)?;
     let acc = oflag & libc::O_ACCMODE;
     if acc == libc::O_ACCMODE {
@@ -83,8 +88,7 @@ pub fn mq_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 return Err(Errno::ENOENT.into());
             }
             let privileged = t.creds.capable(CAP_SYS_RESOURCE);
-            let (maxmsg, msgsize) = if attr_addr != 0 {
-                let at: MqAttr = t.copy_in(attr_addr)?;
+            let (maxmsg, msgsize) = if let Some(at) = attr {
                 let (mm, ms) = if privileged { (HARD_MSGMAX, HARD_MSGSIZEMAX) } else { (MSG_MAX, MSGSIZE_MAX) };
                 if at.maxmsg <= 0 || at.msgsize <= 0 || at.maxmsg > mm || at.msgsize > ms {
                     return Err(Errno::EINVAL.into());
@@ -161,7 +165,7 @@ pub fn mq_timedsend(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// Delivers a registration that a message made due.
 fn notify(t: &Task, n: Notify) {
-    if n.notify != SIGEV_SIGNAL {
+    if n.notify != SIGEV_SIGNAL || n.signo == 0 {
         return;
     }
     if let Some(tg) = n.tg.upgrade() {
@@ -212,7 +216,8 @@ pub fn mq_notify(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if let Some(ev) = &ev {
         match ev.notify {
             SIGEV_NONE => {}
-            SIGEV_SIGNAL if valid(ev.signo) => {}
+            // Signal 0 is valid: the notification then sends nothing.
+            SIGEV_SIGNAL if ev.signo == 0 || valid(ev.signo) => {}
             SIGEV_SIGNAL => return Err(Errno::EINVAL.into()),
             // Delivered through a netlink socket, which the sandbox does
             // not have: the descriptor in sigev_signo cannot be one.

@@ -69,7 +69,8 @@ pub fn msgrcv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         if flags & MSG_EXCEPT != 0 || flags & IPC_NOWAIT == 0 {
             return Err(Errno::EINVAL.into());
         }
-        Some(typ.max(0) as usize)
+        // A negative index finds nothing.
+        Some(if typ < 0 { usize::MAX } else { typ as usize })
     } else {
         None
     };

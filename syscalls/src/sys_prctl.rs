@@ -145,3 +145,16 @@ pub fn prctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
     }
 }
+
+/// personality(2): sets the process's execution domain and flags
+/// (0xffffffff only asks); returns the old value. ADDR_NO_RANDOMIZE turns
+/// ASLR off for the next execve.
+pub fn personality(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let p = a.a[0] as u32;
+    let mut st = t.tg.state();
+    let old = st.personality;
+    if p != u32::MAX {
+        st.personality = p;
+    }
+    Ok(old as u64)
+}

@@ -31,7 +31,8 @@ pub fn shmget(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         &t.creds,
         |seg| if seg.size < size { Err(Errno::EINVAL) } else { Ok(()) },
         |perm| {
-            if !(SHMMIN..=SHMMAX).contains(&size) {
+            // Beyond MAX_LFS_FILESIZE the backing file cannot be made.
+            if !(SHMMIN..=SHMMAX).contains(&size) || size > i64::MAX as u64 {
                 return Err(Errno::EINVAL);
             }
             ShmSegment::new(perm, size, &k.mf, &k.ipc, t.tg.pid)
@@ -73,6 +74,9 @@ pub fn shmat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let seg = t.kernel.ipc.shm.find(id)?;
     if !seg.perm().allows(&t.creds, want) {
         return Err(Errno::EACCES.into());
+    }
+    if addr != 0 && flags & SHM_REMAP == 0 && addr.checked_add(seg.len()).is_none() {
+        return Err(Errno::EINVAL.into());
     }
     let placement = match addr {
         0 => Placement::Hint(0),

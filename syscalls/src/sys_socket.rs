@@ -602,6 +602,9 @@ pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EFAULT.into());
     }
     let to = if addr != 0 && alen != 0 { Some(read_name(t, addr, alen)?) } else { None };
+    if let Some(n) = &to {
+        check_path(t, n, false)?;
+    }
     let data = gather(t, &iov)?;
     Ok(send_data(t, &f, &data, Control::default(), to, flags)? as u64)
 }
@@ -628,6 +631,9 @@ fn do_sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> 
     }
     let iovs = read_iovecs(t, m.iov, m.iovlen)?;
     let to = if m.name != 0 && m.namelen != 0 { Some(read_name(t, m.name, m.namelen as u64)?) } else { None };
+    if let Some(n) = &to {
+        check_path(t, n, false)?;
+    }
     let ctl = parse_control(t, m.control, m.controllen)?;
     let data = gather(t, &iovs)?;
     send_data(t, f, &data, ctl, to, flags)

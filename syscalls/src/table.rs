@@ -141,6 +141,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_mq_timedreceive, sys_mq::mq_timedreceive, FULL, [Fd, OutBuf, Int, Hex, Hex]),
     sys!(SYS_mq_notify, sys_mq::mq_notify, Support::Partial("SIGEV_SIGNAL and SIGEV_NONE"), [Fd, Hex]),
     sys!(SYS_mq_getsetattr, sys_mq::mq_getsetattr, FULL, [Fd, Hex, Hex]),
+    sys!(
+        SYS_personality,
+        sys_prctl::personality,
+        Support::Partial("ADDR_NO_RANDOMIZE acts; other flags are kept"),
+        [Hex]
+    ),
     sys!(SYS_socket, sys_socket::socket, Support::Partial("AF_UNIX only"), [Int, Int, Int]),
     sys!(SYS_socketpair, sys_socket::socketpair, Support::Partial("AF_UNIX only"), [Int, Int, Int, Hex]),
     sys!(SYS_bind, sys_socket::bind, FULL, [Fd, Hex, Int]),

@@ -27,7 +27,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_syslog,
     SYS_utime,
     SYS_uselib,
-    SYS_personality,
     SYS_ustat,
     SYS_sysfs,
     SYS_mlock,

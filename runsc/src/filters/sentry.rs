@@ -97,6 +97,8 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_open),
         Any(libc::SYS_set_robust_list),
         Any(libc::SYS_rseq),
+        // Reading the caller's personality (for init's ASLR setting).
+        OneOf { nr: libc::SYS_personality, arg: 0, values: &[0xffff_ffff] },
         // Naming threads (PR_SET_NAME) only.
         OneOf { nr: libc::SYS_prctl, arg: 0, values: &[libc::PR_SET_NAME as u64] },
         // Interrupting a stub thread that runs application code.

@@ -30,4 +30,18 @@ impl MappedFile for FileMapping {
     fn size(&self) -> Result<u64, Errno> {
         Ok(self.file.ops.stat()?.size as u64)
     }
+
+    fn cache_key(&self) -> Option<crate::mm::CacheKey> {
+        let ro = self.file.location.as_ref().is_some_and(|l| l.mount.readonly);
+        if !ro {
+            return None;
+        }
+        let st = self.file.ops.stat().ok()?;
+        Some(crate::mm::CacheKey {
+            dev: self.dev,
+            ino: st.ino,
+            size: st.size as u64,
+            mtime: (st.mtime.tv_sec, st.mtime.tv_nsec),
+        })
+    }
 }

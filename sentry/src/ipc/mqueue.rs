@@ -176,7 +176,8 @@ impl FileOps for MqFile {
             mode: libc::S_IFREG | self.q.mode,
             uid: self.q.uid,
             gid: self.q.gid,
-            size: self.status().len() as i64,
+            // The mqueue filesystem's FILENT_SIZE, whatever the line says.
+            size: 80,
             blksize: 4096,
             ..Default::default()
         })
@@ -204,6 +205,16 @@ impl FileOps for MqFile {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+
+    /// A process closing any descriptor of the queue drops its
+    /// notification registration (Linux's mqueue_flush_file).
+    fn flush(&self) {
+        let Some(t) = crate::kernel::current() else { return };
+        let mut s = self.q.state();
+        if s.notify.as_ref().is_some_and(|n| std::ptr::eq(n.tg.as_ptr(), Arc::as_ptr(&t.tg))) {
+            s.notify = None;
+        }
     }
 }
 

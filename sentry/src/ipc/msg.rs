@@ -163,13 +163,16 @@ impl MsgQueue {
             },
         };
         let Some(i) = at else { return Err(Errno::ENOMSG) };
+        if copy.is_some() {
+            // A copy must fit: E2BIG, or with MSG_NOERROR EINVAL (Linux's
+            // copy_msg refuses to truncate).
+            if s.msgs[i].data.len() > max {
+                return Err(if truncate { Errno::EINVAL } else { Errno::E2BIG });
+            }
+            return Ok(s.msgs[i].clone());
+        }
         if s.msgs[i].data.len() > max && !truncate {
             return Err(Errno::E2BIG);
-        }
-        if copy.is_some() {
-            let mut m = s.msgs[i].clone();
-            m.data.truncate(max);
-            return Ok(m);
         }
         let Some(mut m) = s.msgs.remove(i) else { return Err(Errno::ENOMSG) };
         s.bytes -= m.data.len();

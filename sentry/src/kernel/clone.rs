@@ -89,7 +89,10 @@ impl Task {
                 return Err(Errno::EAGAIN);
             }
             let nproc = self.rlimit(libc::RLIMIT_NPROC);
-            if uid != 0 && nproc != crate::kernel::limits::INF {
+            let exempt = uid == 0
+                || self.creds.capable(crate::auth::CAP_SYS_RESOURCE)
+                || self.creds.capable(crate::auth::CAP_SYS_ADMIN);
+            if !exempt && nproc != crate::kernel::limits::INF {
                 let mine = tree.tasks.values().filter(|t| t.resources().creds.uid == uid).count() as u64;
                 if mine >= nproc {
                     return Err(Errno::EAGAIN);
@@ -185,6 +188,7 @@ impl Task {
                 child.exe_path = mine.exe_path.clone();
                 child.dumpable = mine.dumpable;
                 child.no_new_privs = mine.no_new_privs;
+                child.personality = mine.personality;
             }
             tg
         };
@@ -272,6 +276,7 @@ impl Kernel {
         fs: Arc<crate::vfs::FsState>,
         creds: crate::auth::Credentials,
         rlimits: [crate::abi::Rlimit; crate::kernel::limits::RLIM_NLIMITS],
+        personality: u32,
         exec: crate::loader::Loaded,
     ) -> Result<(), Errno> {
         let creds = Arc::new(creds);
@@ -282,6 +287,7 @@ impl Kernel {
             let mut st = tg.state();
             st.exe = Some(exec.exe.clone());
             st.exe_path = exec.exe_path.clone();
+            st.personality = personality;
         }
         let res = Resources { mm, fds, fs, creds: creds.clone(), comm: exec.comm.clone() };
         let shared = TaskShared::new(pid, tg.clone(), res.clone(), 0);

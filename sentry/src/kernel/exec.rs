@@ -43,7 +43,14 @@ impl Task {
             let fs = self.fs.lock();
             (fs.root.clone(), fs.cwd.clone())
         };
-        let env = ExecEnv { root: &root, cwd: &cwd, creds: &self.creds, stack_limit: self.rlimit(libc::RLIMIT_STACK) };
+        let randomize = self.tg.state().personality & crate::kernel::thread_group::ADDR_NO_RANDOMIZE == 0;
+        let env = ExecEnv {
+            root: &root,
+            cwd: &cwd,
+            creds: &self.creds,
+            stack_limit: self.rlimit(libc::RLIMIT_STACK),
+            randomize,
+        };
         let vdso = self.kernel.vdso.clone();
         let loaded = match target {
             ExecTarget::Path { start, path } => loader::load(&env, &mm, &vdso, &start, path, argv, envp)?,
@@ -122,6 +129,11 @@ impl Task {
         self.release_child_tid();
         self.complete_vfork();
         self.sample_maxrss();
+        // This task and its shared part hold the old image; if nobody else
+        // does (a vfork parent would), its host address space is reused.
+        if Arc::strong_count(&self.mm) <= 2 {
+            mm.inherit_address_space(&self.mm);
+        }
         self.set_mm(mm);
         if Arc::strong_count(&self.fds) > 1 {
             let copy = Arc::new(self.fds.copy());

@@ -32,6 +32,10 @@ impl Task {
         self.release_child_tid();
         self.complete_vfork();
         self.ctx.release();
+        // The address space goes before the parent hears of the exit (as
+        // Linux's exit_mm precedes exit_notify): shared memory detaches.
+        let empty = Arc::new(crate::mm::MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
+        self.set_mm(empty);
         self.charge_sys();
         self.shared.set_run_state(RunState::Dead);
         // Files close before the parent hears of the exit (a pipe's reader

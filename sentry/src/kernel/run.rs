@@ -179,6 +179,9 @@ impl Task {
 
     /// Services the syscall in the registers.
     fn run_syscall(&mut self) -> State {
+        // The application made progress: a fault at an address it faulted
+        // at before is a new one.
+        self.last_fault.repeat = 0;
         let r = &self.cpu.regs;
         let args = SyscallArgs { nr: r.orig_rax, a: [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9] };
         let result = self.dispatch(&args);

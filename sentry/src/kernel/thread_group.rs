@@ -102,7 +102,12 @@ pub struct TgState {
     pub execed: bool,
     /// CPU time of threads that exited, and of reaped children.
     pub usage: UsageTotals,
+    /// personality(2).
+    pub personality: u32,
 }
+
+/// ADDR_NO_RANDOMIZE.
+pub const ADDR_NO_RANDOMIZE: u32 = 0x0040000;
 
 /// Accumulated CPU time, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default)]
@@ -186,6 +191,7 @@ impl ThreadGroup {
                 keepcaps: false,
                 execed: false,
                 usage: UsageTotals::default(),
+                personality: 0,
             }),
             child_events: WaitQueue::new(),
             thread_exits: WaitQueue::new(),

@@ -189,10 +189,13 @@ pub(super) fn load_elf(
     let (hdr, phdrs) = parse(head, file)?;
     let exec_stack = phdrs.iter().find(|p| p.p_type == PT_GNU_STACK).is_some_and(|p| p.p_flags & PF_X != 0);
     let stack_size = env.stack_limit.clamp(128 << 10, 256 << 20);
-    let stack_top = stack::setup_stack_vma(mm, stack_size, exec_stack)?;
+    let stack_top = stack::setup_stack_vma(mm, stack_size, exec_stack, env.randomize)?;
 
-    let main = map_object(mm, file, loc, &hdr, &phdrs, PIE_BASE)?;
-    mm.set_brk_start(main.end);
+    // With ASLR a PIE program moves by up to 1 TiB (28 bits of pages) and
+    // the heap starts up to 32 MiB past its end, as in Linux.
+    let pie_base = PIE_BASE + stack::random_pages(28, env.randomize)?;
+    let main = map_object(mm, file, loc, &hdr, &phdrs, pie_base)?;
+    mm.set_brk_start(crate::abi::page_up(main.end).unwrap_or(main.end) + stack::random_pages(13, env.randomize)?);
 
     let mut interp_base = 0;
     let mut entry = main.entry;

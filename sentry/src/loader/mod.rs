@@ -41,6 +41,8 @@ pub struct ExecEnv<'a> {
     pub creds: &'a Credentials,
     /// RLIMIT_STACK (soft).
     pub stack_limit: u64,
+    /// Randomize the layout (ASLR): off with personality ADDR_NO_RANDOMIZE.
+    pub randomize: bool,
 }
 
 /// Most nested `#!` interpreters (Linux allows a few levels).

@@ -8,16 +8,22 @@ use crate::mm::{MapRequest, MemoryManager, Placement};
 /// The gap Linux keeps between the stack and the mmap area (at least).
 const STACK_GAP: u64 = 128 << 20;
 
-/// Maps the stack VMA below the platform's reserved area; returns its top
-/// and sets the top of the mmap area below it.
-pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool) -> Result<u64, Errno> {
-    // Like Linux's randomized stack top: a few GiB below the top of user
-    // memory, so buffers near the stack never reach the end of the address
-    // space.
-    let mut r = [0u8; 4];
+/// A random number of pages below `bits` bits of pages (0 without ASLR).
+pub(super) fn random_pages(bits: u32, randomize: bool) -> Result<u64, Errno> {
+    if !randomize {
+        return Ok(0);
+    }
+    let mut r = [0u8; 8];
     fill_random(&mut r)?;
-    let gap = (2u64 << 30) + (u32::from_le_bytes(r) as u64 % (8 << 30));
-    let top = page_down(mm.stack_limit() - gap);
+    Ok((u64::from_le_bytes(r) & ((1 << bits) - 1)) * PAGE_SIZE)
+}
+
+/// Maps the stack VMA below the platform's reserved area; returns its top
+/// and sets the top of the mmap area below it. With ASLR, as Linux: the
+/// stack top moves down by up to 16 GiB (22 bits of pages) and the mmap
+/// area by up to 1 TiB more (28 bits).
+pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool, randomize: bool) -> Result<u64, Errno> {
+    let top = page_down(mm.stack_limit() - random_pages(22, randomize)?);
     let size = page_down(size);
     let mut prot = libc::PROT_READ | libc::PROT_WRITE;
     if exec {
@@ -34,7 +40,7 @@ pub(super) fn setup_stack_vma(mm: &MemoryManager, size: u64, exec: bool) -> Resu
         below_2g: false,
         segment: None,
     })?;
-    mm.set_mmap_top(top - size.max(STACK_GAP) - PAGE_SIZE);
+    mm.set_mmap_top(top - size.max(STACK_GAP) - PAGE_SIZE - random_pages(28, randomize)?);
     Ok(top)
 }
 

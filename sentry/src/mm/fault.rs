@@ -4,8 +4,11 @@
 //! fault pages in through the same code (without mapping them in the host).
 
 use crate::abi::{page_down, Errno};
-use crate::mm::{host_prot, Inner, MemoryManager, Pma, Vma, VmaFile, COW_CHUNK, POPULATE_CHUNK};
+use crate::mm::{host_prot, CacheKey, Inner, MemoryManager, Pma, Vma, VmaFile, COW_CHUNK, POPULATE_CHUNK};
 use crate::platform::{Access, MapOp};
+
+/// The part of a cached file a fault brings in.
+const CACHE_CHUNK: u64 = 2 << 20;
 
 /// SEGV_MAPERR: no mapping at the address.
 pub const SEGV_MAPERR: i32 = 1;
@@ -20,6 +23,18 @@ pub enum FaultError {
     /// SIGBUS (BUS_ADRERR): a file mapping's page wholly past the file's
     /// end.
     PastEof,
+}
+
+/// The hole around `addr` within `[lo, hi)`: from the end of the pma
+/// below to the start of the one above.
+fn hole(i: &Inner, addr: u64, lo: u64, hi: u64) -> Result<(u64, u64), Errno> {
+    let start = i.pmas.range(..addr).next_back().map_or(lo, |(_, p)| p.end.max(lo));
+    let end = i.pmas.range(addr..).next().map_or(hi, |(_, p)| p.start.min(hi));
+    let start = page_down(start.min(addr));
+    if end <= start {
+        return Err(Errno::EFAULT);
+    }
+    Ok((start, end))
 }
 
 /// Whether the page of `addr` (in file-backed `v`) lies wholly past the
@@ -130,6 +145,11 @@ impl MemoryManager {
     /// file's contents for the hole within the aligned [`POPULATE_CHUNK`]
     /// around it.
     pub(super) fn populate(&self, i: &mut Inner, v: &Vma, addr: u64) -> Result<(), Errno> {
+        if let Some(f) = v.file.as_ref().filter(|_| !v.shared) {
+            if let Some(key) = f.file.cache_key() {
+                return self.populate_cached(i, v, f, key, addr);
+            }
+        }
         let (lo, hi) = match &v.file {
             None => (v.start, v.end),
             Some(f) => {
@@ -145,13 +165,7 @@ impl MemoryManager {
         if addr >= hi {
             return Err(Errno::EFAULT);
         }
-        // The hole: from the end of the pma below to the start of the one above.
-        let start = i.pmas.range(..addr).next_back().map_or(lo, |(_, p)| p.end.max(lo));
-        let end = i.pmas.range(addr..).next().map_or(hi, |(_, p)| p.start.min(hi));
-        let start = page_down(start.min(addr));
-        if end <= start {
-            return Err(Errno::EFAULT);
-        }
+        let (start, end) = hole(i, addr, lo, hi)?;
         let off = self.mf.allocate(end - start)?;
         if let Some(f) = &v.file {
             let at = VmaFile { file: f.file.clone(), offset: f.offset + (start - v.start) };
@@ -161,6 +175,33 @@ impl MemoryManager {
             }
         }
         i.insert_pma(Pma { start, end, mf_off: off, cow: false, mapped: None });
+        Ok(())
+    }
+
+    /// `populate` for a private mapping of an unchanging file: the pages
+    /// of the file's aligned [`CACHE_CHUNK`] around `addr` come from the
+    /// memory file's page cache, shared copy-on-write (bigger than
+    /// [`POPULATE_CHUNK`]: the file is read once, and each chunk costs the
+    /// application one fault).
+    fn populate_cached(&self, i: &mut Inner, v: &Vma, f: &VmaFile, key: CacheKey, addr: u64) -> Result<(), Errno> {
+        let file_off = f.offset + (page_down(addr) - v.start);
+        let chunk = file_off & !(CACHE_CHUNK - 1);
+        let file_end = crate::abi::page_up(key.size).unwrap_or(u64::MAX);
+        if file_off >= file_end {
+            return Err(Errno::EFAULT);
+        }
+        let chunk_len = CACHE_CHUNK.min(file_end - chunk);
+        // The chunk's addresses in this VMA.
+        let vchunk = v.start.wrapping_add(chunk).wrapping_sub(f.offset);
+        let lo = if chunk >= f.offset { vchunk.max(v.start) } else { v.start };
+        let hi = (vchunk.wrapping_add(chunk_len)).min(v.end);
+        let (start, end) = hole(i, addr, lo, hi)?;
+        let base = self.mf.cached_chunk(key, chunk, chunk_len, |off| {
+            self.fill_from_file(off, chunk_len, &VmaFile { file: f.file.clone(), offset: chunk })
+        })?;
+        let mf_off = base + (f.offset + (start - v.start) - chunk);
+        self.mf.inc_ref(mf_off, end - start);
+        i.insert_pma(Pma { start, end, mf_off, cow: true, mapped: None });
         Ok(())
     }
 

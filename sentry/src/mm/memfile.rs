@@ -23,7 +23,20 @@ pub struct MemoryFile {
     base: *mut u8,
     size: u64,
     alloc: Mutex<Allocator>,
+    cache: Mutex<PageCache>,
 }
+
+/// Chunks of unchanging files, read once and shared by every private
+/// mapping of them (copy-on-write): (file version, chunk offset) to the
+/// chunk's pages and length. The cache holds a reference on each.
+#[derive(Default)]
+struct PageCache {
+    chunks: std::collections::HashMap<(crate::mm::CacheKey, u64), (u64, u64)>,
+    bytes: u64,
+}
+
+/// The most the page cache keeps before it starts over.
+const PAGE_CACHE_LIMIT: u64 = 512 << 20;
 
 // SAFETY: `base` points to a MAP_SHARED mapping that lives as long as the
 // MemoryFile; all access goes through methods that bounds-check offsets, and
@@ -126,7 +139,13 @@ impl MemoryFile {
         if p == libc::MAP_FAILED {
             return Err(Errno::last_host());
         }
-        Ok(MemoryFile { fd, base: p as *mut u8, size: MEMORY_FILE_SIZE, alloc: Mutex::new(Allocator::default()) })
+        Ok(MemoryFile {
+            fd,
+            base: p as *mut u8,
+            size: MEMORY_FILE_SIZE,
+            alloc: Mutex::new(Allocator::default()),
+            cache: Mutex::new(PageCache::default()),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Allocator> {
@@ -277,6 +296,42 @@ impl MemoryFile {
         }
         // SAFETY: `off` is within the mapping (checked above).
         Some(unsafe { self.base.add(off as usize) })
+    }
+
+    /// The cached pages of chunk `chunk` of file version `key` (`len`
+    /// bytes), filling them with `fill` the first time. Returns their
+    /// offset; the caller takes its own references.
+    pub fn cached_chunk(
+        &self,
+        key: crate::mm::CacheKey,
+        chunk: u64,
+        len: u64,
+        fill: impl FnOnce(u64) -> Result<(), Errno>,
+    ) -> Result<u64, Errno> {
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&(off, l)) = c.chunks.get(&(key, chunk)) {
+            if l == len {
+                return Ok(off);
+            }
+        }
+        if c.bytes + len > PAGE_CACHE_LIMIT {
+            // Start over: mappings keep their own references.
+            for (_, (off, l)) in c.chunks.drain() {
+                self.dec_ref(off, l);
+            }
+            c.bytes = 0;
+        }
+        let off = self.allocate(len)?;
+        if let Err(e) = fill(off) {
+            self.dec_ref(off, len);
+            return Err(e);
+        }
+        if let Some((old, l)) = c.chunks.insert((key, chunk), (off, len)) {
+            self.dec_ref(old, l);
+            c.bytes -= l;
+        }
+        c.bytes += len;
+        Ok(off)
     }
 
     /// Whether the page at `off` has been touched (the host allocated it).

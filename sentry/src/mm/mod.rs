@@ -43,7 +43,7 @@ use crate::platform::{AddressSpace, MapOp, Platform};
 pub use fault::{FaultError, SEGV_ACCERR, SEGV_MAPERR};
 pub use memfile::MemoryFile;
 pub use usermem::FutexKey;
-pub use vma::{host_prot, MappedFile, Pma, Segment, SegmentRef, Vma, VmaFile};
+pub use vma::{host_prot, CacheKey, MappedFile, Pma, Segment, SegmentRef, Vma, VmaFile};
 
 /// Top of the user address space (exclusive), x86_64 with 4-level paging.
 pub const TASK_SIZE: u64 = 0x7fff_ffff_f000;
@@ -188,6 +188,35 @@ impl MemoryManager {
         Ok(a)
     }
 
+    /// Takes over `old`'s host address space (an execve whose old image
+    /// nobody else uses): everything the application had mapped there is
+    /// unmapped, and the task keeps running in the same place, which saves
+    /// making a new one. A no-op if `old` has none or this has one.
+    pub fn inherit_address_space(&self, old: &MemoryManager) {
+        let Some(a) = old.write().aspace.take() else { return };
+        let mut i = self.write();
+        if i.aspace.is_some() {
+            return;
+        }
+        // The user range less the platform's reserved ranges.
+        let mut reserved = self.reserved.clone();
+        reserved.sort_unstable();
+        let mut ops = Vec::new();
+        let mut cur = 0;
+        for (s, e) in reserved.into_iter().filter(|r| r.0 < TASK_SIZE) {
+            if s > cur {
+                ops.push(MapOp::Unmap { addr: cur, len: s - cur });
+            }
+            cur = cur.max(e);
+        }
+        if cur < TASK_SIZE {
+            ops.push(MapOp::Unmap { addr: cur, len: TASK_SIZE - cur });
+        }
+        if a.apply(&ops).is_ok() {
+            i.aspace = Some(a);
+        }
+    }
+
     /// The highest address the application can use for its stack top.
     pub fn stack_limit(&self) -> u64 {
         self.read().mmap_top
@@ -265,6 +294,23 @@ impl MemoryManager {
             Some(a) if !ops.is_empty() => a.apply(ops).map_err(platform_err),
             _ => Ok(()),
         }
+    }
+
+    /// Bytes of private writable mappings other than the stack (Linux's
+    /// data_vm, which RLIMIT_DATA limits).
+    pub fn data_bytes(&self) -> u64 {
+        self.read()
+            .vmas
+            .values()
+            .filter(|v| v.prot & libc::PROT_WRITE != 0 && !v.shared && v.name != Some("[stack]"))
+            .map(|v| v.len())
+            .sum()
+    }
+
+    /// The start of the heap and its current end.
+    pub fn brk_range(&self) -> (u64, u64) {
+        let i = self.read();
+        (i.brk_start, i.brk)
     }
 
     /// Total mapped bytes (VmSize).

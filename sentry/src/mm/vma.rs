@@ -15,6 +15,27 @@ pub trait MappedFile: Send + Sync {
     fn describe(&self) -> (u64, u64, String);
     /// The file's size now (pages wholly past it give SIGBUS).
     fn size(&self) -> Result<u64, Errno>;
+    /// What identifies the file's contents now, if they cannot change
+    /// behind the sandbox's back (a file on a read-only mount): private
+    /// mappings of it then share its pages through the memory file's
+    /// cache until they write.
+    fn cache_key(&self) -> Option<CacheKey> {
+        None
+    }
+}
+
+/// A version of a file's contents: device, inode, size and modification
+/// time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Size.
+    pub size: u64,
+    /// Modification time (seconds, nanoseconds).
+    pub mtime: (i64, i64),
 }
 
 /// A mapped file and the file offset of the VMA's start.

@@ -91,7 +91,12 @@ impl FdTable {
         if i >= fds.len() {
             fds.resize(i + 1, None);
         }
-        Ok(fds[i].replace(Entry { file, cloexec }).map(|e| e.file))
+        let old = fds[i].replace(Entry { file, cloexec }).map(|e| e.file);
+        drop(fds);
+        if let Some(f) = &old {
+            f.ops.flush();
+        }
+        Ok(old)
     }
 
     /// Removes `fd`.
@@ -104,6 +109,8 @@ impl FdTable {
         while fds.last().is_some_and(|e| e.is_none()) {
             fds.pop();
         }
+        drop(fds);
+        e.file.ops.flush();
         Ok(e.file)
     }
 
@@ -124,6 +131,10 @@ impl FdTable {
         }
         while fds.last().is_some_and(|e| e.is_none()) {
             fds.pop();
+        }
+        drop(fds);
+        for f in &closed {
+            f.ops.flush();
         }
         closed
     }
@@ -149,6 +160,10 @@ impl FdTable {
         while fds.last().is_some_and(|e| e.is_none()) {
             fds.pop();
         }
+        drop(fds);
+        for f in &closed {
+            f.ops.flush();
+        }
         closed
     }
 
@@ -160,5 +175,15 @@ impl FdTable {
     /// The open fds, ascending.
     pub fn fds(&self) -> Vec<i32> {
         self.lock().iter().enumerate().filter(|(_, e)| e.is_some()).map(|(i, _)| i as i32).collect()
+    }
+}
+
+impl Drop for FdTable {
+    /// The last task using the table is gone: each fd is closed.
+    fn drop(&mut self) {
+        let fds = self.fds.get_mut().unwrap_or_else(|e| e.into_inner());
+        for e in fds.iter().flatten() {
+            e.file.ops.flush();
+        }
     }
 }

@@ -135,6 +135,10 @@ pub trait FileOps: Send + Sync {
     /// The open file description is gone (its last reference dropped):
     /// for objects that others hold beyond it (a socket's peer).
     fn release(&self) {}
+
+    /// A descriptor of it was closed by the current task (Linux's
+    /// `flush`, called on every close).
+    fn flush(&self) {}
 }
 
 /// An open file description.

@@ -22,11 +22,18 @@ pub struct PtraceAddressSpace {
     /// Stub threads of this process that run application code, by the host
     /// tid of the sentry thread that traces each.
     threads: Mutex<HashMap<i32, i32>>,
+    /// A thread made with the process, not yet taken by a context.
+    spare: Mutex<Option<i32>>,
 }
 
 impl PtraceAddressSpace {
-    pub(super) fn new(pid: i32, shared: Arc<Shared>) -> PtraceAddressSpace {
-        PtraceAddressSpace { pid, shared, threads: Mutex::new(HashMap::new()) }
+    pub(super) fn new(pid: i32, shared: Arc<Shared>, spare: Option<i32>) -> PtraceAddressSpace {
+        PtraceAddressSpace { pid, shared, threads: Mutex::new(HashMap::new()), spare: Mutex::new(spare) }
+    }
+
+    /// The thread made with the process, for the first context to bind.
+    pub(super) fn take_spare(&self) -> Option<i32> {
+        self.spare.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
     fn threads(&self) -> std::sync::MutexGuard<'_, HashMap<i32, i32>> {

@@ -76,7 +76,10 @@ impl PtraceContext {
             self.load_fp(st)?;
             self.unbind();
         }
-        let tid = self.shared.factory.new_thread(pas.pid)?;
+        let tid = match pas.take_spare() {
+            Some(t) => t,
+            None => self.shared.factory.new_thread(pas.pid)?,
+        };
         let thread = StubThread::seize(pas.pid, tid)?;
         pas.register(tid);
         self.intr.pid.store(pas.pid, Ordering::SeqCst);

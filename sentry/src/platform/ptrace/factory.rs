@@ -7,6 +7,12 @@
 //! sentry thread that has no thread of its own in an address space, its
 //! mapping changes. Killing a leader kills its whole stub process; the
 //! factory reaps it, as the tracer and a thread of the parent process.
+//!
+//! Making a stub process costs a fork of the master and a seize, and its
+//! first application thread a clone and a seize: hundreds of microseconds
+//! on the path of every fork and exec. So the factory keeps a few stub
+//! processes made ahead, each with a thread ready, and makes new ones when
+//! it has nothing else to do.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -22,8 +28,9 @@ use crate::platform::{MapOp, PlatformError, Regs};
 
 /// A request to the factory thread.
 enum Request {
-    /// Make a stub process; reply with its pid.
-    NewProcess(Sender<Result<i32, PlatformError>>),
+    /// Make a stub process; reply with its pid and, if it has one, a
+    /// thread ready to be seized.
+    NewProcess(Sender<Result<(i32, Option<i32>), PlatformError>>),
     /// Make a thread in stub process `pid`; reply with its tid.
     NewThread { pid: i32, reply: Sender<Result<i32, PlatformError>> },
     /// Apply mapping changes in stub process `pid` through its leader.
@@ -83,7 +90,7 @@ impl Factory {
                     }
                 }
                 let env = StubEnv { page, template, memfd };
-                Worker { master: m, env, leaders: HashMap::new(), dying: Vec::new() }.serve(rx);
+                Worker { master: m, env, leaders: HashMap::new(), dying: Vec::new(), spare: Vec::new() }.serve(rx);
             })
             .map_err(|e| PlatformError::Host {
                 op: "spawn stub factory",
@@ -100,8 +107,8 @@ impl Factory {
     }
 
     /// A new stub process, waiting in the pause loop; its leader is traced
-    /// by the factory.
-    pub(super) fn new_process(&self) -> Result<i32, PlatformError> {
+    /// by the factory. With it, maybe a thread of it ready to be seized.
+    pub(super) fn new_process(&self) -> Result<(i32, Option<i32>), PlatformError> {
         self.ask(Request::NewProcess)
     }
 
@@ -138,11 +145,22 @@ struct Worker {
     /// Killed stub processes not reaped yet (their other threads are still
     /// being reaped by their tracers).
     dying: Vec<i32>,
+    /// Stub processes made ahead, each with a thread ready.
+    spare: Vec<(i32, i32)>,
 }
+
+/// How many stub processes the factory keeps made ahead.
+const SPARE: usize = 2;
 
 impl Worker {
     fn serve(mut self, rx: Receiver<Request>) {
         loop {
+            // Idle: make a spare stub process (one at a time, so a request
+            // never waits for more than one).
+            if rx.is_empty() && self.spare.len() < SPARE {
+                self.make_spare();
+                continue;
+            }
             let req = if self.dying.is_empty() {
                 match rx.recv() {
                     Ok(r) => r,
@@ -160,7 +178,11 @@ impl Worker {
             };
             match req {
                 Request::NewProcess(reply) => {
-                    let _ = reply.send(self.new_process());
+                    let r = match self.spare.pop() {
+                        Some((pid, tid)) => Ok((pid, Some(tid))),
+                        None => self.new_process().map(|pid| (pid, None)),
+                    };
+                    let _ = reply.send(r);
                 }
                 Request::NewThread { pid, reply } => {
                     let r = match self.leaders.get(&pid) {
@@ -208,6 +230,21 @@ impl Worker {
         }
     }
 
+    /// Makes a spare stub process with a thread; on failure, none.
+    fn make_spare(&mut self) {
+        let Ok(pid) = self.new_process() else { return };
+        let made = self.leaders.get(&pid).map(|l| l.clone_thread(&self.env.template, &self.env.page));
+        match made {
+            Some(Ok(tid)) => self.spare.push((pid, tid)),
+            _ => {
+                if self.leaders.remove(&pid).is_some() {
+                    sys::kill(pid);
+                    self.dying.push(pid);
+                }
+            }
+        }
+    }
+
     /// Reaps the killed stub processes whose threads are all gone.
     fn reap_dying(&mut self) {
         self.dying.retain(|&pid| {
@@ -219,6 +256,7 @@ impl Worker {
     }
 
     fn kill_all(&mut self) {
+        self.spare.clear();
         let pids: Vec<i32> = self.leaders.drain().map(|(p, _)| p).chain(std::mem::take(&mut self.dying)).collect();
         for &pid in &pids {
             sys::kill(pid);

@@ -200,8 +200,8 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
-        let pid = self.shared.factory.new_process()?;
-        Ok(Arc::new(PtraceAddressSpace::new(pid, self.shared.clone())))
+        let (pid, thread) = self.shared.factory.new_process()?;
+        Ok(Arc::new(PtraceAddressSpace::new(pid, self.shared.clone(), thread)))
     }
 
     fn new_context(&self) -> Box<dyn Context> {
