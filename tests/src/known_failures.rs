@@ -40,10 +40,10 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>, String> {
             .split_once(char::is_whitespace)
             .map(|(n, r)| (n, r.trim()))
             .ok_or_else(|| format!("line {}: `{line}` has no reason", number + 1))?;
-        if !name.starts_with("conformance/") && !name.starts_with("programs/") {
+        if !name.starts_with("conformance/") && !name.starts_with("programs/") && !name.starts_with("workloads/") {
             return Err(format!(
-                "line {}: `{name}` is neither conformance/<variant>/<program> \
-                 nor programs/<test>",
+                "line {}: `{name}` is neither conformance/<variant>/<program>, \
+                 programs/<test> nor workloads/<test>",
                 number + 1
             ));
         }

@@ -192,10 +192,15 @@ pub(super) fn load_elf(
     let stack_top = stack::setup_stack_vma(mm, stack_size, exec_stack, env.randomize)?;
 
     // With ASLR a PIE program moves by up to 1 TiB (28 bits of pages) and
-    // the heap starts up to 32 MiB past its end, as in Linux.
-    let pie_base = PIE_BASE + stack::random_pages(28, env.randomize)?;
+    // the heap starts up to 32 MiB past its end, as in Linux. A loader (an
+    // ET_DYN without PT_INTERP, run as a program: `ld.so prog`) goes in the
+    // mmap area instead, away from the program it may load, and its heap
+    // where a PIE program would be.
+    let loader = hdr.e_type == ET_DYN && !phdrs.iter().any(|p| p.p_type == PT_INTERP);
+    let pie_base = if loader { 0 } else { PIE_BASE + stack::random_pages(28, env.randomize)? };
     let main = map_object(mm, file, loc, &hdr, &phdrs, pie_base)?;
-    mm.set_brk_start(crate::abi::page_up(main.end).unwrap_or(main.end) + stack::random_pages(13, env.randomize)?);
+    let brk = if loader { PIE_BASE } else { crate::abi::page_up(main.end).unwrap_or(main.end) };
+    mm.set_brk_start(brk + stack::random_pages(13, env.randomize)?);
 
     let mut interp_base = 0;
     let mut entry = main.entry;
