@@ -1,12 +1,13 @@
 //! futex(2): WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE,
-//! WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, private and shared,
-//! with relative (WAIT) and absolute (WAIT_BITSET, LOCK_PI: on
-//! CLOCK_REALTIME, LOCK_PI2: on either clock) timeouts.
+//! WAKE_OP, LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI, WAIT_REQUEUE_PI,
+//! CMP_REQUEUE_PI, private and shared, with relative (WAIT) and absolute
+//! (WAIT_BITSET, WAIT_REQUEUE_PI, LOCK_PI2: on either clock; LOCK_PI: on
+//! CLOCK_REALTIME) timeouts; and futex_waitv(2).
 
 use std::time::Instant;
 
-use sentry::abi::{Errno, Timespec};
-use sentry::kernel::futex::BITSET_ANY;
+use sentry::abi::{Errno, FutexWaitv, Timespec};
+use sentry::kernel::futex::{WaitvEntry, BITSET_ANY, WAITV_MAX};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 
 use crate::sys_time::{deadline_after, deadline_at};
@@ -22,6 +23,8 @@ const FUTEX_TRYLOCK_PI: i32 = 8;
 const FUTEX_LOCK_PI2: i32 = 13;
 const FUTEX_WAIT_BITSET: i32 = 9;
 const FUTEX_WAKE_BITSET: i32 = 10;
+const FUTEX_WAIT_REQUEUE_PI: i32 = 11;
+const FUTEX_CMP_REQUEUE_PI: i32 = 12;
 const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
@@ -62,7 +65,7 @@ pub fn futex(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     let private = op & FUTEX_PRIVATE_FLAG != 0;
     let realtime = op & FUTEX_CLOCK_REALTIME != 0;
-    if realtime && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI2 {
+    if realtime && !matches!(cmd, FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI | FUTEX_LOCK_PI2) {
         return Err(Errno::ENOSYS.into());
     }
     let k = t.kernel.clone();
@@ -99,9 +102,57 @@ pub fn futex(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             k.futexes.unlock_pi(t, addr, private)?;
             Ok(0)
         }
+        FUTEX_WAIT_REQUEUE_PI => {
+            let dl = deadline(t, timeout, true, realtime)?;
+            k.futexes.wait_requeue_pi(t, addr, val, addr2, private, dl)?;
+            Ok(0)
+        }
+        FUTEX_CMP_REQUEUE_PI => {
+            Ok(k.futexes.cmp_requeue_pi(t, addr, addr2, private, val, timeout as i32, val3)? as u64)
+        }
         _ => {
             crate::log_once_unsupported("futex", cmd as u64);
             Err(Errno::ENOSYS.into())
         }
     }
+}
+
+/// FUTEX2_SIZE_U32: the only futex size x86_64 Linux supports.
+const FUTEX2_SIZE_U32: u32 = 0x02;
+/// FUTEX2_SIZE_MASK.
+const FUTEX2_SIZE_MASK: u32 = 0x03;
+/// FUTEX2_PRIVATE.
+const FUTEX2_PRIVATE: u32 = 128;
+
+/// futex_waitv(2): waits on up to 128 futexes at once; returns the index
+/// of the one woken. The timeout is absolute, on CLOCK_MONOTONIC or
+/// CLOCK_REALTIME.
+pub fn futex_waitv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (waiters, nr, flags, timeout, clockid) = (a.a[0], a.a[1] as u32 as usize, a.a[2] as u32, a.a[3], a.a[4] as i32);
+    if flags != 0 || nr == 0 || nr > WAITV_MAX || waiters == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let dl = if timeout != 0 {
+        if clockid != libc::CLOCK_REALTIME && clockid != libc::CLOCK_MONOTONIC {
+            return Err(Errno::EINVAL.into());
+        }
+        deadline(t, timeout, true, clockid == libc::CLOCK_REALTIME)?
+    } else {
+        None
+    };
+    let mut entries = [WaitvEntry { addr: 0, val: 0, private: false }; WAITV_MAX];
+    for (i, e) in entries[..nr].iter_mut().enumerate() {
+        let w: FutexWaitv = t.copy_in(waiters + (i * std::mem::size_of::<FutexWaitv>()) as u64)?;
+        if w.flags & !(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) != 0
+            || w.reserved != 0
+            || w.flags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32
+            || w.val > u64::from(u32::MAX)
+        {
+            return Err(Errno::EINVAL.into());
+        }
+        *e = WaitvEntry { addr: w.uaddr, val: w.val as u32, private: w.flags & FUTEX2_PRIVATE != 0 };
+    }
+    let k = t.kernel.clone();
+    // Interrupted, the call restarts with the same absolute deadline.
+    Ok(k.futexes.waitv(t, &entries[..nr], dl)? as u64)
 }

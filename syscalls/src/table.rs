@@ -251,12 +251,8 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     ),
     sys!(SYS_close_range, sys_file::close_range, FULL, [Int, Int, Hex]),
     sys!(SYS_faccessat2, sys_stat::faccessat2, FULL, [Fd, Path, Oct, Hex]),
-    sys!(
-        SYS_futex,
-        sys_futex::futex,
-        Support::Partial("WAIT, WAKE, *_BITSET, REQUEUE, CMP_REQUEUE, WAKE_OP; no PI"),
-        [Hex, Hex, Int, Hex, Hex, Hex]
-    ),
+    sys!(SYS_futex, sys_futex::futex, FULL, [Hex, Hex, Int, Hex, Hex, Hex]),
+    sys!(SYS_futex_waitv, sys_futex::futex_waitv, FULL, [Hex, Int, Hex, Hex, Int]),
     sys!(SYS_kill, sys_signal::kill, FULL, [Int, Signal]),
     sys!(SYS_tgkill, sys_signal::tgkill, FULL, [Int, Int, Signal]),
     sys!(SYS_tkill, sys_signal::tkill, FULL, [Int, Signal]),

@@ -138,6 +138,5 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_landlock_restrict_self,
     SYS_memfd_secret,
     SYS_process_mrelease,
-    SYS_futex_waitv,
     SYS_set_mempolicy_home_node,
 );

@@ -53,6 +53,8 @@ conformance_tests!(dynamic, Dyn, DYN: [
     fcntl,
     fork,
     futex_ops,
+    futex_requeue_pi,
+    futex_waitv,
     getcpu,
     getdents,
     getrandom,

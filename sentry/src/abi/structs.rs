@@ -244,7 +244,18 @@ pub struct AuxEntry {
     pub val: u64,
 }
 
+/// `struct futex_waitv`: one futex of a futex_waitv(2).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FutexWaitv {
+    pub val: u64,
+    pub uaddr: u64,
+    pub flags: u32,
+    pub reserved: u32,
+}
+
 pod!(
+    FutexWaitv = 24,
     Timespec = 16,
     Timeval = 16,
     Timezone = 8,

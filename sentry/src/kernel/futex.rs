@@ -1,19 +1,14 @@
 //! Futexes: wait queues keyed by [`FutexKey`] (private futexes by address
 //! space and address, shared ones by memory-file page), waits through the
-//! task's blocker, priority-inheritance (PI) futexes, and the robust-list
-//! walk at thread exit.
-//!
-//! A PI futex word holds its owner's tid, with FUTEX_WAITERS while tasks
-//! wait in the kernel and FUTEX_OWNER_DIED after an owner died holding it.
-//! The sentry has no priorities to lend, so "inheritance" is the ownership
-//! protocol alone: unlock hands the lock to the first waiter, and an owner
-//! that exits hands it on the same way.
+//! task's blocker, wake, requeue, wake-op and futex_waitv. PI futexes are
+//! in `futex_pi`, the robust-list walk at thread exit in `futex_robust`.
 //!
 //! The value check and the queueing happen under the bucket lock, which
-//! wakers take too, so no wake-up is lost between them.
+//! wakers take too, so no wake-up is lost between them. Lock order: the
+//! wait queues, then the PI queues.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -22,52 +17,54 @@ use crate::kernel::block::{TaskWaker, Waker};
 use crate::kernel::Task;
 use crate::mm::{FutexKey, MemoryManager};
 
+pub(crate) use crate::kernel::futex_pi::{PiQueues, PiWaiter};
+pub use crate::kernel::futex_pi::{FUTEX_OWNER_DIED, FUTEX_TID_MASK, FUTEX_WAITERS};
+
 /// FUTEX_BITSET_MATCH_ANY.
 pub const BITSET_ANY: u32 = u32::MAX;
-/// FUTEX_WAITERS.
-pub const FUTEX_WAITERS: u32 = 0x8000_0000;
-/// FUTEX_OWNER_DIED.
-pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
-/// FUTEX_TID_MASK.
-pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+/// FUTEX_WAITV_MAX: the most futexes one futex_waitv waits on.
+pub const WAITV_MAX: usize = 128;
 
-struct Waiter {
-    waker: Arc<TaskWaker>,
-    bitset: u32,
+/// A task in a wait queue.
+pub(crate) struct Waiter {
+    pub(crate) waker: Arc<TaskWaker>,
+    pub(crate) bitset: u32,
     /// Set by the waker that dequeued it.
-    woken: std::sync::atomic::AtomicBool,
+    pub(crate) woken: AtomicBool,
+    /// FUTEX_WAIT_REQUEUE_PI: the PI futex it waits to be requeued to.
+    pub(crate) requeue_pi: Option<RequeuePi>,
 }
 
-/// A task waiting for a PI futex.
-struct PiWaiter {
-    tid: i32,
-    waker: Arc<TaskWaker>,
-    /// Its address space and the word's address there (to hand it the
-    /// lock when the owner exits).
-    mm: Arc<MemoryManager>,
-    addr: u64,
-    /// Set when the lock was handed to it.
-    granted: std::sync::atomic::AtomicBool,
+/// A FUTEX_WAIT_REQUEUE_PI waiter's target.
+pub(crate) struct RequeuePi {
+    pub(crate) key2: FutexKey,
+    /// The task as a waiter of the PI futex, queued there by
+    /// FUTEX_CMP_REQUEUE_PI.
+    pub(crate) pi: Arc<PiWaiter>,
+    /// Set when moved to the PI futex's queue.
+    pub(crate) requeued: AtomicBool,
+}
+
+/// One futex of a futex_waitv: its address, the value expected there, and
+/// whether it is private.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitvEntry {
+    pub addr: u64,
+    pub val: u32,
+    pub private: bool,
 }
 
 /// The futex wait queues of a kernel.
 #[derive(Default)]
 pub struct Futexes {
-    queues: Mutex<HashMap<FutexKey, VecDeque<Arc<Waiter>>>>,
-    pi: Mutex<HashMap<FutexKey, VecDeque<Arc<PiWaiter>>>>,
+    pub(crate) queues: Mutex<Queues>,
+    pub(crate) pi: Mutex<PiQueues>,
 }
 
-/// What a PI lock attempt found.
-enum PiTry {
-    Acquired,
-    /// Held by this tid (FUTEX_WAITERS now set).
-    Held(i32),
-}
-
-type Queues = HashMap<FutexKey, VecDeque<Arc<Waiter>>>;
+pub(crate) type Queues = HashMap<FutexKey, VecDeque<Arc<Waiter>>>;
 
 impl Futexes {
-    fn lock(&self) -> MutexGuard<'_, Queues> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Queues> {
         self.queues.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -87,7 +84,7 @@ impl Futexes {
             return Err(Errno::EINVAL);
         }
         let key = t.mm.futex_key(addr, private)?;
-        let w = Arc::new(Waiter { waker: t.waker(), bitset, woken: false.into() });
+        let w = Arc::new(Waiter { waker: t.waker(), bitset, woken: false.into(), requeue_pi: None });
         {
             let mut q = self.lock();
             let cur = t.mm.futex_load(addr)?;
@@ -117,6 +114,10 @@ impl Futexes {
         }
         let key = mm.futex_key(addr, private)?;
         let mut q = self.lock();
+        if has_requeue_pi_waiter(&q, key) {
+            // Linux refuses to wake FUTEX_WAIT_REQUEUE_PI waiters here.
+            return Err(Errno::EINVAL);
+        }
         Ok(wake_key(&mut q, key, at_least_one(n), bitset))
     }
 
@@ -140,6 +141,9 @@ impl Futexes {
             if mm.futex_load(addr)? != c {
                 return Err(Errno::EAGAIN);
             }
+        }
+        if has_requeue_pi_waiter(&q, key) {
+            return Err(Errno::EINVAL);
         }
         let woke = wake_key(&mut q, key, n, BITSET_ANY);
         let mut moved = VecDeque::new();
@@ -221,150 +225,58 @@ impl Futexes {
         }
         Ok(woke)
     }
-}
 
-impl Futexes {
-    fn pi_lock(&self) -> MutexGuard<'_, HashMap<FutexKey, VecDeque<Arc<PiWaiter>>>> {
-        self.pi.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// FUTEX_LOCK_PI(2) and FUTEX_TRYLOCK_PI: takes the PI futex at `addr`
-    /// for `t`, waiting (unless `trylock`) until the owner hands it over,
-    /// the absolute `deadline` (ETIMEDOUT), or a signal (restarted).
-    pub fn lock_pi(
-        &self,
-        t: &Task,
-        addr: u64,
-        private: bool,
-        deadline: Option<Instant>,
-        trylock: bool,
-    ) -> Result<(), Errno> {
-        let key = t.mm.futex_key(addr, private)?;
-        let tid = t.tid as u32;
-        let w = {
-            let mut pi = self.pi_lock();
-            let waiting = pi.get(&key).is_some_and(|q| !q.is_empty());
-            let found = t.mm.with_atomic_u32(addr, true, |a| {
-                let mut cur = a.load(Ordering::SeqCst);
-                loop {
-                    if cur & FUTEX_TID_MASK == tid {
-                        return Err(Errno::EDEADLK);
-                    }
-                    let (new, r) = if cur & FUTEX_TID_MASK == 0 && !waiting {
-                        // Free: take it, keeping FUTEX_OWNER_DIED.
-                        ((cur & FUTEX_OWNER_DIED) | tid, PiTry::Acquired)
-                    } else if trylock {
-                        return Ok(PiTry::Held((cur & FUTEX_TID_MASK) as i32));
-                    } else {
-                        (cur | FUTEX_WAITERS, PiTry::Held((cur & FUTEX_TID_MASK) as i32))
-                    };
-                    match a.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
-                        Ok(_) => return Ok(r),
-                        Err(x) => cur = x,
-                    }
+    /// futex_waitv(2): sleeps while every `*addr == val` until one of the
+    /// futexes is woken (its index is returned), the deadline, or a signal
+    /// (ERESTARTSYS). A value that differs gives EAGAIN before sleeping.
+    pub fn waitv(&self, t: &Task, entries: &[WaitvEntry], deadline: Option<Instant>) -> Result<usize, Errno> {
+        let mut keys = Vec::with_capacity(entries.len());
+        for e in entries {
+            keys.push(t.mm.futex_key(e.addr, e.private)?);
+        }
+        let waker = t.waker();
+        let waiters: Vec<Arc<Waiter>> = entries
+            .iter()
+            .map(|_| {
+                Arc::new(Waiter { waker: waker.clone(), bitset: BITSET_ANY, woken: false.into(), requeue_pi: None })
+            })
+            .collect();
+        {
+            let mut q = self.lock();
+            for e in entries {
+                if t.mm.futex_load(e.addr)? != e.val {
+                    return Err(Errno::EAGAIN);
                 }
-            })??;
-            let owner = match found {
-                PiTry::Acquired => return Ok(()),
-                PiTry::Held(_) if trylock => return Err(Errno::EAGAIN),
-                PiTry::Held(owner) => owner,
-            };
-            if owner != 0 && t.kernel.tasks.task(owner).is_none() {
-                // The owner is gone without marking the word (no robust
-                // list): Linux gives ESRCH.
-                return Err(Errno::ESRCH);
             }
-            let w = Arc::new(PiWaiter { tid: t.tid, waker: t.waker(), mm: t.mm.clone(), addr, granted: false.into() });
-            pi.entry(key).or_default().push_back(w.clone());
-            w
-        };
-        let r = t.block(&w.waker, deadline);
-        let mut pi = self.pi_lock();
-        if w.granted.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        if let Some(q) = pi.get_mut(&key) {
-            q.retain(|x| !Arc::ptr_eq(x, &w));
-            if q.is_empty() {
-                pi.remove(&key);
+            for (key, w) in keys.iter().zip(&waiters) {
+                q.entry(*key).or_default().push_back(w.clone());
             }
         }
-        match r {
-            Err(Errno::ERESTARTSYS) => Err(Errno::ERESTARTNOINTR),
-            Err(e) => Err(e),
-            // Woken without the lock (cannot happen: only a hand-over wakes).
-            Ok(()) => Err(Errno::EAGAIN),
-        }
-    }
-
-    /// FUTEX_UNLOCK_PI: `t` releases the PI futex at `addr`, handing it to
-    /// the first waiter if there is one.
-    pub fn unlock_pi(&self, t: &Task, addr: u64, private: bool) -> Result<(), Errno> {
-        let key = t.mm.futex_key(addr, private)?;
-        let tid = t.tid as u32;
-        let mut pi = self.pi_lock();
-        let next = pi.get(&key).and_then(|q| q.front().cloned());
-        let r = t.mm.with_atomic_u32(addr, true, |a| {
-            let cur = a.load(Ordering::SeqCst);
-            if cur & FUTEX_TID_MASK != tid {
-                return Err(Errno::EPERM);
+        let r = t.block(&waker, deadline);
+        // Leave every queue; the last futex found woken is the answer, as in
+        // Linux.
+        let mut q = self.lock();
+        let mut woken = None;
+        for (i, w) in waiters.iter().enumerate() {
+            if w.woken.load(Ordering::Acquire) {
+                woken = Some(i);
+            } else {
+                remove_waiter(&mut q, w);
             }
-            let new = match &next {
-                Some(w) => FUTEX_WAITERS | w.tid as u32,
-                None => 0,
-            };
-            // A changed word (user space set a bit meanwhile) is user
-            // space's to sort out, as in Linux.
-            a.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst).map(drop).map_err(|_| Errno::EAGAIN)
-        })?;
-        r?;
-        if let Some(w) = next {
-            hand_over(&mut pi, key, &w);
         }
-        Ok(())
-    }
-
-    /// A thread exits: each PI futex it owns with waiters goes to the first
-    /// waiter, keeping FUTEX_OWNER_DIED (the robust-list walk sets it).
-    pub fn exit_pi(&self, tid: i32) {
-        let mut pi = self.pi_lock();
-        let keys: Vec<FutexKey> = pi.keys().copied().collect();
-        for key in keys {
-            let Some(w) = pi.get(&key).and_then(|q| q.front().cloned()) else { continue };
-            let moved = w.mm.with_atomic_u32(w.addr, true, |a| {
-                let mut cur = a.load(Ordering::SeqCst);
-                loop {
-                    if cur & FUTEX_TID_MASK != tid as u32 {
-                        return false;
-                    }
-                    let new = (cur & FUTEX_OWNER_DIED) | FUTEX_WAITERS | w.tid as u32;
-                    match a.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
-                        Ok(_) => return true,
-                        Err(x) => cur = x,
-                    }
-                }
-            });
-            if moved == Ok(true) {
-                hand_over(&mut pi, key, &w);
-            }
+        match woken {
+            Some(i) => Ok(i),
+            None => r.and(Err(Errno::EAGAIN)),
         }
     }
 }
 
-/// Gives the PI futex `key` to its first waiter `w` (the word already
-/// names it).
-fn hand_over(pi: &mut HashMap<FutexKey, VecDeque<Arc<PiWaiter>>>, key: FutexKey, w: &Arc<PiWaiter>) {
-    if let Some(q) = pi.get_mut(&key) {
-        q.pop_front();
-        if q.is_empty() {
-            pi.remove(&key);
-        }
-    }
-    w.granted.store(true, Ordering::Release);
-    w.waker.wake(1);
+/// Whether a FUTEX_WAIT_REQUEUE_PI waiter waits on `key`.
+fn has_requeue_pi_waiter(q: &Queues, key: FutexKey) -> bool {
+    q.get(&key).is_some_and(|v| v.iter().any(|w| w.requeue_pi.is_some()))
 }
 
-fn remove_waiter(q: &mut Queues, w: &Arc<Waiter>) {
+pub(crate) fn remove_waiter(q: &mut Queues, w: &Arc<Waiter>) {
     let mut empty = None;
     for (k, v) in q.iter_mut() {
         if let Some(i) = v.iter().position(|x| Arc::ptr_eq(x, w)) {
@@ -390,7 +302,7 @@ fn at_least_one(n: u32) -> u32 {
     }
 }
 
-fn wake_key(q: &mut Queues, key: FutexKey, n: u32, bitset: u32) -> u32 {
+pub(crate) fn wake_key(q: &mut Queues, key: FutexKey, n: u32, bitset: u32) -> u32 {
     let mut woke = 0;
     if let Some(v) = q.get_mut(&key) {
         let mut i = 0;
@@ -410,67 +322,4 @@ fn wake_key(q: &mut Queues, key: FutexKey, n: u32, bitset: u32) -> u32 {
         }
     }
     woke
-}
-
-/// ROBUST_LIST_LIMIT: the most entries walked.
-const ROBUST_LIST_LIMIT: usize = 2048;
-
-impl Task {
-    /// Walks the robust futex list at thread exit: each lock still held by
-    /// this thread gets FUTEX_OWNER_DIED, and a waiter is woken.
-    pub(crate) fn exit_robust_list(&mut self) {
-        let (head, len) = std::mem::take(&mut self.robust_list);
-        if head != 0 && len == 24 {
-            self.walk_robust_list(head);
-        }
-        self.kernel.futexes.exit_pi(self.tid);
-    }
-
-    fn walk_robust_list(&self, head: u64) {
-        let Ok([first, offset, pending]) = self.mm.copy_in_obj::<[u64; 3]>(head) else { return };
-        let offset = offset as i64 as u64;
-        // Entries carry the PI flag in bit 0.
-        let mut entry = first;
-        for _ in 0..ROBUST_LIST_LIMIT {
-            if entry & !1 == head || entry & !1 == 0 {
-                break;
-            }
-            let Ok(next) = self.mm.copy_in_obj::<u64>(entry & !1) else { break };
-            if entry & !1 != pending & !1 {
-                self.robust_died((entry & !1).wrapping_add(offset), entry & 1 != 0, false);
-            }
-            entry = next;
-        }
-        if pending & !1 != 0 {
-            self.robust_died((pending & !1).wrapping_add(offset), pending & 1 != 0, true);
-        }
-    }
-
-    /// The robust futex at `addr` (a PI one if `pi`; `pending`: the lock
-    /// the thread was taking or releasing): if this thread owns it, it gets
-    /// FUTEX_OWNER_DIED and one waiter is woken (PI waiters get the lock
-    /// from `exit_pi`).
-    fn robust_died(&self, addr: u64, pi: bool, pending: bool) {
-        let tid = self.tid as u32;
-        let wake = self.mm.with_atomic_u32(addr, true, |a| {
-            let mut cur = a.load(Ordering::SeqCst);
-            loop {
-                if pending && !pi && cur == 0 {
-                    // Died between unlocking and waking: wake for it.
-                    return true;
-                }
-                if cur & FUTEX_TID_MASK != tid {
-                    return false;
-                }
-                let new = (cur & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
-                match a.compare_exchange(cur, new, Ordering::SeqCst, Ordering::SeqCst) {
-                    Ok(_) => return !pi && cur & FUTEX_WAITERS != 0,
-                    Err(x) => cur = x,
-                }
-            }
-        });
-        if wake == Ok(true) {
-            let _ = self.kernel.futexes.wake(&self.mm, addr, false, 1, BITSET_ANY);
-        }
-    }
 }

@@ -24,6 +24,8 @@ pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod futex;
+mod futex_pi;
+mod futex_robust;
 pub mod limits;
 pub mod run;
 pub mod signal_deliver;
