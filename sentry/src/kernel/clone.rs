@@ -100,7 +100,14 @@ impl Task {
             }
         }
         // Resources, shared or copied.
-        let mm = if has(f, libc::CLONE_VM) { self.mm.clone() } else { Arc::new(self.mm.fork()?) };
+        let mm = if has(f, libc::CLONE_VM) {
+            self.mm.clone()
+        } else {
+            {
+                let r = &self.cpu.regs;
+                Arc::new(self.mm.fork(&[r.rip, r.rsp, r.fs_base])?)
+            }
+        };
         let fds = if has(f, libc::CLONE_FILES) { self.fds.clone() } else { Arc::new(self.fds.copy()) };
         let fs = if has(f, libc::CLONE_FS) { self.fs.clone() } else { self.fs.copy() };
         let res = Resources { mm: mm.clone(), fds, fs, creds: self.creds.clone(), comm: self.comm() };

@@ -134,6 +134,7 @@ impl Task {
         if Arc::strong_count(&self.mm) <= 2 {
             mm.inherit_address_space(&self.mm);
         }
+        mm.premap_image(&[l.entry, l.sp]);
         self.set_mm(mm);
         if Arc::strong_count(&self.fds) > 1 {
             let copy = Arc::new(self.fds.copy());

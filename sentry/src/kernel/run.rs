@@ -127,7 +127,8 @@ impl Task {
             let last = self.last_fault;
             let repeat = if last.addr == addr { last.repeat + 1 } else { 1 };
             let r = if repeat <= MAX_REFAULTS {
-                match self.mm.handle_fault(addr, access) {
+                let write_hint = access.is_none() && self.fault_write_hint(addr);
+                match self.mm.handle_fault(addr, access, write_hint) {
                     // The page is mapped as far as its mapping allows: if
                     // another thread mapped it (or broke copy-on-write)
                     // after the host faulted, the instruction now runs;

@@ -121,11 +121,35 @@ impl Task {
             return Access::Exec;
         }
         let mut bytes = [0u8; MAX_INSN];
-        let mut n = 0;
-        while n < MAX_INSN && self.mm.copy_in(regs.rip + n as u64, &mut bytes[n..n + 1]).is_ok() {
-            n += 1;
-        }
+        let n = self.instruction_bytes(&mut bytes);
         operand_access(&bytes[..n], regs, addr).unwrap_or(Access::Read)
+    }
+
+    /// Whether the fault at `addr` looks like a write by the instruction at
+    /// rip (decoded; a hint for the memory manager, see `handle_fault`).
+    pub(crate) fn fault_write_hint(&self, addr: u64) -> bool {
+        let regs = &self.cpu.regs;
+        if addr.wrapping_sub(regs.rip) < MAX_INSN as u64 {
+            return false;
+        }
+        let mut bytes = [0u8; MAX_INSN];
+        let n = self.instruction_bytes(&mut bytes);
+        operand_access(&bytes[..n], regs, addr) == Some(Access::Write)
+    }
+
+    /// Copies the bytes at rip (up to an unreadable page) into `bytes`;
+    /// returns how many.
+    fn instruction_bytes(&self, bytes: &mut [u8; MAX_INSN]) -> usize {
+        let rip = self.cpu.regs.rip;
+        // What is left of rip's page, then the next page's part.
+        let first = (crate::abi::PAGE_SIZE - (rip & (crate::abi::PAGE_SIZE - 1))).min(MAX_INSN as u64) as usize;
+        if self.mm.copy_in(rip, &mut bytes[..first]).is_err() {
+            return 0;
+        }
+        if first < MAX_INSN && self.mm.copy_in(rip + first as u64, &mut bytes[first..]).is_err() {
+            return first;
+        }
+        MAX_INSN
     }
 }
 

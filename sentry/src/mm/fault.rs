@@ -4,6 +4,7 @@
 //! fault pages in through the same code (without mapping them in the host).
 
 use crate::abi::{page_down, Errno};
+use crate::mm::mmap::coalesce;
 use crate::mm::{host_prot, CacheKey, Inner, MemoryManager, Pma, Vma, VmaFile, COW_CHUNK, POPULATE_CHUNK};
 use crate::platform::{Access, MapOp};
 
@@ -55,9 +56,23 @@ impl MemoryManager {
     /// write on copy-on-write pages; a fault on pages mapped read-only that
     /// the VMA lets the application write can only be a write, and breaks
     /// copy-on-write.
-    pub fn handle_fault(&self, addr: u64, access: Option<Access>) -> Result<bool, FaultError> {
+    ///
+    /// `write_hint`: the faulting instruction looks like a write (decoded
+    /// when the platform cannot tell); a copy-on-write page it touches
+    /// first is then copied at once rather than mapped read-only to fault
+    /// again. Only a hint: permissions never depend on it.
+    pub fn handle_fault(&self, addr: u64, access: Option<Access>, write_hint: bool) -> Result<bool, FaultError> {
         use FaultError::Segv;
         let mut i = self.write();
+        if !i.premap.is_empty() {
+            let mut addrs = std::mem::take(&mut i.premap);
+            addrs.insert(0, addr);
+            self.premap(&mut i, &addrs);
+            // Mapped now, unless a write must still break copy-on-write.
+            if access.is_none() && i.pma_at(addr).is_some_and(|p| p.mapped.is_some() && !(write_hint && p.cow)) {
+                return Ok(true);
+            }
+        }
         let Some(v) = i.vma_at(addr).cloned() else { return Err(Segv(SEGV_MAPERR)) };
         let allowed = match access {
             _ if v.prot == libc::PROT_NONE => false,
@@ -75,9 +90,11 @@ impl MemoryManager {
                 }
                 self.populate(&mut i, &v, addr).map_err(|_| Segv(SEGV_MAPERR))?;
                 let p = i.pma_at(addr).copied().ok_or(Segv(SEGV_MAPERR))?;
-                self.map_pma(&mut i, &v, p).map(|_| true).map_err(|_| Segv(SEGV_MAPERR))
+                self.map_fresh(&mut i, &v, p, addr, write_hint && access.is_none()).map_err(|_| Segv(SEGV_MAPERR))
             }
-            Some(p) if p.mapped.is_none() => self.map_pma(&mut i, &v, p).map(|_| true).map_err(|_| Segv(SEGV_MAPERR)),
+            Some(p) if p.mapped.is_none() => {
+                self.map_fresh(&mut i, &v, p, addr, write_hint && access.is_none()).map_err(|_| Segv(SEGV_MAPERR))
+            }
             Some(p) if p.cow && v.writable() && access != Some(Access::Read) => {
                 self.break_cow(&mut i, &v, addr).map(|_| false).map_err(|_| Segv(SEGV_MAPERR))
             }
@@ -124,6 +141,77 @@ impl MemoryManager {
             self.break_cow(i, &v, addr)?;
         }
         Ok(())
+    }
+
+    /// Maps pma `p`, just given to a fault at `addr`, into the host; with
+    /// `write`, a copy-on-write pma is broken first (so a write does not
+    /// fault twice). Returns true: the page is newly mapped.
+    fn map_fresh(&self, i: &mut Inner, v: &Vma, p: Pma, addr: u64, write: bool) -> Result<bool, Errno> {
+        if write && p.cow && v.writable() {
+            self.break_cow(i, v, addr)?;
+            let q = i.pma_at(addr).copied().ok_or(Errno::EFAULT)?;
+            if q.mapped.is_none() {
+                self.map_pma(i, v, q)?;
+            }
+            return Ok(true);
+        }
+        self.map_pma(i, v, p)?;
+        Ok(true)
+    }
+
+    /// Sets what the next fault maps besides its own page: the pages at
+    /// `hint` and the start of every mapping (a freshly loaded image: its
+    /// code, data, stack and vDSO are all touched at once).
+    pub fn premap_image(&self, hint: &[u64]) {
+        let mut i = self.write();
+        let mut addrs: Vec<u64> = hint.to_vec();
+        addrs.extend(i.vmas.values().map(|v| v.start));
+        i.premap = addrs;
+    }
+
+    /// Gives the pages at `addrs` their pmas (as a fault would, without
+    /// copying) and maps those not mapped yet into the host, in one change.
+    /// Failures are ignored: a page left out just faults later.
+    fn premap(&self, i: &mut Inner, addrs: &[u64]) {
+        if i.aspace.is_none() {
+            return;
+        }
+        let mut ops = Vec::with_capacity(addrs.len());
+        let mut starts = Vec::with_capacity(addrs.len());
+        for &a in addrs {
+            let Some(v) = i.vma_at(a).cloned() else { continue };
+            if v.prot == libc::PROT_NONE || past_eof(&v, a) {
+                continue;
+            }
+            if i.pma_at(a).is_none() && self.populate(i, &v, a).is_err() {
+                continue;
+            }
+            let Some(p) = i.pma_at(a).copied() else { continue };
+            if p.mapped.is_some() || starts.iter().any(|&(s, _)| s == p.start) {
+                continue;
+            }
+            let prot = host_prot(&v, p.cow);
+            ops.push(MapOp::Map { addr: p.start, len: p.len(), prot, offset: p.mf_off });
+            starts.push((p.start, prot));
+        }
+        if self.host_apply(i, &ops).is_err() {
+            // Some may be mapped: unmap them all, so that the host maps
+            // nothing the pmas do not say.
+            let undo: Vec<MapOp> = ops
+                .iter()
+                .filter_map(|op| match *op {
+                    MapOp::Map { addr, len, .. } => Some(MapOp::Unmap { addr, len }),
+                    _ => None,
+                })
+                .collect();
+            let _ = self.host_apply(i, &undo);
+            return;
+        }
+        for (start, prot) in starts {
+            if let Some(q) = i.pmas.get_mut(&start) {
+                q.mapped = Some(prot);
+            }
+        }
     }
 
     /// Maps pma `p` (clipped to its VMA) into the host, if there is a host
@@ -225,6 +313,21 @@ impl MemoryManager {
         Ok(())
     }
 
+    /// The copy-on-write pmas mapped in the host (read-only) that nobody
+    /// else holds any more, in writable private VMAs: (start, length, the
+    /// protection to map them with).
+    fn exclusive_cow(&self, i: &Inner) -> Vec<(u64, u64, i32)> {
+        let mut out = Vec::new();
+        for p in i.pmas.values().filter(|p| p.cow && p.mapped.is_some()) {
+            let Some(v) = i.vma_at(p.start) else { continue };
+            if v.shared || !v.writable() || p.end > v.end || !self.mf.exclusive(p.mf_off, p.len()) {
+                continue;
+            }
+            out.push((p.start, p.len(), host_prot(v, false)));
+        }
+        out
+    }
+
     /// Breaks copy-on-write at `addr` (in `v`): if nobody else holds the
     /// pages any more, the pma just becomes writable; otherwise the aligned
     /// [`COW_CHUNK`] around `addr` (within the pma) is copied to fresh pages.
@@ -239,9 +342,30 @@ impl MemoryManager {
             i.pmas.insert(p.start, q);
             if p.mapped.is_some() {
                 let prot = host_prot(v, false);
-                self.host_apply(i, &[MapOp::Protect { addr: p.start, len: p.len(), prot }])?;
+                let mut ops = vec![MapOp::Protect { addr: p.start, len: p.len(), prot }];
+                // The other side of a fork is likely gone (it exited or
+                // exec'd): every page it shared is this process's alone
+                // again, and becomes writable in the same change.
+                let swept = self.exclusive_cow(i);
+                ops.extend(swept.iter().map(|&(addr, len, prot)| MapOp::Protect { addr, len, prot }));
+                if let Err(e) = self.host_apply(i, &coalesce(ops)) {
+                    // Some may have become writable: make them all
+                    // read-only again, as the pmas say.
+                    let undo: Vec<MapOp> = swept
+                        .iter()
+                        .map(|&(addr, len, prot)| MapOp::Protect { addr, len, prot: prot & !libc::PROT_WRITE })
+                        .collect();
+                    let _ = self.host_apply(i, &undo);
+                    return Err(e);
+                }
                 if let Some(r) = i.pmas.get_mut(&p.start) {
                     r.mapped = Some(prot);
+                }
+                for (addr, _, prot) in swept {
+                    if let Some(r) = i.pmas.get_mut(&addr) {
+                        r.cow = false;
+                        r.mapped = Some(prot);
+                    }
                 }
             }
             return Ok(());

@@ -315,7 +315,10 @@ impl MemoryManager {
         for p in &gone {
             self.mf.dec_ref(p.mf_off, p.len());
         }
-        if mapped {
+        // Fresh anonymous pages mapped over the old ones replace them in
+        // the host as well.
+        let replaced = v.anonymous() && i.aspace.is_some() && v.prot != libc::PROT_NONE;
+        if mapped && !replaced {
             self.host_apply(i, &[MapOp::Unmap { addr: v.start, len: v.len() }])?;
         }
         if v.anonymous() {

@@ -115,6 +115,9 @@ pub(crate) struct Inner {
     brk: u64,
     mmap_top: u64,
     args: ArgRanges,
+    /// Addresses whose pages the next fault maps too, all in one change of
+    /// the host address space (see `fault::premap`).
+    premap: Vec<u64>,
 }
 
 static NEXT_MM_ID: AtomicU64 = AtomicU64::new(1);
@@ -151,6 +154,7 @@ impl MemoryManager {
                 brk: 0,
                 mmap_top: lowest_reserved,
                 args: ArgRanges::default(),
+                premap: Vec::new(),
             }),
         }
     }

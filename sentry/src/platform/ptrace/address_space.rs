@@ -3,15 +3,17 @@
 //! A mapping change is injected into the stub thread that the calling
 //! sentry thread traces there (a task changes its own address space from
 //! its own thread); a thread with none there asks the factory, which injects
-//! through the process's leader.
+//! through the process's leader. Several changes at once go through the
+//! process's batch page (`batch`) in one injection.
 
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::batch::{batch_addr, Entry, ENTRIES};
 use super::sys;
 use super::thread::StubThread;
-use super::{apply_op, Shared};
+use super::{apply_op, op_call, Shared};
 use crate::platform::{AddressSpace, MapOp, PlatformError};
 
 /// An address space backed by a stub process.
@@ -24,11 +26,20 @@ pub struct PtraceAddressSpace {
     threads: Mutex<HashMap<i32, i32>>,
     /// A thread made with the process, not yet taken by a context.
     spare: Mutex<Option<i32>>,
+    /// The batch page mapped in the stub, once one is; the lock also
+    /// serializes the batches.
+    batch: Mutex<Option<u64>>,
 }
 
 impl PtraceAddressSpace {
-    pub(super) fn new(pid: i32, shared: Arc<Shared>, spare: Option<i32>) -> PtraceAddressSpace {
-        PtraceAddressSpace { pid, shared, threads: Mutex::new(HashMap::new()), spare: Mutex::new(spare) }
+    pub(super) fn new(pid: i32, shared: Arc<Shared>, spare: Option<i32>, batch: Option<u64>) -> PtraceAddressSpace {
+        PtraceAddressSpace {
+            pid,
+            shared,
+            threads: Mutex::new(HashMap::new()),
+            spare: Mutex::new(spare),
+            batch: Mutex::new(batch),
+        }
     }
 
     /// The thread made with the process, for the first context to bind.
@@ -57,6 +68,12 @@ impl AddressSpace for PtraceAddressSpace {
         match mine {
             Some(tid) => {
                 let t = StubThread { pid: self.pid, tid };
+                if ops.len() > 1 {
+                    let mut slot = self.batch.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(s) = self.batch_page(&t, &mut slot) {
+                        return self.apply_batched(&t, s, ops);
+                    }
+                }
                 ops.iter().try_for_each(|op| apply_op(&t, &self.shared.env, op))
             }
             None => self.shared.factory.apply(self.pid, ops),
@@ -68,8 +85,43 @@ impl AddressSpace for PtraceAddressSpace {
     }
 }
 
+impl PtraceAddressSpace {
+    /// This process's batch page, mapped read-only in the stub at
+    /// `batch_addr` (by the factory, or here on first use); None if no page
+    /// is free (or mapping it failed): then changes go one by one.
+    fn batch_page(&self, t: &StubThread, slot: &mut Option<u64>) -> Option<u64> {
+        if slot.is_none() {
+            *slot = self.shared.batches.map_into(t, &self.shared.env);
+        }
+        *slot
+    }
+
+    /// Applies `ops` through batch page `slot`, [`ENTRIES`] at a time.
+    fn apply_batched(&self, t: &StubThread, slot: u64, ops: &[MapOp]) -> Result<(), PlatformError> {
+        let env = &self.shared.env;
+        let mut calls = [Entry::default(); ENTRIES];
+        for chunk in ops.chunks(ENTRIES) {
+            for (c, op) in calls.iter_mut().zip(chunk) {
+                *c = op_call(env, op).1;
+            }
+            self.shared.batches.write(slot, &calls[..chunk.len()]);
+            let n = chunk.len() as u64;
+            let (ret, left) = t.inject_batch(&env.template, &env.page, batch_addr(env.page.base), n)?;
+            if left != 0 {
+                let failed = &chunk[(n - left.min(n)) as usize];
+                let errno = nix::errno::Errno::from_raw((-ret) as i32);
+                return Err(PlatformError::Injected { name: op_call(env, failed).0, errno });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Drop for PtraceAddressSpace {
     fn drop(&mut self) {
+        if let Some(s) = self.batch.get_mut().unwrap_or_else(|e| e.into_inner()).take() {
+            self.shared.batches.release(s);
+        }
         self.shared.factory.release(self.pid);
     }
 }

@@ -15,11 +15,13 @@
 //! it has nothing else to do.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossbeam::channel::{bounded, unbounded, Receiver, RecvTimeoutError, Sender};
 use nix::errno::Errno;
 
+use super::batch::Batches;
 use super::stub::StubPage;
 use super::sys::{self, WaitStatus};
 use super::thread::StubThread;
@@ -28,9 +30,8 @@ use crate::platform::{MapOp, PlatformError, Regs};
 
 /// A request to the factory thread.
 enum Request {
-    /// Make a stub process; reply with its pid and, if it has one, a
-    /// thread ready to be seized.
-    NewProcess(Sender<Result<(i32, Option<i32>), PlatformError>>),
+    /// Make a stub process; reply with it.
+    NewProcess(Sender<Result<NewProcess, PlatformError>>),
     /// Make a thread in stub process `pid`; reply with its tid.
     NewThread { pid: i32, reply: Sender<Result<i32, PlatformError>> },
     /// Apply mapping changes in stub process `pid` through its leader.
@@ -39,6 +40,15 @@ enum Request {
     Release { pid: i32 },
     /// Kill and reap everything, then reply.
     Shutdown(Sender<()>),
+}
+
+/// A stub process the factory made.
+pub(super) struct NewProcess {
+    pub pid: i32,
+    /// A thread of it ready to be seized, if it was made ahead.
+    pub thread: Option<i32>,
+    /// Its batch page, if it has one mapped.
+    pub batch: Option<u64>,
 }
 
 /// What the factory learned from the master stub at start.
@@ -61,7 +71,12 @@ fn gone<T>(_: T) -> PlatformError {
 impl Factory {
     /// Starts the factory thread, which seizes the (stopped) master stub
     /// `master`.
-    pub(super) fn start(master: i32, page: StubPage, memfd: i32) -> Result<(Factory, MasterInfo), PlatformError> {
+    pub(super) fn start(
+        master: i32,
+        page: StubPage,
+        memfd: i32,
+        batches: Arc<Batches>,
+    ) -> Result<(Factory, MasterInfo), PlatformError> {
         let (tx, rx) = unbounded::<Request>();
         let (ready_tx, ready_rx) = bounded::<Result<MasterInfo, PlatformError>>(1);
         std::thread::Builder::new()
@@ -90,7 +105,8 @@ impl Factory {
                     }
                 }
                 let env = StubEnv { page, template, memfd };
-                Worker { master: m, env, leaders: HashMap::new(), dying: Vec::new(), spare: Vec::new() }.serve(rx);
+                Worker { master: m, env, batches, leaders: HashMap::new(), dying: Vec::new(), spare: Vec::new() }
+                    .serve(rx);
             })
             .map_err(|e| PlatformError::Host {
                 op: "spawn stub factory",
@@ -107,8 +123,9 @@ impl Factory {
     }
 
     /// A new stub process, waiting in the pause loop; its leader is traced
-    /// by the factory. With it, maybe a thread of it ready to be seized.
-    pub(super) fn new_process(&self) -> Result<(i32, Option<i32>), PlatformError> {
+    /// by the factory. With it, maybe a thread of it ready to be seized and
+    /// its batch page.
+    pub(super) fn new_process(&self) -> Result<NewProcess, PlatformError> {
         self.ask(Request::NewProcess)
     }
 
@@ -140,13 +157,15 @@ impl Factory {
 struct Worker {
     master: StubThread,
     env: StubEnv,
+    batches: Arc<Batches>,
     /// Live stub processes by pid, each with its traced leader.
     leaders: HashMap<i32, StubThread>,
     /// Killed stub processes not reaped yet (their other threads are still
     /// being reaped by their tracers).
     dying: Vec<i32>,
-    /// Stub processes made ahead, each with a thread ready.
-    spare: Vec<(i32, i32)>,
+    /// Stub processes made ahead, each with a thread ready and its batch
+    /// page mapped.
+    spare: Vec<NewProcess>,
 }
 
 /// How many stub processes the factory keeps made ahead.
@@ -179,8 +198,8 @@ impl Worker {
             match req {
                 Request::NewProcess(reply) => {
                     let r = match self.spare.pop() {
-                        Some((pid, tid)) => Ok((pid, Some(tid))),
-                        None => self.new_process().map(|pid| (pid, None)),
+                        Some(p) => Ok(p),
+                        None => self.new_process().map(|pid| NewProcess { pid, thread: None, batch: None }),
                     };
                     let _ = reply.send(r);
                 }
@@ -233,9 +252,12 @@ impl Worker {
     /// Makes a spare stub process with a thread; on failure, none.
     fn make_spare(&mut self) {
         let Ok(pid) = self.new_process() else { return };
-        let made = self.leaders.get(&pid).map(|l| l.clone_thread(&self.env.template, &self.env.page));
+        let made = self.leaders.get(&pid).map(|l| {
+            let tid = l.clone_thread(&self.env.template, &self.env.page)?;
+            Ok::<_, PlatformError>((tid, self.batches.map_into(l, &self.env)))
+        });
         match made {
-            Some(Ok(tid)) => self.spare.push((pid, tid)),
+            Some(Ok((tid, batch))) => self.spare.push(NewProcess { pid, thread: Some(tid), batch }),
             _ => {
                 if self.leaders.remove(&pid).is_some() {
                     sys::kill(pid);
@@ -256,7 +278,11 @@ impl Worker {
     }
 
     fn kill_all(&mut self) {
-        self.spare.clear();
+        for p in self.spare.drain(..) {
+            if let Some(s) = p.batch {
+                self.batches.release(s);
+            }
+        }
         let pids: Vec<i32> = self.leaders.drain().map(|(p, _)| p).chain(std::mem::take(&mut self.dying)).collect();
         for &pid in &pids {
             sys::kill(pid);

@@ -22,6 +22,7 @@
 //!   contexts spread over the CPUs (`cpus`).
 
 mod address_space;
+mod batch;
 mod child;
 mod context;
 mod cpus;
@@ -37,6 +38,7 @@ use nix::errno::Errno;
 
 use super::{AddressSpace, Context, MapOp, Platform, PlatformError, Regs};
 pub use address_space::PtraceAddressSpace;
+use batch::{Batches, Entry};
 use child::{drop_capabilities, unregister_rseq};
 use context::PtraceContext;
 pub use context::PtraceInterrupt;
@@ -51,7 +53,8 @@ fn host(op: &'static str) -> impl FnOnce(Errno) -> PlatformError {
 }
 
 /// What every stub has: the stub page, the memory file (at the same fd
-/// number as in the sentry) and valid segment registers.
+/// number as in the sentry; the batch file too) and valid segment
+/// registers.
 pub(super) struct StubEnv {
     page: StubPage,
     template: Regs,
@@ -63,22 +66,26 @@ pub(super) struct Shared {
     env: StubEnv,
     factory: Factory,
     cpus: Cpus,
+    batches: Arc<Batches>,
+}
+
+/// The host call that makes one mapping change, and its name.
+fn op_call(env: &StubEnv, op: &MapOp) -> (&'static str, Entry) {
+    let (name, nr, args) = match *op {
+        MapOp::Map { addr, len, prot, offset } => {
+            let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+            ("mmap", libc::SYS_mmap, [addr, len, prot as u64, flags, env.memfd as u64, offset])
+        }
+        MapOp::Unmap { addr, len } => ("munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
+        MapOp::Protect { addr, len, prot } => ("mprotect", libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]),
+    };
+    (name, Entry { nr: nr as u64, args })
 }
 
 /// Applies one mapping change by injection into `t`.
 fn apply_op(t: &StubThread, env: &StubEnv, op: &MapOp) -> Result<(), PlatformError> {
-    let (tpl, page) = (&env.template, &env.page);
-    match *op {
-        MapOp::Map { addr, len, prot, offset } => {
-            let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-            t.inject(tpl, page, "mmap", libc::SYS_mmap, [addr, len, prot as u64, flags, env.memfd as u64, offset])
-        }
-        MapOp::Unmap { addr, len } => t.inject(tpl, page, "munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
-        MapOp::Protect { addr, len, prot } => {
-            t.inject(tpl, page, "mprotect", libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])
-        }
-    }
-    .map(drop)
+    let (name, e) = op_call(env, op);
+    t.inject(&env.template, &env.page, name, e.nr as i64, e.args).map(drop)
 }
 
 /// The ptrace platform.
@@ -110,6 +117,7 @@ impl PtracePlatform {
         }
         let cpus = Cpus::new(sys::allowed_cpus());
         let stub = StubPage::new()?;
+        let batches = Batches::new()?;
         // Built before the fork: the child may only make raw syscalls.
         let filter = stub_filter::program();
         // SAFETY: we checked above that this process has exactly one thread,
@@ -129,10 +137,15 @@ impl PtracePlatform {
                 // rseq update on return to user mode would fault.
                 unregister_rseq();
                 drop_capabilities();
-                if memfd > 0 {
-                    libc::syscall(libc::SYS_close_range, 0u32, (memfd - 1) as u32, 0u32);
+                // Only the memory file and the batch file stay open.
+                let (lo, hi) = (memfd.min(batches.fd), memfd.max(batches.fd));
+                if lo > 0 {
+                    libc::syscall(libc::SYS_close_range, 0u32, (lo - 1) as u32, 0u32);
                 }
-                libc::syscall(libc::SYS_close_range, (memfd + 1) as u32, u32::MAX, 0u32);
+                if hi > lo + 1 {
+                    libc::syscall(libc::SYS_close_range, (lo + 1) as u32, (hi - 1) as u32, 0u32);
+                }
+                libc::syscall(libc::SYS_close_range, (hi + 1) as u32, u32::MAX, 0u32);
                 // Every signal but the sentry's interrupt is blocked: nothing
                 // from outside disturbs a stub, and faults are forced through
                 // to the tracer regardless.
@@ -156,15 +169,22 @@ impl PtracePlatform {
                 }
             }
         }
-        let (factory, info) = Factory::start(pid, stub, memfd)?;
+        let batches = Arc::new(batches);
+        let (factory, info) = Factory::start(pid, stub, memfd, batches.clone())?;
         let xfeatures = match info.xstate.get(SW_XCR0..SW_XCR0 + 8) {
             Some(b) => u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
             None => 0,
         } | 3;
         let initial_fp = initial_fp(&info.xstate);
         Ok(PtracePlatform {
-            shared: Arc::new(Shared { env: StubEnv { page: stub, template: info.template, memfd }, factory, cpus }),
-            reserved: [(stub.base, stub.base + crate::abi::PAGE_SIZE)],
+            shared: Arc::new(Shared {
+                env: StubEnv { page: stub, template: info.template, memfd },
+                factory,
+                cpus,
+                batches,
+            }),
+            // The stub page and the batch page above it.
+            reserved: [(stub.base, batch::batch_addr(stub.base) + crate::abi::PAGE_SIZE)],
             initial_fp,
             xfeatures,
         })
@@ -200,8 +220,8 @@ impl Platform for PtracePlatform {
     }
 
     fn new_address_space(&self) -> Result<Arc<dyn AddressSpace>, PlatformError> {
-        let (pid, thread) = self.shared.factory.new_process()?;
-        Ok(Arc::new(PtraceAddressSpace::new(pid, self.shared.clone(), thread)))
+        let p = self.shared.factory.new_process()?;
+        Ok(Arc::new(PtraceAddressSpace::new(p.pid, self.shared.clone(), p.thread, p.batch)))
     }
 
     fn new_context(&self) -> Box<dyn Context> {

@@ -12,6 +12,10 @@
 //! - `syscall`: the injection site: `syscall; int3`.
 //! - `clone`: `syscall`; the parent traps with `int3`, the child jumps to
 //!   `pause`.
+//! - `batch`: runs the `rsi` calls of the table at `rdi` (entries of the
+//!   syscall number and six arguments) in order, stopping at the first
+//!   that fails, then `int3`: `rax` holds the last result and `r13` how
+//!   many calls were left (0 when all succeeded).
 
 use crate::abi::PAGE_SIZE;
 use crate::platform::PlatformError;
@@ -54,6 +58,29 @@ std::arch::global_asm!(
     "    jz runsc_stub_pause",
     "    int3",
     "    jmp runsc_stub_clone",
+    ".globl runsc_stub_batch",
+    "runsc_stub_batch:",
+    "    mov r12, rdi",
+    "    mov r13, rsi",
+    "runsc_stub_batch_next:",
+    "    test r13, r13",
+    "    jz runsc_stub_batch_done",
+    "    mov rax, [r12]",
+    "    mov rdi, [r12 + 8]",
+    "    mov rsi, [r12 + 16]",
+    "    mov rdx, [r12 + 24]",
+    "    mov r10, [r12 + 32]",
+    "    mov r8, [r12 + 40]",
+    "    mov r9, [r12 + 48]",
+    "    syscall",
+    "    cmp rax, -4095",
+    "    jae runsc_stub_batch_done",
+    "    add r12, 56",
+    "    dec r13",
+    "    jmp runsc_stub_batch_next",
+    "runsc_stub_batch_done:",
+    "    int3",
+    "    jmp runsc_stub_batch",
     ".globl runsc_stub_end",
     "runsc_stub_end:",
     ".popsection",
@@ -64,6 +91,7 @@ extern "C" {
     static runsc_stub_pause: u8;
     static runsc_stub_syscall: u8;
     static runsc_stub_clone: u8;
+    static runsc_stub_batch: u8;
     static runsc_stub_end: u8;
 }
 
@@ -77,6 +105,8 @@ pub struct StubPage {
     pub syscall_site: u64,
     /// Address of the clone site.
     pub clone_site: u64,
+    /// Address of the batch loop.
+    pub batch_site: u64,
 }
 
 /// Highest address candidates for the stub page, tried in order.
@@ -88,11 +118,12 @@ impl StubPage {
     pub fn new() -> Result<StubPage, PlatformError> {
         // Taking the addresses of the linker symbols defined by the
         // global_asm! block above; nothing is read through them here.
-        let (start, pause, sys, clone, end) = (
+        let (start, pause, sys, clone, batch, end) = (
             std::ptr::addr_of!(runsc_stub_start) as u64,
             std::ptr::addr_of!(runsc_stub_pause) as u64,
             std::ptr::addr_of!(runsc_stub_syscall) as u64,
             std::ptr::addr_of!(runsc_stub_clone) as u64,
+            std::ptr::addr_of!(runsc_stub_batch) as u64,
             std::ptr::addr_of!(runsc_stub_end) as u64,
         );
         let code_len = (end - start) as usize;
@@ -151,7 +182,12 @@ impl StubPage {
         if r != 0 {
             return Err(PlatformError::Host { op: "mprotect stub page", errno: nix::errno::Errno::last() });
         }
-        Ok(StubPage { base, syscall_site: base + (sys - start), clone_site: base + (clone - start) })
+        Ok(StubPage {
+            base,
+            syscall_site: base + (sys - start),
+            clone_site: base + (clone - start),
+            batch_site: base + (batch - start),
+        })
     }
 
     /// Jumps to the stub's start in a freshly forked child. Never returns.

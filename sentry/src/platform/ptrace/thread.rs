@@ -70,6 +70,26 @@ impl StubThread {
     /// registers of `template`) and returns its raw result. The thread is
     /// left stopped at the `int3` after the `syscall`.
     pub(super) fn inject_at(&self, template: &Regs, site: u64, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+        Ok(self.inject_regs(template, site, nr, args)?.rax as i64)
+    }
+
+    /// Runs the `n` calls of the batch table at `table` (in the stub's
+    /// address space) through the stub's batch loop; returns the last raw
+    /// result and how many calls were left when one failed.
+    pub(super) fn inject_batch(
+        &self,
+        template: &Regs,
+        page: &StubPage,
+        table: u64,
+        n: u64,
+    ) -> Result<(i64, u64), PlatformError> {
+        let r = self.inject_regs(template, page.batch_site, 0, [table, n, 0, 0, 0, 0])?;
+        Ok((r.rax as i64, r.r13))
+    }
+
+    /// Runs the stub from `site` with `rax` = `nr` and the syscall argument
+    /// registers set, until its next `int3`; returns its registers then.
+    fn inject_regs(&self, template: &Regs, site: u64, nr: i64, args: [u64; 6]) -> Result<Regs, PlatformError> {
         let mut r = *template;
         r.rip = site;
         r.rax = nr as u64;
@@ -100,7 +120,7 @@ impl StubThread {
             sys::cont(self.tid).map_err(host("PTRACE_CONT"))?;
         }
         sys::get_regs(self.tid, &mut r).map_err(host("PTRACE_GETREGS"))?;
-        Ok(r.rax as i64)
+        Ok(r)
     }
 
     /// Injects a syscall at the stub's syscall site; a host error becomes
