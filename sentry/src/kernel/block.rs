@@ -7,43 +7,83 @@
 //! Events are announced on [`WaitQueue`]s (in `crate::waiter`, below the
 //! VFS, which uses them for file readiness).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub use crate::waiter::{Registration, WaitQueue, Waker, EVENT_ANY};
 
 /// Wakes one sentry thread.
+///
+/// A thread about to sleep first yields for a moment ([`SPIN`]): a wake-up
+/// that comes soon (the other end of a pipe or futex answering) then costs
+/// neither a host futex sleep nor waking an idle CPU, which on a virtual
+/// machine is the slowest part of a round trip. Yielding rather than
+/// spinning lets a thread that shares the CPU run meanwhile.
 #[derive(Default)]
 pub struct Parker {
-    notified: Mutex<bool>,
+    /// EMPTY, NOTIFIED or SLEEPING.
+    state: AtomicU32,
+    lock: Mutex<()>,
     cv: Condvar,
 }
+
+const EMPTY: u32 = 0;
+const NOTIFIED: u32 = 1;
+const SLEEPING: u32 = 2;
+
+/// How long a thread yields before it sleeps.
+const SPIN: Duration = Duration::from_micros(50);
 
 impl Parker {
     /// Wakes the thread parked (or next to park) here.
     pub fn unpark(&self) {
-        let mut n = self.notified.lock().unwrap_or_else(|e| e.into_inner());
-        *n = true;
-        self.cv.notify_one();
+        if self.state.swap(NOTIFIED, Ordering::AcqRel) == SLEEPING {
+            // Taking the lock waits until the sleeper is inside `wait`.
+            drop(self.lock.lock().unwrap_or_else(|e| e.into_inner()));
+            self.cv.notify_one();
+        }
+    }
+
+    /// Consumes a wake-up, if there is one.
+    fn take(&self) -> bool {
+        self.state.compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire).is_ok()
     }
 
     /// Sleeps until unparked or `deadline`; consumes the wake-up.
     pub fn park(&self, deadline: Option<Instant>) {
-        let mut n = self.notified.lock().unwrap_or_else(|e| e.into_inner());
-        while !*n {
+        let start = Instant::now();
+        let spin_end = deadline.map_or(start + SPIN, |d| d.min(start + SPIN));
+        loop {
+            if self.take() {
+                return;
+            }
+            if Instant::now() >= spin_end {
+                break;
+            }
+            std::thread::yield_now();
+        }
+        let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if self.state.compare_exchange(EMPTY, SLEEPING, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                // Notified meanwhile.
+                self.state.store(EMPTY, Ordering::Release);
+                return;
+            }
             match deadline {
-                None => n = self.cv.wait(n).unwrap_or_else(|e| e.into_inner()),
+                None => g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner()),
                 Some(d) => {
                     let now = Instant::now();
-                    if now >= d {
-                        break;
+                    if now < d {
+                        g = self.cv.wait_timeout(g, d - now).unwrap_or_else(|e| e.into_inner()).0;
                     }
-                    n = self.cv.wait_timeout(n, d - now).unwrap_or_else(|e| e.into_inner()).0;
                 }
             }
+            // Woken, timed out or spurious: back to EMPTY unless notified.
+            if self.state.swap(EMPTY, Ordering::AcqRel) == NOTIFIED || deadline.is_some_and(|d| Instant::now() >= d) {
+                return;
+            }
         }
-        *n = false;
     }
 }
 

@@ -155,6 +155,11 @@ impl Task {
         if !thread {
             crate::kernel::cpu_clock::watch_cpu_limit(&self.kernel, &shared.tg);
         }
+        if has(f, libc::CLONE_VM) {
+            if let Some(a) = &self.aspace {
+                a.prepare_thread();
+            }
+        }
         if let Err(e) = Kernel::spawn(child) {
             self.kernel.unregister_failed_child(&shared, thread);
             return Err(e);

@@ -37,6 +37,7 @@ pub mod strace;
 pub mod syscall;
 pub mod task;
 pub mod task_set;
+mod task_threads;
 pub mod thread_group;
 pub mod timers;
 pub mod trap;
@@ -57,9 +58,6 @@ pub use thread_group::{ExitStatus, ThreadGroup};
 
 /// The default most tasks a sandbox may have at once.
 pub const DEFAULT_MAX_TASKS: usize = 16384;
-
-/// The stack of each task's sentry thread.
-const TASK_STACK: usize = 1 << 20;
 
 /// Global sandbox state.
 pub struct Kernel {
@@ -160,8 +158,7 @@ impl Kernel {
 
     /// Starts `task` on a sentry thread of its own.
     pub fn spawn(task: Task) -> Result<(), crate::abi::Errno> {
-        let name = format!("task-{}", task.tid);
-        std::thread::Builder::new().name(name).stack_size(TASK_STACK).spawn(move || task.run()).map(drop).map_err(|e| {
+        task_threads::start(task).map_err(|e| {
             tracing::error!("cannot start a task thread: {e}");
             crate::abi::Errno::EAGAIN
         })

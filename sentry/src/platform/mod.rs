@@ -287,6 +287,11 @@ pub trait AddressSpace: Send + Sync + Any {
     /// failure.
     fn apply(&self, ops: &[MapOp]) -> Result<(), PlatformError>;
 
+    /// Makes ready, from the calling thread if it can, what a new thread of
+    /// this address space needs to start running, so that the new task's
+    /// first switch is quick. Optional: a failure only makes it slower.
+    fn prepare_thread(&self) {}
+
     /// For platform-internal downcasts.
     fn as_any(&self) -> &dyn Any;
 }

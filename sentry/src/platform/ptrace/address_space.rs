@@ -24,8 +24,9 @@ pub struct PtraceAddressSpace {
     /// Stub threads of this process that run application code, by the host
     /// tid of the sentry thread that traces each.
     threads: Mutex<HashMap<i32, i32>>,
-    /// A thread made with the process, not yet taken by a context.
-    spare: Mutex<Option<i32>>,
+    /// Threads made ahead (with the process, or by `prepare_thread`), not
+    /// yet taken by a context.
+    spare: Mutex<Vec<i32>>,
     /// The batch page mapped in the stub, once one is; the lock also
     /// serializes the batches.
     batch: Mutex<Option<u64>>,
@@ -37,14 +38,14 @@ impl PtraceAddressSpace {
             pid,
             shared,
             threads: Mutex::new(HashMap::new()),
-            spare: Mutex::new(spare),
+            spare: Mutex::new(spare.into_iter().collect()),
             batch: Mutex::new(batch),
         }
     }
 
-    /// The thread made with the process, for the first context to bind.
+    /// A thread made ahead, for a context to bind.
     pub(super) fn take_spare(&self) -> Option<i32> {
-        self.spare.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop()
     }
 
     fn threads(&self) -> std::sync::MutexGuard<'_, HashMap<i32, i32>> {
@@ -77,6 +78,18 @@ impl AddressSpace for PtraceAddressSpace {
                 ops.iter().try_for_each(|op| apply_op(&t, &self.shared.env, op))
             }
             None => self.shared.factory.apply(self.pid, ops),
+        }
+    }
+
+    fn prepare_thread(&self) {
+        // A clone injected into the caller's own stub thread costs one stop
+        // here, against a request to the factory thread at the new task's
+        // first switch.
+        let Some(tid) = self.threads().get(&sys::gettid()).copied() else { return };
+        let t = StubThread { pid: self.pid, tid };
+        match t.clone_thread(&self.shared.env.template, &self.shared.env.page) {
+            Ok(new) => self.spare.lock().unwrap_or_else(|e| e.into_inner()).push(new),
+            Err(e) => tracing::debug!(pid = self.pid, "cannot make a stub thread ahead: {e}"),
         }
     }
 
