@@ -26,6 +26,7 @@ mod report;
 mod runc;
 mod runtime;
 mod sampling;
+mod sleepers;
 mod startup;
 
 use anyhow::{Context, Result};
@@ -61,6 +62,7 @@ fn run_all(opts: &Options, columns: &[Column], micro: &Path, runsc: &Path) {
     let startup = startup::measure(opts, columns);
     report::print_startup(&startup, opts, columns);
     memory::report(runsc);
+    sleepers::report(runsc);
 }
 
 /// The Cargo workspace this crate lives in.
