@@ -425,7 +425,8 @@ static void itimer(void)
 
 	printf("SIGALRM from setitimer:\n");
 	unsigned left = alarm(0);
-	printf("  watchdog alarm had 9 or 10 s left: %d\n", left == 9 || left == 10);
+	/* Set to 10 s at the start; the tests before take a few seconds at most. */
+	printf("  watchdog alarm pending, at most 10 s left: %d\n", left >= 1 && left <= 10);
 	set_mask(BIT(SIGALRM));
 	CHECK(setitimer(ITIMER_REAL, &it, NULL));
 	memset(&si, 0, sizeof(si));
