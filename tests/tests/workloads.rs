@@ -79,6 +79,8 @@ workload_tests! {
     ps_sees_the_sandbox => check_ps_sees_the_sandbox();
     pgrep_finds_sandbox_processes => check_pgrep();
     top_batch_mode => check_top();
+    proc_limits_are_the_callers => same(Cmd::new(["/bin/cat", "/proc/self/limits"]));
+    proc_status_memory_adds_up => check_status_memory();
 
     // Runaway programs: runsc must end them, and leave nothing behind.
     busy_loop_ends_on_sigint => check_runaway(&["/bin/sh", "-c", "while :; do :; done"], &[libc::SIGINT], Some(130));
@@ -133,6 +135,36 @@ fn check_ps_sees_the_sandbox() -> Result<(), String> {
             out.status,
             describe_stderr("runsc", &out)
         ))
+    }
+}
+
+/// /proc/self/status's memory lines agree with each other: VmRSS is the
+/// sum of its parts, below VmSize, and counts a 4 MiB buffer the program
+/// touched (and not one it only mapped).
+fn check_status_memory() -> Result<(), String> {
+    let script = "python3 -c '
+import mmap
+touched = mmap.mmap(-1, 4 << 20); touched.write(b\"x\" * (4 << 20))
+untouched = mmap.mmap(-1, 64 << 20)
+print(open(\"/proc/self/status\").read())'";
+    let cmd = Cmd::new(["/bin/sh", "-c", script]);
+    let out = cmd.run_runsc(&[]);
+    let text = out.stdout_text();
+    let field = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name}:")))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    };
+    let got = ["VmSize", "VmRSS", "RssAnon", "RssFile", "RssShmem", "VmHWM"].map(field);
+    let ok = match got {
+        [Some(size), Some(rss), Some(anon), Some(file), Some(shmem), Some(hwm)] => {
+            rss == anon + file + shmem && rss < size && anon >= 4096 && rss < size - 32768 && hwm >= rss
+        }
+        _ => false,
+    };
+    if out.status.code() == Some(0) && ok {
+        Ok(())
+    } else {
+        Err(format!("`runsc do {cmd}`: {}, fields {got:?}\n{text}\n{}", out.status, describe_stderr("runsc", &out)))
     }
 }
 

@@ -124,9 +124,25 @@ fn status_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno>
         );
         let _ = writeln!(s, "NStgid:\t{pid}\nNSpid:\t{shown_tid}\nNSpgid:\t{}\nNSsid:\t{}", v.pgid, v.sid);
         let kb = r.mm.mapped_bytes() / 1024;
-        let rss = r.mm.backed_bytes() / 1024;
+        let res = r.mm.resident();
+        let rss = res.total() / 1024;
+        let hwm = v.tg.state().usage.maxrss.max(rss);
         let _ = writeln!(s, "VmPeak:\t{kb:8} kB\nVmSize:\t{kb:8} kB");
-        let _ = writeln!(s, "VmHWM:\t{rss:8} kB\nVmRSS:\t{rss:8} kB");
+        let _ = writeln!(s, "VmHWM:\t{hwm:8} kB\nVmRSS:\t{rss:8} kB");
+        let _ = writeln!(
+            s,
+            "RssAnon:\t{:8} kB\nRssFile:\t{:8} kB\nRssShmem:\t{:8} kB",
+            res.anon / 1024,
+            res.file / 1024,
+            res.shmem / 1024
+        );
+        let _ = writeln!(
+            s,
+            "VmData:\t{:8} kB\nVmStk:\t{:8} kB\nVmSwap:\t{:8} kB",
+            r.mm.data_bytes() / 1024,
+            res.stack / 1024,
+            0
+        );
     }
     let _ = writeln!(s, "Threads:\t{}", v.tg.threads().len());
     let acts = *v.tg.handlers().lock();
@@ -147,7 +163,77 @@ fn status_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno>
     let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
     let nnp = v.tg.state().no_new_privs as u8;
     let _ = writeln!(s, "NoNewPrivs:\t{nnp}\nSeccomp:\t0");
+    if let Some(t) = &t {
+        let all = &k.cpu_mask;
+        let mine = t.sched().affinity.clone();
+        let mask: Vec<u8> = all
+            .iter()
+            .enumerate()
+            .map(|(i, b)| if mine.is_empty() { *b } else { b & mine.get(i).copied().unwrap_or(0) })
+            .collect();
+        let cpus: Vec<usize> = (0..mask.len() * 8).filter(|&c| mask[c / 8] & (1 << (c % 8)) != 0).collect();
+        let hex: String = mask.iter().rev().skip_while(|&&b| b == 0).map(|b| format!("{b:02x}")).collect();
+        let hex = hex.trim_start_matches('0');
+        let _ = writeln!(
+            s,
+            "Cpus_allowed:\t{}\nCpus_allowed_list:\t{}",
+            if hex.is_empty() { "0" } else { hex },
+            cpu_list(&cpus)
+        );
+    }
     Ok(s.into_bytes())
+}
+
+/// `/proc/[pid]/limits`: the process's resource limits, laid out as Linux
+/// lays them out.
+fn limits_text(k: &Kernel, pid: i32) -> Result<Vec<u8>, Errno> {
+    const ROWS: [(&str, u32, &str); 16] = [
+        ("Max cpu time", libc::RLIMIT_CPU, "seconds"),
+        ("Max file size", libc::RLIMIT_FSIZE, "bytes"),
+        ("Max data size", libc::RLIMIT_DATA, "bytes"),
+        ("Max stack size", libc::RLIMIT_STACK, "bytes"),
+        ("Max core file size", libc::RLIMIT_CORE, "bytes"),
+        ("Max resident set", libc::RLIMIT_RSS, "bytes"),
+        ("Max processes", libc::RLIMIT_NPROC, "processes"),
+        ("Max open files", libc::RLIMIT_NOFILE, "files"),
+        ("Max locked memory", libc::RLIMIT_MEMLOCK, "bytes"),
+        ("Max address space", libc::RLIMIT_AS, "bytes"),
+        ("Max file locks", libc::RLIMIT_LOCKS, "locks"),
+        ("Max pending signals", libc::RLIMIT_SIGPENDING, "signals"),
+        ("Max msgqueue size", libc::RLIMIT_MSGQUEUE, "bytes"),
+        ("Max nice priority", libc::RLIMIT_NICE, ""),
+        ("Max realtime priority", libc::RLIMIT_RTPRIO, ""),
+        ("Max realtime timeout", libc::RLIMIT_RTTIME, "us"),
+    ];
+    let v = view(k, pid)?;
+    let limits = v.tg.state().rlimits;
+    let show = |x: u64| if x == crate::kernel::limits::INF { "unlimited".to_owned() } else { x.to_string() };
+    let mut s = format!("{:<25} {:<20} {:<20} {:<10}\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    for (name, r, unit) in ROWS {
+        let Some(l) = limits.get(r as usize) else { continue };
+        let _ = write!(s, "{name:<25} {:<20} {:<20} ", show(l.cur), show(l.max));
+        if unit.is_empty() {
+            s.push('\n');
+        } else {
+            let _ = writeln!(s, "{unit:<10}");
+        }
+    }
+    Ok(s.into_bytes())
+}
+
+/// A CPU list as Linux prints it: ranges joined by commas ("0-1,4").
+fn cpu_list(cpus: &[usize]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        out.push(if i == j { cpus[i].to_string() } else { format!("{}-{}", cpus[i], cpus[j]) });
+        i = j + 1;
+    }
+    out.join(",")
 }
 
 fn stat_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
@@ -165,7 +251,7 @@ fn stat_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
     let (vsize, rss, args) = match &t {
         Some(t) => {
             let mm = t.resources().mm;
-            (mm.mapped_bytes(), mm.backed_bytes() / 4096, mm.args())
+            (mm.mapped_bytes(), mm.resident().total() / 4096, mm.args())
         }
         None => (0, 0, Default::default()),
     };
@@ -192,8 +278,11 @@ fn statm_text(k: &Kernel, pid: i32) -> Result<Vec<u8>, Errno> {
     let t = task_of(k, pid, None)?;
     let mm = t.resources().mm;
     let size = mm.mapped_bytes() / 4096;
-    let rss = mm.backed_bytes() / 4096;
-    Ok(format!("{size} {rss} 0 0 0 0 0\n").into_bytes())
+    let res = mm.resident();
+    // size resident shared(file + shmem) text lib(0) data dirty(0).
+    let shared = (res.file + res.shmem) / 4096;
+    let data = (mm.data_bytes() + res.stack) / 4096;
+    Ok(format!("{size} {} {shared} 0 0 {data} 0\n", res.total() / 4096).into_bytes())
 }
 
 /// `/proc/[pid]/mounts` (`info` false) or mountinfo (`info` true), as seen
@@ -306,6 +395,7 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
     c.push((b"status".to_vec(), file(k, pid, tid, 0o444, status_text)));
     c.push((b"stat".to_vec(), file(k, pid, tid, 0o444, stat_text)));
     c.push((b"statm".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| statm_text(k, pid))));
+    c.push((b"limits".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| limits_text(k, pid))));
     c.push((b"mounts".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, false))));
     c.push((b"mountinfo".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, true))));
     c.push((

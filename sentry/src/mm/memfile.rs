@@ -387,6 +387,31 @@ impl MemoryFile {
         r == 0 && vec & 1 != 0
     }
 
+    /// How many bytes of `[off, off+len)` (page-aligned) have pages in the
+    /// host (were touched since allocated).
+    pub fn resident_bytes(&self, off: u64, len: u64) -> u64 {
+        const CHUNK: usize = 4096;
+        let page = crate::abi::PAGE_SIZE;
+        let mut vec = [0u8; CHUNK];
+        let mut total = 0u64;
+        let mut at = off & !(page - 1);
+        let end = off + len;
+        while at < end {
+            let n = (((end - at).div_ceil(page)) as usize).min(CHUNK);
+            let Some(p) = self.ptr(at, n as u64 * page) else { break };
+            // SAFETY: `p` is a page-aligned address of our mapping of the
+            // file, `n` pages long (checked by `ptr`); mincore writes one byte
+            // per page to `vec`, which has room for `n`.
+            let r = unsafe { libc::mincore(p.cast(), n * page as usize, vec.as_mut_ptr()) };
+            if r != 0 {
+                break;
+            }
+            total += vec[..n].iter().filter(|&&b| b & 1 != 0).count() as u64 * page;
+            at += n as u64 * page;
+        }
+        total
+    }
+
     /// Copies bytes out of the file.
     pub fn read(&self, off: u64, dst: &mut [u8]) {
         let p = self.ptr(off, dst.len() as u64).expect("memory file offset in bounds");
