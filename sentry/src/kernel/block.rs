@@ -15,7 +15,7 @@ pub use crate::waiter::{Registration, WaitQueue, Waker, EVENT_ANY};
 
 /// Wakes one sentry thread.
 ///
-/// A thread about to sleep first yields for a moment ([`SPIN`]): a wake-up
+/// A thread about to sleep first yields for a moment (50 µs): a wake-up
 /// that comes soon (the other end of a pipe or futex answering) then costs
 /// neither a host futex sleep nor waking an idle CPU, which on a virtual
 /// machine is the slowest part of a round trip. Yielding rather than

@@ -345,7 +345,7 @@ impl MemoryManager {
         self.read().pmas.values().map(|p| p.len()).sum()
     }
 
-    /// Resident memory by kind, as /proc/[pid]/status reports it: pages of
+    /// Resident memory by kind, as `/proc/[pid]/status` reports it: pages of
     /// the memory file behind the mappings that were touched. A file's
     /// pages come from the page cache in chunks, so they count once read,
     /// whether or not this process touched them.
