@@ -55,9 +55,18 @@ pub fn shorten(text: &str, max: usize) -> String {
     format!("{cut}…")
 }
 
-/// Runs `cmd` to completion with stdin closed and stdout/stderr captured,
-/// killing it and its descendants if it runs longer than `timeout`.
+/// The environment every measured program gets, whatever the harness was
+/// started with: what `runc spec` gives a container. (Cargo's own
+/// variables, LD_LIBRARY_PATH above all, would send every dynamically
+/// linked program on dozens of failing lookups first.)
+pub const ENV: [(&str, &str); 2] =
+    [("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), ("TERM", "xterm")];
+
+/// Runs `cmd` to completion with stdin closed, stdout/stderr captured and
+/// the environment [`ENV`], killing it and its descendants if it runs longer
+/// than `timeout`.
 pub fn run(mut cmd: Command, timeout: Duration) -> Result<Finished> {
+    cmd.env_clear().envs(ENV);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let (tx, rx) = mpsc::channel();
     let start = Instant::now();

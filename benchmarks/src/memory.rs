@@ -36,6 +36,8 @@ pub fn report(runsc: &Path) {
 fn measure(runsc: &Path) -> Result<Vec<Usage>> {
     let mut sandbox = Command::new(runsc)
         .args(["do", "/bin/sleep", "10"])
+        .env_clear()
+        .envs(child::ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

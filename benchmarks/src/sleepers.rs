@@ -67,6 +67,8 @@ fn measure(runsc: Option<&Path>, n: u32) -> Result<Footprint> {
         }
     };
     let mut child = cmd
+        .env_clear()
+        .envs(child::ENV)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
