@@ -7,7 +7,12 @@ use std::sync::{Arc, Mutex};
 use crate::abi::Errno;
 use crate::vfs::Inode;
 
-/// A name bound to an inode, with its parent; children are cached.
+/// A name bound to an inode, with its parent; children are cached, and so
+/// are names a lookup found absent (ENOENT), up to [`MAX_ABSENT`] per
+/// directory: dynamic loaders, interpreters and shells probe many names that
+/// are not there, and each probe would otherwise cost a gofer round trip.
+/// Nothing in the sandbox creates names in a cached directory yet; whatever
+/// does must drop the name from `absent`.
 pub struct Dentry {
     /// The name in the parent (empty for a filesystem root).
     pub name: Vec<u8>,
@@ -16,8 +21,12 @@ pub struct Dentry {
     /// The inode.
     pub inode: Arc<dyn Inode>,
     children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
+    absent: Mutex<std::collections::HashSet<Vec<u8>>>,
     mounted: Mutex<Option<Arc<Mount>>>,
 }
+
+/// The most absent names remembered per directory.
+pub const MAX_ABSENT: usize = 1024;
 
 impl Dentry {
     /// A filesystem root.
@@ -27,6 +36,7 @@ impl Dentry {
             parent: None,
             inode,
             children: Mutex::new(HashMap::new()),
+            absent: Mutex::new(Default::default()),
             mounted: Mutex::new(None),
         })
     }
@@ -39,13 +49,27 @@ impl Dentry {
             if let Some(c) = children.get(name) {
                 return Ok(c.clone());
             }
+            if self.absent.lock().unwrap_or_else(|e| e.into_inner()).contains(name) {
+                return Err(Errno::ENOENT);
+            }
         }
-        let inode = self.inode.lookup(name)?;
+        let inode = match self.inode.lookup(name) {
+            Ok(i) => i,
+            Err(Errno::ENOENT) if !dynamic => {
+                let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+                if absent.len() < MAX_ABSENT {
+                    absent.insert(name.to_vec());
+                }
+                return Err(Errno::ENOENT);
+            }
+            Err(e) => return Err(e),
+        };
         let d = Arc::new(Dentry {
             name: name.to_vec(),
             parent: Some(self.clone()),
             inode,
             children: Mutex::new(HashMap::new()),
+            absent: Mutex::new(Default::default()),
             mounted: Mutex::new(None),
         });
         if !dynamic {
