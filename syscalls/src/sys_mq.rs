@@ -9,7 +9,7 @@ use sentry::abi::signal::SigEvent;
 use sentry::abi::{Errno, SigInfo};
 use sentry::auth::{CAP_FOWNER, CAP_SYS_RESOURCE};
 use sentry::ipc::mqueue::{
-    MessageQueue, MqFile, Notify, HARD_MSGMAX, HARD_MSGSIZEMAX, MQ_PRIO_MAX, MSGSIZE_MAX, MSG_MAX,
+    queue_bytes, MessageQueue, MqFile, Notify, HARD_MSGMAX, HARD_MSGSIZEMAX, MQ_PRIO_MAX, MSGSIZE_MAX, MSG_MAX,
 };
 use sentry::kernel::signal_send::Origin;
 use sentry::kernel::signals::valid;
@@ -98,7 +98,16 @@ pub fn mq_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 (MSG_MAX, MSGSIZE_MAX)
             };
             let umask = t.fs.lock().umask;
-            let q = Arc::new(MessageQueue::new(maxmsg, msgsize, t.creds.fsuid, t.creds.fsgid, mode & 0o777 & !umask));
+            let bytes = queue_bytes(maxmsg, msgsize);
+            let charge = ns.mqueues.charge(t.creds.uid, bytes, t.rlimit(libc::RLIMIT_MSGQUEUE))?;
+            let q = Arc::new(MessageQueue::new(
+                maxmsg,
+                msgsize,
+                t.creds.fsuid,
+                t.creds.fsgid,
+                mode & 0o777 & !umask,
+                Some(charge),
+            ));
             match ns.mqueues.create(&name, q.clone()) {
                 Ok(()) => q,
                 // Made by someone else meanwhile.

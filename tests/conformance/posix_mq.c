@@ -18,6 +18,7 @@
  * if it hangs). Names are printed as N("tag"), pids never.
  */
 #include "common.h"
+#include <sys/resource.h>
 #include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
@@ -922,6 +923,47 @@ static void test_signals(void)
 	UNLINK("s");
 }
 
+/*
+ * RLIMIT_MSGQUEUE: each queue counts maxmsg * msgsize plus the kernel's
+ * bookkeeping for maxmsg messages against its creator; over the limit
+ * mq_open fails with EMFILE, and the bytes come back when the last
+ * reference to an unlinked queue goes.
+ */
+static void test_rlimit(void)
+{
+	struct rlimit old, rl;
+	struct mq_attr small = { .mq_maxmsg = 4, .mq_msgsize = 1000 };
+	/* 4 * 1000, plus 4 * sizeof(struct msg_msg) and 4 tree nodes. */
+	const rlim_t one = 4 * 1000 + 4 * 48 + 4 * 48;
+	int a, b, c;
+
+	puts("-- RLIMIT_MSGQUEUE");
+	getrlimit(RLIMIT_MSGQUEUE, &old);
+	rl = (struct rlimit){ 2 * one, old.rlim_max };
+	SHOW(setrlimit(RLIMIT_MSGQUEUE, &rl));
+	a = OPEN("rl-a", O_CREAT | O_RDWR, 0600, &small);
+	b = OPEN("rl-b", O_CREAT | O_RDWR, 0600, &small);
+	c = OPEN("rl-c", O_CREAT | O_RDWR, 0600, &small);
+	(void)UNLINK("rl-a");
+	c = OPEN("rl-c", O_CREAT | O_RDWR, 0600, &small);
+	close(a);
+	c = OPEN("rl-c", O_CREAT | O_RDWR, 0600, &small);
+	rl.rlim_cur = 2 * one - 1;
+	SHOW(setrlimit(RLIMIT_MSGQUEUE, &rl));
+	(void)UNLINK("rl-b");
+	close(b);
+	(void)UNLINK("rl-c");
+	close(c);
+	a = OPEN("rl-a", O_CREAT | O_RDWR, 0600, &small);
+	b = OPEN("rl-b", O_CREAT | O_RDWR, 0600, &small);
+	(void)UNLINK("rl-a");
+	if (b >= 0)
+		(void)UNLINK("rl-b");
+	close(a);
+	close(b);
+	SHOW(setrlimit(RLIMIT_MSGQUEUE, &old));
+}
+
 static void test_permissions(void)
 {
 	puts("-- permissions as uid 65534");
@@ -971,6 +1013,7 @@ int main(void)
 	test_unlink();
 	test_fork();
 	test_signals();
+	test_rlimit();
 	test_permissions();
 	puts("done");
 	return 0;

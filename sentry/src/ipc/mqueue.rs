@@ -63,13 +63,52 @@ pub struct MessageQueue {
     /// Woken when messages come or go.
     pub queue: WaitQueue,
     ino: u64,
+    /// What it counts against its creator's RLIMIT_MSGQUEUE, until it is
+    /// gone.
+    _charge: Option<Charge>,
+}
+
+/// Bytes of POSIX message queues charged to each real uid.
+type Charges = Arc<Mutex<HashMap<u32, u64>>>;
+
+/// A queue's charge against a user's RLIMIT_MSGQUEUE; released on drop.
+pub struct Charge {
+    charges: Charges,
+    uid: u32,
+    bytes: u64,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        let mut c = self.charges.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = c.get_mut(&self.uid) {
+            *b = b.saturating_sub(self.bytes);
+            if *b == 0 {
+                c.remove(&self.uid);
+            }
+        }
+    }
+}
+
+/// sizeof(struct msg_msg) and sizeof(struct posix_msg_tree_node) on x86_64,
+/// which Linux counts with a queue's messages.
+const MSG_MSG_SIZE: u64 = 48;
+const TREE_NODE_SIZE: u64 = 48;
+
+/// What a queue of `maxmsg` messages of up to `msgsize` bytes counts
+/// against RLIMIT_MSGQUEUE, as Linux reckons it.
+pub fn queue_bytes(maxmsg: i64, msgsize: i64) -> u64 {
+    let (m, s) = (maxmsg.max(0) as u64, msgsize.max(0) as u64);
+    m.saturating_mul(s)
+        .saturating_add(m.saturating_mul(MSG_MSG_SIZE))
+        .saturating_add(m.min(u64::from(MQ_PRIO_MAX)).saturating_mul(TREE_NODE_SIZE))
 }
 
 static NEXT_INO: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(300_000);
 
 impl MessageQueue {
     /// An empty queue.
-    pub fn new(maxmsg: i64, msgsize: i64, uid: u32, gid: u32, mode: u32) -> MessageQueue {
+    pub fn new(maxmsg: i64, msgsize: i64, uid: u32, gid: u32, mode: u32, charge: Option<Charge>) -> MessageQueue {
         MessageQueue {
             maxmsg,
             msgsize,
@@ -79,6 +118,7 @@ impl MessageQueue {
             state: Mutex::new(MqState { msgs: BTreeMap::new(), seq: 0, bytes: 0, receivers: 0, notify: None }),
             queue: WaitQueue::new(),
             ino: NEXT_INO.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            _charge: charge,
         }
     }
 
@@ -222,6 +262,7 @@ impl FileOps for MqFile {
 #[derive(Default)]
 pub struct MqNamespace {
     names: Mutex<HashMap<Vec<u8>, Arc<MessageQueue>>>,
+    charges: Charges,
 }
 
 impl MqNamespace {
@@ -242,6 +283,21 @@ impl MqNamespace {
         }
         n.insert(name.to_vec(), q);
         Ok(())
+    }
+
+    /// Charges a new queue of `bytes` (see [`queue_bytes`]) to real uid
+    /// `uid`, whose RLIMIT_MSGQUEUE is `limit`: EMFILE if it would go over,
+    /// as in Linux (no capability exempts).
+    pub fn charge(&self, uid: u32, bytes: u64, limit: u64) -> Result<Charge, Errno> {
+        let mut c = self.charges.lock().unwrap_or_else(|e| e.into_inner());
+        let cur = c.get(&uid).copied().unwrap_or(0);
+        match cur.checked_add(bytes) {
+            Some(total) if total <= limit => {
+                c.insert(uid, total);
+                Ok(Charge { charges: self.charges.clone(), uid, bytes })
+            }
+            _ => Err(Errno::EMFILE),
+        }
     }
 
     /// Removes a name (open descriptors keep the queue).
