@@ -90,6 +90,22 @@ workload_tests! {
         Some(137),
     );
     futex_waiter_ends_on_sigterm => check_runaway_c("stuck_futex", &[libc::SIGTERM], Some(143));
+    // An unprivileged fork bomb, capped by RLIMIT_NPROC; the SIGTERM runsc
+    // forwards ends init (from outside the sandbox's pid namespace, init's
+    // protection does not apply), and with it the sandbox.
+    fork_bomb_ends_on_sigterm => check_runaway(
+        &[
+            "/usr/bin/setpriv",
+            "--reuid=1000",
+            "--regid=1000",
+            "--clear-groups",
+            "/bin/bash",
+            "-c",
+            "ulimit -u 40; bomb() { bomb | bomb & }; bomb; sleep 100",
+        ],
+        &[libc::SIGTERM],
+        Some(143),
+    );
     children_end_with_runsc_sigkill => check_runaway(
         &["/bin/sh", "-c", "for i in 1 2 3; do sleep 100 & done; while :; do :; done"],
         &[libc::SIGKILL],
