@@ -160,6 +160,13 @@ pub fn mremap(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Ok(t.mm().mremap(a.a[0], a.a[1], a.a[2], a.a[3] as i32, a.a[4])?)
 }
 
+/// mincore(2).
+pub fn mincore(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let vec = t.mm().mincore(a.a[0], a.a[1])?;
+    t.mm().copy_out(a.a[2], &vec)?;
+    Ok(0)
+}
+
 /// madvise(2).
 pub fn madvise(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     t.mm().madvise(a.a[0], a.a[1], a.a[2] as i32)?;

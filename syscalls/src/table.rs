@@ -182,6 +182,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_sched_yield, sys_sched::sched_yield, FULL, []),
     sys!(SYS_mremap, sys_mmap::mremap, Support::Partial("no MREMAP_DONTUNMAP"), [Hex, Int, Int, Hex, Hex]),
     sys!(SYS_madvise, sys_mmap::madvise, FULL, [Hex, Int, Int]),
+    sys!(
+        SYS_mincore,
+        sys_mmap::mincore,
+        Support::Partial("a file's pages count once this process touched them"),
+        [Hex, Int, Hex]
+    ),
     sys!(SYS_dup, sys_file::dup, FULL, [Fd]),
     sys!(SYS_dup2, sys_file::dup2, FULL, [Fd, Fd]),
     sys!(SYS_nanosleep, sys_time::nanosleep, FULL, [Hex, Hex]),

@@ -18,7 +18,6 @@ macro_rules! unimpl {
 /// Known but unimplemented syscalls.
 pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_msync,
-    SYS_mincore,
     SYS_flock,
     SYS_fsync,
     SYS_fdatasync,

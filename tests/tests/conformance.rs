@@ -63,6 +63,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     itimer,
     lseek,
     madvise,
+    mincore,
     mmap,
     mmap_file,
     mprotect,

@@ -432,7 +432,39 @@ impl MemoryFile {
     /// The kernel writes the file from our mapping of the source, which
     /// gives fresh destination pages their memory without a page fault each
     /// (what a copy through our mapping of the destination would cost).
+    ///
+    /// Holes in the source (pages never written, which read as zeros) are
+    /// skipped: the destination is fresh and reads as zeros there too, and
+    /// copying them would give both sides memory for nothing.
     pub fn copy(&self, from: u64, to: u64, len: u64) {
+        let overlap = from < to + len && to < from + len;
+        if overlap {
+            return self.copy_run(from, to, len);
+        }
+        let end = from + len;
+        let mut at = from;
+        while at < end {
+            // SAFETY: lseek on our own fd only reads the file's layout.
+            let data = unsafe { libc::lseek(self.fd.as_raw_fd(), at as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                // No data left in the range (ENXIO), or lseek failed: then
+                // copy the rest plainly to be safe.
+                if data < 0 && Errno::last_host() != Errno::ENXIO {
+                    self.copy_run(at, to + (at - from), end - at);
+                }
+                return;
+            }
+            let data = (data as u64).max(at);
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), data as i64, libc::SEEK_HOLE) };
+            let hole = if hole < 0 { end } else { (hole as u64).min(end) };
+            self.copy_run(data, to + (data - from), hole - data);
+            at = hole;
+        }
+    }
+
+    /// Copies `[from, from+len)` to `[to, to+len)`, holes and all.
+    fn copy_run(&self, from: u64, to: u64, len: u64) {
         let (src, dst) = (self.ptr(from, len), self.ptr(to, len));
         let (Some(s), Some(d)) = (src, dst) else { return };
         let overlap = from < to + len && to < from + len;

@@ -31,6 +31,7 @@ mod maps;
 pub mod memfile;
 mod mmap;
 mod mremap;
+mod residency;
 mod usermem;
 pub mod vma;
 
@@ -42,6 +43,7 @@ use crate::abi::Errno;
 use crate::platform::{AddressSpace, MapOp, Platform};
 pub use fault::{FaultError, SEGV_ACCERR, SEGV_MAPERR};
 pub use memfile::MemoryFile;
+pub use residency::Resident;
 pub use usermem::FutexKey;
 pub use vma::{host_prot, CacheKey, MappedFile, Pma, Segment, SegmentRef, Vma, VmaFile};
 
@@ -103,23 +105,6 @@ pub struct ArgRanges {
     pub env_start: u64,
     /// End of the envp strings.
     pub env_end: u64,
-}
-
-/// Resident bytes of an address space by kind (see
-/// [`MemoryManager::resident`]), and its stack's size.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Resident {
-    pub anon: u64,
-    pub file: u64,
-    pub shmem: u64,
-    pub stack: u64,
-}
-
-impl Resident {
-    /// VmRSS.
-    pub fn total(&self) -> u64 {
-        self.anon + self.file + self.shmem
-    }
 }
 
 /// State behind the manager's lock.
@@ -343,28 +328,6 @@ impl MemoryManager {
     /// untouched anonymous pages count too).
     pub fn backed_bytes(&self) -> u64 {
         self.read().pmas.values().map(|p| p.len()).sum()
-    }
-
-    /// Resident memory by kind, as `/proc/[pid]/status` reports it: pages of
-    /// the memory file behind the mappings that were touched. A file's
-    /// pages come from the page cache in chunks, so they count once read,
-    /// whether or not this process touched them.
-    pub fn resident(&self) -> Resident {
-        let i = self.read();
-        let mut r = Resident::default();
-        for p in i.pmas.values() {
-            let Some(v) = i.vma_at(p.start) else { continue };
-            let bytes = self.mf.resident_bytes(p.mf_off, p.len());
-            if v.shared && (v.file.is_none() || v.segment.is_some()) {
-                r.shmem += bytes;
-            } else if v.file.is_some() {
-                r.file += bytes;
-            } else {
-                r.anon += bytes;
-            }
-        }
-        r.stack = i.vmas.values().filter(|v| v.name == Some("[stack]")).map(|v| v.len()).sum();
-        r
     }
 }
 
