@@ -238,4 +238,25 @@ __attribute__((constructor)) static void conformance_init(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 }
 
+/*
+ * Whether thread `tid` of this process is asleep: state S in its
+ * /proc/self/task/TID/stat (a thread blocked in the kernel).
+ */
+static inline int thread_asleep(int tid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
 #endif /* CONFORMANCE_COMMON_H */

@@ -108,24 +108,6 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
-/* Whether thread `tid` of this process is asleep (state S in its stat). */
-static int asleep(int tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /*
  * Starts n waiters, one at a time, each asleep in its futex wait before
  * the next starts (after announcing itself a waiter makes no other call
@@ -141,7 +123,7 @@ static void start(struct waiter *w, int n)
 		w[i].tid = 0;
 		pthread_create(&w[i].thread, NULL, waiter_fn, &w[i]);
 		wait_ge(&nwaiting, i + 1);
-		for (int k = 0; k < 5000 && !load(&w[i].done) && !asleep(load(&w[i].tid)); k++)
+		for (int k = 0; k < 5000 && !load(&w[i].done) && !thread_asleep(load(&w[i].tid)); k++)
 			msleep(1);
 	}
 	msleep(SETTLE_MS);

@@ -85,23 +85,6 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
-static int asleep(int tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 static void start(struct waiter *w, int n, long timeout_ms, int *target)
 {
 	for (int i = 0; i < n; i++) {
@@ -109,7 +92,7 @@ static void start(struct waiter *w, int n, long timeout_ms, int *target)
 		pthread_create(&w[i].thread, NULL, waiter_fn, &w[i]);
 		for (int k = 0; k < 5000 && !__atomic_load_n(&w[i].tid, __ATOMIC_SEQ_CST); k++)
 			msleep(1);
-		for (int k = 0; k < 5000 && !w[i].done && !asleep(w[i].tid); k++)
+		for (int k = 0; k < 5000 && !w[i].done && !thread_asleep(w[i].tid); k++)
 			msleep(1);
 		msleep(10);
 	}

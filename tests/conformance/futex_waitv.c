@@ -93,30 +93,13 @@ static void *waiter_fn(void *arg)
 	return NULL;
 }
 
-static int asleep(int tid)
-{
-	char path[64], buf[256], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 static void start(struct waiter *w, int n)
 {
 	*w = (struct waiter){ .n = n };
 	pthread_create(&w->thread, NULL, waiter_fn, w);
 	for (int k = 0; k < 5000 && !__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST); k++)
 		msleep(1);
-	for (int k = 0; k < 5000 && !w->done && !asleep(w->tid); k++)
+	for (int k = 0; k < 5000 && !w->done && !thread_asleep(w->tid); k++)
 		msleep(1);
 	msleep(30);
 }
