@@ -9,7 +9,8 @@
  *
  * Skipped: calls that end or stop the process or change its memory or
  * signal state in ways that would kill it legitimately (exit, kill, munmap,
- * mprotect, timers that send signals, ...), calls that block (sleeps,
+ * mprotect, shmat over its own data, process_vm_writev into itself, timers
+ * and mq_notify that send signals, ...), calls that block (sleeps,
  * futex waits, reads of stdin, pause, waits), and calls that make fds a
  * later garbage read or write could block on for good (pipes, eventfds,
  * timerfds, signalfds).
@@ -67,6 +68,7 @@ static int skipped(long nr)
 	case SYS_rt_sigqueueinfo: case SYS_rt_tgsigqueueinfo: case SYS_pidfd_send_signal:
 	case SYS_epoll_pwait2: case SYS_pipe: case SYS_pipe2: case SYS_eventfd:
 	case SYS_eventfd2: case SYS_timerfd_create: case SYS_signalfd: case SYS_signalfd4:
+	case SYS_shmat: case SYS_shmdt: case SYS_process_vm_writev: case SYS_mq_notify:
 		return 1;
 	default:
 		return 0;
