@@ -45,8 +45,6 @@ impl Sandbox {
     pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool) -> anyhow::Result<Sandbox> {
         let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
         let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
-        // After the platform's fork: it is a thread.
-        mf.start_reclaimer().context("start the memory reclaimer")?;
         let uts =
             Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)

@@ -1,9 +1,8 @@
 //! fork: a child address space sharing every page with the parent, private
 //! pages copy-on-write: the parent's writable private pages become
 //! read-only in its host address space, and the first write on either side
-//! copies (see `fault`). Only what both sides are about to write is copied
-//! at fork, within a small budget: the chunk of the parent's stack, and
-//! small ranges written since the last fork. The child's host address space
+//! copies (see `fault`). Only the chunk of the parent's stack, which both
+//! sides are about to write, is copied at fork. The child's host address space
 //! is made when it first runs, and its first fault maps the parent's hot
 //! ranges all at once.
 
@@ -18,15 +17,6 @@ use crate::platform::MapOp;
 /// How many of the parent's mapped ranges a forked child's first fault
 /// maps at most.
 const PREMAP_FORK: usize = 48;
-
-/// The most bytes a fork copies for the child instead of sharing them
-/// copy-on-write (see `hot_whole`): a copy of a page costs far less than the
-/// two faults, one on each side, that sharing it would cost when both
-/// write it.
-const COPY_BUDGET: u64 = 256 << 10;
-
-/// The biggest range copied whole at fork.
-const COPY_MAX: u64 = COW_CHUNK;
 
 impl MemoryManager {
     /// A copy of this address space for a forked child. `hint`: addresses
@@ -74,7 +64,6 @@ impl MemoryManager {
         }
         let mut protect = Vec::new();
         let stack = hint.get(1).copied();
-        let mut budget = COPY_BUDGET;
         let keys: Vec<u64> = i.pmas.keys().copied().collect();
         for k in keys {
             let Some(p) = i.pmas.get(&k).copied() else { continue };
@@ -115,16 +104,6 @@ impl MemoryManager {
                 }
                 continue;
             }
-            if hot_whole(&p, &v, budget) {
-                // Written since the last fork and small: both sides are
-                // likely to write it again soon, so the child gets a copy
-                // now and the parent keeps it writable.
-                let new = self.mf.allocate(p.len())?;
-                self.mf.copy(p.mf_off, new, p.len());
-                child.pmas.insert(k, Pma { mf_off: new, cow: false, mapped: None, ..p });
-                budget -= p.len();
-                continue;
-            }
             self.mf.inc_ref(p.mf_off, p.len());
             if v.shared {
                 child.pmas.insert(k, Pma { mapped: None, ..p });
@@ -151,19 +130,6 @@ impl MemoryManager {
         mm.inner.get_mut().unwrap_or_else(|e| e.into_inner()).premap = hot;
         Ok(mm)
     }
-}
-
-/// Whether private pma `p` (of `v`) is copied for the child at fork: the
-/// parent holds it alone, has it mapped writable (it wrote there since the
-/// last fork), it is at most [`COPY_MAX`] and fits in what is left of the
-/// fork's copy budget.
-fn hot_whole(p: &Pma, v: &Vma, budget: u64) -> bool {
-    !v.shared
-        && v.writable()
-        && !p.cow
-        && p.mapped.is_some_and(|m| m & libc::PROT_WRITE != 0)
-        && p.len() <= COPY_MAX
-        && p.len() <= budget
 }
 
 /// The part of [`COW_CHUNK`] around `stack` in private pma `p` (of `v`),

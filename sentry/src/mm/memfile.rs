@@ -6,11 +6,7 @@
 //! Ranges are reference-counted page runs: an allocation starts with one
 //! reference; `fork` takes another on every private range the child shares
 //! copy-on-write and every shared one; a range whose count drops to zero is
-//! returned to the host by punching a hole and reused. The punching is done
-//! by a reclaimer thread once one is started: it is a slow host call (the
-//! host unmaps the pages from every mapping of the file, with TLB
-//! shootdowns) that need not delay an exit or exec; a range is reused only
-//! once punched.
+//! returned to the host by punching a hole and reused.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -28,8 +24,6 @@ pub struct MemoryFile {
     size: u64,
     alloc: Mutex<Allocator>,
     cache: Mutex<PageCache>,
-    /// Freed ranges for the reclaimer, once it runs.
-    reclaim: std::sync::OnceLock<crossbeam::channel::Sender<Vec<(u64, u64)>>>,
 }
 
 /// Chunks of unchanging files, read once and shared by every private
@@ -151,7 +145,6 @@ impl MemoryFile {
             size: MEMORY_FILE_SIZE,
             alloc: Mutex::new(Allocator::default()),
             cache: Mutex::new(PageCache::default()),
-            reclaim: std::sync::OnceLock::new(),
         })
     }
 
@@ -238,21 +231,6 @@ impl MemoryFile {
                 }
             }
         }
-        if freed.is_empty() {
-            return;
-        }
-        let freed = match self.reclaim.get() {
-            Some(tx) => match tx.send(freed) {
-                Ok(()) => return,
-                Err(e) => e.into_inner(),
-            },
-            None => freed,
-        };
-        self.reclaim_now(freed);
-    }
-
-    /// Punches the freed ranges and makes them allocatable again.
-    fn reclaim_now(&self, freed: Vec<(u64, u64)>) {
         // Punch outside the lock: it is a host call.
         for &(s, l) in &freed {
             self.zero(s, l);
@@ -261,26 +239,6 @@ impl MemoryFile {
         for (s, l) in freed {
             a.release(s, l);
         }
-    }
-
-    /// Starts the reclaimer thread, which from now on punches the freed
-    /// ranges; it ends when the memory file is dropped.
-    pub fn start_reclaimer(self: &std::sync::Arc<Self>) -> std::io::Result<()> {
-        let (tx, rx) = crossbeam::channel::unbounded::<Vec<(u64, u64)>>();
-        let weak = std::sync::Arc::downgrade(self);
-        std::thread::Builder::new().name("reclaimer".into()).spawn(move || {
-            while let Ok(mut freed) = rx.recv() {
-                while let Ok(more) = rx.try_recv() {
-                    freed.extend(more);
-                }
-                let Some(mf) = weak.upgrade() else { return };
-                mf.reclaim_now(freed);
-            }
-        })?;
-        // If one was started already, this thread's channel closes now and
-        // it ends.
-        let _ = self.reclaim.set(tx);
-        Ok(())
     }
 
     /// Whether every page of `[off, off+len)` has exactly one reference (the
@@ -428,66 +386,11 @@ impl MemoryFile {
     }
 
     /// Copies `len` bytes within the file.
-    ///
-    /// The kernel writes the file from our mapping of the source, which
-    /// gives fresh destination pages their memory without a page fault each
-    /// (what a copy through our mapping of the destination would cost).
-    ///
-    /// Holes in the source (pages never written, which read as zeros) are
-    /// skipped: the destination is fresh and reads as zeros there too, and
-    /// copying them would give both sides memory for nothing.
     pub fn copy(&self, from: u64, to: u64, len: u64) {
-        let overlap = from < to + len && to < from + len;
-        if overlap {
-            return self.copy_run(from, to, len);
-        }
-        let end = from + len;
-        let mut at = from;
-        while at < end {
-            // SAFETY: lseek on our own fd only reads the file's layout.
-            let data = unsafe { libc::lseek(self.fd.as_raw_fd(), at as i64, libc::SEEK_DATA) };
-            if data < 0 || data as u64 >= end {
-                // No data left in the range (ENXIO), or lseek failed: then
-                // copy the rest plainly to be safe.
-                if data < 0 && Errno::last_host() != Errno::ENXIO {
-                    self.copy_run(at, to + (at - from), end - at);
-                }
-                return;
-            }
-            let data = (data as u64).max(at);
-            // SAFETY: as above.
-            let hole = unsafe { libc::lseek(self.fd.as_raw_fd(), data as i64, libc::SEEK_HOLE) };
-            let hole = if hole < 0 { end } else { (hole as u64).min(end) };
-            self.copy_run(data, to + (data - from), hole - data);
-            at = hole;
-        }
-    }
-
-    /// Copies `[from, from+len)` to `[to, to+len)`, holes and all.
-    fn copy_run(&self, from: u64, to: u64, len: u64) {
         let (src, dst) = (self.ptr(from, len), self.ptr(to, len));
-        let (Some(s), Some(d)) = (src, dst) else { return };
-        let overlap = from < to + len && to < from + len;
-        let mut done = 0u64;
-        while !overlap && done < len {
-            // SAFETY: `s + done .. s + len` is inside our mapping of the
-            // file (checked by `ptr`), readable; pwrite only reads it.
-            let n = unsafe {
-                libc::pwrite64(
-                    self.fd.as_raw_fd(),
-                    s.add(done as usize) as *const libc::c_void,
-                    (len - done) as usize,
-                    (to + done) as i64,
-                )
-            };
-            if n <= 0 {
-                break;
-            }
-            done += n as u64;
-        }
-        if done < len {
+        if let (Some(s), Some(d)) = (src, dst) {
             // SAFETY: both ranges are within the mapping; `copy` handles overlap.
-            unsafe { std::ptr::copy(s.add(done as usize), d.add(done as usize), (len - done) as usize) };
+            unsafe { std::ptr::copy(s, d, len as usize) };
         }
     }
 }

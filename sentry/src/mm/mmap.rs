@@ -309,20 +309,6 @@ impl MemoryManager {
     /// MADV_DONTNEED on private memory: the pages are dropped; anonymous
     /// memory reads as zeros and file mappings read the file again.
     fn discard_private(&self, i: &mut crate::mm::Inner, v: &Vma) -> Result<(), Errno> {
-        if v.anonymous() {
-            // Pages this process holds alone are zeroed where they are (a
-            // hole punched in the memory file), so the host mapping stays
-            // valid and nothing is injected; the next touch reads zeros.
-            i.split_at(v.start);
-            i.split_at(v.end);
-            let ps: Vec<crate::mm::Pma> = i.pmas.range(v.start..v.end).map(|(_, p)| *p).collect();
-            if ps.iter().all(|p| !p.cow && self.mf.exclusive(p.mf_off, p.len())) {
-                for p in &ps {
-                    self.mf.zero(p.mf_off, p.len());
-                }
-                return Ok(());
-            }
-        }
         let gone = i.take_pmas(v.start, v.end);
         if gone.is_empty() {
             return Ok(());
