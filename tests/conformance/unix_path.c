@@ -22,45 +22,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-/* Socket errors that common.h does not name. */
-static const char *sock_errno_name(int e)
-{
-	switch (e) {
-#define NAME(x) case x: return #x
-	NAME(ENOTSOCK); NAME(EDESTADDRREQ); NAME(EMSGSIZE); NAME(EPROTOTYPE);
-	NAME(ENOPROTOOPT); NAME(EPROTONOSUPPORT); NAME(ESOCKTNOSUPPORT);
-	NAME(EOPNOTSUPP); NAME(EAFNOSUPPORT); NAME(EADDRINUSE);
-	NAME(EADDRNOTAVAIL); NAME(ECONNABORTED); NAME(ECONNRESET);
-	NAME(ENOBUFS); NAME(EISCONN); NAME(ENOTCONN); NAME(ECONNREFUSED);
-	NAME(EALREADY); NAME(EINPROGRESS); NAME(ETOOMANYREFS);
-#undef NAME
-	}
-	return errno_name(e);
-}
-
-static long sock_check_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, sock_errno_name(err));
-	else
-		printf("%s = %ld\n", label, r);
-	return r;
-}
-
-static long sock_check_ok_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, sock_errno_name(err));
-	else
-		printf("%s = ok\n", label);
-	return r;
-}
-
-/* SYS, SYS_OK and CHECK print socket errors by name too. */
-#define check_print sock_check_print
-#define check_ok_print sock_check_ok_print
-
-#define SUN_OFF ((socklen_t)offsetof(struct sockaddr_un, sun_path))
+#include "unix_common.h"
 
 /* The mkdtemp directory; if that fails, a directory that does not exist. */
 static char scratch[64];
