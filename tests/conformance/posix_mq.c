@@ -25,27 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-/* Errors that common.h does not name. */
-static const char *mq_errno_name(int e)
-{
-	switch (e) {
-	case EMSGSIZE: return "EMSGSIZE";
-	}
-	return errno_name(e);
-}
-
-static long mq_check_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, mq_errno_name(err));
-	else
-		printf("%s = %ld\n", label, r);
-	return r;
-}
-
-/* SYS and CHECK print these errors by name too. */
-#define check_print mq_check_print
-
 /* ---- names, and cleanup of the queues this process made ---- */
 
 static char prefix[64];
@@ -184,7 +163,7 @@ static void show_attr(int fd)
 
 	memset(&a, 0xff, sizeof(a));
 	if (syscall(SYS_mq_getsetattr, fd, NULL, &a) != 0) {
-		printf("  getattr: %s\n", mq_errno_name(errno));
+		printf("  getattr: %s\n", errno_name(errno));
 		return;
 	}
 	printf("  flags %s, maxmsg %ld, msgsize %ld, curmsgs %ld\n",
@@ -292,7 +271,7 @@ static void show_file(int fd, pid_t self)
 	lseek(fd, 0, SEEK_SET);
 	n = read(fd, buf, sizeof(buf) - 1);
 	if (n < 0) {
-		printf("  read: -1 %s\n", mq_errno_name(errno));
+		printf("  read: -1 %s\n", errno_name(errno));
 		return;
 	}
 	buf[n] = 0;

@@ -27,38 +27,6 @@
 #include <sys/wait.h>
 #include <time.h>
 
-/* Errors that common.h does not name. */
-static const char *ipc_errno_name(int e)
-{
-	switch (e) {
-	case EIDRM: return "EIDRM";
-	case ENOMSG: return "ENOMSG";
-	}
-	return errno_name(e);
-}
-
-static long ipc_check_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, ipc_errno_name(err));
-	else
-		printf("%s = %ld\n", label, r);
-	return r;
-}
-
-static long ipc_check_ok_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, ipc_errno_name(err));
-	else
-		printf("%s = ok\n", label);
-	return r;
-}
-
-/* SYS, SYS_OK and CHECK print these errors by name too. */
-#define check_print ipc_check_print
-#define check_ok_print ipc_check_ok_print
-
 #ifndef MSG_COPY
 #define MSG_COPY 040000
 #endif
@@ -188,7 +156,7 @@ static void show_queue(int id)
 	struct msqid_ds ds;
 
 	if (syscall(SYS_msgctl, id, IPC_STAT, &ds) != 0) {
-		printf("  IPC_STAT: %s\n", ipc_errno_name(errno));
+		printf("  IPC_STAT: %s\n", errno_name(errno));
 		return;
 	}
 	printf("  qnum %lu, cbytes %lu\n", (unsigned long)ds.msg_qnum, (unsigned long)ds.__msg_cbytes);

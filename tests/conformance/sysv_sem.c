@@ -27,38 +27,6 @@
 
 #define SEMVMX 32767
 
-/* Errors that common.h does not name. */
-static const char *ipc_errno_name(int e)
-{
-	switch (e) {
-	case EIDRM: return "EIDRM";
-	case ENOMSG: return "ENOMSG";
-	}
-	return errno_name(e);
-}
-
-static long ipc_check_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, ipc_errno_name(err));
-	else
-		printf("%s = %ld\n", label, r);
-	return r;
-}
-
-static long ipc_check_ok_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, ipc_errno_name(err));
-	else
-		printf("%s = ok\n", label);
-	return r;
-}
-
-/* SYS, SYS_OK and CHECK print these errors by name too. */
-#define check_print ipc_check_print
-#define check_ok_print ipc_check_ok_print
-
 union semun {
 	int val;
 	struct semid_ds *buf;

@@ -1,6 +1,5 @@
 /*
- * unix_common.h: what the AF_UNIX conformance programs share: names for
- * the socket errnos and the check printers that use them, SUN_OFF, and
+ * unix_common.h: what the AF_UNIX conformance programs share: SUN_OFF, and
  * (with UNIX_SOCKET_HELPERS defined before the include) the helpers of the
  * abstract-name programs: the watchdog, SIGPIPE counting, abstract
  * addresses, and printers for names, poll state, fd flags, options and
@@ -16,44 +15,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
-
-/* Socket errors that common.h does not name. */
-static const char *sock_errno_name(int e)
-{
-	switch (e) {
-#define NAME(x) case x: return #x
-	NAME(ENOTSOCK); NAME(EDESTADDRREQ); NAME(EMSGSIZE); NAME(EPROTOTYPE);
-	NAME(ENOPROTOOPT); NAME(EPROTONOSUPPORT); NAME(ESOCKTNOSUPPORT);
-	NAME(EOPNOTSUPP); NAME(EAFNOSUPPORT); NAME(EADDRINUSE);
-	NAME(EADDRNOTAVAIL); NAME(ECONNABORTED); NAME(ECONNRESET);
-	NAME(ENOBUFS); NAME(EISCONN); NAME(ENOTCONN); NAME(ECONNREFUSED);
-	NAME(EALREADY); NAME(EINPROGRESS); NAME(ETOOMANYREFS);
-#undef NAME
-	}
-	return errno_name(e);
-}
-
-static long sock_check_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, sock_errno_name(err));
-	else
-		printf("%s = %ld\n", label, r);
-	return r;
-}
-
-static long sock_check_ok_print(const char *label, long r, int err)
-{
-	if (r == -1)
-		printf("%s = -1 %s\n", label, sock_errno_name(err));
-	else
-		printf("%s = ok\n", label);
-	return r;
-}
-
-/* SYS, SYS_OK and CHECK print socket errors by name too. */
-#define check_print sock_check_print
-#define check_ok_print sock_check_ok_print
 
 #define SUN_OFF ((socklen_t)offsetof(struct sockaddr_un, sun_path))
 
@@ -158,7 +119,7 @@ static void show_sockname(const char *label, int fd)
 
 	memset(&a, 0x55, sizeof(a));
 	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		printf("  getsockname %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getsockname %s = -1 %s\n", label, errno_name(errno));
 	else
 		show_addr(label, &a, len);
 }
@@ -170,7 +131,7 @@ static void show_peername(const char *label, int fd)
 
 	memset(&a, 0x55, sizeof(a));
 	if (getpeername(fd, (struct sockaddr *)&a, &len) < 0)
-		printf("  getpeername %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getpeername %s = -1 %s\n", label, errno_name(errno));
 	else
 		show_addr(label, &a, len);
 }
@@ -182,7 +143,7 @@ static void show_poll(const char *label, int fd)
 	int r = poll(&p, 1, 0);
 
 	if (r < 0) {
-		printf("  poll %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  poll %s = -1 %s\n", label, errno_name(errno));
 		return;
 	}
 #define FLAG(f) if (p.revents & f) strcat(strcat(buf, buf[0] ? "|" : ""), #f)
@@ -208,9 +169,9 @@ static void show_opt(int fd, int opt, const char *label)
 	int r = getsockopt(fd, SOL_SOCKET, opt, &v, &len);
 
 	if (r < 0)
-		printf("  getsockopt(%s) = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getsockopt(%s) = -1 %s\n", label, errno_name(errno));
 	else if (opt == SO_ERROR)
-		printf("  getsockopt(%s) = 0 value %s len %u\n", label, v ? sock_errno_name(v) : "0",
+		printf("  getsockopt(%s) = 0 value %s len %u\n", label, v ? errno_name(v) : "0",
 		       (unsigned)len);
 	else
 		printf("  getsockopt(%s) = 0 value %d len %u\n", label, v, (unsigned)len);
@@ -231,7 +192,7 @@ static void show_inq(const char *label, int fd)
 	int n = -12345;
 
 	if (ioctl(fd, FIONREAD, &n) < 0)
-		printf("  FIONREAD %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  FIONREAD %s = -1 %s\n", label, errno_name(errno));
 	else
 		printf("  FIONREAD %s: %d\n", label, n);
 }
@@ -242,7 +203,7 @@ static void show_read(const char *label, int fd, size_t len, int flags)
 	long n = recv(fd, buf, len < sizeof(buf) ? len : sizeof(buf), flags);
 
 	if (n < 0)
-		printf("  %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  %s = -1 %s\n", label, errno_name(errno));
 	else
 		printf("  %s = %ld \"%.*s\"\n", label, n, (int)((size_t)n < len ? (size_t)n : len), buf);
 }

@@ -57,7 +57,7 @@ static long show_recvmsg(const char *label, int fd, size_t len, int flags)
 	m.msg_flags = 0x55550000;
 	n = recvmsg(fd, &m, flags);
 	if (n < 0) {
-		printf("  %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  %s = -1 %s\n", label, errno_name(errno));
 		return n;
 	}
 	printf("  %s = %ld msg_flags %s\n", label, n, msg_flags_name(m.msg_flags));
@@ -78,7 +78,7 @@ static long show_recvfrom(const char *label, int fd, size_t len, int flags)
 	n = recvfrom(fd, buf, len < sizeof(buf) ? len : sizeof(buf), flags, (struct sockaddr *)&from,
 		     &flen);
 	if (n < 0) {
-		printf("  %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  %s = -1 %s\n", label, errno_name(errno));
 		return n;
 	}
 	printf("  %s = %ld \"%.*s\"\n", label, n, (int)((size_t)n < len ? (size_t)n : len), buf);

@@ -86,7 +86,7 @@ static void show_sockname(const char *label, int fd)
 
 	memset(&a, 0x55, sizeof(a));
 	if (getsockname(fd, (struct sockaddr *)&a, &len) < 0)
-		printf("  getsockname %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getsockname %s = -1 %s\n", label, errno_name(errno));
 	else
 		show_addr(label, &a, len);
 }
@@ -98,7 +98,7 @@ static void show_peername(const char *label, int fd)
 
 	memset(&a, 0x55, sizeof(a));
 	if (getpeername(fd, (struct sockaddr *)&a, &len) < 0)
-		printf("  getpeername %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getpeername %s = -1 %s\n", label, errno_name(errno));
 	else
 		show_addr(label, &a, len);
 }
@@ -115,7 +115,7 @@ static long show_recvfrom(const char *label, int fd, size_t len, int flags)
 	n = recvfrom(fd, buf, len < sizeof(buf) ? len : sizeof(buf), flags, (struct sockaddr *)&from,
 		     &flen);
 	if (n < 0) {
-		printf("  %s = -1 %s\n", label, sock_errno_name(errno));
+		printf("  %s = -1 %s\n", label, errno_name(errno));
 		return n;
 	}
 	printf("  %s = %ld \"%.*s\"\n", label, n, (int)((size_t)n < len ? (size_t)n : len), buf);
@@ -268,10 +268,10 @@ static void section_path(void)
 		close(rl);
 		unlink("rel.sock");
 	} else {
-		printf("  chdir scratch = -1 %s\n", sock_errno_name(errno));
+		printf("  chdir scratch = -1 %s\n", errno_name(errno));
 	}
 	if (fchdir(cwd) < 0)
-		printf("  fchdir = -1 %s\n", sock_errno_name(errno));
+		printf("  fchdir = -1 %s\n", errno_name(errno));
 	close(cwd);
 
 	/* After the listener closes the file remains, refusing connections. */

@@ -45,9 +45,9 @@ static void show_opt(int fd, int opt, const char *label)
 	int r = getsockopt(fd, SOL_SOCKET, opt, &v, &len);
 
 	if (r < 0)
-		printf("  getsockopt(%s) = -1 %s\n", label, sock_errno_name(errno));
+		printf("  getsockopt(%s) = -1 %s\n", label, errno_name(errno));
 	else if (opt == SO_ERROR)
-		printf("  getsockopt(%s) = 0 value %s len %u\n", label, v ? sock_errno_name(v) : "0",
+		printf("  getsockopt(%s) = 0 value %s len %u\n", label, v ? errno_name(v) : "0",
 		       (unsigned)len);
 	else
 		printf("  getsockopt(%s) = 0 value %d len %u\n", label, v, (unsigned)len);
@@ -223,7 +223,7 @@ static long recv_fds(int sock, size_t controllen, int flags, struct rcv *r)
 static void show_rcv(const char *label, const struct rcv *r)
 {
 	if (r->n < 0) {
-		printf("  %s = -1 %s\n", label, sock_errno_name(r->err));
+		printf("  %s = -1 %s\n", label, errno_name(r->err));
 		return;
 	}
 	printf("  %s = %ld \"%.*s\" msg_flags %s msg_controllen %u\n", label, r->n,
