@@ -77,6 +77,52 @@ pub struct GlobalFlags {
     /// Do not configure cgroups.
     #[arg(long = "ignore-cgroups", global = true)]
     pub ignore_cgroups: bool,
+    /// The root's overlay, as gVisor names it: `root:memory` (writes go to
+    /// an upper layer in sandbox memory; the host's files never change),
+    /// `all:memory` (the same: there are no other mounts yet), or `none` (the
+    /// root is the image itself; read-only unless the spec says otherwise).
+    #[arg(long = "overlay2", global = true, default_value = "root:memory", value_parser = parse_overlay)]
+    pub overlay2: Overlay2,
+}
+
+/// Where the root's overlay keeps its upper layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay2 {
+    /// No overlay.
+    None,
+    /// An upper layer in sandbox memory.
+    Memory,
+}
+
+impl Overlay2 {
+    /// The flag's value, to hand on to `runsc boot`.
+    pub fn as_flag(self) -> &'static str {
+        match self {
+            Overlay2::None => "none",
+            Overlay2::Memory => "root:memory",
+        }
+    }
+}
+
+fn parse_overlay(s: &str) -> Result<Overlay2, String> {
+    match s {
+        "none" => Ok(Overlay2::None),
+        "root:memory" | "all:memory" => Ok(Overlay2::Memory),
+        _ => {
+            let medium = s.split_once(':').map(|(_, m)| m);
+            let mounts = s.split_once(':').map(|(m, _)| m);
+            if !matches!(mounts, Some("root" | "all")) {
+                return Err(format!("{s:?}: expected none, or root:MEDIUM or all:MEDIUM"));
+            }
+            match medium {
+                Some("self") => Err("the `self` medium (upper layer in a host file) is not supported yet".into()),
+                Some(m) if m.starts_with('/') => {
+                    Err("a host directory as the upper layer's medium is not supported yet".into())
+                }
+                _ => Err(format!("{s:?}: the medium must be memory, self or an absolute path")),
+            }
+        }
+    }
 }
 
 /// Subcommands.

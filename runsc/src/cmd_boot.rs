@@ -26,7 +26,7 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let sandbox = Sandbox::new(&spec, gofer, g.strace)?;
+    let sandbox = Sandbox::new(&spec, gofer, g.strace, g.overlay2 == crate::cli::Overlay2::Memory)?;
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let stdio = sandbox::import_stdio(&args.closed_fds)?;

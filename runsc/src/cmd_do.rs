@@ -1,6 +1,6 @@
 //! `runsc do`: runs a command in a throwaway sandbox whose root is the
-//! host's root filesystem, read-only (the writable overlay comes with the
-//! filesystems work), like gVisor's `runsc do`.
+//! host's root filesystem under a writable overlay in sandbox memory (or
+//! read-only with `--overlay2=none`), like gVisor's `runsc do`.
 
 use std::io::Write as _;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -97,6 +97,7 @@ fn global_args(g: &GlobalFlags) -> Vec<String> {
     if g.seccomp_log {
         v.push("--seccomp-log".into());
     }
+    v.push(format!("--overlay2={}", g.overlay2.as_flag()));
     v
 }
 

@@ -12,7 +12,9 @@ use sentry::auth::Credentials;
 use sentry::fs::dev::new_devfs;
 use sentry::fs::gofer::GoferInode;
 use sentry::fs::host::HostFile;
+use sentry::fs::overlay::Overlay;
 use sentry::fs::proc::new_procfs;
+use sentry::fs::tmpfs::{Tmpfs, TmpfsOptions};
 use sentry::kernel::limits::RLIM_NLIMITS;
 use sentry::kernel::uts::Uts;
 use sentry::kernel::{ExitStatus, Kernel, SyscallTable, ThreadGroup};
@@ -42,7 +44,9 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Creates the memory file and platform. Must run while single-threaded.
-    pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool) -> anyhow::Result<Sandbox> {
+    /// With `overlay`, the root is the image under an upper layer in
+    /// sandbox memory.
+    pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool, overlay: bool) -> anyhow::Result<Sandbox> {
         let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
         let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
         let uts =
@@ -53,9 +57,17 @@ impl Sandbox {
         kernel.vdso.start_timekeeper().context("start timekeeper")?;
 
         let client = Arc::new(gofer::Client::new(gofer));
-        let root_inode = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
+        let lower = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
         let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(true);
-        let root_mount = Mount::new_root(Dentry::new_root(root_inode), dev_make(0, 40), readonly, "9p");
+        let root_mount = if overlay {
+            // The spec's readonly is about the image: the overlay keeps it
+            // unchanged and takes the writes (gVisor does the same).
+            let upper = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions::default());
+            let root = Overlay::new_root(lower, upper).map_err(|e| anyhow!("overlay root: {e}"))?;
+            Mount::new_root(Dentry::new_root(root), dev_make(0, 40), false, "overlay")
+        } else {
+            Mount::new_root(Dentry::new_root(lower), dev_make(0, 40), readonly, "9p")
+        };
         let root = Location { dentry: root_mount.root.clone(), mount: root_mount.clone() };
         let mut mounts = vec![root_mount];
         let creds = Credentials::new(0, 0, vec![]);
@@ -67,6 +79,12 @@ impl Sandbox {
                 if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs() };
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
         }
+        // /dev/shm: POSIX shared memory and semaphores.
+        let shm_at = Walker::new(&root, &creds)
+            .walk(&root, b"/dev/shm", Lookup::Follow)
+            .map_err(|e| anyhow!("mount point /dev/shm: {e}"))?;
+        let shm = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions { mode: 0o1777, ..TmpfsOptions::default() });
+        mounts.push(Mount::mount_at(&shm_at, Dentry::new_root(shm), dev_make(0, 43), false, "tmpfs"));
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
         Ok(Sandbox { kernel, platform, root })

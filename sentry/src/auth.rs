@@ -62,6 +62,8 @@ pub const CAP_DAC_READ_SEARCH: u32 = 2;
 pub const CAP_FOWNER: u32 = 3;
 /// CAP_FSETID.
 pub const CAP_FSETID: u32 = 4;
+/// CAP_MKNOD.
+pub const CAP_MKNOD: u32 = 27;
 /// CAP_KILL.
 pub const CAP_KILL: u32 = 5;
 /// CAP_SETGID.

@@ -4,32 +4,33 @@ use sentry::abi::{Errno, O_LARGEFILE, VALID_OPEN_FLAGS};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::vfs::open;
 
-fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32) -> SyscallResult {
+fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SyscallResult {
     let path = t.read_path(path_addr, false)?;
     if !t.fds.has_free(t.nofile_limit()) {
         return Err(Errno::EMFILE.into());
     }
     let start = t.start_dir(dirfd, &path)?;
     let (root, creds) = t.walk_context();
-    let file = open::open(&root, &creds, &start, &path, flags)?;
+    let mode = mode & 0o7777 & !t.fs.umask();
+    let file = open::open(&root, &creds, &start, &path, flags, mode)?;
     let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
     Ok(fd as u64)
 }
 
 /// open(2).
 pub fn sys_open(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    do_open(t, libc::AT_FDCWD, a.a[0], (a.a[1] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)
+    do_open(t, libc::AT_FDCWD, a.a[0], (a.a[1] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE, a.a[2] as u32)
 }
 
 /// creat(2): open(path, O_CREAT | O_WRONLY | O_TRUNC, mode).
 pub fn creat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let flags = (libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC) as u32;
-    do_open(t, libc::AT_FDCWD, a.a[0], flags | O_LARGEFILE)
+    do_open(t, libc::AT_FDCWD, a.a[0], flags | O_LARGEFILE, a.a[1] as u32)
 }
 
 /// openat(2).
 pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    do_open(t, a.a[0] as i32, a.a[1], (a.a[2] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE)
+    do_open(t, a.a[0] as i32, a.a[1], (a.a[2] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE, a.a[3] as u32)
 }
 
 /// close(2).
@@ -112,6 +113,7 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             let p = crate::sys_pipe::pipe_of(&f).ok_or(Errno::EBADF)?;
             Ok(p.set_capacity(a.a[2], t.creds.euid == 0)? as u64)
         }
+        c if crate::sys_lock::is_lock_cmd(c) => crate::sys_lock::fcntl_lock(t, &f, c, a.a[2]),
         _ => {
             crate::log_once_unsupported("fcntl", cmd as u64);
             Err(Errno::EINVAL.into())

@@ -1,24 +1,14 @@
 //! Path operations that change the filesystem: mkdir, mknod, symlink, link,
 //! unlink, rmdir, rename, chmod, chown, truncate, utimensat (and their
-//! variants). No mounted filesystem is writable yet (the root is read-only
-//! until the overlay arrives; /dev and /proc are synthetic), so each call
-//! makes Linux's checks in Linux's order (lookup errors, EEXIST, flags) and
-//! then fails as Linux does on such a filesystem: EROFS on a read-only
-//! mount, EPERM where the filesystem does not support the operation.
+//! variants). Each makes Linux's checks in Linux's order (lookup errors,
+//! EEXIST, flags, EROFS, permissions; see `sentry::vfs::ops`) and then asks
+//! the filesystem; synthetic filesystems (/proc, /dev) answer EPERM.
 
 use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
-use sentry::vfs::path::Walker;
+use sentry::vfs::ops::{self, TimeArg};
+use sentry::vfs::path::{may_access, Walker, MAY_WRITE};
 use sentry::vfs::{FileType, Location, Lookup};
-
-/// What a filesystem that cannot be changed answers once all checks pass.
-fn unchangeable(loc: &Location) -> Errno {
-    if loc.mount.readonly {
-        Errno::EROFS
-    } else {
-        Errno::EPERM
-    }
-}
 
 /// The parent of `path` (from `dirfd`) and its last component.
 fn parent_of(t: &Task, dirfd: i32, path: &[u8]) -> Result<(Location, Vec<u8>), Errno> {
@@ -38,9 +28,8 @@ fn exists(t: &Task, parent: &Location, name: &[u8]) -> Result<bool, Errno> {
 }
 
 /// filename_create(): the checks for making a new name at `path`; returns
-/// the parent when the name could be created there, EROFS on a read-only
-/// mount.
-fn create_check(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> Result<Location, Errno> {
+/// the parent and the name when the name could be created there.
+fn create_check(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> Result<(Location, Vec<u8>), Errno> {
     let path = t.read_path(path_addr, false)?;
     let (parent, name) = parent_of(t, dirfd, &path)?;
     if name.is_empty() || name == b"." || name == b".." {
@@ -52,50 +41,64 @@ fn create_check(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> Result<Lo
     if !is_dir && path.ends_with(b"/") {
         return Err(Errno::ENOENT);
     }
-    if parent.mount.readonly {
-        return Err(Errno::EROFS);
-    }
-    Ok(parent)
+    ops::may_create(&parent, &t.creds)?;
+    Ok((parent, name))
 }
 
-/// Makes a new name: no mounted filesystem supports it yet.
-fn create_at(t: &Task, dirfd: i32, path_addr: u64, is_dir: bool) -> SyscallResult {
-    let parent = create_check(t, dirfd, path_addr, is_dir)?;
-    Err(unchangeable(&parent).into())
+/// Makes a new name with `mode` (type and permissions, before the umask).
+fn create_at(t: &Task, dirfd: i32, path_addr: u64, mode: u32, rdev: u64, target: Vec<u8>) -> SyscallResult {
+    let is_dir = mode & libc::S_IFMT == libc::S_IFDIR;
+    let (parent, name) = create_check(t, dirfd, path_addr, is_dir)?;
+    let creds = t.creds.clone();
+    let perm = if mode & libc::S_IFMT == libc::S_IFLNK { 0o777 } else { mode & 0o7777 & !t.fs.umask() };
+    let node = ops::new_node(&parent, &creds, (mode & libc::S_IFMT) | perm, rdev, target)?;
+    ops::create(&parent, &name, &node)?;
+    Ok(0)
 }
 
 /// mkdir(2).
 pub fn mkdir(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    create_at(t, libc::AT_FDCWD, a.a[0], true)
+    create_at(t, libc::AT_FDCWD, a.a[0], libc::S_IFDIR | (a.a[1] as u32 & 0o7777), 0, Vec::new())
 }
 
 /// mkdirat(2).
 pub fn mkdirat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    create_at(t, a.a[0] as i32, a.a[1], true)
+    create_at(t, a.a[0] as i32, a.a[1], libc::S_IFDIR | (a.a[2] as u32 & 0o7777), 0, Vec::new())
 }
 
-fn mknod_common(t: &Task, dirfd: i32, path: u64, mode: u32) -> SyscallResult {
-    match mode & libc::S_IFMT {
-        0 | libc::S_IFREG | libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO | libc::S_IFSOCK => {}
+fn mknod_common(t: &Task, dirfd: i32, path: u64, mode: u32, dev: u64) -> SyscallResult {
+    let mode = match mode & libc::S_IFMT {
+        0 => mode | libc::S_IFREG,
+        libc::S_IFREG | libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO | libc::S_IFSOCK => mode,
         libc::S_IFDIR => return Err(Errno::EPERM.into()),
         _ => return Err(Errno::EINVAL.into()),
+    };
+    let device = matches!(mode & libc::S_IFMT, libc::S_IFCHR | libc::S_IFBLK);
+    if device && !t.creds.capable(sentry::auth::CAP_MKNOD) {
+        // Checked after the name (create_check) by Linux; EEXIST first.
+        create_check(t, dirfd, path, false)?;
+        return Err(Errno::EPERM.into());
     }
-    create_at(t, dirfd, path, false)
+    // The syscall takes a 32-bit dev_t (new_decode_dev).
+    let dev = dev as u32;
+    let (major, minor) = ((dev & 0xfff00) >> 8, (dev & 0xff) | ((dev >> 12) & 0xfff00));
+    let rdev = if device { sentry::abi::dev_make(major, minor) } else { 0 };
+    create_at(t, dirfd, path, mode, rdev, Vec::new())
 }
 
 /// mknod(2).
 pub fn mknod(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    mknod_common(t, libc::AT_FDCWD, a.a[0], a.a[1] as u32)
+    mknod_common(t, libc::AT_FDCWD, a.a[0], a.a[1] as u32, a.a[2])
 }
 
 /// mknodat(2).
 pub fn mknodat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    mknod_common(t, a.a[0] as i32, a.a[1], a.a[2] as u32)
+    mknod_common(t, a.a[0] as i32, a.a[1], a.a[2] as u32, a.a[3])
 }
 
 fn symlink_common(t: &Task, target: u64, dirfd: i32, path: u64) -> SyscallResult {
-    t.read_path(target, false)?;
-    create_at(t, dirfd, path, false)
+    let target = t.read_path(target, false)?;
+    create_at(t, dirfd, path, libc::S_IFLNK | 0o777, 0, target)
 }
 
 /// symlink(2).
@@ -115,14 +118,29 @@ fn link_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: i3
     let old_path = t.read_path(old, flags & libc::AT_EMPTY_PATH != 0)?;
     let follow = if flags & libc::AT_SYMLINK_FOLLOW != 0 { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
     let src = t.resolve_at(olddir, &old_path, follow | (flags & libc::AT_EMPTY_PATH))?;
-    let parent = create_check(t, newdir, new, false)?;
+    let (parent, name) = create_check(t, newdir, new, false)?;
     if !std::sync::Arc::ptr_eq(&src.mount, &parent.mount) {
         return Err(Errno::EXDEV.into());
     }
     if src.dentry.inode.file_type() == FileType::Directory {
         return Err(Errno::EPERM.into());
     }
-    Err(unchangeable(&parent).into())
+    // may_linkat with protected_hardlinks=1: the owner, CAP_FOWNER, or a
+    // regular file that is not setuid/setgid-executable and is readable and
+    // writable by the caller.
+    let st = src.stat()?;
+    let creds = t.creds.clone();
+    if !ops::owner_or_capable(&st, &creds) {
+        let safe = st.mode & libc::S_IFMT == libc::S_IFREG
+            && st.mode & libc::S_ISUID == 0
+            && !(st.mode & libc::S_ISGID != 0 && st.mode & libc::S_IXGRP != 0)
+            && may_access(&st, &creds, sentry::vfs::path::MAY_READ | MAY_WRITE);
+        if !safe {
+            return Err(Errno::EPERM.into());
+        }
+    }
+    ops::link(&src, &parent, &name)?;
+    Ok(0)
 }
 
 /// link(2).
@@ -162,7 +180,8 @@ fn remove_at(t: &Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallResult {
     if !dir && (is_dir || path.ends_with(b"/")) {
         return Err(if is_dir { Errno::EISDIR } else { Errno::ENOTDIR }.into());
     }
-    Err(Errno::EPERM.into())
+    ops::remove(&parent, &name, &loc, dir, &creds)?;
+    Ok(0)
 }
 
 /// unlink(2).
@@ -211,8 +230,25 @@ fn rename_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
         return Err(Errno::EROFS.into());
     }
     let (root, creds) = t.walk_context();
-    Walker::new(&root, &creds).walk(&op, &oname, Lookup::NoFollow)?;
-    Err(Errno::EPERM.into())
+    let old = Walker::new(&root, &creds).walk(&op, &oname, Lookup::NoFollow)?;
+    let new = match Walker::new(&root, &creds).walk(&np, &nname, Lookup::NoFollow) {
+        Ok(l) => Some(l),
+        Err(Errno::ENOENT) => None,
+        Err(e) => return Err(e.into()),
+    };
+    if new.is_some() && flags & libc::RENAME_NOREPLACE != 0 {
+        return Err(Errno::EEXIST.into());
+    }
+    // A trailing slash needs directories.
+    let old_dir = old.dentry.inode.file_type() == FileType::Directory;
+    if !old_dir && (old_path.ends_with(b"/") || new_path.ends_with(b"/")) {
+        return Err(Errno::ENOTDIR.into());
+    }
+    if flags & libc::RENAME_WHITEOUT != 0 && !creds.capable(sentry::auth::CAP_MKNOD) {
+        return Err(Errno::EPERM.into());
+    }
+    ops::rename(&op, &oname, &old, &np, &nname, new.as_ref(), flags, &creds)?;
+    Ok(0)
 }
 
 /// rename(2).
@@ -230,65 +266,83 @@ pub fn renameat2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     rename_common(t, a.a[0] as i32, a.a[1], a.a[2] as i32, a.a[3], a.a[4] as u32)
 }
 
-/// Attribute changes (chmod, chown, utimes) on an existing file.
-fn setattr(loc: &Location) -> SyscallResult {
-    Err(unchangeable(loc).into())
+/// An attribute change, given the file.
+enum Change {
+    Mode(u32),
+    Owner(Option<u32>, Option<u32>),
+    Times(TimeArg, TimeArg),
 }
 
-fn setattr_path(t: &Task, dirfd: i32, path: u64, flags: i32, allowed: i32) -> SyscallResult {
+fn apply(t: &Task, loc: &Location, change: Change) -> SyscallResult {
+    let creds = t.creds.clone();
+    match change {
+        Change::Mode(m) => ops::chmod(loc, m, &creds)?,
+        Change::Owner(u, g) => ops::chown(loc, u, g, &creds)?,
+        Change::Times(a, m) => ops::utimes(loc, a, m, &creds)?,
+    }
+    Ok(0)
+}
+
+fn setattr_path(t: &Task, dirfd: i32, path: u64, flags: i32, allowed: i32, change: Change) -> SyscallResult {
     if flags & !allowed != 0 {
         return Err(Errno::EINVAL.into());
     }
     let p = t.read_path(path, flags & libc::AT_EMPTY_PATH != 0)?;
     let loc = t.resolve_at(dirfd, &p, flags)?;
-    setattr(&loc)
+    apply(t, &loc, change)
 }
 
-fn setattr_fd(t: &Task, fd: u64) -> SyscallResult {
+fn setattr_fd(t: &Task, fd: u64, change: Change) -> SyscallResult {
     let f = t.file(fd as i32)?;
     if f.path_only() {
         return Err(Errno::EBADF.into());
     }
     match &f.location {
-        Some(l) => setattr(l),
+        Some(l) => apply(t, l, change),
         // Host stdio: the sandbox does not change host files' attributes.
         None => Err(Errno::EPERM.into()),
     }
 }
 
+fn owner(a: u64, b: u64) -> Change {
+    Change::Owner(Some(a as u32), Some(b as u32))
+}
+
 /// chmod(2).
 pub fn chmod(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_path(t, libc::AT_FDCWD, a.a[0], 0, 0)
+    setattr_path(t, libc::AT_FDCWD, a.a[0], 0, 0, Change::Mode(a.a[1] as u32))
 }
 
 /// fchmod(2).
 pub fn fchmod(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_fd(t, a.a[0])
+    setattr_fd(t, a.a[0], Change::Mode(a.a[1] as u32))
 }
 
 /// fchmodat(2) (Linux's fchmodat takes no flags).
 pub fn fchmodat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_path(t, a.a[0] as i32, a.a[1], 0, 0)
+    setattr_path(t, a.a[0] as i32, a.a[1], 0, 0, Change::Mode(a.a[2] as u32))
 }
 
 /// chown(2).
 pub fn chown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_path(t, libc::AT_FDCWD, a.a[0], 0, 0)
+    setattr_path(t, libc::AT_FDCWD, a.a[0], 0, 0, owner(a.a[1], a.a[2]))
 }
 
 /// lchown(2).
 pub fn lchown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_path(t, libc::AT_FDCWD, a.a[0], libc::AT_SYMLINK_NOFOLLOW, libc::AT_SYMLINK_NOFOLLOW)
+    let nf = libc::AT_SYMLINK_NOFOLLOW;
+    setattr_path(t, libc::AT_FDCWD, a.a[0], nf, nf, owner(a.a[1], a.a[2]))
 }
 
 /// fchown(2).
 pub fn fchown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_fd(t, a.a[0])
+    setattr_fd(t, a.a[0], owner(a.a[1], a.a[2]))
 }
 
 /// fchownat(2).
 pub fn fchownat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    setattr_path(t, a.a[0] as i32, a.a[1], a.a[4] as i32, libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH)
+    let allowed = libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH;
+    setattr_path(t, a.a[0] as i32, a.a[1], a.a[4] as i32, allowed, owner(a.a[2], a.a[3]))
 }
 
 /// utimensat(2), in Linux's order: read the times (EFAULT); both
@@ -320,7 +374,7 @@ pub fn utimensat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
         t.file(dirfd)?;
         check_nsec()?;
-        return setattr_fd(t, dirfd as u64);
+        return setattr_fd(t, dirfd as u64, times_change(ts));
     }
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL.into());
@@ -331,7 +385,19 @@ pub fn utimensat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let p = t.read_path(path, flags & libc::AT_EMPTY_PATH != 0)?;
     let loc = t.resolve_at(dirfd, &p, flags)?;
     check_nsec()?;
-    setattr(&loc)
+    apply(t, &loc, times_change(ts))
+}
+
+fn times_change(ts: Option<[sentry::abi::Timespec; 2]>) -> Change {
+    let arg = |x: sentry::abi::Timespec| match x.tv_nsec {
+        libc::UTIME_NOW => TimeArg::Now,
+        libc::UTIME_OMIT => TimeArg::Omit,
+        _ => TimeArg::At(x),
+    };
+    match ts {
+        Some([a, m]) => Change::Times(arg(a), arg(m)),
+        None => Change::Times(TimeArg::Now, TimeArg::Now),
+    }
 }
 
 /// truncate(2).
@@ -342,14 +408,22 @@ pub fn truncate(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let p = t.read_path(a.a[0], false)?;
     let loc = t.resolve(libc::AT_FDCWD, &p, Lookup::Follow)?;
     match loc.dentry.inode.file_type() {
-        FileType::Directory => Err(Errno::EISDIR.into()),
-        FileType::Regular => setattr(&loc),
-        _ => Err(Errno::EINVAL.into()),
+        FileType::Directory => return Err(Errno::EISDIR.into()),
+        FileType::Regular => {}
+        _ => return Err(Errno::EINVAL.into()),
     }
+    if loc.mount.readonly {
+        return Err(Errno::EROFS.into());
+    }
+    let creds = t.creds.clone();
+    if !may_access(&loc.stat()?, &creds, MAY_WRITE) {
+        return Err(Errno::EACCES.into());
+    }
+    ops::truncate(&loc.dentry.inode, a.a[1], &creds)?;
+    Ok(0)
 }
 
-/// ftruncate(2): no file can be open for writing on an unchangeable
-/// filesystem, and other files give EINVAL as on Linux.
+/// ftruncate(2): regular files open for writing.
 pub fn ftruncate(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if (a.a[1] as i64) < 0 {
         return Err(Errno::EINVAL.into());
@@ -362,7 +436,10 @@ pub fn ftruncate(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Err(Errno::EINVAL.into());
     }
     match &f.location {
-        Some(l) if l.dentry.inode.file_type() == FileType::Regular => setattr(l),
+        Some(l) if l.dentry.inode.file_type() == FileType::Regular => {
+            ops::truncate(&l.dentry.inode, a.a[1], &t.creds.clone())?;
+            Ok(0)
+        }
         _ => Err(Errno::EINVAL.into()),
     }
 }

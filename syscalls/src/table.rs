@@ -25,14 +25,9 @@ const FULL: Support = Support::Full;
 pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_read, sys_read_write::read, FULL, [Fd, OutBuf, Int]),
     sys!(SYS_write, sys_read_write::write, FULL, [Fd, InBuf, Int]),
-    sys!(
-        SYS_open,
-        sys_file::sys_open,
-        Support::Partial("read-only root; files cannot be created yet"),
-        [Path, Hex, Oct]
-    ),
+    sys!(SYS_open, sys_file::sys_open, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Path, Hex, Oct]),
     sys!(SYS_close, sys_file::close, FULL, [Fd]),
-    sys!(SYS_creat, sys_file::creat, Support::Partial("read-only root; files cannot be created yet"), [Path, Oct]),
+    sys!(SYS_creat, sys_file::creat, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Path, Oct]),
     sys!(SYS_stat, sys_stat::stat, FULL, [Path, Hex]),
     sys!(SYS_fstat, sys_stat::fstat, FULL, [Fd, Hex]),
     sys!(SYS_lstat, sys_stat::lstat, FULL, [Path, Hex]),
@@ -232,12 +227,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_clock_getres, sys_time::clock_getres, FULL, [Int, Hex]),
     sys!(SYS_clock_nanosleep, sys_time::clock_nanosleep, FULL, [Int, Hex, Hex, Hex]),
     sys!(SYS_exit_group, sys_thread::exit_group, FULL, [Int]),
-    sys!(
-        SYS_openat,
-        sys_file::openat,
-        Support::Partial("read-only root; files cannot be created yet"),
-        [Fd, Path, Hex, Oct]
-    ),
+    sys!(SYS_openat, sys_file::openat, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Fd, Path, Hex, Oct]),
     sys!(SYS_newfstatat, sys_stat::newfstatat, FULL, [Fd, Path, Hex, Hex]),
     sys!(SYS_readlinkat, sys_stat::readlinkat, FULL, [Fd, Path, OutBuf, Int]),
     sys!(SYS_faccessat, sys_stat::faccessat, FULL, [Fd, Path, Oct]),
@@ -314,151 +304,43 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Path, Path]
     ),
     sys!(SYS_fremovexattr, sys_xattr::fremovexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Path]),
-    sys!(
-        SYS_mkdir,
-        sys_fs_write::mkdir,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Oct]
-    ),
-    sys!(
-        SYS_mkdirat,
-        sys_fs_write::mkdirat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Oct]
-    ),
-    sys!(
-        SYS_mknod,
-        sys_fs_write::mknod,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Oct, Hex]
-    ),
-    sys!(
-        SYS_mknodat,
-        sys_fs_write::mknodat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Oct, Hex]
-    ),
-    sys!(
-        SYS_symlink,
-        sys_fs_write::symlink,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Path]
-    ),
-    sys!(
-        SYS_symlinkat,
-        sys_fs_write::symlinkat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Fd, Path]
-    ),
-    sys!(
-        SYS_link,
-        sys_fs_write::link,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Path]
-    ),
-    sys!(
-        SYS_linkat,
-        sys_fs_write::linkat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Fd, Path, Hex]
-    ),
-    sys!(
-        SYS_unlink,
-        sys_fs_write::unlink,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path]
-    ),
-    sys!(
-        SYS_rmdir,
-        sys_fs_write::rmdir,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path]
-    ),
-    sys!(
-        SYS_unlinkat,
-        sys_fs_write::unlinkat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Hex]
-    ),
-    sys!(
-        SYS_rename,
-        sys_fs_write::rename,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Path]
-    ),
-    sys!(
-        SYS_renameat,
-        sys_fs_write::renameat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Fd, Path]
-    ),
-    sys!(
-        SYS_renameat2,
-        sys_fs_write::renameat2,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Fd, Path, Hex]
-    ),
-    sys!(
-        SYS_chmod,
-        sys_fs_write::chmod,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Oct]
-    ),
-    sys!(
-        SYS_fchmod,
-        sys_fs_write::fchmod,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Oct]
-    ),
-    sys!(
-        SYS_fchmodat,
-        sys_fs_write::fchmodat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Oct]
-    ),
-    sys!(
-        SYS_chown,
-        sys_fs_write::chown,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Int, Int]
-    ),
-    sys!(
-        SYS_lchown,
-        sys_fs_write::lchown,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Int, Int]
-    ),
-    sys!(
-        SYS_fchown,
-        sys_fs_write::fchown,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Int, Int]
-    ),
-    sys!(
-        SYS_fchownat,
-        sys_fs_write::fchownat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Int, Int, Hex]
-    ),
-    sys!(
-        SYS_utimensat,
-        sys_fs_write::utimensat,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Path, Hex, Hex]
-    ),
-    sys!(
-        SYS_truncate,
-        sys_fs_write::truncate,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Path, Int]
-    ),
-    sys!(
-        SYS_ftruncate,
-        sys_fs_write::ftruncate,
-        Support::Partial("no writable filesystem yet: EROFS/EPERM after Linux's checks"),
-        [Fd, Int]
-    ),
+    sys!(SYS_mkdir, sys_fs_write::mkdir, FULL, [Path, Oct]),
+    sys!(SYS_mkdirat, sys_fs_write::mkdirat, FULL, [Fd, Path, Oct]),
+    sys!(SYS_mknod, sys_fs_write::mknod, FULL, [Path, Oct, Hex]),
+    sys!(SYS_mknodat, sys_fs_write::mknodat, FULL, [Fd, Path, Oct, Hex]),
+    sys!(SYS_symlink, sys_fs_write::symlink, FULL, [Path, Path]),
+    sys!(SYS_symlinkat, sys_fs_write::symlinkat, FULL, [Path, Fd, Path]),
+    sys!(SYS_link, sys_fs_write::link, FULL, [Path, Path]),
+    sys!(SYS_linkat, sys_fs_write::linkat, FULL, [Fd, Path, Fd, Path, Hex]),
+    sys!(SYS_unlink, sys_fs_write::unlink, FULL, [Path]),
+    sys!(SYS_rmdir, sys_fs_write::rmdir, FULL, [Path]),
+    sys!(SYS_unlinkat, sys_fs_write::unlinkat, FULL, [Fd, Path, Hex]),
+    sys!(SYS_rename, sys_fs_write::rename, FULL, [Path, Path]),
+    sys!(SYS_renameat, sys_fs_write::renameat, FULL, [Fd, Path, Fd, Path]),
+    sys!(SYS_renameat2, sys_fs_write::renameat2, FULL, [Fd, Path, Fd, Path, Hex]),
+    sys!(SYS_chmod, sys_fs_write::chmod, FULL, [Path, Oct]),
+    sys!(SYS_fchmod, sys_fs_write::fchmod, FULL, [Fd, Oct]),
+    sys!(SYS_fchmodat, sys_fs_write::fchmodat, FULL, [Fd, Path, Oct]),
+    sys!(SYS_chown, sys_fs_write::chown, FULL, [Path, Int, Int]),
+    sys!(SYS_lchown, sys_fs_write::lchown, FULL, [Path, Int, Int]),
+    sys!(SYS_fchown, sys_fs_write::fchown, FULL, [Fd, Int, Int]),
+    sys!(SYS_fchownat, sys_fs_write::fchownat, FULL, [Fd, Path, Int, Int, Hex]),
+    sys!(SYS_utimensat, sys_fs_write::utimensat, FULL, [Fd, Path, Hex, Hex]),
+    sys!(SYS_truncate, sys_fs_write::truncate, FULL, [Path, Int]),
+    sys!(SYS_ftruncate, sys_fs_write::ftruncate, FULL, [Fd, Int]),
     sys!(SYS_statfs, sys_statfs::statfs, FULL, [Path, Hex]),
+    sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
+    sys!(SYS_fsync, sys_sync::fsync, FULL, [Fd]),
+    sys!(SYS_fdatasync, sys_sync::fdatasync, FULL, [Fd]),
+    sys!(SYS_sync, sys_sync::sync, FULL, []),
+    sys!(SYS_syncfs, sys_sync::syncfs, FULL, [Fd]),
+    sys!(SYS_sync_file_range, sys_sync::sync_file_range, FULL, [Fd, Int, Int, Hex]),
+    sys!(
+        SYS_fallocate,
+        sys_fallocate::fallocate,
+        Support::Partial("no COLLAPSE_RANGE, INSERT_RANGE or UNSHARE_RANGE (EOPNOTSUPP)"),
+        [Fd, Hex, Int, Int]
+    ),
     sys!(SYS_fstatfs, sys_statfs::fstatfs, FULL, [Fd, Hex]),
     sys!(
         SYS_prctl,

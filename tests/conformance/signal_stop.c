@@ -375,10 +375,17 @@ static void cont_running(void)
 {
 	pid_t pid;
 
+	sigset_t usr1, old;
+
 	printf("SIGCONT to a running process:\n");
 	SYS(kill, getpid(), SIGCONT);
 	printf("  still running\n");
+	/* The child starts with SIGUSR1 blocked, however late it runs. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
 	pid = spawn(child_wait_usr1);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	SYS(kill, pid, SIGCONT);
 	msleep(20);
 	WAIT(pid, WCONTINUED | WUNTRACED | WNOHANG);

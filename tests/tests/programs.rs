@@ -353,12 +353,13 @@ fn check_tty_ioctls_reach_the_terminal() -> Result<(), String> {
     }
 }
 
-/// Writes to the root filesystem fail with EROFS and never reach the host.
+/// Without the overlay, writes to the root filesystem fail with EROFS and
+/// never reach the host.
 fn check_root_is_read_only() -> Result<(), String> {
     let probe = TempPath::new("probe");
     let script = format!("echo x > {}", probe.as_str());
     let cmd = Cmd::new(["/bin/sh", "-c", &script]);
-    let out = cmd.run_runsc(&[]);
+    let out = cmd.run_runsc(&["--overlay2=none"]);
     let leaked = probe.0.exists();
     let stderr = out.stderr_text();
     if matches!(out.status.code(), Some(c) if c != 0) && !leaked && stderr.contains("Read-only file system") {
@@ -391,14 +392,14 @@ open(/dev/null, O_WRONLY) = 3
 write(/dev/null) = 1
 ";
 
-/// Each way of writing to the root fails as on a read-only mount, and
-/// nothing reaches the host. Not compared with a native run, which would
-/// write to the host's root.
+/// Without the overlay, each way of writing to the root fails as on a
+/// read-only mount, and nothing reaches the host. Not compared with a
+/// native run, which would write to the host's root.
 fn check_read_only_root_errors() -> Result<(), String> {
     let exe = compile(&tests_dir().join("programs/read_only_root.c"), Variant::Dyn);
     let probe = TempPath::new("ro-probe");
     let cmd = Cmd::new([exe.as_os_str(), probe.0.as_os_str()]);
-    let out = cmd.run_runsc(&[]);
+    let out = cmd.run_runsc(&["--overlay2=none"]);
     if probe.0.exists() {
         return Err(format!("`runsc do {cmd}` created {} on the host", probe.as_str()));
     }

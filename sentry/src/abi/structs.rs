@@ -254,7 +254,21 @@ pub struct FutexWaitv {
     pub reserved: u32,
 }
 
+/// `struct flock` (x86_64) for fcntl record locks.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flock {
+    pub l_type: i16,
+    pub l_whence: i16,
+    pub pad0: u32,
+    pub l_start: i64,
+    pub l_len: i64,
+    pub l_pid: i32,
+    pub pad1: u32,
+}
+
 pod!(
+    Flock = 32,
     FutexWaitv = 24,
     Timespec = 16,
     Timeval = 16,

@@ -135,6 +135,8 @@ pub fn new_devfs() -> Arc<SynthDir> {
     .into_iter()
     .map(|(n, t)| (n.as_bytes().to_vec(), SynthLink::new(move || Ok(t.as_bytes().to_vec())) as Arc<dyn Inode>))
     .collect();
-    let all: ChildList = devs.into_iter().chain(links).collect();
+    // The mount point of /dev/shm.
+    let shm: (Vec<u8>, Arc<dyn Inode>) = (b"shm".to_vec(), SynthDir::new(0o1777, false, Vec::new));
+    let all: ChildList = devs.into_iter().chain(links).chain([shm]).collect();
     SynthDir::new(0o755, false, move || all.clone())
 }

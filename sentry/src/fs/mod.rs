@@ -12,11 +12,13 @@ pub mod host;
 pub mod host_notify;
 pub mod host_stdio;
 pub mod mapping;
+pub mod overlay;
 pub mod pipe;
 pub mod proc;
 pub mod signalfd;
 pub mod synthetic;
 pub mod timerfd;
+pub mod tmpfs;
 
 use crate::abi::{Stat, Timespec};
 

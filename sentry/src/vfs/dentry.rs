@@ -11,13 +11,11 @@ use crate::vfs::Inode;
 /// are names a lookup found absent (ENOENT), up to [`MAX_ABSENT`] per
 /// directory: dynamic loaders, interpreters and shells probe many names that
 /// are not there, and each probe would otherwise cost a gofer round trip.
-/// Nothing in the sandbox creates names in a cached directory yet; whatever
-/// does must drop the name from `absent`.
+/// Every operation that makes a name ([`Dentry::add_child`]) drops it from
+/// `absent`; unlink and rename move or drop the cached children, so the
+/// cache stays the truth for everything changed inside the sandbox.
 pub struct Dentry {
-    /// The name in the parent (empty for a filesystem root).
-    pub name: Vec<u8>,
-    /// Parent within the same filesystem (`None` at the root).
-    pub parent: Option<Arc<Dentry>>,
+    place: Mutex<Place>,
     /// The inode.
     pub inode: Arc<dyn Inode>,
     children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
@@ -25,15 +23,26 @@ pub struct Dentry {
     mounted: Mutex<Option<Arc<Mount>>>,
 }
 
+/// Where a dentry is: its name and parent (both change on rename), and
+/// whether it was unlinked.
+#[derive(Clone)]
+struct Place {
+    name: Vec<u8>,
+    parent: Option<Arc<Dentry>>,
+    deleted: bool,
+}
+
 /// The most absent names remembered per directory.
 pub const MAX_ABSENT: usize = 1024;
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl Dentry {
-    /// A filesystem root.
-    pub fn new_root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
+    fn make(name: Vec<u8>, parent: Option<Arc<Dentry>>, inode: Arc<dyn Inode>) -> Arc<Dentry> {
         Arc::new(Dentry {
-            name: Vec::new(),
-            parent: None,
+            place: Mutex::new(Place { name, parent, deleted: false }),
             inode,
             children: Mutex::new(HashMap::new()),
             absent: Mutex::new(Default::default()),
@@ -41,22 +50,42 @@ impl Dentry {
         })
     }
 
+    /// A filesystem root.
+    pub fn new_root(inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        Dentry::make(Vec::new(), None, inode)
+    }
+
+    /// The name in the parent (empty for a filesystem root).
+    pub fn name(&self) -> Vec<u8> {
+        lock(&self.place).name.clone()
+    }
+
+    /// The parent within the same filesystem (`None` at the root).
+    pub fn parent(&self) -> Option<Arc<Dentry>> {
+        lock(&self.place).parent.clone()
+    }
+
+    /// Whether the name was unlinked (open files of it live on).
+    pub fn deleted(&self) -> bool {
+        lock(&self.place).deleted
+    }
+
     /// Looks up (and caches) a child.
     pub fn child(self: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
         let dynamic = self.inode.dynamic();
-        let mut children = self.children.lock().unwrap_or_else(|e| e.into_inner());
+        let mut children = lock(&self.children);
         if !dynamic {
             if let Some(c) = children.get(name) {
                 return Ok(c.clone());
             }
-            if self.absent.lock().unwrap_or_else(|e| e.into_inner()).contains(name) {
+            if lock(&self.absent).contains(name) {
                 return Err(Errno::ENOENT);
             }
         }
         let inode = match self.inode.lookup(name) {
             Ok(i) => i,
             Err(Errno::ENOENT) if !dynamic => {
-                let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+                let mut absent = lock(&self.absent);
                 if absent.len() < MAX_ABSENT {
                     absent.insert(name.to_vec());
                 }
@@ -64,23 +93,89 @@ impl Dentry {
             }
             Err(e) => return Err(e),
         };
-        let d = Arc::new(Dentry {
-            name: name.to_vec(),
-            parent: Some(self.clone()),
-            inode,
-            children: Mutex::new(HashMap::new()),
-            absent: Mutex::new(Default::default()),
-            mounted: Mutex::new(None),
-        });
+        let d = Dentry::make(name.to_vec(), Some(self.clone()), inode);
         if !dynamic {
             children.insert(name.to_vec(), d.clone());
         }
         Ok(d)
     }
 
+    /// Records a name just made in this directory.
+    pub fn add_child(self: &Arc<Dentry>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
+        let d = Dentry::make(name.to_vec(), Some(self.clone()), inode);
+        lock(&self.absent).remove(name);
+        if !self.inode.dynamic() {
+            lock(&self.children).insert(name.to_vec(), d.clone());
+        }
+        d
+    }
+
+    /// Forgets a name just removed from this directory; its dentry (held by
+    /// open files and working directories) is marked deleted.
+    pub fn remove_child(&self, name: &[u8]) {
+        if let Some(d) = lock(&self.children).remove(name) {
+            lock(&d.place).deleted = true;
+        }
+        let mut absent = lock(&self.absent);
+        if absent.len() < MAX_ABSENT {
+            absent.insert(name.to_vec());
+        }
+    }
+
+    /// Forgets a cached child without marking it deleted (the filesystem
+    /// will be asked again).
+    pub fn forget_child(&self, name: &[u8]) {
+        lock(&self.children).remove(name);
+        lock(&self.absent).remove(name);
+    }
+
+    /// Moves the cached child `name` to `new_name` in `new_parent` after
+    /// the filesystem renamed it (a replaced target is marked deleted); with
+    /// `exchange`, the two swap places.
+    pub fn move_child(self: &Arc<Dentry>, name: &[u8], new_parent: &Arc<Dentry>, new_name: &[u8], exchange: bool) {
+        let moving = lock(&self.children).remove(name);
+        let other = lock(&new_parent.children).remove(new_name);
+        lock(&new_parent.absent).remove(new_name);
+        match (&other, exchange) {
+            (Some(o), true) => {
+                *lock(&o.place) = Place { name: name.to_vec(), parent: Some(self.clone()), deleted: false };
+                lock(&self.children).insert(name.to_vec(), o.clone());
+            }
+            (Some(o), false) => lock(&o.place).deleted = true,
+            (None, true) => {
+                // The other side was not cached: look it up afresh.
+                lock(&self.absent).remove(name);
+            }
+            (None, false) => {}
+        }
+        if !exchange {
+            let mut absent = lock(&self.absent);
+            if absent.len() < MAX_ABSENT {
+                absent.insert(name.to_vec());
+            }
+        }
+        if let Some(m) = moving {
+            *lock(&m.place) = Place { name: new_name.to_vec(), parent: Some(new_parent.clone()), deleted: false };
+            lock(&new_parent.children).insert(new_name.to_vec(), m);
+        }
+    }
+
+    /// Whether `self` is `other` or one of its ancestors (rename may not
+    /// move a directory beneath itself).
+    pub fn is_ancestor_of(self: &Arc<Dentry>, other: &Arc<Dentry>) -> bool {
+        let mut cur = Some(other.clone());
+        while let Some(d) = cur {
+            if Arc::ptr_eq(&d, self) {
+                return true;
+            }
+            cur = d.parent();
+        }
+        false
+    }
+
     /// The mount covering this dentry, if any.
     pub fn mounted(&self) -> Option<Arc<Mount>> {
-        self.mounted.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        lock(&self.mounted).clone()
     }
 }
 
@@ -118,7 +213,7 @@ impl Mount {
             readonly,
             fstype,
         });
-        *at.dentry.mounted.lock().unwrap_or_else(|e| e.into_inner()) = Some(m.clone());
+        *lock(&at.dentry.mounted) = Some(m.clone());
         m
     }
 }

@@ -11,16 +11,39 @@ struct Entry {
     cloexec: bool,
 }
 
-/// A table of file descriptors.
-#[derive(Default)]
+/// A table of file descriptors. Its id owns POSIX record locks.
 pub struct FdTable {
     fds: Mutex<Vec<Option<Entry>>>,
+    id: u64,
+}
+
+impl Default for FdTable {
+    fn default() -> FdTable {
+        FdTable::new()
+    }
+}
+
+static NEXT_TABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// A descriptor of `file` in table `id` was closed: Linux's filp_close.
+fn on_close(id: u64, file: &File) {
+    file.ops.flush();
+    if crate::vfs::lock::any_posix_locks() {
+        if let Some(key) = file.lock_key() {
+            crate::vfs::lock::close_posix(key, id);
+        }
+    }
 }
 
 impl FdTable {
     /// An empty table.
     pub fn new() -> FdTable {
-        FdTable::default()
+        FdTable { fds: Mutex::new(Vec::new()), id: NEXT_TABLE.fetch_add(1, std::sync::atomic::Ordering::Relaxed) }
+    }
+
+    /// The owner id of POSIX locks taken through this table.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Option<Entry>>> {
@@ -94,7 +117,7 @@ impl FdTable {
         let old = fds[i].replace(Entry { file, cloexec }).map(|e| e.file);
         drop(fds);
         if let Some(f) = &old {
-            f.ops.flush();
+            on_close(self.id, f);
         }
         Ok(old)
     }
@@ -110,7 +133,7 @@ impl FdTable {
             fds.pop();
         }
         drop(fds);
-        e.file.ops.flush();
+        on_close(self.id, &e.file);
         Ok(e.file)
     }
 
@@ -134,7 +157,7 @@ impl FdTable {
         }
         drop(fds);
         for f in &closed {
-            f.ops.flush();
+            on_close(self.id, f);
         }
         closed
     }
@@ -142,7 +165,7 @@ impl FdTable {
     /// A copy of the table (fork without CLONE_FILES): the same open file
     /// descriptions at the same numbers.
     pub fn copy(&self) -> FdTable {
-        FdTable { fds: Mutex::new(self.lock().clone()) }
+        FdTable { fds: Mutex::new(self.lock().clone()), ..FdTable::new() }
     }
 
     /// Closes the close-on-exec fds (execve); returns them for the caller
@@ -162,7 +185,7 @@ impl FdTable {
         }
         drop(fds);
         for f in &closed {
-            f.ops.flush();
+            on_close(self.id, f);
         }
         closed
     }
@@ -183,7 +206,7 @@ impl Drop for FdTable {
     fn drop(&mut self) {
         let fds = self.fds.get_mut().unwrap_or_else(|e| e.into_inner());
         for e in fds.iter().flatten() {
-            e.file.ops.flush();
+            on_close(self.id, &e.file);
         }
     }
 }

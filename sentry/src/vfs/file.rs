@@ -80,6 +80,23 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ESPIPE)
     }
 
+    /// SEEK_DATA (`data`) or SEEK_HOLE from `off`: the default treats the
+    /// whole file as data, as Linux does for filesystems without holes.
+    fn seek_data(&self, off: u64, data: bool) -> Result<u64, Errno> {
+        let size = self.stat()?.size as u64;
+        if off >= size {
+            return Err(Errno::ENXIO);
+        }
+        Ok(if data { off } else { size })
+    }
+
+    /// Whether the contents cannot change while the sandbox runs (a file
+    /// of the image's lower layer): private mappings may then share cached
+    /// pages.
+    fn unchanging(&self) -> bool {
+        false
+    }
+
     /// Directory listing.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -152,6 +169,8 @@ pub struct File {
     /// The name `/proc/[pid]/fd` shows.
     pub name: Vec<u8>,
     dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
+    /// Set once it took a flock or OFD lock (released when it goes).
+    locked: std::sync::atomic::AtomicBool,
 }
 
 /// Flags that F_SETFL may change.
@@ -160,6 +179,11 @@ pub const SETFL_MASK: u32 =
 
 impl Drop for File {
     fn drop(&mut self) {
+        if self.locked.load(Ordering::Relaxed) {
+            if let Some(key) = self.lock_key() {
+                crate::vfs::lock::release_file(key, self.lock_owner());
+            }
+        }
         self.ops.release();
     }
 }
@@ -181,7 +205,23 @@ impl File {
             location,
             name,
             dir_cache: Mutex::new(None),
+            locked: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Which file locks apply to: (device, inode), for files opened by
+    /// path.
+    pub fn lock_key(&self) -> Option<crate::vfs::lock::LockKey> {
+        let loc = self.location.as_ref()?;
+        let ino = self.ops.stat().ok()?.ino;
+        Some((loc.mount.dev, ino))
+    }
+
+    /// This description as a lock owner (flock and OFD locks); marks it as
+    /// holding locks.
+    pub fn lock_owner(&self) -> usize {
+        self.locked.store(true, Ordering::Relaxed);
+        self as *const File as usize
     }
 
     /// Status flags (F_GETFL).
@@ -322,13 +362,12 @@ impl File {
                     libc::SEEK_CUR => *cur as i64,
                     libc::SEEK_END => self.ops.stat()?.size,
                     libc::SEEK_DATA | libc::SEEK_HOLE => {
-                        let size = self.ops.stat()?.size;
-                        if off < 0 || off >= size {
+                        if off < 0 {
                             return Err(Errno::ENXIO);
                         }
-                        let r = if whence == libc::SEEK_DATA { off } else { size };
-                        *cur = r as u64;
-                        return Ok(r as u64);
+                        let r = self.ops.seek_data(off as u64, whence == libc::SEEK_DATA)?;
+                        *cur = r;
+                        return Ok(r);
                     }
                     _ => return Err(Errno::EINVAL),
                 };

@@ -2,8 +2,71 @@
 
 use std::sync::Arc;
 
-use crate::abi::{Errno, Stat};
+use crate::abi::{Errno, Stat, Timespec};
 use crate::vfs::FileOps;
+
+/// A new filesystem object, as mknod/mkdir/symlink/open(O_CREAT) ask for
+/// it: the VFS has applied the umask and decided the owner (fsuid, and the
+/// fsgid or a setgid directory's group).
+#[derive(Clone, Debug)]
+pub struct NewNode {
+    /// Type and permission bits (`S_IFREG | 0o644`...).
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Device number for character and block devices.
+    pub rdev: u64,
+    /// The target of a symbolic link.
+    pub target: Vec<u8>,
+}
+
+/// Attribute changes (chmod, chown, truncate, utimes). The VFS has checked
+/// permissions and resolved `UTIME_NOW`; the filesystem updates ctime.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetAttr {
+    /// New permission bits (and S_ISUID/S_ISGID/S_ISVTX).
+    pub mode: Option<u32>,
+    /// New owner.
+    pub uid: Option<u32>,
+    /// New group.
+    pub gid: Option<u32>,
+    /// New size.
+    pub size: Option<u64>,
+    /// New access time.
+    pub atime: Option<Timespec>,
+    /// New modification time.
+    pub mtime: Option<Timespec>,
+}
+
+impl SetAttr {
+    /// Applies the changes to `st` (ctime becomes `now`).
+    pub fn apply(&self, st: &mut Stat, now: Timespec) {
+        if let Some(m) = self.mode {
+            st.mode = (st.mode & libc::S_IFMT) | (m & 0o7777);
+        }
+        if let Some(u) = self.uid {
+            st.uid = u;
+        }
+        if let Some(g) = self.gid {
+            st.gid = g;
+        }
+        if let Some(a) = self.atime {
+            st.atime = a;
+        }
+        if let Some(m) = self.mtime {
+            st.mtime = m;
+        }
+        st.ctime = now;
+    }
+}
+
+/// The time now, for inode timestamps.
+pub fn now() -> Timespec {
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 }
+}
 
 /// The type of a file, from its mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,5 +170,66 @@ pub trait Inode: Send + Sync {
     /// cached.
     fn dynamic(&self) -> bool {
         false
+    }
+
+    /// Makes `name` (absent: the VFS checked) in this directory.
+    fn create(&self, _name: &[u8], _node: &NewNode) -> Result<Arc<dyn Inode>, Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// Makes `name` in this directory a new link to `target` (a
+    /// non-directory of the same filesystem).
+    fn link(&self, _name: &[u8], _target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// Removes `name` from this directory: a non-directory, or with `dir`
+    /// an empty directory (ENOTEMPTY otherwise).
+    fn unlink(&self, _name: &[u8], _dir: bool) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// Moves `name` to `new_name` in `new_dir` (a directory of the same
+    /// filesystem), replacing what is there (the VFS checked the kinds
+    /// match and a replaced directory's emptiness is checked here), or with
+    /// RENAME_EXCHANGE swapping the two.
+    fn rename(&self, _name: &[u8], _new_dir: &Arc<dyn Inode>, _new_name: &[u8], _flags: u32) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// Changes attributes.
+    fn setattr(&self, _attr: &SetAttr) -> Result<(), Errno> {
+        Err(Errno::EPERM)
+    }
+
+    /// fallocate(2) on a regular file (mode as the syscall gives it).
+    fn allocate(&self, _mode: u32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// An extended attribute's value.
+    fn getxattr(&self, _name: &[u8]) -> Result<Vec<u8>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Sets an extended attribute (flags: XATTR_CREATE, XATTR_REPLACE).
+    fn setxattr(&self, _name: &[u8], _value: &[u8], _flags: u32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The names of the extended attributes.
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Removes an extended attribute.
+    fn removexattr(&self, _name: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The inode as `Any`, for operations between two inodes of one
+    /// filesystem (rename, link).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
     }
 }

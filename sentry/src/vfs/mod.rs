@@ -9,7 +9,9 @@ pub mod dentry;
 pub mod fdtable;
 pub mod file;
 pub mod inode;
+pub mod lock;
 pub mod open;
+pub mod ops;
 pub mod path;
 
 pub use dentry::{Dentry, Location, Mount};

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::abi::{Errno, Stat};
 use crate::auth::Credentials;
+use crate::vfs::ops;
 use crate::vfs::path::{may_access, path_of, Walker, MAY_READ, MAY_WRITE};
 use crate::vfs::{File, FileOps, FileType, Location, Lookup};
 
@@ -22,13 +23,15 @@ impl FileOps for PathOps {
     }
 }
 
-/// Opens `path` from `start` with open(2) `flags`.
+/// Opens `path` from `start` with open(2) `flags`; `mode` (the umask
+/// applied) is a created file's.
 pub fn open(
     root: &Location,
     creds: &Credentials,
     start: &Location,
     path: &[u8],
     flags: u32,
+    mode: u32,
 ) -> Result<Arc<File>, Errno> {
     let f = flags as i32;
     let acc = f & libc::O_ACCMODE;
@@ -38,7 +41,9 @@ pub fn open(
     let mut w = Walker::new(root, creds);
     if f & libc::O_TMPFILE == libc::O_TMPFILE {
         // An unnamed file in the directory `path`: needs write access, a
-        // directory, and a writable filesystem (none is mounted yet).
+        // directory, and a writable filesystem; none of ours makes unnamed
+        // files yet, which Linux reports as EOPNOTSUPP (callers fall back to
+        // named temporary files).
         if acc != libc::O_WRONLY && acc != libc::O_RDWR {
             return Err(Errno::EINVAL);
         }
@@ -51,6 +56,7 @@ pub fn open(
     if f & libc::O_CREAT != 0 && f & libc::O_DIRECTORY != 0 {
         return Err(Errno::EINVAL);
     }
+    let mut created = false;
     let loc = if f & libc::O_CREAT != 0 && f & libc::O_PATH == 0 {
         let (parent, name) = w.walk_parent(start, path)?;
         if name.is_empty() || name == b"." || name == b".." || path.ends_with(b"/") {
@@ -70,16 +76,12 @@ pub fn open(
                 l
             }
             Err(Errno::ENOENT) => {
-                // Creating files needs a writable filesystem; none is mounted
-                // writable yet.
-                let st = parent.stat()?;
-                if parent.mount.readonly {
-                    return Err(Errno::EROFS);
-                }
-                if !may_access(&st, creds, MAY_WRITE | crate::vfs::path::MAY_EXEC) {
-                    return Err(Errno::EACCES);
-                }
-                return Err(Errno::EROFS);
+                // (Linux creates a dangling symlink's target; here the
+                // symlink's own name is taken and creating gives EEXIST.)
+                ops::may_create(&parent, creds)?;
+                let node = ops::new_node(&parent, creds, libc::S_IFREG | (mode & 0o7777), 0, Vec::new())?;
+                created = true;
+                ops::create(&parent, &name, &node)?
             }
             Err(e) => return Err(e),
         }
@@ -118,8 +120,12 @@ pub fn open(
         }
     }
     let st = loc.dentry.inode.stat()?;
-    if !may_access(&st, creds, mask) {
+    // A file just made may be opened as asked whatever its mode.
+    if !created && !may_access(&st, creds, mask) {
         return Err(Errno::EACCES);
+    }
+    if f & libc::O_TRUNC != 0 && ftype == FileType::Regular && !created && st.size != 0 {
+        ops::truncate(&loc.dentry.inode, 0, creds)?;
     }
     let ops = loc.dentry.inode.open(flags)?;
     Ok(File::new(ops, flags, Some(loc), name))

@@ -130,8 +130,8 @@ impl<'a> Walker<'a> {
                     None => return cur,
                 }
             }
-            return match &cur.dentry.parent {
-                Some(p) => Location { mount: cur.mount.clone(), dentry: p.clone() },
+            return match cur.dentry.parent() {
+                Some(p) => Location { mount: cur.mount.clone(), dentry: p },
                 None => cur,
             };
         }
@@ -253,9 +253,9 @@ pub fn path_of(loc: &Location, root: &Location) -> Option<Vec<u8>> {
                 None => return None,
             }
         }
-        parts.push(cur.dentry.name.clone());
-        match &cur.dentry.parent {
-            Some(p) => cur = Location { mount: cur.mount.clone(), dentry: p.clone() },
+        parts.push(cur.dentry.name());
+        match cur.dentry.parent() {
+            Some(p) => cur = Location { mount: cur.mount.clone(), dentry: p },
             None => return None,
         }
     }

@@ -1,0 +1,453 @@
+//! The overlay root: a read-only lower layer (the image, through the gofer)
+//! under a writable upper layer (tmpfs in sandbox memory), as gVisor's
+//! `--overlay2=root:memory` and Linux's overlayfs do. Lookups look in the
+//! upper layer first; the first change to a lower file copies it up
+//! (data, mode, owner, times) with its ancestors; removing a lower name
+//! leaves a whiteout (a 0:0 character device, Linux's format) in the upper
+//! directory, and a directory made over a whiteout is opaque
+//! (`trusted.overlay.opaque`). Inode numbers stay those of the lower file
+//! across copy-up, so open files and `find`'s loop detection see one file.
+//!
+//! As in Linux without `redirect_dir`, renaming a directory that has a
+//! lower layer gives EXDEV (`mv` then copies).
+
+mod copy_up;
+mod dir;
+mod file;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+use crate::abi::{Errno, Stat, Statfs};
+use crate::vfs::inode::{NewNode, SetAttr};
+use crate::vfs::{DirEntry, FileOps, FileType, Inode};
+
+/// The overlayfs superblock magic.
+pub const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
+
+/// Upper-layer inode numbers are moved above any lower one.
+const UPPER_INO_BASE: u64 = 1 << 40;
+
+/// The opaque-directory xattr.
+const OPAQUE_XATTR: &[u8] = b"trusted.overlay.opaque";
+
+/// A child's (lower, upper) inodes.
+type Layers = (Option<Arc<dyn Inode>>, Option<Arc<dyn Inode>>);
+
+/// One overlay.
+pub struct Overlay {
+    /// Serialises copy-up and changes of names (Linux's rename lock).
+    tree: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// An overlay inode: its lower and upper inodes (either may be absent, not
+/// both), and where it is, for copying up its ancestors.
+pub struct OvInode {
+    fs: Arc<Overlay>,
+    me: Weak<OvInode>,
+    ino: u64,
+    ftype: FileType,
+    place: Mutex<Option<(Arc<OvInode>, Vec<u8>)>>,
+    lower: Option<Arc<dyn Inode>>,
+    upper: OnceLock<Arc<dyn Inode>>,
+    /// Children looked up or made, so one name keeps one inode.
+    children: Mutex<HashMap<Vec<u8>, Weak<OvInode>>>,
+}
+
+/// Whether an upper-layer inode is a whiteout.
+fn is_whiteout(i: &Arc<dyn Inode>) -> bool {
+    i.file_type() == FileType::CharDevice && i.stat().is_ok_and(|s| s.rdev == 0)
+}
+
+/// Whether an upper directory hides the lower one.
+fn is_opaque(i: &Arc<dyn Inode>) -> bool {
+    i.getxattr(OPAQUE_XATTR).is_ok_and(|v| v == b"y")
+}
+
+fn whiteout_node() -> NewNode {
+    NewNode { mode: libc::S_IFCHR, uid: 0, gid: 0, rdev: 0, target: Vec::new() }
+}
+
+impl Overlay {
+    /// An overlay of `upper` (an empty tmpfs root) on `lower`; returns its
+    /// root.
+    pub fn new_root(lower: Arc<dyn Inode>, upper: Arc<dyn Inode>) -> Result<Arc<OvInode>, Errno> {
+        let st = lower.stat()?;
+        // The upper root takes the lower root's attributes.
+        upper.setattr(&SetAttr {
+            mode: Some(st.mode & 0o7777),
+            uid: Some(st.uid),
+            gid: Some(st.gid),
+            atime: Some(st.atime),
+            mtime: Some(st.mtime),
+            ..Default::default()
+        })?;
+        let fs = Arc::new(Overlay { tree: Mutex::new(()) });
+        let root = OvInode::make(&fs, None, Some(lower), Some(upper), Some(st.ino));
+        Ok(root)
+    }
+}
+
+impl OvInode {
+    fn make(
+        fs: &Arc<Overlay>,
+        place: Option<(Arc<OvInode>, Vec<u8>)>,
+        lower: Option<Arc<dyn Inode>>,
+        upper: Option<Arc<dyn Inode>>,
+        ino: Option<u64>,
+    ) -> Arc<OvInode> {
+        let any = upper.as_ref().or(lower.as_ref()).expect("an overlay inode has a layer");
+        let ftype = any.file_type();
+        let ino = ino.unwrap_or_else(|| match &lower {
+            Some(l) => l.stat().map_or(0, |s| s.ino),
+            None => upper.as_ref().and_then(|u| u.stat().ok()).map_or(0, |s| s.ino + UPPER_INO_BASE),
+        });
+        let cell = OnceLock::new();
+        if let Some(u) = upper {
+            let _ = cell.set(u);
+        }
+        Arc::new_cyclic(|me| OvInode {
+            fs: fs.clone(),
+            me: me.clone(),
+            ino,
+            ftype,
+            place: Mutex::new(place),
+            lower,
+            upper: cell,
+            children: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn arc(&self) -> Arc<OvInode> {
+        self.me.upgrade().expect("an overlay inode in use is alive")
+    }
+
+    fn upper(&self) -> Option<&Arc<dyn Inode>> {
+        self.upper.get()
+    }
+
+    /// The layer that answers now: upper if copied up.
+    fn current(&self) -> &Arc<dyn Inode> {
+        self.upper().or(self.lower.as_ref()).expect("an overlay inode has a layer")
+    }
+
+    /// Whether a lower directory shows through this (upper) directory.
+    fn merges_lower(&self) -> bool {
+        match (&self.lower, self.upper()) {
+            (Some(l), Some(u)) => l.file_type() == FileType::Directory && !is_opaque(u),
+            (Some(_), None) => true,
+            _ => false,
+        }
+    }
+
+    /// The child `name` as the layers give it (no cache).
+    fn lookup_layers(&self, name: &[u8]) -> Result<Layers, Errno> {
+        let mut upper = None;
+        if let Some(u) = self.upper() {
+            match u.lookup(name) {
+                Ok(c) if is_whiteout(&c) => return Err(Errno::ENOENT),
+                Ok(c) => upper = Some(c),
+                Err(Errno::ENOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let mut lower = None;
+        let look_lower = match &upper {
+            // A non-directory upper hides the lower; an upper directory
+            // merges with a lower directory unless opaque.
+            Some(u) => u.file_type() == FileType::Directory && !is_opaque(u),
+            None => true,
+        };
+        if look_lower && self.merges_lower() {
+            if let Some(l) = &self.lower {
+                match l.lookup(name) {
+                    Ok(c) => {
+                        let dir_pair = upper.is_some() && c.file_type() != FileType::Directory;
+                        if !dir_pair {
+                            lower = Some(c);
+                        }
+                    }
+                    Err(Errno::ENOENT) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if upper.is_none() && lower.is_none() {
+            return Err(Errno::ENOENT);
+        }
+        Ok((lower, upper))
+    }
+
+    /// The child `name`, one inode per name while it is in use.
+    fn child(&self, name: &[u8]) -> Result<Arc<OvInode>, Errno> {
+        if let Some(c) = lock(&self.children).get(name).and_then(Weak::upgrade) {
+            return Ok(c);
+        }
+        let (lower, upper) = self.lookup_layers(name)?;
+        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), lower, upper, None);
+        lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
+        Ok(c)
+    }
+
+    /// Whether the lower layer has `name` in this directory (so removing
+    /// or moving it away needs a whiteout).
+    fn lower_has(&self, name: &[u8]) -> bool {
+        self.merges_lower() && self.lower.as_ref().is_some_and(|l| l.lookup(name).is_ok())
+    }
+
+    /// Removes a whiteout at `name` in the (copied-up) upper directory;
+    /// returns whether there was one.
+    fn clear_whiteout(&self, upper: &Arc<dyn Inode>, name: &[u8]) -> Result<bool, Errno> {
+        match upper.lookup(name) {
+            Ok(c) if is_whiteout(&c) => {
+                upper.unlink(name, false)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn downcast(i: &Arc<dyn Inode>) -> Result<&OvInode, Errno> {
+        i.as_any().and_then(|a| a.downcast_ref::<OvInode>()).ok_or(Errno::EXDEV)
+    }
+}
+
+impl Inode for OvInode {
+    fn stat(&self) -> Result<Stat, Errno> {
+        let mut st = self.current().stat()?;
+        st.ino = self.ino;
+        Ok(st)
+    }
+
+    fn file_type(&self) -> FileType {
+        self.ftype
+    }
+
+    fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
+        if self.ftype != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(self.child(name)?)
+    }
+
+    fn readlink(&self) -> Result<Vec<u8>, Errno> {
+        self.current().readlink()
+    }
+
+    fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        file::open(self.arc(), flags)
+    }
+
+    fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
+        dir::merged(self)
+    }
+
+    fn statfs(&self) -> Result<Option<Statfs>, Errno> {
+        let mut s = match self.fs_upper_statfs()? {
+            Some(s) => s,
+            None => return Ok(None),
+        };
+        s.f_type = OVERLAYFS_MAGIC;
+        Ok(Some(s))
+    }
+
+    fn create(&self, name: &[u8], node: &NewNode) -> Result<Arc<dyn Inode>, Errno> {
+        let upper = copy_up::copy_up(self)?;
+        let _tree = lock(&self.fs.tree);
+        if let Ok(c) = upper.lookup(name) {
+            if !is_whiteout(&c) {
+                return Err(Errno::EEXIST);
+            }
+        }
+        let had_whiteout = self.clear_whiteout(&upper, name)?;
+        let made = upper.create(name, node)?;
+        if had_whiteout && made.file_type() == FileType::Directory {
+            made.setxattr(OPAQUE_XATTR, b"y", 0)?;
+        }
+        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), None, Some(made), None);
+        lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
+        Ok(c)
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        let t = OvInode::downcast(target)?;
+        let tu = copy_up::copy_up(t)?;
+        let upper = copy_up::copy_up(self)?;
+        let _tree = lock(&self.fs.tree);
+        self.clear_whiteout(&upper, name)?;
+        upper.link(name, &tu)?;
+        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), None, Some(tu), Some(t.ino));
+        lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
+        Ok(())
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        let child = self.child(name)?;
+        let is_dir = child.ftype == FileType::Directory;
+        if dir && !is_dir {
+            return Err(Errno::ENOTDIR);
+        }
+        if !dir && is_dir {
+            return Err(Errno::EISDIR);
+        }
+        if is_dir && !dir::is_empty(&child)? {
+            return Err(Errno::ENOTEMPTY);
+        }
+        let upper = copy_up::copy_up(self)?;
+        let _tree = lock(&self.fs.tree);
+        let needs_whiteout = self.lower_has(name);
+        if let Some(cu) = child.upper() {
+            if is_dir {
+                dir::clear_whiteouts(cu)?;
+            }
+            upper.unlink(name, is_dir)?;
+        }
+        if needs_whiteout {
+            upper.create(name, &whiteout_node())?;
+        }
+        lock(&self.children).remove(name);
+        Ok(())
+    }
+
+    fn rename(&self, name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<(), Errno> {
+        let nd = OvInode::downcast(new_dir)?;
+        if flags & libc::RENAME_WHITEOUT != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let src = self.child(name)?;
+        let dst = match nd.child(new_name) {
+            Ok(d) => Some(d),
+            Err(Errno::ENOENT) => None,
+            Err(e) => return Err(e),
+        };
+        let exchange = flags & libc::RENAME_EXCHANGE != 0;
+        if let Some(d) = &dst {
+            if Arc::ptr_eq(d, &src) {
+                return Ok(());
+            }
+            if flags & libc::RENAME_NOREPLACE != 0 {
+                return Err(Errno::EEXIST);
+            }
+            if !exchange && d.ftype == FileType::Directory && !dir::is_empty(d)? {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        // A directory with a lower layer cannot move (no redirect_dir).
+        let lower_dir = |n: &OvInode| n.ftype == FileType::Directory && n.lower.is_some();
+        if lower_dir(&src) || (exchange && dst.as_deref().is_some_and(lower_dir)) {
+            return Err(Errno::EXDEV);
+        }
+        copy_up::copy_up(&src)?;
+        if let Some(d) = &dst {
+            if exchange {
+                copy_up::copy_up(d)?;
+            }
+        }
+        let ou = copy_up::copy_up(self)?;
+        let nu = copy_up::copy_up(nd)?;
+        let _tree = lock(&self.fs.tree);
+        let src_lower = self.lower_has(name);
+        let dst_lower = nd.lower_has(new_name);
+        nd.clear_whiteout(&nu, new_name)?;
+        if let Some(d) = &dst {
+            if !exchange && d.ftype == FileType::Directory {
+                if let Some(du) = d.upper() {
+                    dir::clear_whiteouts(du)?;
+                }
+            }
+        }
+        ou.rename(name, &nu, new_name, flags)?;
+        if !exchange {
+            if src_lower {
+                ou.create(name, &whiteout_node())?;
+            }
+            if dst_lower && src.ftype == FileType::Directory {
+                // The moved directory replaces a lower one: hide it.
+                if let Some(su) = src.upper() {
+                    su.setxattr(OPAQUE_XATTR, b"y", 0)?;
+                }
+            }
+        }
+        // Move the cached inodes.
+        let mut oc = lock(&self.children);
+        oc.remove(name);
+        drop(oc);
+        let mut nc = lock(&nd.children);
+        nc.remove(new_name);
+        nc.insert(new_name.to_vec(), Arc::downgrade(&src));
+        drop(nc);
+        *lock(&src.place) = Some((nd.arc(), new_name.to_vec()));
+        if exchange {
+            if let Some(d) = &dst {
+                lock(&self.children).insert(name.to_vec(), Arc::downgrade(d));
+                *lock(&d.place) = Some((self.arc(), name.to_vec()));
+            }
+        }
+        Ok(())
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        let upper = if attr.size == Some(0) { copy_up::copy_up_truncated(self)? } else { copy_up::copy_up(self)? };
+        upper.setattr(attr)
+    }
+
+    fn allocate(&self, mode: u32, off: u64, len: u64) -> Result<(), Errno> {
+        copy_up::copy_up(self)?.allocate(mode, off, len)
+    }
+
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        if name.starts_with(b"trusted.overlay.") {
+            return Err(Errno::ENODATA);
+        }
+        self.current().getxattr(name)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        if name.starts_with(b"trusted.overlay.") {
+            return Err(Errno::EPERM);
+        }
+        copy_up::copy_up(self)?.setxattr(name, value, flags)
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        let mut names = match self.current().listxattr() {
+            Ok(n) => n,
+            Err(Errno::EOPNOTSUPP) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        names.retain(|n| !n.starts_with(b"trusted.overlay."));
+        Ok(names)
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        if name.starts_with(b"trusted.overlay.") {
+            return Err(Errno::ENODATA);
+        }
+        copy_up::copy_up(self)?.removexattr(name)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+impl OvInode {
+    /// statfs of the upper layer (the root's; every upper inode is on it).
+    fn fs_upper_statfs(&self) -> Result<Option<Statfs>, Errno> {
+        let mut cur = self.arc();
+        loop {
+            if let Some(u) = cur.upper() {
+                return u.statfs();
+            }
+            let parent = lock(&cur.place).as_ref().map(|(p, _)| p.clone());
+            match parent {
+                Some(p) => cur = p,
+                None => return cur.current().statfs(),
+            }
+        }
+    }
+}
