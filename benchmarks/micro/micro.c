@@ -5,8 +5,13 @@
  *
  *   NAME is one of: getpid, open_close, pread_4k, clock_gettime, mmap_64m,
  *   fork_exec_wait, bash_loop100, fork_100m, fork_100m_write,
- *   pipe_pingpong, futex_pingpong, signal_self, thread_create_join
+ *   pipe_pingpong, futex_pingpong, signal_self, thread_create_join,
+ *   stat, stat_missing, open_read_close, and per directory (the root's
+ *   /tmp, a tmpfs at /dev/shm) create_write_unlink_{tmp,shm},
+ *   readdir_10k_{tmp,shm}, write_1m_{tmp,shm}, read_1m_{tmp,shm}
  *   (and "exit", which exits at once: fork_exec_wait's program).
+ *   The file benchmarks work in a scratch directory they make under /tmp
+ *   or /dev/shm and remove.
  *   ITERATIONS is an upper bound on the number of timed operations
  *   (0 or absent: the per-benchmark default in BENCHES below).
  *   MAX_SECONDS stops the loop early once that much time has passed
@@ -22,6 +27,7 @@
  * dynamic loader out of it.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -32,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -298,6 +305,137 @@ static void op_thread_create_join(void) {
         die("thread create/join failed");
 }
 
+/* ---- files ---- */
+
+static void op_stat(void) {
+    struct stat st;
+    if (stat("/etc/passwd", &st) != 0)
+        die("stat /etc/passwd failed");
+}
+
+static void op_stat_missing(void) {
+    struct stat st;
+    if (stat("/etc/no-such-file-here", &st) == 0)
+        die("stat of a missing file succeeded");
+}
+
+static void op_open_read_close(void) {
+    int fd = open(pread_candidates[3], O_RDONLY);
+    if (fd < 0)
+        die("open /etc/services failed");
+    if (read(fd, read_buf, READ_BYTES) != READ_BYTES)
+        die("read of 4 KiB failed or was short");
+    close(fd);
+}
+
+static char scratch[64];
+static char file_path[96];
+static int data_fd = -1;
+static char *mib;
+static long mib_index;
+
+#define MIB (1UL << 20)
+/* Data files cycle over this much (runc's /dev/shm is 64 MiB). */
+#define DATA_MIBS 32
+
+static void make_scratch(const char *base) {
+    snprintf(scratch, sizeof(scratch), "%s/micro.XXXXXX", base);
+    if (mkdtemp(scratch) == NULL)
+        die("mkdtemp failed");
+    snprintf(file_path, sizeof(file_path), "%s/f", scratch);
+}
+
+static void setup_tmp(void) { make_scratch("/tmp"); }
+static void setup_shm(void) { make_scratch("/dev/shm"); }
+
+static void remove_scratch(void) {
+    DIR *d = opendir(scratch);
+    struct dirent *e;
+    char p[160];
+    if (data_fd >= 0)
+        close(data_fd);
+    data_fd = -1;
+    while (d && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(p, sizeof(p), "%s/%s", scratch, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(scratch);
+}
+
+static void op_create_write_unlink(void) {
+    int fd = open(file_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0)
+        die("create failed");
+    if (write(fd, read_buf, READ_BYTES) != READ_BYTES)
+        die("write failed");
+    close(fd);
+    if (unlink(file_path) != 0)
+        die("unlink failed");
+}
+
+static void setup_readdir(const char *base) {
+    char p[160];
+    make_scratch(base);
+    for (int i = 0; i < 10000; i++) {
+        snprintf(p, sizeof(p), "%s/entry-%05d", scratch, i);
+        int fd = open(p, O_WRONLY | O_CREAT, 0644);
+        if (fd < 0)
+            die("creating the directory's entries failed");
+        close(fd);
+    }
+}
+
+static void setup_readdir_tmp(void) { setup_readdir("/tmp"); }
+static void setup_readdir_shm(void) { setup_readdir("/dev/shm"); }
+
+static void op_readdir(void) {
+    char buf[32768];
+    long n, total = 0;
+    int fd = open(scratch, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        die("open of the directory failed");
+    while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0)
+        total += n;
+    close(fd);
+    if (n < 0 || total == 0)
+        die("getdents64 failed");
+}
+
+static void setup_data(const char *base, int fill) {
+    make_scratch(base);
+    mib = malloc(MIB);
+    if (mib == NULL)
+        die("malloc failed");
+    memset(mib, 'x', MIB);
+    data_fd = open(file_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (data_fd < 0)
+        die("create of the data file failed");
+    for (int i = 0; fill && i < DATA_MIBS; i++)
+        if (write(data_fd, mib, MIB) != (ssize_t)MIB)
+            die("filling the data file failed");
+}
+
+static void setup_write_tmp(void) { setup_data("/tmp", 0); }
+static void setup_write_shm(void) { setup_data("/dev/shm", 0); }
+static void setup_read_tmp(void) { setup_data("/tmp", 1); }
+static void setup_read_shm(void) { setup_data("/dev/shm", 1); }
+
+static void op_write_1m(void) {
+    off_t off = (off_t)(mib_index++ % DATA_MIBS) * MIB;
+    if (pwrite(data_fd, mib, MIB, off) != (ssize_t)MIB)
+        die("pwrite of 1 MiB failed");
+}
+
+static void op_read_1m(void) {
+    off_t off = (off_t)(mib_index++ % DATA_MIBS) * MIB;
+    if (pread(data_fd, mib, MIB, off) != (ssize_t)MIB)
+        die("pread of 1 MiB failed");
+}
+
 struct bench {
     const char *name;
     void (*setup)(void);
@@ -321,6 +459,17 @@ static const struct bench BENCHES[] = {
     {"futex_pingpong", setup_futex_pingpong, op_futex_pingpong, 200000, 64, teardown_futex_pingpong},
     {"signal_self", setup_signal_self, op_signal_self, 200000, 64, NULL},
     {"thread_create_join", NULL, op_thread_create_join, 20000, 16, NULL},
+    {"stat", NULL, op_stat, 1000000, 256, NULL},
+    {"stat_missing", NULL, op_stat_missing, 1000000, 256, NULL},
+    {"open_read_close", NULL, op_open_read_close, 500000, 64, NULL},
+    {"create_write_unlink_tmp", setup_tmp, op_create_write_unlink, 200000, 16, remove_scratch},
+    {"create_write_unlink_shm", setup_shm, op_create_write_unlink, 200000, 16, remove_scratch},
+    {"readdir_10k_tmp", setup_readdir_tmp, op_readdir, 2000, 1, remove_scratch},
+    {"readdir_10k_shm", setup_readdir_shm, op_readdir, 2000, 1, remove_scratch},
+    {"write_1m_tmp", setup_write_tmp, op_write_1m, 4096, 1, remove_scratch},
+    {"write_1m_shm", setup_write_shm, op_write_1m, 4096, 1, remove_scratch},
+    {"read_1m_tmp", setup_read_tmp, op_read_1m, 4096, 1, remove_scratch},
+    {"read_1m_shm", setup_read_shm, op_read_1m, 4096, 1, remove_scratch},
 };
 
 static const struct bench *find_bench(const char *name) {

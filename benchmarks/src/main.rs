@@ -9,6 +9,7 @@
 //! - per-operation cost of a few syscalls, timed inside the program by
 //!   `micro/micro.c` (compiled here with gcc into `target/bench/`);
 //! - wall time of running `/bin/true` (start-up plus tear-down);
+//! - wall time of commands that work the filesystem (`commands.rs`);
 //! - resident memory of the whole sandbox while it runs `/bin/sleep 10`.
 //!
 //! Runs of the three runtimes are interleaved and repeated, and the median is
@@ -18,6 +19,7 @@
 
 mod child;
 mod cli;
+mod commands;
 mod json_edit;
 mod memory;
 mod micro;
@@ -61,6 +63,10 @@ fn run_all(opts: &Options, columns: &[Column], micro: &Path, runsc: &Path) {
     report::print_micro_table(&rows, opts, columns);
     let startup = startup::measure(opts, columns);
     report::print_startup(&startup, opts, columns);
+    if opts.selected("commands") {
+        let rows = commands::measure(opts, columns);
+        report::print_commands(&rows, opts, columns);
+    }
     memory::report(runsc);
     sleepers::report(runsc);
 }

@@ -25,6 +25,17 @@ pub const BENCHMARKS: &[(&str, &str)] = &[
     ("futex_pingpong", "futex wake to a thread and back"),
     ("signal_self", "kill(self) + handler + sigreturn"),
     ("thread_create_join", "pthread_create + join"),
+    ("stat", "stat /etc/passwd (cached)"),
+    ("stat_missing", "stat of a missing path (cached)"),
+    ("open_read_close", "open+read 4 KiB+close /etc/services"),
+    ("create_write_unlink_tmp", "create+write 4 KiB+close+unlink in /tmp"),
+    ("create_write_unlink_shm", "the same in /dev/shm (tmpfs)"),
+    ("readdir_10k_tmp", "open+getdents64+close, 10,000 entries, /tmp"),
+    ("readdir_10k_shm", "the same in /dev/shm"),
+    ("write_1m_tmp", "pwrite 1 MiB (ns per MiB), /tmp"),
+    ("write_1m_shm", "the same in /dev/shm"),
+    ("read_1m_tmp", "pread 1 MiB (ns per MiB), /tmp"),
+    ("read_1m_shm", "the same in /dev/shm"),
 ];
 
 /// One line of the table: a benchmark and one cell per column.

@@ -81,6 +81,14 @@ pub fn print_startup(cells: &[Cell], opts: &Options, columns: &[Column]) {
     print_table("program", "ms", 1e6, &rows, columns);
 }
 
+/// Prints the table of whole commands.
+pub fn print_commands(rows: &[(String, Vec<Cell>)], opts: &Options, columns: &[Column]) {
+    let runs = opts.true_runs.div_ceil(4).max(3);
+    println!("\n## Commands on the filesystem: wall time, ms, median of {runs} runs\n");
+    let rows: Vec<(String, &[Cell])> = rows.iter().map(|(n, c)| (n.clone(), c.as_slice())).collect();
+    print_table("command", "ms", 1e6, &rows, columns);
+}
+
 /// Prints a Markdown table: a label, one value per column (in nanoseconds,
 /// shown divided by `scale` with `unit`), then the ratios to native.
 /// Errors are shortened in the cell and given in full below the table.

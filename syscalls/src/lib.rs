@@ -17,6 +17,7 @@ pub mod sys_identity;
 pub mod sys_info;
 pub mod sys_ioctl;
 pub mod sys_lock;
+pub mod sys_memfd;
 pub mod sys_mmap;
 pub mod sys_mq;
 pub mod sys_msg;

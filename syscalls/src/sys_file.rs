@@ -114,6 +114,9 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             Ok(p.set_capacity(a.a[2], t.creds.euid == 0)? as u64)
         }
         c if crate::sys_lock::is_lock_cmd(c) => crate::sys_lock::fcntl_lock(t, &f, c, a.a[2]),
+        crate::sys_memfd::F_ADD_SEALS | crate::sys_memfd::F_GET_SEALS => {
+            crate::sys_memfd::fcntl_seals(t, &f, cmd, a.a[2])
+        }
         _ => {
             crate::log_once_unsupported("fcntl", cmd as u64);
             Err(Errno::EINVAL.into())

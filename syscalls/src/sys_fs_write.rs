@@ -388,6 +388,54 @@ pub fn utimensat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     apply(t, &loc, times_change(ts))
 }
 
+/// utime(2): `struct utimbuf` (whole seconds) or NULL for now.
+pub fn utime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let ts = if a.a[1] != 0 {
+        let [at, mt]: [i64; 2] = [t.copy_in(a.a[1])?, t.copy_in(a.a[1] + 8)?];
+        Some([sentry::abi::Timespec { tv_sec: at, tv_nsec: 0 }, sentry::abi::Timespec { tv_sec: mt, tv_nsec: 0 }])
+    } else {
+        None
+    };
+    times_at(t, libc::AT_FDCWD, a.a[0], ts)
+}
+
+/// The `struct timeval[2]` of utimes and futimesat, as timespecs.
+fn timevals(t: &Task, addr: u64) -> Result<Option<[sentry::abi::Timespec; 2]>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let tv: [sentry::abi::Timeval; 2] = [t.copy_in(addr)?, t.copy_in(addr + 16)?];
+    let mut out = [sentry::abi::Timespec::default(); 2];
+    for (o, v) in out.iter_mut().zip(tv) {
+        if !(0..1_000_000).contains(&v.tv_usec) {
+            return Err(Errno::EINVAL);
+        }
+        *o = sentry::abi::Timespec { tv_sec: v.tv_sec, tv_nsec: v.tv_usec * 1000 };
+    }
+    Ok(Some(out))
+}
+
+/// utimes(2).
+pub fn utimes(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let ts = timevals(t, a.a[1])?;
+    times_at(t, libc::AT_FDCWD, a.a[0], ts)
+}
+
+/// futimesat(2): a NULL path means the fd itself.
+pub fn futimesat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let ts = timevals(t, a.a[2])?;
+    if a.a[1] == 0 {
+        return setattr_fd(t, a.a[0], times_change(ts));
+    }
+    times_at(t, a.a[0] as i32, a.a[1], ts)
+}
+
+fn times_at(t: &Task, dirfd: i32, path: u64, ts: Option<[sentry::abi::Timespec; 2]>) -> SyscallResult {
+    let p = t.read_path(path, false)?;
+    let loc = t.resolve_at(dirfd, &p, 0)?;
+    apply(t, &loc, times_change(ts))
+}
+
 fn times_change(ts: Option<[sentry::abi::Timespec; 2]>) -> Change {
     let arg = |x: sentry::abi::Timespec| match x.tv_nsec {
         libc::UTIME_NOW => TimeArg::Now,

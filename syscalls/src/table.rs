@@ -255,55 +255,75 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(
         SYS_getxattr,
         sys_xattr::getxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Path, Hex, Int]
     ),
     sys!(
         SYS_lgetxattr,
         sys_xattr::lgetxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Path, Hex, Int]
     ),
     sys!(
         SYS_fgetxattr,
         sys_xattr::fgetxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Fd, Path, Hex, Int]
     ),
-    sys!(SYS_listxattr, sys_xattr::listxattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Path, Hex, Int]),
+    sys!(
+        SYS_listxattr,
+        sys_xattr::listxattr,
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
+        [Path, Hex, Int]
+    ),
     sys!(
         SYS_llistxattr,
         sys_xattr::llistxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Hex, Int]
     ),
-    sys!(SYS_flistxattr, sys_xattr::flistxattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Hex, Int]),
+    sys!(
+        SYS_flistxattr,
+        sys_xattr::flistxattr,
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
+        [Fd, Hex, Int]
+    ),
     sys!(
         SYS_setxattr,
         sys_xattr::setxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Path, Hex, Int, Hex]
     ),
     sys!(
         SYS_lsetxattr,
         sys_xattr::lsetxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Path, Hex, Int, Hex]
     ),
     sys!(
         SYS_fsetxattr,
         sys_xattr::fsetxattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Fd, Path, Hex, Int, Hex]
     ),
-    sys!(SYS_removexattr, sys_xattr::removexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Path, Path]),
+    sys!(
+        SYS_removexattr,
+        sys_xattr::removexattr,
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
+        [Path, Path]
+    ),
     sys!(
         SYS_lremovexattr,
         sys_xattr::lremovexattr,
-        Support::Partial("no xattrs are exposed: EOPNOTSUPP"),
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
         [Path, Path]
     ),
-    sys!(SYS_fremovexattr, sys_xattr::fremovexattr, Support::Partial("no xattrs are exposed: EOPNOTSUPP"), [Fd, Path]),
+    sys!(
+        SYS_fremovexattr,
+        sys_xattr::fremovexattr,
+        Support::Partial("no system.* (POSIX ACLs); the image's own xattrs are not served"),
+        [Fd, Path]
+    ),
     sys!(SYS_mkdir, sys_fs_write::mkdir, FULL, [Path, Oct]),
     sys!(SYS_mkdirat, sys_fs_write::mkdirat, FULL, [Fd, Path, Oct]),
     sys!(SYS_mknod, sys_fs_write::mknod, FULL, [Path, Oct, Hex]),
@@ -330,6 +350,15 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_ftruncate, sys_fs_write::ftruncate, FULL, [Fd, Int]),
     sys!(SYS_statfs, sys_statfs::statfs, FULL, [Path, Hex]),
     sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
+    sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
+    sys!(
+        SYS_memfd_create,
+        sys_memfd::memfd_create,
+        Support::Partial("no MFD_HUGETLB; F_SEAL_WRITE does not check for writable shared mappings"),
+        [Path, Hex]
+    ),
+    sys!(SYS_utimes, sys_fs_write::utimes, FULL, [Path, Hex]),
+    sys!(SYS_futimesat, sys_fs_write::futimesat, FULL, [Fd, Path, Hex]),
     sys!(SYS_fsync, sys_sync::fsync, FULL, [Fd]),
     sys!(SYS_fdatasync, sys_sync::fdatasync, FULL, [Fd]),
     sys!(SYS_sync, sys_sync::sync, FULL, []),

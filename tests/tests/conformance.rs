@@ -65,6 +65,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     itimer,
     lseek,
     madvise,
+    memfd,
     mincore,
     mmap,
     mmap_file,
@@ -112,6 +113,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     unix_stream,
     vectored_io,
     wait,
+    xattr,
 ]);
 
 conformance_tests!(static_link, Static, STATIC: [

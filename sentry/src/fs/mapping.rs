@@ -31,6 +31,10 @@ impl MappedFile for FileMapping {
         Ok(self.file.ops.stat()?.size as u64)
     }
 
+    fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        self.file.ops.shared_pages(first, count)
+    }
+
     fn cache_key(&self) -> Option<crate::mm::CacheKey> {
         let ro = self.file.ops.unchanging() || self.file.location.as_ref().is_some_and(|l| l.mount.readonly);
         if !ro {

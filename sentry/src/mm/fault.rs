@@ -233,6 +233,11 @@ impl MemoryManager {
     /// file's contents for the hole within the aligned [`POPULATE_CHUNK`]
     /// around it.
     pub(super) fn populate(&self, i: &mut Inner, v: &Vma, addr: u64) -> Result<(), Errno> {
+        if let Some(f) = v.file.as_ref().filter(|_| v.shared) {
+            if let Some(r) = self.populate_shared(i, v, f, addr) {
+                return r;
+            }
+        }
         if let Some(f) = v.file.as_ref().filter(|_| !v.shared) {
             if let Some(key) = f.file.cache_key() {
                 return self.populate_cached(i, v, f, key, addr);
@@ -264,6 +269,48 @@ impl MemoryManager {
         }
         i.insert_pma(Pma { start, end, mf_off: off, cow: false, mapped: None });
         Ok(())
+    }
+
+    /// `populate` for a shared mapping of a file whose pages are in the
+    /// memory file (see [`MappedFile::shared_pages`]): the file's own pages
+    /// of the hole within the aligned [`POPULATE_CHUNK`] around `addr`,
+    /// each run of consecutive ones a pma holding its own reference.
+    /// `None`: the file does not share its pages.
+    fn populate_shared(&self, i: &mut Inner, v: &Vma, f: &VmaFile, addr: u64) -> Option<Result<(), Errno>> {
+        let _probe = f.file.shared_pages(0, 0)?;
+        let size = match f.file.size() {
+            Ok(s) => s,
+            Err(e) => return Some(Err(e)),
+        };
+        let c = addr & !(POPULATE_CHUNK - 1);
+        let eof = v.start.saturating_add(crate::abi::page_up(size.saturating_sub(f.offset)).unwrap_or(u64::MAX));
+        let (lo, hi) = (c.max(v.start), (c + POPULATE_CHUNK).min(v.end).min(eof));
+        if addr >= hi {
+            return Some(Err(Errno::EFAULT));
+        }
+        let (start, end) = match hole(i, addr, lo, hi) {
+            Ok(h) => h,
+            Err(e) => return Some(Err(e)),
+        };
+        let page = crate::abi::PAGE_SIZE;
+        let first = (f.offset + (start - v.start)) / page;
+        let pages = match f.file.shared_pages(first, (end - start) / page)? {
+            Ok(p) => p,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut k = 0;
+        while k < pages.len() {
+            let mut j = k + 1;
+            while j < pages.len() && pages[j] == pages[j - 1] + page {
+                j += 1;
+            }
+            let run = start + k as u64 * page;
+            let len = (j - k) as u64 * page;
+            self.mf.inc_ref(pages[k], len);
+            i.insert_pma(Pma { start: run, end: run + len, mf_off: pages[k], cow: false, mapped: None });
+            k = j;
+        }
+        Some(Ok(()))
     }
 
     /// `populate` for a private mapping of an unchanging file: the pages

@@ -22,6 +22,14 @@ pub trait MappedFile: Send + Sync {
     fn cache_key(&self) -> Option<CacheKey> {
         None
     }
+    /// For files whose pages live in the memory file (tmpfs): the
+    /// memory-file offsets of `count` pages from file page `first`, made if
+    /// absent. A shared mapping maps those very pages, so it stays coherent
+    /// with read, write and other mappings. `None`: the file's contents are
+    /// copied in instead.
+    fn shared_pages(&self, _first: u64, _count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        None
+    }
 }
 
 /// A version of a file's contents: device, inode, size and modification

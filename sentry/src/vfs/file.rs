@@ -97,6 +97,13 @@ pub trait FileOps: Send + Sync {
         false
     }
 
+    /// The memory-file pages of the file (see
+    /// `crate::mm::MappedFile::shared_pages`), for files kept in sandbox
+    /// memory.
+    fn shared_pages(&self, _first: u64, _count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        None
+    }
+
     /// Directory listing.
     fn readdir(&self) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)

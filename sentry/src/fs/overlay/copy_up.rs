@@ -82,6 +82,9 @@ fn copy_one(n: &OvInode, data: bool) -> Result<(), Errno> {
         mtime: Some(st.mtime),
         ..Default::default()
     })?;
+    if let Ok(st) = upper.stat() {
+        lock(&n.fs.renumber).insert(st.ino, n.ino);
+    }
     let _ = n.upper.set(upper);
     Ok(())
 }

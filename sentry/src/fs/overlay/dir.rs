@@ -3,7 +3,7 @@
 //! directory).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use crate::abi::Errno;
 use crate::fs::overlay::{is_whiteout, lock, OvInode, UPPER_INO_BASE};
@@ -36,20 +36,24 @@ pub fn merged(n: &OvInode) -> Result<Vec<DirEntry>, Errno> {
     let lower_ino: HashMap<&[u8], u64> = lower.iter().map(|e| (e.name.as_slice(), e.ino)).collect();
     let mut seen: HashSet<Vec<u8>> = HashSet::new();
     if let Some(u) = n.upper() {
-        let cached = lock(&n.children);
-        for e in u.readdir()? {
+        let renumber = lock(&n.fs.renumber);
+        let merging = !lower.is_empty();
+        let entries = u.readdir()?;
+        out.reserve(entries.len());
+        for e in entries {
             if is_dot(&e.name) {
                 continue;
             }
-            seen.insert(e.name.clone());
+            if merging {
+                seen.insert(e.name.clone());
+            }
             if e.typ == libc::DT_CHR && u.lookup(&e.name).is_ok_and(|c| is_whiteout(&c)) {
                 continue;
             }
-            let ino = cached
-                .get(&e.name)
-                .and_then(Weak::upgrade)
-                .map(|c: Arc<OvInode>| c.ino)
-                .or_else(|| lower_ino.get(e.name.as_slice()).copied())
+            let ino = renumber
+                .get(&e.ino)
+                .copied()
+                .or_else(|| if merging { lower_ino.get(e.name.as_slice()).copied() } else { None })
                 .unwrap_or(e.ino + UPPER_INO_BASE);
             out.push(DirEntry { ino, typ: e.typ, name: e.name });
         }

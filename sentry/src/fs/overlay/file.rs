@@ -62,6 +62,9 @@ impl FileOps for OvFile {
     fn readable_bytes(&self) -> Result<u64, Errno> {
         self.inner.readable_bytes()
     }
+    fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        self.inner.shared_pages(first, count)
+    }
     fn unchanging(&self) -> bool {
         // The lower layer is the image: read-only for the sandbox's life.
         self.lower_backed

@@ -16,6 +16,7 @@ mod dir;
 mod file;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 use crate::abi::{Errno, Stat, Statfs};
@@ -38,7 +39,16 @@ type Layers = (Option<Arc<dyn Inode>>, Option<Arc<dyn Inode>>);
 pub struct Overlay {
     /// Serialises copy-up and changes of names (Linux's rename lock).
     tree: Mutex<()>,
+    /// Upper inode numbers of copied-up files and the (lower) numbers the
+    /// overlay shows for them, for readdir's d_ino.
+    renumber: Mutex<HashMap<u64, u64>>,
 }
+
+/// Whether a lower-layer name lies under an overlay name (so removing it
+/// needs a whiteout): no, yes, or not known yet (look).
+const COVERS_NO: u8 = 0;
+const COVERS_YES: u8 = 1;
+const COVERS_UNKNOWN: u8 = 2;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -56,6 +66,8 @@ pub struct OvInode {
     upper: OnceLock<Arc<dyn Inode>>,
     /// Children looked up or made, so one name keeps one inode.
     children: Mutex<HashMap<Vec<u8>, Weak<OvInode>>>,
+    /// COVERS_*: whether its name hides a lower-layer name.
+    covers: AtomicU8,
 }
 
 /// Whether an upper-layer inode is a whiteout.
@@ -86,7 +98,7 @@ impl Overlay {
             mtime: Some(st.mtime),
             ..Default::default()
         })?;
-        let fs = Arc::new(Overlay { tree: Mutex::new(()) });
+        let fs = Arc::new(Overlay { tree: Mutex::new(()), renumber: Mutex::new(HashMap::new()) });
         let root = OvInode::make(&fs, None, Some(lower), Some(upper), Some(st.ino));
         Ok(root)
     }
@@ -110,6 +122,7 @@ impl OvInode {
         if let Some(u) = upper {
             let _ = cell.set(u);
         }
+        let covers = if lower.is_some() { COVERS_YES } else { COVERS_UNKNOWN };
         Arc::new_cyclic(|me| OvInode {
             fs: fs.clone(),
             me: me.clone(),
@@ -119,6 +132,7 @@ impl OvInode {
             lower,
             upper: cell,
             children: Mutex::new(HashMap::new()),
+            covers: AtomicU8::new(covers),
         })
     }
 
@@ -188,15 +202,28 @@ impl OvInode {
             return Ok(c);
         }
         let (lower, upper) = self.lookup_layers(name)?;
-        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), lower, upper, None);
+        let ino = upper.as_ref().and_then(|u| u.stat().ok()).and_then(|s| lock(&self.fs.renumber).get(&s.ino).copied());
+        let known_absent = lower.is_none() && !self.merges_lower();
+        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), lower, upper, ino);
+        if known_absent {
+            c.covers.store(COVERS_NO, Ordering::Relaxed);
+        }
         lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
         Ok(c)
     }
 
-    /// Whether the lower layer has `name` in this directory (so removing
-    /// or moving it away needs a whiteout).
-    fn lower_has(&self, name: &[u8]) -> bool {
-        self.merges_lower() && self.lower.as_ref().is_some_and(|l| l.lookup(name).is_ok())
+    /// Whether the lower layer has the name of `child` in this directory
+    /// (so removing or moving it away needs a whiteout).
+    fn lower_has(&self, child: &OvInode, name: &[u8]) -> bool {
+        match child.covers.load(Ordering::Relaxed) {
+            COVERS_NO => false,
+            COVERS_YES => true,
+            _ => {
+                let has = self.merges_lower() && self.lower.as_ref().is_some_and(|l| l.lookup(name).is_ok());
+                child.covers.store(if has { COVERS_YES } else { COVERS_NO }, Ordering::Relaxed);
+                has
+            }
+        }
     }
 
     /// Removes a whiteout at `name` in the (copied-up) upper directory;
@@ -269,6 +296,7 @@ impl Inode for OvInode {
             made.setxattr(OPAQUE_XATTR, b"y", 0)?;
         }
         let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), None, Some(made), None);
+        c.covers.store(if had_whiteout { COVERS_YES } else { COVERS_NO }, Ordering::Relaxed);
         lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
         Ok(c)
     }
@@ -278,9 +306,10 @@ impl Inode for OvInode {
         let tu = copy_up::copy_up(t)?;
         let upper = copy_up::copy_up(self)?;
         let _tree = lock(&self.fs.tree);
-        self.clear_whiteout(&upper, name)?;
+        let had_whiteout = self.clear_whiteout(&upper, name)?;
         upper.link(name, &tu)?;
         let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), None, Some(tu), Some(t.ino));
+        c.covers.store(if had_whiteout { COVERS_YES } else { COVERS_NO }, Ordering::Relaxed);
         lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
         Ok(())
     }
@@ -299,7 +328,7 @@ impl Inode for OvInode {
         }
         let upper = copy_up::copy_up(self)?;
         let _tree = lock(&self.fs.tree);
-        let needs_whiteout = self.lower_has(name);
+        let needs_whiteout = self.lower_has(&child, name);
         if let Some(cu) = child.upper() {
             if is_dir {
                 dir::clear_whiteouts(cu)?;
@@ -350,9 +379,12 @@ impl Inode for OvInode {
         let ou = copy_up::copy_up(self)?;
         let nu = copy_up::copy_up(nd)?;
         let _tree = lock(&self.fs.tree);
-        let src_lower = self.lower_has(name);
-        let dst_lower = nd.lower_has(new_name);
-        nd.clear_whiteout(&nu, new_name)?;
+        let src_lower = self.lower_has(&src, name);
+        let had_whiteout = nd.clear_whiteout(&nu, new_name)?;
+        let dst_lower = match &dst {
+            Some(d) => nd.lower_has(d, new_name),
+            None => had_whiteout,
+        };
         if let Some(d) = &dst {
             if !exchange && d.ftype == FileType::Directory {
                 if let Some(du) = d.upper() {
@@ -381,10 +413,13 @@ impl Inode for OvInode {
         nc.insert(new_name.to_vec(), Arc::downgrade(&src));
         drop(nc);
         *lock(&src.place) = Some((nd.arc(), new_name.to_vec()));
+        let flag = |b: bool| if b { COVERS_YES } else { COVERS_NO };
+        src.covers.store(flag(dst_lower), Ordering::Relaxed);
         if exchange {
             if let Some(d) = &dst {
                 lock(&self.children).insert(name.to_vec(), Arc::downgrade(d));
                 *lock(&d.place) = Some((self.arc(), name.to_vec()));
+                d.covers.store(flag(src_lower), Ordering::Relaxed);
             }
         }
         Ok(())
@@ -403,7 +438,11 @@ impl Inode for OvInode {
         if name.starts_with(b"trusted.overlay.") {
             return Err(Errno::ENODATA);
         }
-        self.current().getxattr(name)
+        match self.current().getxattr(name) {
+            // The image's attributes are not served: none there.
+            Err(Errno::EOPNOTSUPP) => Err(Errno::ENODATA),
+            r => r,
+        }
     }
 
     fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {

@@ -70,6 +70,11 @@ impl FileData {
         Ok(done)
     }
 
+    /// The memory-file offset of page `index`, allocated if absent.
+    pub fn page_at(&mut self, index: u64, charge: &dyn Fn() -> Result<(), Errno>) -> Result<u64, Errno> {
+        self.page(index, charge)
+    }
+
     /// The page at `index`, allocated if absent.
     fn page(&mut self, index: u64, charge: &dyn Fn() -> Result<(), Errno>) -> Result<u64, Errno> {
         if let Some(&p) = self.pages.get(&index) {

@@ -45,6 +45,10 @@ impl FileOps for TmpFile {
         self.inode.seek_data(off, data).ok_or(Errno::ENXIO)
     }
 
+    fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        Some(self.inode.shared_pages(first, count))
+    }
+
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

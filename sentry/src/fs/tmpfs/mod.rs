@@ -8,7 +8,7 @@ pub mod data;
 pub mod file;
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::abi::{Errno, Stat, Statfs};
@@ -128,7 +128,7 @@ impl Tmpfs {
 #[derive(Default)]
 pub struct Dir {
     entries: HashMap<Vec<u8>, (u64, Arc<TmpInode>)>,
-    order: BTreeMap<u64, Vec<u8>>,
+    order: BTreeMap<u64, (Vec<u8>, Arc<TmpInode>)>,
     next: u64,
     parent_ino: u64,
 }
@@ -137,10 +137,10 @@ impl Dir {
     fn insert(&mut self, name: &[u8], inode: Arc<TmpInode>) {
         self.next += 1;
         let serial = self.next;
-        if let Some((old, _)) = self.entries.insert(name.to_vec(), (serial, inode)) {
+        if let Some((old, _)) = self.entries.insert(name.to_vec(), (serial, inode.clone())) {
             self.order.remove(&old);
         }
-        self.order.insert(serial, name.to_vec());
+        self.order.insert(serial, (name.to_vec(), inode));
     }
 
     fn remove(&mut self, name: &[u8]) -> Option<Arc<TmpInode>> {
@@ -171,11 +171,27 @@ pub struct TmpInode {
     fs: Arc<Tmpfs>,
     me: Weak<TmpInode>,
     ino: u64,
+    ftype: FileType,
     meta: Mutex<Stat>,
     /// The contents.
     pub kind: Kind,
     xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// memfd seals (F_SEAL_*); files made by name carry F_SEAL_SEAL.
+    seals: AtomicU32,
 }
+
+/// F_SEAL_SEAL.
+pub const F_SEAL_SEAL: u32 = 1;
+/// F_SEAL_SHRINK.
+pub const F_SEAL_SHRINK: u32 = 2;
+/// F_SEAL_GROW.
+pub const F_SEAL_GROW: u32 = 4;
+/// F_SEAL_WRITE.
+pub const F_SEAL_WRITE: u32 = 8;
+/// F_SEAL_FUTURE_WRITE.
+pub const F_SEAL_FUTURE_WRITE: u32 = 16;
+/// F_SEAL_EXEC.
+pub const F_SEAL_EXEC: u32 = 32;
 
 impl Drop for TmpInode {
     fn drop(&mut self) {
@@ -225,10 +241,39 @@ impl TmpInode {
             fs: fs.clone(),
             me: me.clone(),
             ino,
+            ftype,
             meta: Mutex::new(st),
             kind,
             xattrs: Mutex::new(BTreeMap::new()),
+            seals: AtomicU32::new(F_SEAL_SEAL),
         }))
+    }
+
+    /// A regular file in no directory (memfd_create), with `seals`.
+    pub fn new_unlinked(&self, node: &NewNode, seals: u32) -> Result<Arc<TmpInode>, Errno> {
+        let f = TmpInode::make(&self.fs, node, Some(self.ino))?;
+        lock(&f.meta).nlink = 0;
+        f.seals.store(seals, Ordering::Relaxed);
+        Ok(f)
+    }
+
+    /// The seals (F_GET_SEALS).
+    pub fn seals(&self) -> u32 {
+        self.seals.load(Ordering::Relaxed)
+    }
+
+    /// F_ADD_SEALS: EPERM once F_SEAL_SEAL is set.
+    pub fn add_seals(&self, add: u32) -> Result<(), Errno> {
+        self.seals
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |s| (s & F_SEAL_SEAL == 0).then_some(s | add))
+            .map(|_| ())
+            .map_err(|_| Errno::EPERM)
+    }
+
+    /// Whether the seals forbid changing the size from `old` to `new`.
+    fn size_sealed(&self, old: u64, new: u64) -> bool {
+        let s = self.seals();
+        (new > old && s & F_SEAL_GROW != 0) || (new < old && s & F_SEAL_SHRINK != 0)
     }
 
     fn arc(&self) -> Arc<TmpInode> {
@@ -292,9 +337,26 @@ impl TmpInode {
         if buf.is_empty() {
             return Ok(0);
         }
-        let n = lock(d).write(buf, off, &|| self.fs.charge_page())?;
+        let seals = self.seals();
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(Errno::EPERM);
+        }
+        let mut d = lock(d);
+        if seals & F_SEAL_GROW != 0 && off + buf.len() as u64 > d.size {
+            return Err(Errno::EPERM);
+        }
+        let n = d.write(buf, off, &|| self.fs.charge_page())?;
+        drop(d);
         self.touch_changed();
         Ok(n)
+    }
+
+    /// The memory-file offsets of `count` pages from page `first`, made if
+    /// absent (a shared mapping maps them).
+    pub fn shared_pages(&self, first: u64, count: u64) -> Result<Vec<u64>, Errno> {
+        let Kind::File(d) = &self.kind else { return Err(Errno::ENODEV) };
+        let mut d = lock(d);
+        (first..first + count).map(|p| d.page_at(p, &|| self.fs.charge_page())).collect()
     }
 
     /// SEEK_DATA / SEEK_HOLE.
@@ -311,10 +373,8 @@ impl TmpInode {
         let mut out = Vec::with_capacity(d.entries.len() + 2);
         out.push(DirEntry { ino: self.ino, typ: libc::DT_DIR, name: b".".to_vec() });
         out.push(DirEntry { ino: d.parent_ino, typ: libc::DT_DIR, name: b"..".to_vec() });
-        for name in d.order.values() {
-            if let Some((_, i)) = d.entries.get(name) {
-                out.push(DirEntry { ino: i.ino, typ: i.file_type().dirent_type(), name: name.clone() });
-            }
+        for (name, i) in d.order.values() {
+            out.push(DirEntry { ino: i.ino, typ: i.ftype.dirent_type(), name: name.clone() });
         }
         Ok(out)
     }
@@ -351,12 +411,7 @@ impl Inode for TmpInode {
     }
 
     fn file_type(&self) -> FileType {
-        match &self.kind {
-            Kind::Dir(_) => FileType::Directory,
-            Kind::File(_) => FileType::Regular,
-            Kind::Symlink(_) => FileType::Symlink,
-            Kind::Special => FileType::from_mode(lock(&self.meta).mode),
-        }
+        self.ftype
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -553,6 +608,9 @@ impl Inode for TmpInode {
                 return Err(if self.file_type() == FileType::Directory { Errno::EISDIR } else { Errno::EINVAL });
             };
             let mut d = lock(d);
+            if self.size_sealed(d.size, size) {
+                return Err(Errno::EPERM);
+            }
             if size != d.size {
                 let freed = d.truncate(size);
                 self.fs.uncharge(freed);
@@ -571,6 +629,14 @@ impl Inode for TmpInode {
         };
         let mode = mode as i32;
         let mut d = lock(d);
+        let seals = self.seals();
+        let zeroing = mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_ZERO_RANGE) != 0;
+        if zeroing && seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE) != 0 {
+            return Err(Errno::EPERM);
+        }
+        if mode & libc::FALLOC_FL_KEEP_SIZE == 0 && self.size_sealed(d.size, d.size.max(off.saturating_add(len))) {
+            return Err(Errno::EPERM);
+        }
         if mode & libc::FALLOC_FL_PUNCH_HOLE != 0 {
             let freed = d.punch(off, len);
             self.fs.uncharge(freed);
