@@ -13,8 +13,29 @@ fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> Sysca
     let (root, creds) = t.walk_context();
     let mode = mode & 0o7777 & !t.fs.umask();
     let file = open::open(&root, &creds, &start, &path, flags, mode)?;
+    if flags & libc::O_NONBLOCK as u32 == 0 {
+        wait_for_fifo_partner(t, &file)?;
+    }
     let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
     Ok(fd as u64)
+}
+
+/// A FIFO opened only for reading or only for writing waits until the
+/// other side opens it (fifo_open's wait_for_partner), interruptibly.
+fn wait_for_fifo_partner(t: &Task, file: &sentry::vfs::File) -> Result<(), Errno> {
+    let Some(end) = file.ops.as_any().and_then(|a| a.downcast_ref::<sentry::fs::pipe::PipeEnd>()) else {
+        return Ok(());
+    };
+    if !end.awaits_partner() {
+        return Ok(());
+    }
+    let w = t.waker();
+    let _reg = sentry::waiter::Registration::new(end.queue(), !0, w.clone());
+    while end.awaits_partner() {
+        t.block(&w, None)?;
+        w.reset();
+    }
+    Ok(())
 }
 
 /// open(2).

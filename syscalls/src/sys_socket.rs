@@ -183,6 +183,7 @@ fn addr_bytes(name: &Name, bare: bool) -> Vec<u8> {
             b.extend_from_slice(p);
             b.push(0);
         }
+        Name::Inode(..) => {}
     }
     b
 }
@@ -202,22 +203,20 @@ fn write_addr(t: &Task, bytes: &[u8], addr: u64, len_addr: u64) -> Result<(), Er
     Ok(())
 }
 
-/// A path name must exist as a socket in the sandbox's tree; none do
-/// (binding to paths comes with writable filesystems), so connecting gives
-/// the walk's error or ECONNREFUSED, and binding the filesystem's.
-fn check_path(t: &Task, name: &Name, bind: bool) -> Result<(), Errno> {
-    let Name::Path(p) = name else { return Ok(()) };
-    if bind {
-        let start = t.start_dir(libc::AT_FDCWD, p)?;
-        let (root, creds) = t.walk_context();
-        let (parent, last) = sentry::vfs::path::Walker::new(&root, &creds).walk_parent(&start, p)?;
-        if sentry::vfs::path::Walker::new(&root, &creds).walk(&parent, &last, sentry::vfs::Lookup::NoFollow).is_ok() {
-            return Err(Errno::EADDRINUSE);
-        }
-        return Err(if parent.mount.readonly { Errno::EROFS } else { Errno::EACCES });
+/// The target a name means: a path is resolved (following symlinks) to a
+/// socket file the caller may write to (unix_find_bsd: the walk's errno,
+/// EACCES, ECONNREFUSED for a file that is not a socket).
+fn target(t: &Task, name: Name) -> Result<Name, Errno> {
+    let Name::Path(p) = &name else { return Ok(name) };
+    let loc = t.resolve(libc::AT_FDCWD, p, sentry::vfs::Lookup::Follow)?;
+    let st = loc.stat()?;
+    if !sentry::vfs::path::may_access(&st, &t.creds, sentry::vfs::path::MAY_WRITE) {
+        return Err(Errno::EACCES);
     }
-    t.resolve(libc::AT_FDCWD, p, sentry::vfs::Lookup::Follow)?;
-    Err(Errno::ECONNREFUSED)
+    if st.mode & libc::S_IFMT != libc::S_IFSOCK {
+        return Err(Errno::ECONNREFUSED);
+    }
+    Ok(Name::Inode(loc.mount.dev, st.ino))
 }
 
 /// bind(2).
@@ -228,8 +227,33 @@ pub fn bind(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         Addr::Unspec => return Err(Errno::EINVAL.into()),
         Addr::Unix(n) => n,
     };
-    check_path(t, &name, true)?;
-    sock(&f).bind(name)?;
+    let Name::Path(p) = name else {
+        sock(&f).bind(name)?;
+        return Ok(0);
+    };
+    // unix_mknod: a socket file, mode 0777 less the umask; EADDRINUSE if
+    // the name exists.
+    let start = t.start_dir(libc::AT_FDCWD, &p)?;
+    let (root, creds) = t.walk_context();
+    let (parent, last) = sentry::vfs::path::Walker::new(&root, &creds).walk_parent(&start, &p)?;
+    if last.is_empty() || last == b"." || last == b".." {
+        return Err(Errno::EADDRINUSE.into());
+    }
+    match sentry::vfs::path::Walker::new(&root, &creds).walk(&parent, &last, sentry::vfs::Lookup::NoFollow) {
+        Ok(_) => return Err(Errno::EADDRINUSE.into()),
+        Err(Errno::ENOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    sentry::vfs::ops::may_create(&parent, &creds)?;
+    // (Linux makes the file, then finds the socket bound and removes it.)
+    if sock(&f).is_bound() {
+        return Err(Errno::EINVAL.into());
+    }
+    let mode = libc::S_IFSOCK | (0o777 & !t.fs.umask());
+    let node = sentry::vfs::ops::new_node(&parent, &creds, mode, 0, Vec::new())?;
+    let made = sentry::vfs::ops::create(&parent, &last, &node)?;
+    let key = (made.mount.dev, made.stat()?.ino);
+    sock(&f).bind_path(p, key)?;
     Ok(0)
 }
 
@@ -254,13 +278,13 @@ pub fn connect(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             Addr::Unspec => Ok(s.connect_dgram(None).map(|_| 0)?),
             Addr::Family => Err(Errno::EINVAL.into()),
             Addr::Unix(name) => {
-                check_path(t, &name, false)?;
+                let name = target(t, name)?;
                 Ok(s.connect_dgram(Some(&name)).map(|_| 0)?)
             }
         };
     }
     let Addr::Unix(name) = addr else { return Err(Errno::EINVAL.into()) };
-    check_path(t, &name, false)?;
+    let name = target(t, name)?;
     let until = deadline(s.timeout(true));
     loop {
         match s.connect(&name, cred(t)) {
@@ -601,10 +625,7 @@ pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if buf.checked_add(iov[0].len).is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT.into());
     }
-    let to = if addr != 0 && alen != 0 { Some(read_name(t, addr, alen)?) } else { None };
-    if let Some(n) = &to {
-        check_path(t, n, false)?;
-    }
+    let to = if addr != 0 && alen != 0 { Some(target(t, read_name(t, addr, alen)?)?) } else { None };
     let data = gather(t, &iov)?;
     Ok(send_data(t, &f, &data, Control::default(), to, flags)? as u64)
 }
@@ -630,10 +651,8 @@ fn do_sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> 
         return Err(Errno::ENOBUFS);
     }
     let iovs = read_iovecs(t, m.iov, m.iovlen)?;
-    let to = if m.name != 0 && m.namelen != 0 { Some(read_name(t, m.name, m.namelen as u64)?) } else { None };
-    if let Some(n) = &to {
-        check_path(t, n, false)?;
-    }
+    let to =
+        if m.name != 0 && m.namelen != 0 { Some(target(t, read_name(t, m.name, m.namelen as u64)?)?) } else { None };
     let ctl = parse_control(t, m.control, m.controllen)?;
     let data = gather(t, &iovs)?;
     send_data(t, f, &data, ctl, to, flags)

@@ -52,6 +52,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     fadvise,
     file_lock,
     fcntl,
+    fifo,
     fork,
     fs_tree,
     futex_ops,

@@ -31,6 +31,10 @@ struct State {
     capacity: usize,
     readers: usize,
     writers: usize,
+    /// Opens for reading and for writing so far (a FIFO's opener waits
+    /// for the other count to move).
+    read_opens: u64,
+    write_opens: u64,
 }
 
 /// A pipe's shared state.
@@ -59,6 +63,53 @@ pub struct PipeEnd {
     read: bool,
     write: bool,
     packet: bool,
+    /// For a FIFO: its inode (for stat) and the other side's open count
+    /// when this end was opened.
+    fifo: Option<(Arc<dyn crate::vfs::Inode>, Option<u64>)>,
+}
+
+/// A FIFO's pipe, with no end open yet (made at its first open).
+pub fn new_fifo() -> Arc<Pipe> {
+    let (r, _w) = new_pipe(false);
+    let pipe = r.pipe.clone();
+    {
+        let mut s = pipe.lock();
+        // The two ends just made are dropped below; start from nothing.
+        s.read_opens = 0;
+        s.write_opens = 0;
+    }
+    pipe
+}
+
+/// Opens an end of a FIFO's pipe for open(2) `flags`: a write-only,
+/// non-blocking open with no reader fails with ENXIO. A blocking open
+/// that must wait for the other side is told by [`PipeEnd::awaits_partner`].
+pub fn open_fifo(pipe: &Arc<Pipe>, flags: u32, inode: Arc<dyn crate::vfs::Inode>) -> Result<Arc<PipeEnd>, Errno> {
+    let acc = flags & libc::O_ACCMODE as u32;
+    let read = acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32;
+    let write = acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32;
+    let mut s = pipe.lock();
+    if write && !read && s.readers == 0 && flags & libc::O_NONBLOCK as u32 != 0 {
+        return Err(Errno::ENXIO);
+    }
+    // Only an opener that finds no one on the other side waits, until
+    // someone opens that side.
+    let seen = match (read, write) {
+        (true, false) if s.writers == 0 => Some(s.write_opens),
+        (false, true) if s.readers == 0 => Some(s.read_opens),
+        _ => None,
+    };
+    if read {
+        s.readers += 1;
+        s.read_opens += 1;
+    }
+    if write {
+        s.writers += 1;
+        s.write_opens += 1;
+    }
+    drop(s);
+    pipe.queue.notify(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM | POLLHUP);
+    Ok(Arc::new(PipeEnd { pipe: pipe.clone(), read, write, packet: false, fifo: Some((inode, seen)) }))
 }
 
 /// A new pipe: (read end, write end). `packet`: O_DIRECT.
@@ -71,18 +122,35 @@ pub fn new_pipe(packet: bool) -> (Arc<PipeEnd>, Arc<PipeEnd>) {
             capacity: DEFAULT_CAPACITY,
             readers: 1,
             writers: 1,
+            read_opens: 1,
+            write_opens: 1,
         }),
         queue: WaitQueue::new(),
         ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
         ctime: Timespec { tv_sec: d.as_secs() as i64, tv_nsec: d.subsec_nanos() as i64 },
     });
     (
-        Arc::new(PipeEnd { pipe: pipe.clone(), read: true, write: false, packet }),
-        Arc::new(PipeEnd { pipe, read: false, write: true, packet }),
+        Arc::new(PipeEnd { pipe: pipe.clone(), read: true, write: false, packet, fifo: None }),
+        Arc::new(PipeEnd { pipe, read: false, write: true, packet, fifo: None }),
     )
 }
 
 impl PipeEnd {
+    /// Whether this FIFO end, opened only for reading or only for writing,
+    /// still waits for the other side's first open since (open(2) blocks
+    /// until then unless O_NONBLOCK).
+    pub fn awaits_partner(&self) -> bool {
+        let Some((_, Some(seen))) = &self.fifo else { return false };
+        let s = self.pipe.lock();
+        let now = if self.read { s.write_opens } else { s.read_opens };
+        now == *seen
+    }
+
+    /// The pipe's wait queue.
+    pub fn queue(&self) -> &WaitQueue {
+        &self.pipe.queue
+    }
+
     /// The pipe.
     pub fn pipe(&self) -> &Arc<Pipe> {
         &self.pipe
@@ -214,6 +282,9 @@ impl FileOps for PipeEnd {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
+        if let Some((inode, _)) = &self.fifo {
+            return inode.stat();
+        }
         Ok(Stat {
             ino: self.pipe.ino,
             nlink: 1,
@@ -280,7 +351,13 @@ impl FileOps for PipeEnd {
         if write {
             s.writers += 1;
         }
-        Ok(Arc::new(PipeEnd { pipe: self.pipe.clone(), read, write, packet: self.packet }))
+        if read {
+            s.read_opens += 1;
+        }
+        if write {
+            s.write_opens += 1;
+        }
+        Ok(Arc::new(PipeEnd { pipe: self.pipe.clone(), read, write, packet: self.packet, fifo: None }))
     }
 
     fn ioctl(&self, cmd: u32, arg: u64, mm: &crate::mm::MemoryManager) -> Result<u64, Errno> {

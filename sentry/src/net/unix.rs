@@ -65,6 +65,17 @@ pub enum Name {
     Abstract(Vec<u8>),
     /// A filesystem path (as given).
     Path(Vec<u8>),
+    /// A path the caller resolved to a socket file: its (device, inode).
+    /// Only ever a target of connect or send.
+    Inode(u64, u64),
+}
+
+/// Sockets bound to paths, by the (device, inode) of their socket file.
+type BoundPaths = std::collections::HashMap<(u64, u64), Weak<UnixSocket>>;
+
+fn bound_paths() -> MutexGuard<'static, BoundPaths> {
+    static PATHS: std::sync::OnceLock<Mutex<BoundPaths>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Credentials passed with SCM_CREDENTIALS (and SO_PEERCRED).
@@ -313,10 +324,28 @@ impl UnixSocket {
                 }
                 names.insert(key, self.me.clone());
             }
-            Name::Path(_) => return Err(Errno::EROFS),
+            // Paths are bound with `bind_path`, once the socket file is made.
+            Name::Path(_) | Name::Inode(..) => return Err(Errno::EINVAL),
             Name::Unnamed => {}
         }
         s.name = name;
+        Ok(())
+    }
+
+    /// Whether the socket has a name (bind gives EINVAL then).
+    pub fn is_bound(&self) -> bool {
+        self.lock().name != Name::Unnamed
+    }
+
+    /// Binds to `path`, whose socket file the caller made: it is found
+    /// by the file's (device, inode) `key`.
+    pub fn bind_path(&self, path: Vec<u8>, key: (u64, u64)) -> Result<(), Errno> {
+        let mut s = self.lock();
+        if s.name != Name::Unnamed {
+            return Err(Errno::EINVAL);
+        }
+        bound_paths().insert(key, self.me.clone());
+        s.name = Name::Path(path);
         Ok(())
     }
 
@@ -387,6 +416,13 @@ impl UnixSocket {
     fn find(&self, kind: Kind, name: &Name) -> Result<Arc<UnixSocket>, Errno> {
         match name {
             Name::Abstract(n) => self.ns.lookup(kind, n).ok_or(Errno::ECONNREFUSED),
+            Name::Inode(dev, ino) => {
+                let t = bound_paths().get(&(*dev, *ino)).and_then(Weak::upgrade).ok_or(Errno::ECONNREFUSED)?;
+                if t.kind != kind {
+                    return Err(Errno::EPROTOTYPE);
+                }
+                Ok(t)
+            }
             Name::Path(_) | Name::Unnamed => Err(Errno::ECONNREFUSED),
         }
     }

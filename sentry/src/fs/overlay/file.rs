@@ -65,6 +65,35 @@ impl FileOps for OvFile {
     fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
         self.inner.shared_pages(first, count)
     }
+    fn seq_seek(&self) -> bool {
+        self.inner.seq_seek()
+    }
+    fn discards(&self) -> bool {
+        self.inner.discards()
+    }
+    fn host_seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        self.inner.host_seek(off, whence)
+    }
+    fn readiness(&self, mask: u32) -> u32 {
+        self.inner.readiness(mask)
+    }
+    fn wait_queue(&self) -> Option<&crate::waiter::WaitQueue> {
+        self.inner.wait_queue()
+    }
+    fn reopen(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        self.inner.reopen(flags)
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        // Syscalls on one kind of file (a FIFO's pipe, a memfd) see the
+        // layer's own file.
+        self.inner.as_any()
+    }
+    fn host_status_flags(&self) -> Option<u32> {
+        self.inner.host_status_flags()
+    }
+    fn flush(&self) {
+        self.inner.flush()
+    }
     fn unchanging(&self) -> bool {
         // The lower layer is the image: read-only for the sandbox's life.
         self.lower_backed

@@ -4,19 +4,24 @@
 use std::sync::Arc;
 
 use crate::abi::{Errno, Stat};
+use crate::fs::pipe;
 use crate::fs::tmpfs::{Kind, TmpInode};
 use crate::vfs::{DirEntry, FileOps, Inode};
 
 /// Opens a tmpfs inode.
-pub fn open(inode: Arc<TmpInode>, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+pub fn open(inode: Arc<TmpInode>, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+    if inode.file_type() == crate::vfs::FileType::Fifo {
+        let pipe = inode.fifo.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(pipe::new_fifo).clone();
+        return Ok(pipe::open_fifo(&pipe, flags, inode)?);
+    }
     match &inode.kind {
         Kind::File(_) => Ok(Arc::new(TmpFile { inode })),
         Kind::Dir(_) => Ok(Arc::new(TmpDir { inode })),
         Kind::Symlink(_) => Err(Errno::ELOOP),
         Kind::Special => {
-            // Device nodes made in the sandbox have no driver behind them;
-            // fifos and sockets opened by path come with named pipes.
-            tracing::warn!("open of a tmpfs device node, fifo or socket is not supported yet");
+            // Device nodes made in the sandbox have no driver behind them
+            // (Linux gives ENXIO for a device number with no driver);
+            // sockets cannot be opened.
             Err(Errno::ENXIO)
         }
     }

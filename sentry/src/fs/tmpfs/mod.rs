@@ -178,6 +178,8 @@ pub struct TmpInode {
     xattrs: Mutex<BTreeMap<Vec<u8>, Vec<u8>>>,
     /// memfd seals (F_SEAL_*); files made by name carry F_SEAL_SEAL.
     seals: AtomicU32,
+    /// A FIFO's pipe, made at its first open.
+    pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
 }
 
 /// F_SEAL_SEAL.
@@ -246,6 +248,7 @@ impl TmpInode {
             kind,
             xattrs: Mutex::new(BTreeMap::new()),
             seals: AtomicU32::new(F_SEAL_SEAL),
+            fifo: Mutex::new(None),
         }))
     }
 
