@@ -1,4 +1,4 @@
-//! getcwd, chdir, fchdir, umask.
+//! getcwd, chdir, fchdir, chroot, umask.
 
 use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
@@ -10,6 +10,10 @@ pub fn getcwd(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (buf, size) = (a.a[0], a.a[1]);
     let mut path = {
         let fs = t.fs.lock();
+        if fs.cwd.dentry.deleted() {
+            // The working directory was removed.
+            return Err(Errno::ENOENT.into());
+        }
         path_of(&fs.cwd, &fs.root).unwrap_or_else(|| b"(unreachable)/".to_vec())
     };
     path.push(0);
@@ -44,6 +48,23 @@ pub fn fchdir(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
     let loc = f.location.clone().ok_or(Errno::ENOTDIR)?;
     set_cwd(t, loc)
+}
+
+/// chroot(2): search permission on the directory, then CAP_SYS_CHROOT.
+pub fn chroot(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let path = t.read_path(a.a[0], false)?;
+    let loc = t.resolve(libc::AT_FDCWD, &path, Lookup::Follow)?;
+    if loc.dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR.into());
+    }
+    if !may_access(&loc.stat()?, &t.creds, MAY_EXEC) {
+        return Err(Errno::EACCES.into());
+    }
+    if !t.creds.capable(sentry::auth::CAP_SYS_CHROOT) {
+        return Err(Errno::EPERM.into());
+    }
+    t.fs.lock().root = loc;
+    Ok(0)
 }
 
 /// umask(2).

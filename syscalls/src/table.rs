@@ -25,9 +25,9 @@ const FULL: Support = Support::Full;
 pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_read, sys_read_write::read, FULL, [Fd, OutBuf, Int]),
     sys!(SYS_write, sys_read_write::write, FULL, [Fd, InBuf, Int]),
-    sys!(SYS_open, sys_file::sys_open, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Path, Hex, Oct]),
+    sys!(SYS_open, sys_file::sys_open, FULL, [Path, Hex, Oct]),
     sys!(SYS_close, sys_file::close, FULL, [Fd]),
-    sys!(SYS_creat, sys_file::creat, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Path, Oct]),
+    sys!(SYS_creat, sys_file::creat, FULL, [Path, Oct]),
     sys!(SYS_stat, sys_stat::stat, FULL, [Path, Hex]),
     sys!(SYS_fstat, sys_stat::fstat, FULL, [Fd, Hex]),
     sys!(SYS_lstat, sys_stat::lstat, FULL, [Path, Hex]),
@@ -227,7 +227,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_clock_getres, sys_time::clock_getres, FULL, [Int, Hex]),
     sys!(SYS_clock_nanosleep, sys_time::clock_nanosleep, FULL, [Int, Hex, Hex, Hex]),
     sys!(SYS_exit_group, sys_thread::exit_group, FULL, [Int]),
-    sys!(SYS_openat, sys_file::openat, Support::Partial("no O_TMPFILE (EOPNOTSUPP)"), [Fd, Path, Hex, Oct]),
+    sys!(SYS_openat, sys_file::openat, FULL, [Fd, Path, Hex, Oct]),
     sys!(SYS_newfstatat, sys_stat::newfstatat, FULL, [Fd, Path, Hex, Hex]),
     sys!(SYS_readlinkat, sys_stat::readlinkat, FULL, [Fd, Path, OutBuf, Int]),
     sys!(SYS_faccessat, sys_stat::faccessat, FULL, [Fd, Path, Oct]),
@@ -351,6 +351,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_statfs, sys_statfs::statfs, FULL, [Path, Hex]),
     sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
     sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
+    sys!(SYS_chroot, sys_cwd::chroot, FULL, [Path]),
     sys!(
         SYS_memfd_create,
         sys_memfd::memfd_create,

@@ -33,7 +33,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_pivot_root,
     SYS__sysctl,
     SYS_adjtimex,
-    SYS_chroot,
     SYS_acct,
     SYS_mount,
     SYS_umount2,

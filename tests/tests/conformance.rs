@@ -106,6 +106,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     sysv_shm,
     thread_ids,
     time,
+    tmpfile,
     umask,
     uname,
     unix_dgram,

@@ -304,7 +304,10 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
             }
         };
         let point = String::from_utf8_lossy(&point).into_owned();
-        let source = if m.fstype == "proc" { "proc" } else { "none" };
+        let source = match m.fstype {
+            "proc" | "overlay" | "tmpfs" | "sysfs" => m.fstype,
+            _ => "none",
+        };
         if info {
             let parent = m.parent.as_ref().map_or(m.id, |(pm, _)| pm.id);
             let (ma, mi) = crate::abi::dev_split(m.dev);

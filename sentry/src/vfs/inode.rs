@@ -227,6 +227,10 @@ pub trait Inode: Send + Sync {
         Err(Errno::EOPNOTSUPP)
     }
 
+    /// An O_TMPFILE file (made then unlinked) may be linked back into the
+    /// tree although its link count is zero.
+    fn make_linkable(&self) {}
+
     /// The inode as `Any`, for operations between two inodes of one
     /// filesystem (rename, link).
     fn as_any(&self) -> Option<&dyn std::any::Any> {

@@ -23,6 +23,53 @@ impl FileOps for PathOps {
     }
 }
 
+/// O_TMPFILE: an unnamed regular file in the directory `path` (made under
+/// a hidden name and unlinked at once); linkat can give it a name unless
+/// O_EXCL was given.
+fn open_tmpfile(
+    root: &Location,
+    creds: &Credentials,
+    start: &Location,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+) -> Result<Arc<File>, Errno> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let f = flags as i32;
+    let acc = f & libc::O_ACCMODE;
+    if acc != libc::O_WRONLY && acc != libc::O_RDWR {
+        return Err(Errno::EINVAL);
+    }
+    let dir = Walker::new(root, creds).walk(start, path, Lookup::Follow)?;
+    if dir.dentry.inode.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    ops::may_create(&dir, creds)?;
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(".runsc-tmpfile-{n}").into_bytes();
+    let node = ops::new_node(&dir, creds, libc::S_IFREG | (mode & 0o7777), 0, Vec::new())?;
+    let loc = match ops::create(&dir, &name, &node) {
+        Ok(l) => l,
+        // Synthetic directories cannot hold files: Linux's answer for a
+        // filesystem without O_TMPFILE.
+        Err(Errno::EPERM) => return Err(Errno::EOPNOTSUPP),
+        Err(e) => return Err(e),
+    };
+    dir.dentry.inode.unlink(&name, false)?;
+    dir.dentry.remove_child(&name);
+    if f & libc::O_EXCL == 0 {
+        loc.dentry.inode.make_linkable();
+    }
+    let ino = loc.stat()?.ino;
+    let mut shown = path_of(&dir, root).unwrap_or_else(|| path.to_vec());
+    if shown.last() != Some(&b'/') {
+        shown.push(b'/');
+    }
+    shown.extend_from_slice(format!("#{ino} (deleted)").as_bytes());
+    let ops = loc.dentry.inode.open(flags & !(libc::O_DIRECTORY as u32))?;
+    Ok(File::new(ops, flags & !(libc::O_TMPFILE as u32), Some(loc), shown))
+}
+
 /// Opens `path` from `start` with open(2) `flags`; `mode` (the umask
 /// applied) is a created file's.
 pub fn open(
@@ -40,18 +87,7 @@ pub fn open(
     }
     let mut w = Walker::new(root, creds);
     if f & libc::O_TMPFILE == libc::O_TMPFILE {
-        // An unnamed file in the directory `path`: needs write access, a
-        // directory, and a writable filesystem; none of ours makes unnamed
-        // files yet, which Linux reports as EOPNOTSUPP (callers fall back to
-        // named temporary files).
-        if acc != libc::O_WRONLY && acc != libc::O_RDWR {
-            return Err(Errno::EINVAL);
-        }
-        let dir = w.walk(start, path, Lookup::Follow)?;
-        if dir.dentry.inode.file_type() != FileType::Directory {
-            return Err(Errno::ENOTDIR);
-        }
-        return Err(if dir.mount.readonly { Errno::EROFS } else { Errno::EOPNOTSUPP });
+        return open_tmpfile(root, creds, start, path, flags, mode);
     }
     if f & libc::O_CREAT != 0 && f & libc::O_DIRECTORY != 0 {
         return Err(Errno::EINVAL);

@@ -469,6 +469,12 @@ impl Inode for OvInode {
         copy_up::copy_up(self)?.removexattr(name)
     }
 
+    fn make_linkable(&self) {
+        if let Some(u) = self.upper() {
+            u.make_linkable();
+        }
+    }
+
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

@@ -180,6 +180,8 @@ pub struct TmpInode {
     seals: AtomicU32,
     /// A FIFO's pipe, made at its first open.
     pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
+    /// An O_TMPFILE file that may be linked while its link count is zero.
+    linkable: std::sync::atomic::AtomicBool,
 }
 
 /// F_SEAL_SEAL.
@@ -249,6 +251,7 @@ impl TmpInode {
             xattrs: Mutex::new(BTreeMap::new()),
             seals: AtomicU32::new(F_SEAL_SEAL),
             fifo: Mutex::new(None),
+            linkable: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -477,9 +480,9 @@ impl Inode for TmpInode {
         if d.get(name).is_some() {
             return Err(Errno::EEXIST);
         }
-        if lock(&t.meta).nlink == 0 {
-            // An unlinked file cannot be linked again (O_TMPFILE files
-            // without O_EXCL can; they have I_LINKABLE, handled by the VFS).
+        if lock(&t.meta).nlink == 0 && !t.linkable.swap(false, Ordering::Relaxed) {
+            // An unlinked file cannot be linked again, except an O_TMPFILE
+            // file made without O_EXCL (Linux's I_LINKABLE).
             return Err(Errno::ENOENT);
         }
         d.insert(name, t.arc());
@@ -684,6 +687,10 @@ impl Inode for TmpInode {
         lock(&self.xattrs).remove(name).ok_or(Errno::ENODATA)?;
         self.touch_ctime();
         Ok(())
+    }
+
+    fn make_linkable(&self) {
+        self.linkable.store(true, Ordering::Relaxed);
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
