@@ -147,6 +147,66 @@ pub enum Request {
     Clunk { fid: u64 },
     /// Filesystem figures for the filesystem holding `fid`.
     Statfs { fid: u64 },
+    /// Make `name` in directory `fid`: a file, directory, fifo, socket or
+    /// device by `mode`'s type, a symlink to `target` for S_IFLNK; owned
+    /// by `uid`/`gid` (the sandbox's caller). The reply is `Walked`.
+    Make { fid: u64, name: Vec<u8>, mode: u32, rdev: u64, uid: u32, gid: u32, target: Vec<u8> },
+    /// Link `target` (a non-directory) as `name` in directory `fid`.
+    Link { fid: u64, name: Vec<u8>, target: u64 },
+    /// Remove `name` from directory `fid` (a directory with `dir`).
+    Unlink { fid: u64, name: Vec<u8>, dir: bool },
+    /// renameat2 `name` in `fid` to `new_name` in `new_fid` with `flags`.
+    Rename { fid: u64, name: Vec<u8>, new_fid: u64, new_name: Vec<u8>, flags: u32 },
+    /// Change attributes of `fid`: each `Some` field.
+    Setattr { fid: u64, attr: WireSetattr },
+}
+
+/// Attribute changes (each `Some` is applied).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WireSetattr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<(i64, i64)>,
+    pub mtime: Option<(i64, i64)>,
+}
+
+impl WireSetattr {
+    fn encode(&self, e: &mut Encoder) {
+        let opt = |e: &mut Encoder, v: Option<u64>| {
+            e.u8(v.is_some() as u8).u64(v.unwrap_or(0));
+        };
+        opt(e, self.mode.map(u64::from));
+        opt(e, self.uid.map(u64::from));
+        opt(e, self.gid.map(u64::from));
+        opt(e, self.size);
+        for t in [self.atime, self.mtime] {
+            e.u8(t.is_some() as u8);
+            let (s, n) = t.unwrap_or((0, 0));
+            e.u64(s as u64).u64(n as u64);
+        }
+    }
+
+    fn decode(d: &mut Decoder<'_>) -> Result<WireSetattr, Malformed> {
+        let opt = |d: &mut Decoder<'_>| -> Result<Option<u64>, Malformed> {
+            let some = d.u8()? != 0;
+            let v = d.u64()?;
+            Ok(some.then_some(v))
+        };
+        let mode = opt(d)?.map(|v| v as u32);
+        let uid = opt(d)?.map(|v| v as u32);
+        let gid = opt(d)?.map(|v| v as u32);
+        let size = opt(d)?;
+        let time = |d: &mut Decoder<'_>| -> Result<Option<(i64, i64)>, Malformed> {
+            let some = d.u8()? != 0;
+            let (s, n) = (d.u64()? as i64, d.u64()? as i64);
+            Ok(some.then_some((s, n)))
+        };
+        let atime = time(d)?;
+        let mtime = time(d)?;
+        Ok(WireSetattr { mode, uid, gid, size, atime, mtime })
+    }
 }
 
 /// Replies from the gofer.
@@ -182,6 +242,19 @@ impl Request {
             Request::Readlink { fid } => e.u8(5).u64(*fid),
             Request::Clunk { fid } => e.u8(6).u64(*fid),
             Request::Statfs { fid } => e.u8(7).u64(*fid),
+            Request::Make { fid, name, mode, rdev, uid, gid, target } => {
+                e.u8(8).u64(*fid).bytes(name).u32(*mode).u64(*rdev).u32(*uid).u32(*gid).bytes(target)
+            }
+            Request::Link { fid, name, target } => e.u8(9).u64(*fid).bytes(name).u64(*target),
+            Request::Unlink { fid, name, dir } => e.u8(10).u64(*fid).bytes(name).u8(*dir as u8),
+            Request::Rename { fid, name, new_fid, new_name, flags } => {
+                e.u8(11).u64(*fid).bytes(name).u64(*new_fid).bytes(new_name).u32(*flags)
+            }
+            Request::Setattr { fid, attr } => {
+                e.u8(12).u64(*fid);
+                attr.encode(&mut e);
+                &mut e
+            }
         };
         e.buf
     }
@@ -197,6 +270,25 @@ impl Request {
             5 => Request::Readlink { fid: d.u64()? },
             6 => Request::Clunk { fid: d.u64()? },
             7 => Request::Statfs { fid: d.u64()? },
+            8 => Request::Make {
+                fid: d.u64()?,
+                name: d.bytes()?,
+                mode: d.u32()?,
+                rdev: d.u64()?,
+                uid: d.u32()?,
+                gid: d.u32()?,
+                target: d.bytes()?,
+            },
+            9 => Request::Link { fid: d.u64()?, name: d.bytes()?, target: d.u64()? },
+            10 => Request::Unlink { fid: d.u64()?, name: d.bytes()?, dir: d.u8()? != 0 },
+            11 => Request::Rename {
+                fid: d.u64()?,
+                name: d.bytes()?,
+                new_fid: d.u64()?,
+                new_name: d.bytes()?,
+                flags: d.u32()?,
+            },
+            12 => Request::Setattr { fid: d.u64()?, attr: WireSetattr::decode(&mut d)? },
             _ => return Err(Malformed),
         })
     }
@@ -289,6 +381,14 @@ mod tests {
             Request::Readlink { fid: 5 },
             Request::Clunk { fid: 6 },
             Request::Statfs { fid: 7 },
+            Request::Make { fid: 1, name: b"f".to_vec(), mode: 0o100644, rdev: 0, uid: 1, gid: 2, target: vec![] },
+            Request::Link { fid: 1, name: b"g".to_vec(), target: 3 },
+            Request::Unlink { fid: 1, name: b"g".to_vec(), dir: true },
+            Request::Rename { fid: 1, name: b"a".to_vec(), new_fid: 2, new_name: b"b".to_vec(), flags: 1 },
+            Request::Setattr {
+                fid: 4,
+                attr: WireSetattr { mode: Some(0o600), size: Some(3), mtime: Some((5, 6)), ..Default::default() },
+            },
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);

@@ -1,9 +1,12 @@
-//! The file server: serves one directory tree read-only.
+//! The file server: serves one directory tree, read-only or writable.
 //!
 //! Each fid names an `O_PATH|O_NOFOLLOW` fd opened relative to its parent's
 //! fd, so nothing the sentry asks can leave the tree: names are single
 //! components (no `/`, `.` or `..`) and symlinks are never followed here (the
-//! sentry resolves them in the sandbox's own view).
+//! sentry resolves them in the sandbox's own view). Changes are made
+//! relative to a directory fid with single names (`mkdirat`, `unlinkat`,
+//! `renameat2`...) or on the fid's own fd with `AT_EMPTY_PATH`, so a symlink
+//! a host process swaps in is never followed either.
 
 use std::collections::HashMap;
 use std::ffi::CString;
@@ -11,7 +14,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::proto::{Dirent, Request, Response, WireStat, MAX_MESSAGE, ROOT_FID};
+use crate::proto::{Dirent, Request, Response, WireSetattr, WireStat, MAX_MESSAGE, ROOT_FID};
 use crate::transport::{recv, send, TransportError};
 
 /// Errors that stop the server.
@@ -67,6 +70,24 @@ fn openat(dir: RawFd, name: &CString, flags: i32) -> Result<OwnedFd, i32> {
 pub struct Server {
     nodes: HashMap<u64, Node>,
     next_fid: u64,
+    writable: bool,
+}
+
+/// A single path component the sentry sent, checked.
+fn component(name: &[u8]) -> Result<CString, i32> {
+    if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0) {
+        return Err(libc::EINVAL);
+    }
+    CString::new(name).map_err(|_| libc::EINVAL)
+}
+
+/// The result of a host call that returns 0 or -1.
+fn check(r: i64) -> Result<(), i32> {
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(())
+    }
 }
 
 impl Server {
@@ -87,7 +108,18 @@ impl Server {
         })?;
         let mut nodes = HashMap::new();
         nodes.insert(ROOT_FID, Node { fd: Arc::new(fd), parent: None, name: c".".to_owned(), stat });
-        Ok(Server { nodes, next_fid: 1 })
+        Ok(Server { nodes, next_fid: 1, writable: false })
+    }
+
+    /// Serves `root` writable: the sandbox may change the tree.
+    pub fn new_writable(root: &Path) -> Result<Server, ServeError> {
+        // Modes arrive with the sandbox's umask applied: the gofer's own
+        // must not take more away.
+        // SAFETY: umask has no memory effects.
+        unsafe { libc::umask(0) };
+        let mut s = Server::new(root)?;
+        s.writable = true;
+        Ok(s)
     }
 
     /// Answers requests on `sock` until the sentry closes it.
@@ -120,6 +152,15 @@ impl Server {
             Request::Readdir { fid, cookie } => self.readdir(fid, cookie),
             Request::Readlink { fid } => self.readlink(fid),
             Request::Statfs { fid } => self.statfs(fid),
+            Request::Make { fid, name, mode, rdev, uid, gid, target } => {
+                self.make(fid, &name, mode, rdev, (uid, gid), &target)
+            }
+            Request::Link { fid, name, target } => self.link(fid, &name, target),
+            Request::Unlink { fid, name, dir } => self.unlink(fid, &name, dir),
+            Request::Rename { fid, name, new_fid, new_name, flags } => {
+                self.rename(fid, &name, new_fid, &new_name, flags)
+            }
+            Request::Setattr { fid, attr } => self.setattr(fid, &attr),
             Request::Clunk { fid } => {
                 if fid != ROOT_FID {
                     self.nodes.remove(&fid);
@@ -135,11 +176,8 @@ impl Server {
     }
 
     fn walk(&mut self, fid: u64, name: &[u8]) -> Result<Response, i32> {
-        if name.is_empty() || name == b"." || name == b".." || name.contains(&b'/') || name.contains(&0) {
-            return Err(libc::EINVAL);
-        }
+        let cname = component(name)?;
         let dir = self.node(fid)?.fd.clone();
-        let cname = CString::new(name).map_err(|_| libc::EINVAL)?;
         let fd = openat(dir.as_raw_fd(), &cname, libc::O_PATH)?;
         let stat = fstat(fd.as_raw_fd())?;
         let new = self.next_fid;
@@ -157,16 +195,25 @@ impl Server {
 
     fn open_inner(&self, fid: u64, flags: u32) -> Result<OwnedFd, i32> {
         let flags = flags as i32;
-        if flags & libc::O_ACCMODE != libc::O_RDONLY || flags & (libc::O_TRUNC | libc::O_CREAT) != 0 {
+        let writes = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+        if flags & libc::O_CREAT != 0 || (writes && !self.writable) {
             return Err(libc::EROFS);
         }
+        let access = if writes { libc::O_RDWR } else { libc::O_RDONLY };
         let n = self.node(fid)?;
         let kind = n.stat.mode & libc::S_IFMT;
         let fd = match kind {
             libc::S_IFDIR => openat(n.fd.as_raw_fd(), &c".".to_owned(), libc::O_RDONLY | libc::O_DIRECTORY)?,
             libc::S_IFREG => {
                 let parent = n.parent.as_ref().ok_or(libc::EISDIR)?;
-                let fd = openat(parent.as_raw_fd(), &n.name, libc::O_RDONLY | libc::O_NONBLOCK)?;
+                let fd = match openat(parent.as_raw_fd(), &n.name, access | libc::O_NONBLOCK) {
+                    // A file the sandbox may only write (mode 0200): still
+                    // one description for both directions where possible.
+                    Err(libc::EACCES) if writes => {
+                        openat(parent.as_raw_fd(), &n.name, libc::O_WRONLY | libc::O_NONBLOCK)?
+                    }
+                    r => r?,
+                };
                 // The name may have been replaced since the walk.
                 let st = fstat(fd.as_raw_fd())?;
                 if st.ino != n.stat.ino || st.dev != n.stat.dev {
@@ -252,6 +299,169 @@ impl Server {
             frsize: u(9),
             flags: u(10),
         }))
+    }
+
+    fn writable(&self) -> Result<(), i32> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(libc::EROFS)
+        }
+    }
+
+    fn add_node(&mut self, dir: Arc<OwnedFd>, name: CString) -> Result<Response, i32> {
+        let fd = openat(dir.as_raw_fd(), &name, libc::O_PATH)?;
+        let stat = fstat(fd.as_raw_fd())?;
+        let new = self.next_fid;
+        self.next_fid += 1;
+        self.nodes.insert(new, Node { fd: Arc::new(fd), parent: Some(dir), name, stat });
+        Ok(Response::Walked { fid: new, stat })
+    }
+
+    fn make(
+        &mut self,
+        fid: u64,
+        name: &[u8],
+        mode: u32,
+        rdev: u64,
+        owner: (u32, u32),
+        target: &[u8],
+    ) -> Result<Response, i32> {
+        self.writable()?;
+        let cname = component(name)?;
+        let dir = self.node(fid)?.fd.clone();
+        let d = dir.as_raw_fd();
+        let perm = mode & 0o7777;
+        match mode & libc::S_IFMT {
+            // SAFETY: a NUL-terminated name relative to our directory fd.
+            libc::S_IFDIR => check(unsafe { libc::mkdirat(d, cname.as_ptr(), perm) } as i64)?,
+            libc::S_IFLNK => {
+                let t = CString::new(target).map_err(|_| libc::EINVAL)?;
+                // SAFETY: NUL-terminated target and name; our directory fd.
+                check(unsafe { libc::symlinkat(t.as_ptr(), d, cname.as_ptr()) } as i64)?
+            }
+            libc::S_IFREG => {
+                // SAFETY: a NUL-terminated name relative to our directory
+                // fd, never following a symlink; the result is checked.
+                let fd = unsafe {
+                    libc::openat(
+                        d,
+                        cname.as_ptr(),
+                        libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_WRONLY | libc::O_CLOEXEC,
+                        perm,
+                    )
+                };
+                check(fd as i64)?;
+                // SAFETY: a fresh fd we own.
+                drop(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+            // SAFETY: a NUL-terminated name relative to our directory fd.
+            _ => check(unsafe { libc::mknodat(d, cname.as_ptr(), mode, rdev) } as i64)?,
+        }
+        // The owner the sandbox asked for (the gofer's own ids otherwise);
+        // a host that refuses (an unprivileged gofer) leaves the gofer's.
+        // SAFETY: as above; AT_SYMLINK_NOFOLLOW never follows the new name.
+        unsafe { libc::fchownat(d, cname.as_ptr(), owner.0, owner.1, libc::AT_SYMLINK_NOFOLLOW) };
+        if mode & libc::S_IFMT != libc::S_IFLNK && perm & 0o7000 != 0 {
+            // mkdirat and openat drop setuid/setgid/sticky under the umask
+            // or the directory's rules: set them as asked.
+            // SAFETY: as for fchownat.
+            unsafe { libc::syscall(libc::SYS_fchmodat2, d, cname.as_ptr(), perm, libc::AT_SYMLINK_NOFOLLOW) };
+        }
+        self.add_node(dir, cname)
+    }
+
+    fn link(&mut self, fid: u64, name: &[u8], target: u64) -> Result<Response, i32> {
+        self.writable()?;
+        let cname = component(name)?;
+        let dir = self.node(fid)?.fd.clone();
+        let t = self.node(target)?;
+        // SAFETY: the target's own O_PATH fd with AT_EMPTY_PATH (no lookup),
+        // a single name in our directory fd.
+        let r = unsafe {
+            libc::linkat(t.fd.as_raw_fd(), c"".as_ptr(), dir.as_raw_fd(), cname.as_ptr(), libc::AT_EMPTY_PATH)
+        };
+        if r < 0 && errno() == libc::ENOENT {
+            // Without CAP_DAC_READ_SEARCH, AT_EMPTY_PATH is refused: link by
+            // the parent and name (linkat never follows the old name).
+            let p = t.parent.as_ref().ok_or(libc::EPERM)?;
+            // SAFETY: as above.
+            check(unsafe { libc::linkat(p.as_raw_fd(), t.name.as_ptr(), dir.as_raw_fd(), cname.as_ptr(), 0) } as i64)?;
+        } else {
+            check(r as i64)?;
+        }
+        Ok(Response::Ok)
+    }
+
+    fn unlink(&mut self, fid: u64, name: &[u8], dir: bool) -> Result<Response, i32> {
+        self.writable()?;
+        let cname = component(name)?;
+        let d = self.node(fid)?.fd.clone();
+        let flags = if dir { libc::AT_REMOVEDIR } else { 0 };
+        // SAFETY: a single name relative to our directory fd.
+        check(unsafe { libc::unlinkat(d.as_raw_fd(), cname.as_ptr(), flags) } as i64)?;
+        Ok(Response::Ok)
+    }
+
+    fn rename(&mut self, fid: u64, name: &[u8], new_fid: u64, new_name: &[u8], flags: u32) -> Result<Response, i32> {
+        self.writable()?;
+        let (a, b) = (component(name)?, component(new_name)?);
+        let (d1, d2) = (self.node(fid)?.fd.clone(), self.node(new_fid)?.fd.clone());
+        // SAFETY: single names relative to our directory fds.
+        check(unsafe {
+            libc::syscall(libc::SYS_renameat2, d1.as_raw_fd(), a.as_ptr(), d2.as_raw_fd(), b.as_ptr(), flags)
+        })?;
+        // Fids of the moved files now name stale places: update theirs.
+        for n in self.nodes.values_mut() {
+            if n.parent.as_ref().is_some_and(|p| Arc::ptr_eq(p, &d1)) && n.name == a {
+                n.parent = Some(d2.clone());
+                n.name = b.clone();
+            }
+        }
+        Ok(Response::Ok)
+    }
+
+    fn setattr(&mut self, fid: u64, a: &WireSetattr) -> Result<Response, i32> {
+        self.writable()?;
+        let n = self.node(fid)?;
+        let fd = n.fd.as_raw_fd();
+        if let Some(size) = a.size {
+            // Truncation needs a writable description of the very file.
+            let p = n.parent.as_ref().ok_or(libc::EISDIR)?;
+            let f = openat(p.as_raw_fd(), &n.name, libc::O_WRONLY | libc::O_NONBLOCK)?;
+            let st = fstat(f.as_raw_fd())?;
+            if st.ino != n.stat.ino || st.dev != n.stat.dev {
+                return Err(libc::ESTALE);
+            }
+            // SAFETY: ftruncate on our own fd.
+            check(unsafe { libc::ftruncate(f.as_raw_fd(), size as i64) } as i64)?;
+        }
+        if a.uid.is_some() || a.gid.is_some() {
+            let (u, g) = (a.uid.unwrap_or(u32::MAX), a.gid.unwrap_or(u32::MAX));
+            // SAFETY: the fid's own fd with AT_EMPTY_PATH: no lookup at all.
+            check(unsafe { libc::fchownat(fd, c"".as_ptr(), u, g, libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) }
+                as i64)?;
+        }
+        if let Some(m) = a.mode {
+            // SAFETY: as above (fchmodat2 takes AT_EMPTY_PATH).
+            check(unsafe { libc::syscall(libc::SYS_fchmodat2, fd, c"".as_ptr(), m & 0o7777, libc::AT_EMPTY_PATH) })?;
+        }
+        if a.atime.is_some() || a.mtime.is_some() {
+            let ts = |t: Option<(i64, i64)>| match t {
+                Some((s, n)) => libc::timespec { tv_sec: s, tv_nsec: n },
+                None => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
+            };
+            let times = [ts(a.atime), ts(a.mtime)];
+            // SAFETY: as above; `times` holds two timespecs.
+            check(unsafe {
+                libc::utimensat(fd, c"".as_ptr(), times.as_ptr(), libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW)
+            } as i64)?;
+        }
+        let st = fstat(fd)?;
+        if let Some(n) = self.nodes.get_mut(&fid) {
+            n.stat = st;
+        }
+        Ok(Response::Stat(st))
     }
 
     fn readlink(&self, fid: u64) -> Result<Response, i32> {

@@ -146,9 +146,48 @@ pub struct DoArgs {
     /// Working directory inside the sandbox (default: the current directory).
     #[arg(long)]
     pub cwd: Option<PathBuf>,
+    /// Make a host directory visible in the sandbox: HOST:SANDBOX, or
+    /// HOST:SANDBOX:ro for a read-only one (repeatable). Writes to a
+    /// writable volume reach the host at once; host changes are seen inside.
+    #[arg(long = "volume", value_name = "HOST:SANDBOX[:ro]", value_parser = parse_volume)]
+    pub volumes: Vec<Volume>,
     /// The program and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+/// A `--volume`: a host directory at a sandbox path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Volume {
+    /// The host directory (absolute, resolved).
+    pub host: PathBuf,
+    /// Where the sandbox sees it (absolute).
+    pub sandbox: PathBuf,
+    /// Read-only.
+    pub readonly: bool,
+}
+
+fn parse_volume(s: &str) -> Result<Volume, String> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let (host, sandbox, readonly) = match parts.as_slice() {
+        [h, d] => (*h, *d, false),
+        [h, d, "ro"] => (*h, *d, true),
+        [h, d, "rw"] => (*h, *d, false),
+        [_, _, o] => return Err(format!("unknown volume option {o:?} (expected ro or rw)")),
+        _ => return Err("expected HOST:SANDBOX or HOST:SANDBOX:ro".into()),
+    };
+    if host.is_empty() || sandbox.is_empty() {
+        return Err("expected HOST:SANDBOX or HOST:SANDBOX:ro".into());
+    }
+    let sandbox = PathBuf::from(sandbox);
+    if !sandbox.is_absolute() {
+        return Err(format!("the sandbox path {} must be absolute", sandbox.display()));
+    }
+    let host = std::fs::canonicalize(host).map_err(|e| format!("host directory {host}: {e}"))?;
+    if !host.is_dir() {
+        return Err(format!("host path {} is not a directory", host.display()));
+    }
+    Ok(Volume { host, sandbox, readonly })
 }
 
 /// `runsc syscalls`.
@@ -168,6 +207,9 @@ pub struct BootArgs {
     /// Fd of the gofer connection for the root mount.
     #[arg(long = "gofer-fd")]
     pub gofer_fd: i32,
+    /// Fds of the gofer connections of the spec's bind mounts, in order.
+    #[arg(long = "volume-fds", value_delimiter = ',')]
+    pub volume_fds: Vec<i32>,
     /// Standard fds (0, 1, 2) that were closed when runsc started: the
     /// sandbox's are closed too.
     #[arg(long = "closed-fds", value_delimiter = ',')]
@@ -183,4 +225,7 @@ pub struct GoferArgs {
     /// Fd of the connection to the sentry.
     #[arg(long = "io-fd")]
     pub io_fd: i32,
+    /// Let the sandbox change the tree.
+    #[arg(long)]
+    pub writable: bool,
 }

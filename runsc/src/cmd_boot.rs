@@ -24,9 +24,14 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;
     let spec: Spec = serde_json::from_slice(&json).context("parse spec")?;
     let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
+    let volumes = args
+        .volume_fds
+        .iter()
+        .map(|&fd| gofer::transport::adopt_inherited(fd).context("boot --volume-fds"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let sandbox = Sandbox::new(&spec, gofer, g.strace, g.overlay2 == crate::cli::Overlay2::Memory)?;
+    let sandbox = Sandbox::new(&spec, gofer, volumes, g.strace, g.overlay2 == crate::cli::Overlay2::Memory)?;
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let stdio = sandbox::import_stdio(&args.closed_fds)?;

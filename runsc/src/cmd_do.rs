@@ -42,7 +42,19 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
         .build()?;
     let root = RootBuilder::default().path("/").readonly(true).build()?;
     let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
-    Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(vec![]).build()?)
+    let mounts = args
+        .volumes
+        .iter()
+        .map(|v| {
+            oci_spec::runtime::MountBuilder::default()
+                .destination(&v.sandbox)
+                .typ("bind")
+                .source(&v.host)
+                .options(vec!["rbind".to_owned(), if v.readonly { "ro" } else { "rw" }.to_owned()])
+                .build()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(mounts).build()?)
 }
 
 /// The caller's resource limits, which the sandboxed program inherits as a
@@ -140,6 +152,39 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         .spawn()
         .context("start gofer")?;
     drop(gofer_end);
+    // One more gofer per volume, serving just that directory.
+    let mut volume_gofers = Vec::new();
+    let mut volume_ends = Vec::new();
+    for v in &args.volumes {
+        let (sentry_side, gofer_side) = gofer::transport::socketpair().context("volume gofer channel")?;
+        inheritable(&gofer_side)?;
+        let mut cmd = Command::new(&exe);
+        cmd.args(global_args(g))
+            .arg("gofer")
+            .arg(format!("--serve={}", v.host.display()))
+            .arg(format!("--io-fd={}", gofer_side.as_raw_fd()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        if !v.readonly {
+            cmd.arg("--writable");
+        }
+        let child = cmd.spawn().with_context(|| format!("start gofer for {}", v.host.display()));
+        drop(gofer_side);
+        match child {
+            Ok(c) => volume_gofers.push(c),
+            Err(e) => {
+                let _ = gofer.kill();
+                let _ = gofer.wait();
+                for mut c in volume_gofers {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+                return Err(e);
+            }
+        }
+        inheritable(&sentry_side)?;
+        volume_ends.push(sentry_side);
+    }
 
     inheritable(&sentry_end)?;
     inheritable(&spec_r)?;
@@ -153,14 +198,21 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     if !closed.is_empty() {
         boot.arg(format!("--closed-fds={}", closed.join(",")));
     }
+    if !volume_ends.is_empty() {
+        let fds: Vec<String> = volume_ends.iter().map(|f| f.as_raw_fd().to_string()).collect();
+        boot.arg(format!("--volume-fds={}", fds.join(",")));
+    }
     let boot = boot.spawn();
     drop(sentry_end);
+    drop(volume_ends);
     drop(spec_r);
     let mut boot = match boot {
         Ok(b) => b,
         Err(e) => {
-            let _ = gofer.kill();
-            let _ = gofer.wait();
+            for c in std::iter::once(&mut gofer).chain(volume_gofers.iter_mut()) {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
             return Err(e).context("start sandbox");
         }
     };
@@ -170,7 +222,10 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     let _ = w.write_all(&json);
     drop(w);
     let boot_pid = nix::unistd::Pid::from_raw(boot.id() as i32);
-    let gofer_pid = nix::unistd::Pid::from_raw(gofer.id() as i32);
+    let gofer_pids: Vec<nix::unistd::Pid> = std::iter::once(&gofer)
+        .chain(volume_gofers.iter())
+        .map(|c| nix::unistd::Pid::from_raw(c.id() as i32))
+        .collect();
     // The first SIGINT or SIGTERM goes to the sandbox's init, which may
     // ignore it (or be unable to act on it); the second ends the sandbox.
     let stops = std::sync::atomic::AtomicU32::new(0);
@@ -180,7 +235,9 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         if stop && stops.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 1 {
             tracing::warn!(sig, "second stop signal: killing the sandbox");
             let _ = kill(boot_pid, Signal::SIGKILL);
-            let _ = kill(gofer_pid, Signal::SIGKILL);
+            for &p in &gofer_pids {
+                let _ = kill(p, Signal::SIGKILL);
+            }
             return;
         }
         if let Ok(s) = Signal::try_from(sig) {
@@ -188,8 +245,11 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         }
     })?;
     let status = boot.wait().context("wait for sandbox")?;
-    // The gofer exits when the sandbox closes its channel.
+    // The gofers exit when the sandbox closes their channels.
     let _ = gofer.wait();
+    for mut c in volume_gofers {
+        let _ = c.wait();
+    }
     reap_orphans();
     Ok(match (status.code(), status.signal()) {
         (Some(c), _) => c,

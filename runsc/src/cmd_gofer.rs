@@ -18,7 +18,12 @@ pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     // (pivoting into a bundle's rootfs comes with OCI bundles) but loses the
     // network and everything but the calls that serve files.
     confine::enter_namespaces(false).context("confine gofer")?;
-    let mut server = gofer::server::Server::new(&args.serve).context("gofer")?;
+    let mut server = if args.writable {
+        gofer::server::Server::new_writable(&args.serve)
+    } else {
+        gofer::server::Server::new(&args.serve)
+    }
+    .context("gofer")?;
     confine::install_filter(&filters::gofer::table(), g.seccomp_log).context("confine gofer")?;
     server.serve(sock.as_raw_fd()).context("gofer")?;
     Ok(0)

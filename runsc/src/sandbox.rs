@@ -46,7 +46,15 @@ impl Sandbox {
     /// Creates the memory file and platform. Must run while single-threaded.
     /// With `overlay`, the root is the image under an upper layer in
     /// sandbox memory.
-    pub fn new(spec: &Spec, gofer: OwnedFd, strace: bool, overlay: bool) -> anyhow::Result<Sandbox> {
+    /// `volumes` are the gofer connections of the spec's bind mounts, in
+    /// their order.
+    pub fn new(
+        spec: &Spec,
+        gofer: OwnedFd,
+        volumes: Vec<OwnedFd>,
+        strace: bool,
+        overlay: bool,
+    ) -> anyhow::Result<Sandbox> {
         let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
         let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
         let uts =
@@ -85,6 +93,21 @@ impl Sandbox {
             .map_err(|e| anyhow!("mount point /dev/shm: {e}"))?;
         let shm = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions { mode: 0o1777, ..TmpfsOptions::default() });
         mounts.push(Mount::mount_at(&shm_at, Dentry::new_root(shm), dev_make(0, 43), false, "tmpfs"));
+        let binds: Vec<&oci_spec::runtime::Mount> =
+            spec.mounts().iter().flatten().filter(|m| m.typ().as_deref() == Some("bind")).collect();
+        if binds.len() != volumes.len() {
+            return Err(anyhow!("{} bind mounts in the spec but {} volume connections", binds.len(), volumes.len()));
+        }
+        for (i, (m, fd)) in binds.into_iter().zip(volumes).enumerate() {
+            let dest = m.destination();
+            let readonly = m.options().iter().flatten().any(|o| o == "ro");
+            let at = mount_point(&root, &creds, dest.as_os_str().as_encoded_bytes())
+                .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
+            let client = Arc::new(gofer::Client::new(fd));
+            let inode = GoferInode::volume_root(client).map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
+            let minor = 50 + i as u32;
+            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, "9p"));
+        }
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
         Ok(Sandbox { kernel, platform, root })
@@ -148,6 +171,28 @@ impl Sandbox {
     pub fn kernel(&self) -> Arc<Kernel> {
         self.kernel.clone()
     }
+}
+
+/// The directory at `path` for a mount, made (with its parents) if missing
+/// and the root can take it.
+fn mount_point(root: &Location, creds: &Credentials, path: &[u8]) -> Result<Location, Errno> {
+    let mut cur = root.clone();
+    for comp in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+        let next = match Walker::new(root, creds).walk(&cur, comp, Lookup::Follow) {
+            Ok(l) => l,
+            Err(Errno::ENOENT) => {
+                sentry::vfs::ops::may_create(&cur, creds)?;
+                let node = sentry::vfs::ops::new_node(&cur, creds, libc::S_IFDIR | 0o755, 0, Vec::new())?;
+                sentry::vfs::ops::create(&cur, comp, &node)?
+            }
+            Err(e) => return Err(e),
+        };
+        cur = next;
+    }
+    if cur.dentry.inode.file_type() != sentry::vfs::FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(cur)
 }
 
 /// Init's resource limits: Linux's defaults, overridden by the spec's.

@@ -14,6 +14,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::Duration;
 
+use std::path::PathBuf;
+use std::time::Instant;
+
 use runsc_tests::read_only::run_on_read_only_root;
 use runsc_tests::run::describe_stderr;
 use runsc_tests::{compare, runsc, Cmd};
@@ -91,6 +94,9 @@ EOF");
          truncate -s 100 f; stat -c %s f; dd if=/dev/zero of=z bs=4k count=3 status=none; stat -c %s z\n\
          mkdir -p a/b/c; touch a/b/c/x; mv a/b a/bb; find a | sort; rm -r a; ls");
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
+    volume_changes_reach_the_host_and_back => check_volume_both_ways();
+    read_only_volume_gives_erofs => check_read_only_volume();
+    volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
     read_only_mount_gives_erofs => check_read_only_errors();
 }
 
@@ -197,4 +203,191 @@ fn check_read_only_errors() -> Result<(), String> {
     } else {
         Err(format!("stdout {:?}\n{}", out.stdout_text(), describe_stderr("runsc", &out)))
     }
+}
+
+/// A scratch directory on the host, removed when dropped.
+struct HostScratch(PathBuf);
+
+impl HostScratch {
+    fn new(what: &str) -> HostScratch {
+        let p = std::env::temp_dir().join(format!("runsc-fs-{what}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&p);
+        fs::create_dir_all(&p).expect("make a scratch directory");
+        HostScratch(p)
+    }
+
+    fn path(&self, rel: &str) -> PathBuf {
+        self.0.join(rel)
+    }
+
+    fn volume(&self, rel: &str, at: &str, ro: bool) -> String {
+        format!("--volume={}:{at}{}", self.path(rel).display(), if ro { ":ro" } else { "" })
+    }
+}
+
+impl Drop for HostScratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn runsc_do(flags: &[String], script: &str) -> std::process::Child {
+    let mut c = std::process::Command::new(runsc());
+    c.arg("do").args(flags).args(["/bin/sh", "-c", script]);
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.spawn().expect("start runsc")
+}
+
+fn wait_for(p: &Path, limit: Duration) -> bool {
+    let end = Instant::now() + limit;
+    while Instant::now() < end {
+        if p.exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// A writable volume: the sandbox's changes are on the host at once (the
+/// host sees a file before the sandbox exits), and the host's changes are
+/// seen inside while it runs.
+fn check_volume_both_ways() -> Result<(), String> {
+    let s = HostScratch::new("volume");
+    fs::create_dir(s.path("v")).map_err(|e| e.to_string())?;
+    fs::write(s.path("v/old"), "old\n").map_err(|e| e.to_string())?;
+    fs::write(s.path("v/edit"), "before\n").map_err(|e| e.to_string())?;
+    let script = "set -e; cd /vol; echo made > made; mkdir -p dir/sub; echo deep > dir/sub/f; \
+                  mv old renamed; ln renamed hard; ln -s renamed soft; chmod 640 made; rm -r dir/sub; \
+                  echo appended >> renamed; \
+                  while [ ! -e go ]; do sleep 0.05; done; cat go edit; ls | sort | tr '\\n' ' '";
+    let mut child = runsc_do(&[s.volume("v", "/vol", false)], script);
+    if !wait_for(&s.path("v/made"), Duration::from_secs(30)) {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("the sandbox's file did not reach the host while it ran".into());
+    }
+    let wrote = fs::write(s.path("v/edit"), "after\n").and_then(|()| fs::write(s.path("v/go"), "go\n"));
+    if let Err(e) = wrote {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e.to_string());
+    }
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let want = "go\nafter\ndir edit go hard made renamed soft ";
+    if !out.status.success() || stdout != want {
+        return Err(format!(
+            "{}: stdout {stdout:?}, want {want:?}; stderr {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let host = |p: &str| fs::read_to_string(s.path(p)).unwrap_or_else(|e| format!("<{e}>"));
+    let checks = [
+        (host("v/made"), "made\n".to_owned()),
+        (host("v/renamed"), "old\nappended\n".to_owned()),
+        (host("v/hard"), "old\nappended\n".to_owned()),
+        (fs::read_link(s.path("v/soft")).map(|p| p.display().to_string()).unwrap_or_default(), "renamed".to_owned()),
+        (
+            format!("{:o}", fs::metadata(s.path("v/made")).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)),
+            "640".to_owned(),
+        ),
+        (s.path("v/old").exists().to_string(), "false".to_owned()),
+        (s.path("v/dir/sub").exists().to_string(), "false".to_owned()),
+    ];
+    for (got, want) in checks {
+        if got != want {
+            return Err(format!("on the host: got {got:?}, want {want:?}"));
+        }
+    }
+    Ok(())
+}
+
+/// A read-only volume: reads work, every change is EROFS, the host's
+/// directory is unchanged.
+fn check_read_only_volume() -> Result<(), String> {
+    let s = HostScratch::new("rovolume");
+    fs::create_dir(s.path("v")).map_err(|e| e.to_string())?;
+    fs::write(s.path("v/f"), "data\n").map_err(|e| e.to_string())?;
+    let before = manifest(&[s.path("v").to_str().unwrap_or_default()]);
+    let script =
+        "cat /vol/f; for c in 'touch /vol/x' 'rm /vol/f' 'mkdir /vol/d' 'chmod 600 /vol/f' 'mv /vol/f /vol/g'; do \
+                  $c 2>&1 | grep -c 'Read-only file system'; done";
+    let out = runsc_do(&[s.volume("v", "/vol", true)], script).wait_with_output().map_err(|e| e.to_string())?;
+    let after = manifest(&[s.path("v").to_str().unwrap_or_default()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if before != after {
+        return Err("the read-only volume changed on the host".into());
+    }
+    if stdout != format!("data\n{}", "1\n".repeat(5)) {
+        return Err(format!("stdout {stdout:?}; stderr {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    Ok(())
+}
+
+/// A host process swaps a directory of the volume with a symlink to a
+/// directory outside it, as fast as it can, while the sandbox creates files
+/// through that name. The gofer never follows the symlink (the sandbox
+/// resolves it in its own view, where the target is in the overlay), so
+/// nothing may appear in the outside directory. Without O_NOFOLLOW on the
+/// gofer's walks, files land there.
+fn check_symlink_swap() -> Result<(), String> {
+    let s = HostScratch::new("swap");
+    for d in ["v/d", "outside"] {
+        fs::create_dir_all(s.path(d)).map_err(|e| e.to_string())?;
+    }
+    std::os::unix::fs::symlink(s.path("outside"), s.path("v/link")).map_err(|e| e.to_string())?;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let stop = stop.clone();
+        let (a, b) = (
+            std::ffi::CString::new(s.path("v/d").as_os_str().as_encoded_bytes()).unwrap_or_default(),
+            std::ffi::CString::new(s.path("v/link").as_os_str().as_encoded_bytes()).unwrap_or_default(),
+        );
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: two NUL-terminated paths in the test's scratch
+                // directory; renameat2 exchanges them atomically.
+                unsafe {
+                    libc::syscall(
+                        libc::SYS_renameat2,
+                        libc::AT_FDCWD,
+                        a.as_ptr(),
+                        libc::AT_FDCWD,
+                        b.as_ptr(),
+                        libc::RENAME_EXCHANGE,
+                    )
+                };
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let script = "i=0; while [ $i -lt 300 ]; do echo x > /vol/d/f$i 2>/dev/null; mkdir /vol/d/m$i 2>/dev/null; \
+                  cat /vol/d/f$i >/dev/null 2>&1; i=$((i+1)); done; echo done";
+    let out = runsc_do(&[s.volume("v", "/vol", false)], script).wait_with_output().map_err(|e| e.to_string())?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap_or(0);
+    let leaked: Vec<String> = fs::read_dir(s.path("outside"))
+        .map_err(|e| e.to_string())?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if !leaked.is_empty() {
+        return Err(format!("files reached the directory outside the volume: {leaked:?}"));
+    }
+    let landed = fs::read_dir(s.path("v/d")).map(|r| r.count()).unwrap_or(0)
+        + fs::read_dir(s.path("v/link")).map(|r| r.count()).unwrap_or(0);
+    if !out.status.success() || String::from_utf8_lossy(&out.stdout) != "done\n" || swaps < 100 || landed == 0 {
+        return Err(format!(
+            "{}: stdout {:?}, {swaps} swaps, {landed} files in the volume; stderr {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(())
 }

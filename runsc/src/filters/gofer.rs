@@ -18,6 +18,19 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_fstatfs),
         Any(libc::SYS_fcntl),
         Any(libc::SYS_close),
+        // Writable volumes: changes by single names relative to directory
+        // fds, or on a fid's own fd (AT_EMPTY_PATH).
+        Any(libc::SYS_mkdirat),
+        Any(libc::SYS_mknodat),
+        Any(libc::SYS_symlinkat),
+        Any(libc::SYS_linkat),
+        Any(libc::SYS_unlinkat),
+        Any(libc::SYS_renameat2),
+        Any(libc::SYS_fchownat),
+        Any(libc::SYS_fchmodat2),
+        Any(libc::SYS_utimensat),
+        Any(libc::SYS_ftruncate),
+        Any(libc::SYS_umask),
         // The debug log.
         Any(libc::SYS_write),
     ];

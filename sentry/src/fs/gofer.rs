@@ -1,16 +1,24 @@
 //! The gofer client filesystem: the sandbox's view of a tree the gofer
 //! serves. Walks are gofer round trips (cached in dentries); opening a
-//! regular file gets its host fd from the gofer once per inode, after which
-//! reads need no round trip.
+//! regular file gets its host fd from the gofer once per inode (and once
+//! more for writing), after which reads and writes need no round trip.
+//!
+//! A writable volume's tree can also change on the host while the sandbox
+//! runs: such inodes (`revalidate`) ask the gofer for fresh metadata on
+//! every stat and are not cached by the dentry cache, so host changes are
+//! seen at once.
 
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, OnceLock};
 
-use gofer::proto::{Request, Response, WireStat, ROOT_FID};
+use gofer::proto::{Request, Response, WireSetattr, WireStat, ROOT_FID};
 use gofer::Client;
+
+use std::sync::Mutex;
 
 use crate::abi::{Errno, Stat, Timespec};
 use crate::fs::host::HostFile;
+use crate::vfs::inode::{NewNode, SetAttr};
 use crate::vfs::{DirEntry, FileOps, FileType, Inode};
 
 /// Sends a request and maps transport failures to EIO.
@@ -49,28 +57,69 @@ fn to_stat(w: &WireStat) -> Stat {
 pub struct GoferInode {
     client: Arc<Client>,
     fid: u64,
-    stat: WireStat,
+    stat: Mutex<WireStat>,
+    ftype: FileType,
     host: OnceLock<Arc<OwnedFd>>,
+    host_rw: OnceLock<Arc<OwnedFd>>,
     link: OnceLock<Vec<u8>>,
+    revalidate: bool,
 }
 
 impl GoferInode {
-    /// The root of the served tree.
+    /// The root of the served tree; `revalidate` for trees the host may
+    /// change (volumes).
     pub fn root(client: Arc<Client>) -> Result<Arc<GoferInode>, Errno> {
-        let (r, _) = call(&client, &Request::Stat { fid: ROOT_FID })?;
-        let Response::Stat(stat) = r else { return Err(Errno::EIO) };
-        Ok(Arc::new(GoferInode { client, fid: ROOT_FID, stat, host: OnceLock::new(), link: OnceLock::new() }))
+        GoferInode::root_with(client, false)
     }
 
-    fn host_fd(&self) -> Result<Arc<OwnedFd>, Errno> {
-        if let Some(fd) = self.host.get() {
+    /// The root of a volume: its tree may change on the host.
+    pub fn volume_root(client: Arc<Client>) -> Result<Arc<GoferInode>, Errno> {
+        GoferInode::root_with(client, true)
+    }
+
+    fn root_with(client: Arc<Client>, revalidate: bool) -> Result<Arc<GoferInode>, Errno> {
+        let (r, _) = call(&client, &Request::Stat { fid: ROOT_FID })?;
+        let Response::Stat(stat) = r else { return Err(Errno::EIO) };
+        Ok(GoferInode::make(client, ROOT_FID, stat, revalidate))
+    }
+
+    fn make(client: Arc<Client>, fid: u64, stat: WireStat, revalidate: bool) -> Arc<GoferInode> {
+        Arc::new(GoferInode {
+            client,
+            fid,
+            ftype: FileType::from_mode(stat.mode),
+            stat: Mutex::new(stat),
+            host: OnceLock::new(),
+            host_rw: OnceLock::new(),
+            link: OnceLock::new(),
+            revalidate,
+        })
+    }
+
+    fn cached(&self) -> WireStat {
+        *self.stat.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn open_host(&self, write: bool) -> Result<Arc<OwnedFd>, Errno> {
+        let cell = if write { &self.host_rw } else { &self.host };
+        if let Some(fd) = cell.get() {
             return Ok(fd.clone());
         }
-        let (r, fd) = call(&self.client, &Request::Open { fid: self.fid, flags: libc::O_RDONLY as u32 })?;
+        let flags = if write { libc::O_RDWR } else { libc::O_RDONLY } as u32;
+        let (r, fd) = call(&self.client, &Request::Open { fid: self.fid, flags })?;
         match (r, fd) {
-            (Response::Opened, Some(fd)) => Ok(self.host.get_or_init(|| Arc::new(fd)).clone()),
+            (Response::Opened, Some(fd)) => Ok(cell.get_or_init(|| Arc::new(fd)).clone()),
             _ => Err(Errno::EIO),
         }
+    }
+
+    fn walked(&self, r: Response) -> Result<Arc<dyn Inode>, Errno> {
+        let Response::Walked { fid, stat } = r else { return Err(Errno::EIO) };
+        Ok(GoferInode::make(self.client.clone(), fid, stat, self.revalidate))
+    }
+
+    fn downcast(i: &Arc<dyn Inode>) -> Result<&GoferInode, Errno> {
+        i.as_any().and_then(|a| a.downcast_ref::<GoferInode>()).ok_or(Errno::EXDEV)
     }
 }
 
@@ -84,15 +133,85 @@ impl Drop for GoferInode {
 
 impl Inode for GoferInode {
     fn stat(&self) -> Result<Stat, Errno> {
-        if let Some(fd) = self.host.get() {
+        if let Some(fd) = self.host_rw.get().or(self.host.get()) {
             // A donated fd gives fresh metadata (size) without a round trip.
             return HostFile::regular(fd.clone()).stat();
         }
-        Ok(to_stat(&self.stat))
+        if self.revalidate {
+            let (r, _) = call(&self.client, &Request::Stat { fid: self.fid })?;
+            let Response::Stat(st) = r else { return Err(Errno::EIO) };
+            *self.stat.lock().unwrap_or_else(|e| e.into_inner()) = st;
+            return Ok(to_stat(&st));
+        }
+        Ok(to_stat(&self.cached()))
     }
 
     fn file_type(&self) -> FileType {
-        FileType::from_mode(self.stat.mode)
+        self.ftype
+    }
+
+    fn dynamic(&self) -> bool {
+        self.revalidate
+    }
+
+    fn create(&self, name: &[u8], node: &NewNode) -> Result<Arc<dyn Inode>, Errno> {
+        let req = Request::Make {
+            fid: self.fid,
+            name: name.to_vec(),
+            mode: node.mode,
+            rdev: node.rdev,
+            uid: node.uid,
+            gid: node.gid,
+            target: node.target.clone(),
+        };
+        let (r, _) = call(&self.client, &req)?;
+        self.walked(r)
+    }
+
+    fn link(&self, name: &[u8], target: &Arc<dyn Inode>) -> Result<(), Errno> {
+        let t = GoferInode::downcast(target)?;
+        if !Arc::ptr_eq(&t.client, &self.client) {
+            return Err(Errno::EXDEV);
+        }
+        call(&self.client, &Request::Link { fid: self.fid, name: name.to_vec(), target: t.fid })?;
+        Ok(())
+    }
+
+    fn unlink(&self, name: &[u8], dir: bool) -> Result<(), Errno> {
+        call(&self.client, &Request::Unlink { fid: self.fid, name: name.to_vec(), dir })?;
+        Ok(())
+    }
+
+    fn rename(&self, name: &[u8], new_dir: &Arc<dyn Inode>, new_name: &[u8], flags: u32) -> Result<(), Errno> {
+        let nd = GoferInode::downcast(new_dir)?;
+        if !Arc::ptr_eq(&nd.client, &self.client) {
+            return Err(Errno::EXDEV);
+        }
+        let req =
+            Request::Rename { fid: self.fid, name: name.to_vec(), new_fid: nd.fid, new_name: new_name.to_vec(), flags };
+        call(&self.client, &req)?;
+        Ok(())
+    }
+
+    fn setattr(&self, attr: &SetAttr) -> Result<(), Errno> {
+        let t = |x: Option<Timespec>| x.map(|t| (t.tv_sec, t.tv_nsec));
+        let wire = WireSetattr {
+            mode: attr.mode,
+            uid: attr.uid,
+            gid: attr.gid,
+            size: attr.size,
+            atime: t(attr.atime),
+            mtime: t(attr.mtime),
+        };
+        let (r, _) = call(&self.client, &Request::Setattr { fid: self.fid, attr: wire })?;
+        if let Response::Stat(st) = r {
+            *self.stat.lock().unwrap_or_else(|e| e.into_inner()) = st;
+        }
+        Ok(())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
@@ -100,14 +219,7 @@ impl Inode for GoferInode {
             return Err(Errno::ENOTDIR);
         }
         let (r, _) = call(&self.client, &Request::Walk { fid: self.fid, name: name.to_vec() })?;
-        let Response::Walked { fid, stat } = r else { return Err(Errno::EIO) };
-        Ok(Arc::new(GoferInode {
-            client: self.client.clone(),
-            fid,
-            stat,
-            host: OnceLock::new(),
-            link: OnceLock::new(),
-        }))
+        self.walked(r)
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
@@ -142,13 +254,13 @@ impl Inode for GoferInode {
     }
 
     fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 || flags & libc::O_TRUNC as u32 != 0 {
-            return Err(Errno::EROFS);
-        }
+        let write = flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32;
         match self.file_type() {
-            FileType::Regular => Ok(Arc::new(HostFile::regular(self.host_fd()?))),
+            // (The VFS truncated already for O_TRUNC; the mount's
+            // writability was checked too.)
+            FileType::Regular => Ok(Arc::new(HostFile::regular(self.open_host(write)?))),
             FileType::Directory => {
-                Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.stat) }))
+                Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.cached()) }))
             }
             _ => {
                 // Host devices, FIFOs and sockets: the gofer refuses them.
