@@ -54,6 +54,69 @@ pub fn openat(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     do_open(t, a.a[0] as i32, a.a[1], (a.a[2] as u32 & VALID_OPEN_FLAGS) | O_LARGEFILE, a.a[3] as u32)
 }
 
+/// openat2(2): `struct open_how` (flags, mode, resolve), strictly checked:
+/// unknown flags or resolve bits, a mode without O_CREAT/O_TMPFILE, and
+/// RESOLVE_BENEATH with RESOLVE_IN_ROOT are EINVAL; a larger struct must be
+/// zero past what we know (E2BIG).
+pub fn openat2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    use sentry::vfs::path::{
+        RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV,
+    };
+    const VER0: u64 = 24;
+    let (dirfd, how, size) = (a.a[0] as i32, a.a[2], a.a[3]);
+    if size < VER0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if size > 4096 {
+        return Err(Errno::E2BIG.into());
+    }
+    let mut raw = vec![0u8; size as usize];
+    t.mm().copy_in(how, &mut raw)?;
+    if raw[VER0 as usize..].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG.into());
+    }
+    let word = |i: usize| u64::from_ne_bytes(raw[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let (flags, mode, resolve) = (word(0), word(1), word(2));
+    if flags & !(VALID_OPEN_FLAGS as u64 | O_LARGEFILE as u64) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let known = RESOLVE_NO_XDEV
+        | RESOLVE_NO_MAGICLINKS
+        | RESOLVE_NO_SYMLINKS
+        | RESOLVE_BENEATH
+        | RESOLVE_IN_ROOT
+        | RESOLVE_CACHED;
+    if resolve & !known != 0 || (resolve & RESOLVE_BENEATH != 0 && resolve & RESOLVE_IN_ROOT != 0) {
+        return Err(Errno::EINVAL.into());
+    }
+    let creating = flags & libc::O_CREAT as u64 != 0 || flags & libc::O_TMPFILE as u64 == libc::O_TMPFILE as u64;
+    if mode & !0o7777 != 0 || (mode != 0 && !creating) {
+        return Err(Errno::EINVAL.into());
+    }
+    if flags & libc::O_PATH as u64 != 0
+        && flags
+            & !(libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC) as u64
+            & !(O_LARGEFILE as u64)
+            != 0
+    {
+        return Err(Errno::EINVAL.into());
+    }
+    let path = t.read_path(a.a[1], false)?;
+    if !t.fds.has_free(t.nofile_limit()) {
+        return Err(Errno::EMFILE.into());
+    }
+    let start = t.start_dir(dirfd, &path)?;
+    let (root, creds) = t.walk_context();
+    let flags = flags as u32 | O_LARGEFILE;
+    let mode = mode as u32 & !t.fs.umask();
+    let file = sentry::vfs::open::open_resolve(&root, &creds, &start, &path, flags, mode, resolve)?;
+    if flags & libc::O_NONBLOCK as u32 == 0 {
+        wait_for_fifo_partner(t, &file)?;
+    }
+    let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
+    Ok(fd as u64)
+}
+
 /// close(2).
 pub fn close(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     t.fds.remove(a.a[0] as i32)?;

@@ -352,6 +352,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
     sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
     sys!(SYS_chroot, sys_cwd::chroot, FULL, [Path]),
+    sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
     sys!(
         SYS_memfd_create,
         sys_memfd::memfd_create,

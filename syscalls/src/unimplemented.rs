@@ -116,7 +116,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_fsconfig,
     SYS_fsmount,
     SYS_fspick,
-    SYS_openat2,
     SYS_process_madvise,
     SYS_mount_setattr,
     SYS_quotactl_fd,

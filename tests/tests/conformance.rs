@@ -73,6 +73,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     mprotect,
     mremap,
     open_close,
+    openat2,
     pgrp,
     pidfd,
     posix_mq,

@@ -100,6 +100,21 @@ impl Dentry {
         Ok(d)
     }
 
+    /// The cached child `name`: `Ok(None)` if the cache cannot tell
+    /// (RESOLVE_CACHED gives EAGAIN then), ENOENT for a cached absence.
+    pub fn cached_child(&self, name: &[u8]) -> Result<Option<Arc<Dentry>>, Errno> {
+        if self.inode.dynamic() {
+            return Ok(None);
+        }
+        if let Some(c) = lock(&self.children).get(name) {
+            return Ok(Some(c.clone()));
+        }
+        if lock(&self.absent).contains(name) {
+            return Err(Errno::ENOENT);
+        }
+        Ok(None)
+    }
+
     /// Records a name just made in this directory.
     pub fn add_child(self: &Arc<Dentry>, name: &[u8], inode: Arc<dyn Inode>) -> Arc<Dentry> {
         let d = Dentry::make(name.to_vec(), Some(self.clone()), inode);

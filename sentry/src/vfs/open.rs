@@ -80,12 +80,45 @@ pub fn open(
     flags: u32,
     mode: u32,
 ) -> Result<Arc<File>, Errno> {
+    open_resolve(root, creds, start, path, flags, mode, 0)
+}
+
+/// [`open`] with openat2's RESOLVE_* flags.
+pub fn open_resolve(
+    root: &Location,
+    creds: &Credentials,
+    start: &Location,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+    resolve: u64,
+) -> Result<Arc<File>, Errno> {
+    use crate::vfs::path::{RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT};
+    let scoped = resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0;
+    let walk_root = if scoped { start } else { root };
+    if resolve & RESOLVE_CACHED != 0 && flags & (libc::O_CREAT | libc::O_TRUNC | libc::O_TMPFILE) as u32 != 0 {
+        return Err(Errno::EAGAIN);
+    }
+    open_in((walk_root, root), creds, start, path, flags, mode, resolve)
+}
+
+/// `roots`: where the walk is rooted, and the task's root (for names).
+fn open_in(
+    roots: (&Location, &Location),
+    creds: &Credentials,
+    start: &Location,
+    path: &[u8],
+    flags: u32,
+    mode: u32,
+    resolve: u64,
+) -> Result<Arc<File>, Errno> {
+    let (root, task_root) = roots;
     let f = flags as i32;
     let acc = f & libc::O_ACCMODE;
     if acc == 3 && f & libc::O_PATH == 0 {
         return Err(Errno::EINVAL);
     }
-    let mut w = Walker::new(root, creds);
+    let mut w = Walker::with_resolve(root, creds, resolve);
     if f & libc::O_TMPFILE == libc::O_TMPFILE {
         return open_tmpfile(root, creds, start, path, flags, mode);
     }
@@ -126,7 +159,7 @@ pub fn open(
         w.walk(start, path, follow)?
     };
     let ftype = loc.dentry.inode.file_type();
-    let name = path_of(&loc, root).unwrap_or_else(|| path.to_vec());
+    let name = path_of(&loc, task_root).unwrap_or_else(|| path.to_vec());
     if f & libc::O_PATH != 0 {
         if f & libc::O_DIRECTORY != 0 && ftype != FileType::Directory {
             return Err(Errno::ENOTDIR);

@@ -100,6 +100,19 @@ pub enum Lookup {
     NoFollow,
 }
 
+/// openat2's RESOLVE_NO_XDEV: no mount crossings.
+pub const RESOLVE_NO_XDEV: u64 = 0x01;
+/// RESOLVE_NO_MAGICLINKS: no /proc/[pid]/fd-style links.
+pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+/// RESOLVE_NO_SYMLINKS: no symbolic links at all.
+pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
+/// RESOLVE_BENEATH: never leave the starting directory.
+pub const RESOLVE_BENEATH: u64 = 0x08;
+/// RESOLVE_IN_ROOT: the starting directory is the root.
+pub const RESOLVE_IN_ROOT: u64 = 0x10;
+/// RESOLVE_CACHED: only what the dentry cache knows (else EAGAIN).
+pub const RESOLVE_CACHED: u64 = 0x20;
+
 /// The walker.
 pub struct Walker<'a> {
     /// Root for absolute paths and the `..` limit.
@@ -107,33 +120,65 @@ pub struct Walker<'a> {
     /// Credentials for search permission.
     pub creds: &'a Credentials,
     links: u32,
+    /// openat2's RESOLVE_* flags (0 for every other call).
+    resolve: u64,
 }
 
 impl<'a> Walker<'a> {
     /// A walker for a task.
     pub fn new(root: &'a Location, creds: &'a Credentials) -> Walker<'a> {
-        Walker { root, creds, links: 0 }
+        Walker { root, creds, links: 0, resolve: 0 }
     }
 
-    fn parent_of(&self, cur: &Location) -> Location {
+    /// A walker with openat2's RESOLVE_* flags. For RESOLVE_BENEATH and
+    /// RESOLVE_IN_ROOT, `root` is the starting directory.
+    pub fn with_resolve(root: &'a Location, creds: &'a Credentials, resolve: u64) -> Walker<'a> {
+        Walker { root, creds, links: 0, resolve }
+    }
+
+    fn scoped(&self) -> bool {
+        self.resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) != 0
+    }
+
+    /// Where an absolute path or symlink starts: the root, unless
+    /// RESOLVE_BENEATH forbids it (EXDEV) or RESOLVE_NO_XDEV and it is on
+    /// another mount.
+    fn jump_root(&self, from: &Location) -> Result<Location, Errno> {
+        if self.resolve & RESOLVE_BENEATH != 0 {
+            return Err(Errno::EXDEV);
+        }
+        if self.resolve & RESOLVE_NO_XDEV != 0 && !Arc::ptr_eq(&from.mount, &self.root.mount) {
+            return Err(Errno::EXDEV);
+        }
+        Ok(self.root.clone())
+    }
+
+    fn parent_of(&self, cur: &Location) -> Result<Location, Errno> {
         let mut cur = cur.clone();
         loop {
             if cur.same(self.root) {
-                return cur;
+                // `..` of the root stays there, except beneath a directory.
+                if self.resolve & RESOLVE_BENEATH != 0 {
+                    return Err(Errno::EXDEV);
+                }
+                return Ok(cur);
             }
             if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
                 match &cur.mount.parent {
                     Some((pm, pd)) => {
+                        if self.resolve & RESOLVE_NO_XDEV != 0 {
+                            return Err(Errno::EXDEV);
+                        }
                         cur = Location { mount: pm.clone(), dentry: pd.clone() };
                         continue;
                     }
-                    None => return cur,
+                    None => return Ok(cur),
                 }
             }
-            return match cur.dentry.parent() {
+            return Ok(match cur.dentry.parent() {
                 Some(p) => Location { mount: cur.mount.clone(), dentry: p },
                 None => cur,
-            };
+            });
         }
     }
 
@@ -163,13 +208,21 @@ impl<'a> Walker<'a> {
             return Ok(dir.clone());
         }
         if name == b".." {
-            return Ok(self.parent_of(dir));
+            return self.parent_of(dir);
         }
         if name.len() > NAME_MAX {
             return Err(Errno::ENAMETOOLONG);
         }
-        let child = dir.dentry.child(name)?;
-        Ok(Self::cross_mounts(Location { mount: dir.mount.clone(), dentry: child }))
+        let child = if self.resolve & RESOLVE_CACHED != 0 {
+            dir.dentry.cached_child(name)?.ok_or(Errno::EAGAIN)?
+        } else {
+            dir.dentry.child(name)?
+        };
+        let here = Location { mount: dir.mount.clone(), dentry: child };
+        if self.resolve & RESOLVE_NO_XDEV != 0 && here.dentry.mounted().is_some() {
+            return Err(Errno::EXDEV);
+        }
+        Ok(Self::cross_mounts(here))
     }
 
     /// Resolves `path` from `start`.
@@ -177,7 +230,7 @@ impl<'a> Walker<'a> {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        let mut cur = if path[0] == b'/' { self.root.clone() } else { start.clone() };
+        let mut cur = if path[0] == b'/' { self.jump_root(start)? } else { start.clone() };
         let trailing_slash = path.ends_with(b"/");
         let mut comps = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).peekable();
         while let Some(comp) = comps.next() {
@@ -191,8 +244,22 @@ impl<'a> Walker<'a> {
                     return Err(Errno::ELOOP);
                 }
                 if let Some(magic) = next.dentry.inode.magic_link() {
-                    cur = magic?;
+                    // nd_jump_link's rules.
+                    if self.resolve & (RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS) != 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    let target = magic?;
+                    if self.resolve & RESOLVE_NO_XDEV != 0 && !Arc::ptr_eq(&target.mount, &cur.mount) {
+                        return Err(Errno::EXDEV);
+                    }
+                    if self.scoped() {
+                        return Err(Errno::EXDEV);
+                    }
+                    cur = target;
                     continue;
+                }
+                if self.resolve & RESOLVE_NO_SYMLINKS != 0 {
+                    return Err(Errno::ELOOP);
                 }
                 let target = next.dentry.inode.readlink()?;
                 cur = self.walk(&cur, &target, Lookup::Follow)?;
@@ -225,7 +292,7 @@ impl<'a> Walker<'a> {
                 self.check_dir(&cur)?;
                 Ok((cur, trimmed.to_vec()))
             }
-            Some(0) => Ok((self.root.clone(), trimmed[1..].to_vec())),
+            Some(0) => Ok((self.jump_root(start)?, trimmed[1..].to_vec())),
             Some(i) => {
                 let parent = self.walk(start, &trimmed[..i], Lookup::Follow)?;
                 self.check_dir(&parent)?;
