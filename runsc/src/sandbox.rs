@@ -87,6 +87,19 @@ impl Sandbox {
                 if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs() };
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
         }
+        // /sys: the sandbox's own, never the host's.
+        let cpus: Vec<usize> =
+            (0..kernel.cpu_mask.len() * 8).filter(|&i| kernel.cpu_mask[i / 8] & (1 << (i % 8)) != 0).collect();
+        let sys_at = Walker::new(&root, &creds)
+            .walk(&root, b"/sys", Lookup::Follow)
+            .map_err(|e| anyhow!("mount point /sys: {e}"))?;
+        mounts.push(Mount::mount_at(
+            &sys_at,
+            Dentry::new_root(sentry::fs::sysfs::new_sysfs(&cpus)),
+            dev_make(0, 44),
+            true,
+            "sysfs",
+        ));
         // /dev/shm: POSIX shared memory and semaphores.
         let shm_at = Walker::new(&root, &creds)
             .walk(&root, b"/dev/shm", Lookup::Follow)

@@ -93,6 +93,10 @@ EOF");
         "echo hello > f; ln f g; ln -s f s; chmod 640 f; stat -c '%a %h %F' f g s\n\
          truncate -s 100 f; stat -c %s f; dd if=/dev/zero of=z bs=4k count=3 status=none; stat -c %s z\n\
          mkdir -p a/b/c; touch a/b/c/x; mv a/b a/bb; find a | sort; rm -r a; ls");
+    sys_cpu_files_match_the_host => in_scratch(
+        "cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible; getconf _NPROCESSORS_ONLN; \
+         cat /sys/devices/system/cpu/cpu0/topology/physical_package_id");
+    proc_sys_and_sys_are_the_sandboxs => check_proc_sys();
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
     read_only_volume_gives_erofs => check_read_only_volume();
@@ -390,4 +394,22 @@ fn check_symlink_swap() -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// /proc/sys gives the limits the sentry enforces and /sys is the
+/// sandbox's own (an empty cgroup directory, read-only), never the host's.
+fn check_proc_sys() -> Result<(), String> {
+    let script = "cat /proc/sys/fs/pipe-max-size /proc/sys/kernel/cap_last_cap /proc/sys/kernel/ostype \
+                  /proc/sys/kernel/pid_max /proc/sys/net/core/somaxconn /proc/sys/fs/mqueue/msg_max; \
+                  ls -A /sys/fs/cgroup | wc -l; [ \"$(cat /proc/sys/kernel/random/boot_id)\" = \
+                  \"$(cat /proc/sys/kernel/random/boot_id)\" ] && echo stable; \
+                  [ \"$(cat /proc/sys/kernel/random/uuid)\" != \"$(cat /proc/sys/kernel/random/uuid)\" ] && echo fresh; \
+                  touch /sys/x 2>&1 | grep -c 'Read-only'; grep -c '^nodev' /proc/filesystems";
+    let out = Cmd::new(["/bin/sh", "-c", script]).run_runsc(&[]);
+    let want = "1048576\n40\nLinux\n4194304\n4096\n10\n0\nstable\nfresh\n1\n9\n";
+    if out.stdout_text() == want {
+        Ok(())
+    } else {
+        Err(format!("stdout {:?}, want {want:?}\n{}", out.stdout_text(), describe_stderr("runsc", &out)))
+    }
 }

@@ -317,11 +317,12 @@ fn check_sandbox_only(argv: &[&str], expected: &str) -> Result<(), String> {
     }
 }
 
-/// `ps -e` lists exactly one process, itself, as pid 1.
+/// `ps -e` lists exactly one process, itself, as pid 1 (in a column as
+/// wide as the sandbox's pid_max, 4194304, needs).
 fn check_ps_sees_only_the_sandbox() -> Result<(), String> {
     let cmd = Cmd::new(["/bin/ps", "-e", "-o", "pid=,comm="]);
     let out = cmd.run_runsc(&[]);
-    expect_stdout(&cmd, &out, "    1 ps\n")
+    expect_stdout(&cmd, &out, "      1 ps\n")
 }
 
 /// On a terminal, TCGETS/TIOCGWINSZ/TCSETS reach the host's pty: `stty`

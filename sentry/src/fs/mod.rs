@@ -15,8 +15,10 @@ pub mod mapping;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod proc_sys;
 pub mod signalfd;
 pub mod synthetic;
+pub mod sysfs;
 pub mod timerfd;
 pub mod tmpfs;
 

@@ -489,6 +489,8 @@ fn stat_global_text(k: &Kernel) -> Vec<u8> {
 
 /// Builds /proc for `kernel`.
 pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
+    let sys = crate::fs::proc_sys::new_sys(kernel.clone());
+    let filesystems = crate::fs::proc_sys::filesystems();
     SynthDir::new(0o555, true, move || {
         let mut c: ChildList = Vec::new();
         c.push((
@@ -502,6 +504,8 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
             }),
         ));
         c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
+        c.push((b"sys".to_vec(), sys.clone()));
+        c.push((b"filesystems".to_vec(), filesystems.clone()));
         c.push((b"meminfo".to_vec(), SynthFile::new(0o444, || Ok(meminfo_text()))));
         c.push((
             b"version".to_vec(),

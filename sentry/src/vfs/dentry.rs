@@ -280,6 +280,7 @@ impl Mount {
     pub fn options(&self) -> &'static str {
         match (self.fstype, self.readonly) {
             ("proc", _) => "rw,nosuid,nodev,noexec,relatime",
+            ("sysfs", _) => "ro,nosuid,nodev,noexec,relatime",
             (_, true) => "ro,relatime",
             (_, false) => "rw,nosuid,relatime",
         }
