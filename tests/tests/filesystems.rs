@@ -79,6 +79,8 @@ EOF");
          echo one > a && mkdir d && echo two > d/b && git add . && git commit -qm first\n\
          echo three >> a && git mv d/b c && git commit -qam second\n\
          git log --format='%H %s' && git status --short && git ls-files");
+    python_venv_pip_installs_a_local_wheel =>
+        in_scratch(&format!("bash {}", runsc_tests::tests_dir().join("programs/venv_wheel.sh").display()));
     python_multiprocessing_pool => in_scratch(
         "python3 -c 'import multiprocessing as m\nif __name__ == \"__main__\":\n    with m.Pool(2) as p: print(p.map(abs, range(-5, 5)))'");
     python_tempfile_and_shutil => in_scratch(
