@@ -4,6 +4,17 @@ use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::vfs::{FileType, OffsetMode};
 
+/// FS_IOC_GETFLAGS.
+const FS_IOC_GETFLAGS: u64 = 0x8008_6601;
+/// FS_IOC_SETFLAGS.
+const FS_IOC_SETFLAGS: u64 = 0x4008_6602;
+/// FS_IOC32_GETFLAGS.
+const FS_IOC32_GETFLAGS: u64 = 0x8004_6601;
+/// FS_IOC32_SETFLAGS.
+const FS_IOC32_SETFLAGS: u64 = 0x4004_6602;
+/// CAP_LINUX_IMMUTABLE.
+const CAP_LINUX_IMMUTABLE: u32 = 9;
+
 /// ioctl(2).
 pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, cmd, arg) = (a.a[0] as i32, a.a[1] as u32, a.a[2]);
@@ -34,6 +45,31 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             // Linux reports size - position, negative past EOF.
             let n = (f.stat()?.size - f.position() as i64) as i32;
             t.copy_out(arg, &n)?;
+            Ok(0)
+        }
+        FS_IOC_GETFLAGS | FS_IOC32_GETFLAGS => {
+            let loc = f.location.as_ref().ok_or(Errno::ENOTTY)?;
+            let flags = loc.dentry.inode.attr_flags()?;
+            t.copy_out(arg, &(flags as i32))?;
+            Ok(0)
+        }
+        FS_IOC_SETFLAGS | FS_IOC32_SETFLAGS => {
+            let loc = f.location.as_ref().ok_or(Errno::ENOTTY)?;
+            let new: i32 = t.copy_in(arg)?;
+            let old = loc.dentry.inode.attr_flags()?;
+            // vfs_fileattr_set: the owner (or CAP_FOWNER), a writable
+            // mount, CAP_LINUX_IMMUTABLE to change immutable or append.
+            if !sentry::vfs::ops::owner_or_capable(&loc.stat()?, &t.creds) {
+                return Err(Errno::EPERM.into());
+            }
+            if loc.mount.readonly {
+                return Err(Errno::EROFS.into());
+            }
+            let guarded = sentry::vfs::inode::FS_IMMUTABLE_FL | sentry::vfs::inode::FS_APPEND_FL;
+            if (old ^ new as u32) & guarded != 0 && !t.creds.capable(CAP_LINUX_IMMUTABLE) {
+                return Err(Errno::EPERM.into());
+            }
+            loc.dentry.inode.set_attr_flags(new as u32)?;
             Ok(0)
         }
         _ => Ok(f.ops.ioctl(cmd, arg, t.mm())?),

@@ -90,6 +90,8 @@ EOF");
          echo x > f && mv f /dev/shm/runsc-fs-$$ && cat /dev/shm/runsc-fs-$$ && rm /dev/shm/runsc-fs-$$\n\
          mkdir dir && echo y > dir/z && mv dir /dev/shm/runsc-fsd-$$ && cat /dev/shm/runsc-fsd-$$/z && rm -r /dev/shm/runsc-fsd-$$\n\
          ls");
+    lsattr_chattr_on_tmpfs =>
+        in_scratch(&format!("bash {}", runsc_tests::tests_dir().join("programs/chattr.sh").display()));
     find_usr_xdev_counts_the_same => in_scratch("find /usr -xdev | wc -l");
     coreutils_on_the_overlay => in_scratch(
         "echo hello > f; ln f g; ln -s f s; chmod 640 f; stat -c '%a %h %F' f g s\n\

@@ -62,6 +62,15 @@ impl SetAttr {
     }
 }
 
+/// FS_IMMUTABLE_FL.
+pub const FS_IMMUTABLE_FL: u32 = 0x10;
+/// FS_APPEND_FL.
+pub const FS_APPEND_FL: u32 = 0x20;
+/// FS_NODUMP_FL.
+pub const FS_NODUMP_FL: u32 = 0x40;
+/// FS_NOATIME_FL.
+pub const FS_NOATIME_FL: u32 = 0x80;
+
 /// The time now, for inode timestamps.
 pub fn now() -> Timespec {
     let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -225,6 +234,18 @@ pub trait Inode: Send + Sync {
     /// Removes an extended attribute.
     fn removexattr(&self, _name: &[u8]) -> Result<(), Errno> {
         Err(Errno::EOPNOTSUPP)
+    }
+
+    /// The inode flags of FS_IOC_GETFLAGS (FS_*_FL); ENOTTY where the
+    /// filesystem has none.
+    fn attr_flags(&self) -> Result<u32, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// FS_IOC_SETFLAGS (the VFS checked ownership and capabilities);
+    /// EOPNOTSUPP for flags the filesystem does not keep.
+    fn set_attr_flags(&self, _flags: u32) -> Result<(), Errno> {
+        Err(Errno::ENOTTY)
     }
 
     /// An O_TMPFILE file (made then unlinked) may be linked back into the

@@ -188,6 +188,12 @@ fn open_in(
             return Err(Errno::EROFS);
         }
     }
+    if wants_write || f & libc::O_TRUNC != 0 {
+        let (immutable, append) = ops::immutable_append(&loc.dentry.inode);
+        if immutable || (append && (f & libc::O_APPEND == 0 || f & libc::O_TRUNC != 0)) {
+            return Err(Errno::EPERM);
+        }
+    }
     let st = loc.dentry.inode.stat()?;
     // A file just made may be opened as asked whatever its mode.
     if !created && !may_access(&st, creds, mask) {

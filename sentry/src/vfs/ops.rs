@@ -17,11 +17,30 @@ pub fn owner_or_capable(st: &Stat, creds: &Credentials) -> bool {
     st.uid == creds.fsuid || creds.capable(CAP_FOWNER)
 }
 
+/// The inode's FS_IMMUTABLE_FL and FS_APPEND_FL (none where unsupported).
+pub fn immutable_append(inode: &Arc<dyn Inode>) -> (bool, bool) {
+    use crate::vfs::inode::{FS_APPEND_FL, FS_IMMUTABLE_FL};
+    let f = inode.attr_flags().unwrap_or(0);
+    (f & FS_IMMUTABLE_FL != 0, f & FS_APPEND_FL != 0)
+}
+
+/// EPERM for an immutable or append-only inode (attribute changes,
+/// truncation, links to it).
+pub fn check_unfrozen(inode: &Arc<dyn Inode>) -> Result<(), Errno> {
+    match immutable_append(inode) {
+        (false, false) => Ok(()),
+        _ => Err(Errno::EPERM),
+    }
+}
+
 /// may_create(): the directory is writable and searchable, on a writable
 /// mount.
 pub fn may_create(dir: &Location, creds: &Credentials) -> Result<(), Errno> {
     if dir.mount.readonly {
         return Err(Errno::EROFS);
+    }
+    if immutable_append(&dir.dentry.inode).0 {
+        return Err(Errno::EPERM);
     }
     let st = dir.stat()?;
     if !may_access(&st, creds, MAY_WRITE | MAY_EXEC) {
@@ -38,6 +57,11 @@ pub fn may_delete(dir: &Location, victim: &Arc<dyn Inode>, creds: &Credentials) 
     if !may_access(&dst, creds, MAY_WRITE | MAY_EXEC) {
         return Err(Errno::EACCES);
     }
+    let (dir_immutable, dir_append) = immutable_append(&dir.dentry.inode);
+    if dir_immutable || dir_append {
+        return Err(Errno::EPERM);
+    }
+    check_unfrozen(victim)?;
     if dst.mode & libc::S_ISVTX != 0 {
         let vst = victim.stat()?;
         if vst.uid != creds.fsuid && dst.uid != creds.fsuid && !creds.capable(CAP_FOWNER) {
@@ -90,6 +114,7 @@ pub fn link(src: &Location, dir: &Location, name: &[u8]) -> Result<(), Errno> {
     if src.dentry.inode.file_type() == FileType::Directory {
         return Err(Errno::EPERM);
     }
+    check_unfrozen(&src.dentry.inode)?;
     dir.dentry.inode.link(name, &src.dentry.inode)?;
     dir.dentry.add_child(name, lookup_again(dir, name)?);
     Ok(())
@@ -194,6 +219,7 @@ pub fn chmod(loc: &Location, mode: u32, creds: &Credentials) -> Result<(), Errno
     if loc.mount.readonly {
         return Err(Errno::EROFS);
     }
+    check_unfrozen(&loc.dentry.inode)?;
     let mut mode = mode & 0o7777;
     if !creds.in_group(st.gid) && !creds.capable(CAP_FSETID) {
         mode &= !libc::S_ISGID;
@@ -226,6 +252,7 @@ pub fn chown(loc: &Location, uid: Option<u32>, gid: Option<u32>, creds: &Credent
     if loc.mount.readonly {
         return Err(Errno::EROFS);
     }
+    check_unfrozen(&loc.dentry.inode)?;
     let mut attr = SetAttr { uid, gid, ..Default::default() };
     if loc.dentry.inode.file_type() != FileType::Directory && (uid.is_some() || gid.is_some()) {
         let mut mode = st.mode & 0o7777;
@@ -250,6 +277,7 @@ pub fn utimes(loc: &Location, atime: TimeArg, mtime: TimeArg, creds: &Credential
     if loc.mount.readonly {
         return Err(Errno::EROFS);
     }
+    check_unfrozen(&loc.dentry.inode)?;
     if !owner_or_capable(&st, creds) {
         if explicit {
             return Err(Errno::EPERM);
@@ -276,6 +304,7 @@ pub fn truncate(inode: &Arc<dyn Inode>, size: u64, creds: &Credentials) -> Resul
         FileType::Regular => {}
         _ => return Err(Errno::EINVAL),
     }
+    check_unfrozen(inode)?;
     let st = inode.stat()?;
     let mut attr = SetAttr { size: Some(size), ..Default::default() };
     let t = now();

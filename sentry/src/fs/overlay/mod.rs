@@ -469,6 +469,18 @@ impl Inode for OvInode {
         copy_up::copy_up(self)?.removexattr(name)
     }
 
+    fn attr_flags(&self) -> Result<u32, Errno> {
+        match self.current().attr_flags() {
+            // The image's flags are not served: none.
+            Err(Errno::ENOTTY) if self.upper().is_none() => Ok(0),
+            r => r,
+        }
+    }
+
+    fn set_attr_flags(&self, flags: u32) -> Result<(), Errno> {
+        copy_up::copy_up(self)?.set_attr_flags(flags)
+    }
+
     fn make_linkable(&self) {
         if let Some(u) = self.upper() {
             u.make_linkable();

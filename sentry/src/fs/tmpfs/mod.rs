@@ -182,6 +182,8 @@ pub struct TmpInode {
     pub fifo: Mutex<Option<Arc<crate::fs::pipe::Pipe>>>,
     /// An O_TMPFILE file that may be linked while its link count is zero.
     linkable: std::sync::atomic::AtomicBool,
+    /// FS_IOC_SETFLAGS flags.
+    attr_flags: AtomicU32,
 }
 
 /// F_SEAL_SEAL.
@@ -252,6 +254,7 @@ impl TmpInode {
             seals: AtomicU32::new(F_SEAL_SEAL),
             fifo: Mutex::new(None),
             linkable: std::sync::atomic::AtomicBool::new(false),
+            attr_flags: AtomicU32::new(0),
         }))
     }
 
@@ -691,6 +694,21 @@ impl Inode for TmpInode {
 
     fn make_linkable(&self) {
         self.linkable.store(true, Ordering::Relaxed);
+    }
+
+    fn attr_flags(&self) -> Result<u32, Errno> {
+        Ok(self.attr_flags.load(Ordering::Relaxed))
+    }
+
+    fn set_attr_flags(&self, flags: u32) -> Result<(), Errno> {
+        use crate::vfs::inode::{FS_APPEND_FL, FS_IMMUTABLE_FL, FS_NOATIME_FL, FS_NODUMP_FL};
+        // shmem's SHMEM_FL_USER_MODIFIABLE.
+        if flags & !(FS_IMMUTABLE_FL | FS_APPEND_FL | FS_NODUMP_FL | FS_NOATIME_FL) != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        self.attr_flags.store(flags, Ordering::Relaxed);
+        self.touch_ctime();
+        Ok(())
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
