@@ -231,3 +231,16 @@ pub fn fadvise64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     Ok(0)
 }
+
+/// readahead(2): a hint on a readable regular file (EBADF, EINVAL
+/// otherwise); the sandbox's files need no warming.
+pub fn readahead(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let f = t.file(a.a[0] as i32)?;
+    if f.path_only() || !f.readable() {
+        return Err(Errno::EBADF.into());
+    }
+    if f.stat()?.mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EINVAL.into());
+    }
+    Ok(0)
+}

@@ -171,7 +171,18 @@ fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
     Ok(raw)
 }
 
-fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: bool) -> Result<usize, Errno> {
+fn vectored(task: &Task, f: &File, iovs: &[Iovec], off: Option<u64>, write: bool) -> Result<usize, Errno> {
+    vectored_mode(task, f, iovs, off, write, true)
+}
+
+fn vectored_mode(
+    task: &Task,
+    f: &File,
+    iovs: &[Iovec],
+    mut off: Option<u64>,
+    write: bool,
+    may_wait: bool,
+) -> Result<usize, Errno> {
     if sentry::net::unix::UnixSocket::of(f).is_some() {
         if !(if write { f.writable() } else { f.readable() }) {
             return Err(Errno::EBADF);
@@ -195,7 +206,7 @@ fn vectored(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, write: 
         let r = if write {
             write_at(task, f, iov.base, iov.len, off)
         } else {
-            read_at_mode(task, f, iov.base, iov.len, off, total == 0)
+            read_at_mode(task, f, iov.base, iov.len, off, may_wait && total == 0)
         };
         match r {
             Ok(n) => {
@@ -298,4 +309,53 @@ pub fn pwritev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     vectored_file(&f, true)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
     Ok(vectored(t, &f, &iovs, Some(off), true)? as u64)
+}
+
+/// RWF_HIPRI.
+const RWF_HIPRI: u64 = 0x1;
+/// RWF_DSYNC.
+const RWF_DSYNC: u64 = 0x2;
+/// RWF_SYNC.
+const RWF_SYNC: u64 = 0x4;
+/// RWF_NOWAIT.
+const RWF_NOWAIT: u64 = 0x8;
+/// RWF_APPEND.
+const RWF_APPEND: u64 = 0x10;
+
+/// preadv2/pwritev2: an offset of -1 means the file's own; RWF_NOWAIT
+/// reads take only what is there (EAGAIN if nothing), RWF_APPEND writes go
+/// to the end, the sync and priority hints change nothing here (writes
+/// are in the page cache at once); other flags are EOPNOTSUPP.
+fn vectored2(t: &Task, a: &SyscallArgs, write: bool) -> SyscallResult {
+    let flags = a.a[5];
+    let f = t.file(a.a[0] as i32)?;
+    if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND) != 0 {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
+    if flags & RWF_APPEND != 0 && !write {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
+    let mut off = if a.a[3] as i64 == -1 {
+        None
+    } else {
+        let (_, off) = positional(t, a)?;
+        Some(off)
+    };
+    vectored_file(&f, write)?;
+    let iovs = iovecs(t, a.a[1], a.a[2])?;
+    if write && flags & RWF_APPEND != 0 && f.ops.positional() {
+        off = Some(f.stat()?.size as u64);
+    }
+    let nowait = flags & RWF_NOWAIT != 0 && !write;
+    Ok(vectored_mode(t, &f, &iovs, off, write, !nowait)? as u64)
+}
+
+/// preadv2(2).
+pub fn preadv2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    vectored2(t, a, false)
+}
+
+/// pwritev2(2).
+pub fn pwritev2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    vectored2(t, a, true)
 }

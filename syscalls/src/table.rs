@@ -353,6 +353,20 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
     sys!(SYS_chroot, sys_cwd::chroot, FULL, [Path]),
     sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
+    sys!(SYS_copy_file_range, sys_sendfile::copy_file_range, FULL, [Fd, Hex, Fd, Hex, Int, Hex]),
+    sys!(
+        SYS_preadv2,
+        sys_read_write::preadv2,
+        Support::Partial("RWF_HIPRI, DSYNC, SYNC, NOWAIT; others EOPNOTSUPP"),
+        [Fd, Hex, Int, Int, Int, Hex]
+    ),
+    sys!(
+        SYS_pwritev2,
+        sys_read_write::pwritev2,
+        Support::Partial("RWF_HIPRI, DSYNC, SYNC, APPEND (NOWAIT may still wait on a full pipe); others EOPNOTSUPP"),
+        [Fd, Hex, Int, Int, Int, Hex]
+    ),
+    sys!(SYS_readahead, sys_file::readahead, FULL, [Fd, Int, Int]),
     sys!(
         SYS_memfd_create,
         sys_memfd::memfd_create,
