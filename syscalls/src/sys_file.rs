@@ -244,3 +244,34 @@ pub fn readahead(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     Ok(0)
 }
+
+/// name_to_handle_at(2): the checks Linux makes, then EOPNOTSUPP: none of
+/// the sandbox's filesystems export file handles (as an overlay without
+/// `nfs_export` does not).
+pub fn name_to_handle_at(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    /// AT_HANDLE_FID.
+    const AT_HANDLE_FID: i32 = 0x200;
+    /// MAX_HANDLE_SZ.
+    const MAX_HANDLE_SZ: u32 = 128;
+    let (dirfd, path, handle, flags) = (a.a[0] as i32, a.a[1], a.a[2], a.a[4] as i32);
+    if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH | AT_HANDLE_FID) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let p = t.read_path(path, flags & libc::AT_EMPTY_PATH != 0)?;
+    let follow = if flags & libc::AT_SYMLINK_FOLLOW != 0 { 0 } else { libc::AT_SYMLINK_NOFOLLOW };
+    t.resolve_at(dirfd, &p, follow | (flags & libc::AT_EMPTY_PATH))?;
+    let bytes: u32 = t.copy_in(handle)?;
+    if bytes > MAX_HANDLE_SZ {
+        return Err(Errno::EINVAL.into());
+    }
+    Err(Errno::EOPNOTSUPP.into())
+}
+
+/// open_by_handle_at(2): CAP_DAC_READ_SEARCH, then EOPNOTSUPP (no
+/// filesystem here exports handles).
+pub fn open_by_handle_at(t: &mut Task, _a: &SyscallArgs) -> SyscallResult {
+    if !t.creds.capable(sentry::auth::CAP_DAC_READ_SEARCH) {
+        return Err(Errno::EPERM.into());
+    }
+    Err(Errno::EOPNOTSUPP.into())
+}

@@ -368,6 +368,18 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     ),
     sys!(SYS_readahead, sys_file::readahead, FULL, [Fd, Int, Int]),
     sys!(
+        SYS_name_to_handle_at,
+        sys_file::name_to_handle_at,
+        Support::Partial("no filesystem exports handles: EOPNOTSUPP after the checks"),
+        [Fd, Path, Hex, Hex, Hex]
+    ),
+    sys!(
+        SYS_open_by_handle_at,
+        sys_file::open_by_handle_at,
+        Support::Partial("no filesystem exports handles: EOPNOTSUPP"),
+        [Fd, Hex, Hex]
+    ),
+    sys!(
         SYS_memfd_create,
         sys_memfd::memfd_create,
         Support::Partial("no MFD_HUGETLB; F_SEAL_WRITE does not check for writable shared mappings"),

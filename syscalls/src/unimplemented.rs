@@ -86,8 +86,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_perf_event_open,
     SYS_fanotify_init,
     SYS_fanotify_mark,
-    SYS_name_to_handle_at,
-    SYS_open_by_handle_at,
     SYS_clock_adjtime,
     SYS_setns,
     SYS_process_vm_readv,

@@ -53,6 +53,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     fadvise,
     file_lock,
     fcntl,
+    fdinfo,
     fifo,
     fork,
     fs_tree,

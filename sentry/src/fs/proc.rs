@@ -340,6 +340,31 @@ fn fd_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
     })
 }
 
+/// `/proc/[pid]/fdinfo/`: each fd's offset, status flags (with O_CLOEXEC
+/// for a close-on-exec fd), mount id and inode number.
+fn fdinfo_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
+    SynthDir::new(0o500, true, move || {
+        let Ok(t) = kernel(&k).and_then(|k| task_of(&k, pid, tid)) else { return Vec::new() };
+        let fds = t.resources().fds;
+        fds.fds()
+            .into_iter()
+            .filter_map(|fd| {
+                let f = fds.get(fd).ok()?;
+                let cloexec = fds.cloexec(fd).unwrap_or(false);
+                let mut flags = f.flags();
+                if cloexec {
+                    flags |= libc::O_CLOEXEC as u32;
+                }
+                let mnt = f.location.as_ref().map_or(0, |l| l.mount.id);
+                let ino = f.stat().map_or(0, |s| s.ino);
+                let text = format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n", f.position(), flags);
+                let inode: Arc<dyn Inode> = SynthFile::new(0o400, move || Ok(text.clone().into_bytes()));
+                Some((fd.to_string().into_bytes(), inode))
+            })
+            .collect()
+    })
+}
+
 type Gen = fn(&Kernel, i32, Option<i32>) -> Result<Vec<u8>, Errno>;
 
 fn file(k: &Weak<Kernel>, pid: i32, tid: Option<i32>, mode: u32, f: Gen) -> Arc<dyn Inode> {
@@ -375,6 +400,7 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
     ));
     c.push((b"root".to_vec(), SynthLink::new(|| Ok(b"/".to_vec()))));
     c.push((b"fd".to_vec(), fd_dir(k.clone(), pid, tid)));
+    c.push((b"fdinfo".to_vec(), fdinfo_dir(k.clone(), pid, tid)));
     c.push((
         b"cmdline".to_vec(),
         file(k, pid, tid, 0o444, |k, pid, tid| {
