@@ -19,6 +19,7 @@ pub mod sys_ioctl;
 pub mod sys_lock;
 pub mod sys_memfd;
 pub mod sys_mmap;
+pub mod sys_mount;
 pub mod sys_mq;
 pub mod sys_msg;
 pub mod sys_pgrp;

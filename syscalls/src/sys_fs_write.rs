@@ -168,7 +168,7 @@ fn remove_at(t: &Task, dirfd: i32, path_addr: u64, dir: bool) -> SyscallResult {
     } else if name.is_empty() || name == b"." || name == b".." {
         return Err(Errno::EISDIR.into());
     }
-    if parent.mount.readonly {
+    if parent.mount.readonly() {
         return Err(Errno::EROFS.into());
     }
     let (root, creds) = t.walk_context();
@@ -226,7 +226,7 @@ fn rename_common(t: &Task, olddir: i32, old: u64, newdir: i32, new: u64, flags: 
     if bad(&nname) {
         return Err(if flags & libc::RENAME_NOREPLACE != 0 { Errno::EEXIST } else { Errno::EBUSY }.into());
     }
-    if op.mount.readonly {
+    if op.mount.readonly() {
         return Err(Errno::EROFS.into());
     }
     let (root, creds) = t.walk_context();
@@ -460,7 +460,7 @@ pub fn truncate(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         FileType::Regular => {}
         _ => return Err(Errno::EINVAL.into()),
     }
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS.into());
     }
     let creds = t.creds.clone();

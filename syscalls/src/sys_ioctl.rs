@@ -62,7 +62,7 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             if !sentry::vfs::ops::owner_or_capable(&loc.stat()?, &t.creds) {
                 return Err(Errno::EPERM.into());
             }
-            if loc.mount.readonly {
+            if loc.mount.readonly() {
                 return Err(Errno::EROFS.into());
             }
             let guarded = sentry::vfs::inode::FS_IMMUTABLE_FL | sentry::vfs::inode::FS_APPEND_FL;

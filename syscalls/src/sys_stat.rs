@@ -114,7 +114,7 @@ fn access_common(t: &Task, dirfd: i32, path_addr: u64, mode: i32, flags: i32) ->
     let st = loc.stat()?;
     let ftype = loc.dentry.inode.file_type();
     if mode & libc::W_OK != 0
-        && loc.mount.readonly
+        && loc.mount.readonly()
         && matches!(ftype, FileType::Regular | FileType::Directory | FileType::Symlink)
     {
         return Err(Errno::EROFS.into());

@@ -106,7 +106,7 @@ fn set(t: &Task, loc: Location, name_addr: u64, value: u64, size: u64, flags: u6
     if size > 0 {
         t.mm().copy_in(value, &mut v)?;
     }
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS.into());
     }
     permission(t, &loc, &name, true)?;
@@ -140,7 +140,7 @@ fn list(t: &Task, loc: Location, buf: u64, size: u64) -> SyscallResult {
 
 fn remove(t: &Task, loc: Location, name_addr: u64) -> SyscallResult {
     let name = read_name(t, name_addr)?;
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS.into());
     }
     permission(t, &loc, &name, true)?;

@@ -352,6 +352,13 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
     sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
     sys!(SYS_chroot, sys_cwd::chroot, FULL, [Path]),
+    sys!(
+        SYS_mount,
+        sys_mount::mount,
+        Support::Partial("tmpfs, proc, sysfs, bind (not recursive), remount; no MS_MOVE"),
+        [Path, Path, Path, Hex, Hex]
+    ),
+    sys!(SYS_umount2, sys_mount::umount2, Support::Partial("open files do not keep a mount busy"), [Path, Hex]),
     sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
     sys!(SYS_copy_file_range, sys_sendfile::copy_file_range, FULL, [Fd, Hex, Fd, Hex, Int, Hex]),
     sys!(

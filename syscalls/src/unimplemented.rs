@@ -34,8 +34,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS__sysctl,
     SYS_adjtimex,
     SYS_acct,
-    SYS_mount,
-    SYS_umount2,
     SYS_swapon,
     SYS_swapoff,
     SYS_reboot,

@@ -101,6 +101,7 @@ EOF");
         "cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible; getconf _NPROCESSORS_ONLN; \
          cat /sys/devices/system/cpu/cpu0/topology/physical_package_id");
     proc_sys_and_sys_are_the_sandboxs => check_proc_sys();
+    mount_and_umount_inside => check_mount();
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
     read_only_volume_gives_erofs => check_read_only_volume();
@@ -416,4 +417,22 @@ fn check_proc_sys() -> Result<(), String> {
     } else {
         Err(format!("stdout {:?}, want {want:?}\n{}", out.stdout_text(), describe_stderr("runsc", &out)))
     }
+}
+
+/// mount and umount in the sandbox (as root) match Linux's, run natively
+/// in a private mount namespace so the host's mounts never change.
+fn check_mount() -> Result<(), String> {
+    let script = runsc_tests::tests_dir().join("programs/mount.sh");
+    let cmd = Cmd::new([std::ffi::OsString::from("/bin/bash"), script.clone().into_os_string()]);
+    let native = Cmd::new([
+        std::ffi::OsString::from("unshare"),
+        "--mount".into(),
+        "--propagation".into(),
+        "private".into(),
+        "/bin/bash".into(),
+        script.into_os_string(),
+    ])
+    .run_native();
+    let sandboxed = cmd.run_runsc(&[]);
+    compare(&cmd, &native, &sandboxed)
 }

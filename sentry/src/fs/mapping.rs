@@ -36,7 +36,7 @@ impl MappedFile for FileMapping {
     }
 
     fn cache_key(&self) -> Option<crate::mm::CacheKey> {
-        let ro = self.file.ops.unchanging() || self.file.location.as_ref().is_some_and(|l| l.mount.readonly);
+        let ro = self.file.ops.unchanging() || self.file.location.as_ref().is_some_and(|l| l.mount.readonly());
         if !ro {
             return None;
         }

@@ -206,8 +206,8 @@ pub struct Mount {
     pub parent: Option<(Arc<Mount>, Arc<Dentry>)>,
     /// Device number reported for files of this mount.
     pub dev: u64,
-    /// Mounted read-only.
-    pub readonly: bool,
+    /// Mounted read-only (MS_RDONLY; remount changes it).
+    readonly: std::sync::atomic::AtomicBool,
     /// Filesystem type name.
     pub fstype: &'static str,
 }
@@ -215,7 +215,14 @@ pub struct Mount {
 impl Mount {
     /// A root mount (no parent).
     pub fn new_root(root: Arc<Dentry>, dev: u64, readonly: bool, fstype: &'static str) -> Arc<Mount> {
-        Arc::new(Mount { id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed), root, parent: None, dev, readonly, fstype })
+        Arc::new(Mount {
+            id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
+            root,
+            parent: None,
+            dev,
+            readonly: readonly.into(),
+            fstype,
+        })
     }
 
     /// Mounts `root` on `at` (which must be a directory).
@@ -225,11 +232,34 @@ impl Mount {
             root,
             parent: Some((at.mount.clone(), at.dentry.clone())),
             dev,
-            readonly,
+            readonly: readonly.into(),
             fstype,
         });
         *lock(&at.dentry.mounted) = Some(m.clone());
         m
+    }
+}
+
+impl Mount {
+    /// Mounted read-only.
+    pub fn readonly(&self) -> bool {
+        self.readonly.load(Ordering::Relaxed)
+    }
+
+    /// Remount read-only or read-write.
+    pub fn set_readonly(&self, ro: bool) {
+        self.readonly.store(ro, Ordering::Relaxed);
+    }
+
+    /// Unmounts it from its mount point (umount2); the caller checked it is
+    /// not busy.
+    pub fn detach(&self) {
+        if let Some((_, at)) = &self.parent {
+            let mut m = lock(&at.mounted);
+            if m.as_ref().is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), self)) {
+                *m = None;
+            }
+        }
     }
 }
 
@@ -262,7 +292,7 @@ impl Mount {
         };
         let (ma, mi) = crate::abi::dev_split(self.dev);
         s.fsid = [((ma << 8) | mi) as i32, 0];
-        if self.readonly {
+        if self.readonly() {
             s.flags |= ST_RDONLY;
         } else {
             s.flags &= !ST_RDONLY;
@@ -278,7 +308,7 @@ impl Mount {
 
     /// Mount options as `/proc/[pid]/mounts` shows them.
     pub fn options(&self) -> &'static str {
-        match (self.fstype, self.readonly) {
+        match (self.fstype, self.readonly()) {
             ("proc", _) => "rw,nosuid,nodev,noexec,relatime",
             ("sysfs", _) => "ro,nosuid,nodev,noexec,relatime",
             (_, true) => "ro,relatime",

@@ -184,7 +184,7 @@ fn open_in(
     }
     if wants_write || f & libc::O_TRUNC != 0 {
         mask |= MAY_WRITE;
-        if loc.mount.readonly && matches!(ftype, FileType::Regular | FileType::Directory) {
+        if loc.mount.readonly() && matches!(ftype, FileType::Regular | FileType::Directory) {
             return Err(Errno::EROFS);
         }
     }

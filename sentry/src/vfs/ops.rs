@@ -36,7 +36,7 @@ pub fn check_unfrozen(inode: &Arc<dyn Inode>) -> Result<(), Errno> {
 /// may_create(): the directory is writable and searchable, on a writable
 /// mount.
 pub fn may_create(dir: &Location, creds: &Credentials) -> Result<(), Errno> {
-    if dir.mount.readonly {
+    if dir.mount.readonly() {
         return Err(Errno::EROFS);
     }
     if immutable_append(&dir.dentry.inode).0 {
@@ -68,7 +68,7 @@ pub fn may_delete(dir: &Location, victim: &Arc<dyn Inode>, creds: &Credentials) 
             return Err(Errno::EPERM);
         }
     }
-    if dir.mount.readonly {
+    if dir.mount.readonly() {
         return Err(Errno::EROFS);
     }
     Ok(())
@@ -216,7 +216,7 @@ pub fn chmod(loc: &Location, mode: u32, creds: &Credentials) -> Result<(), Errno
     if !owner_or_capable(&st, creds) {
         return Err(Errno::EPERM);
     }
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS);
     }
     check_unfrozen(&loc.dentry.inode)?;
@@ -249,7 +249,7 @@ pub fn chown(loc: &Location, uid: Option<u32>, gid: Option<u32>, creds: &Credent
             return Err(Errno::EPERM);
         }
     }
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS);
     }
     check_unfrozen(&loc.dentry.inode)?;
@@ -274,7 +274,7 @@ pub fn utimes(loc: &Location, atime: TimeArg, mtime: TimeArg, creds: &Credential
     let explicit = matches!(atime, TimeArg::At(_))
         || matches!(mtime, TimeArg::At(_))
         || matches!(atime, TimeArg::Omit) != matches!(mtime, TimeArg::Omit);
-    if loc.mount.readonly {
+    if loc.mount.readonly() {
         return Err(Errno::EROFS);
     }
     check_unfrozen(&loc.dentry.inode)?;

@@ -1,0 +1,149 @@
+//! mount(2) and umount2(2) inside the sandbox, for CAP_SYS_ADMIN: new
+//! tmpfs (size=, nr_inodes=, mode=, uid=, gid=), proc and sysfs instances,
+//! bind mounts of a file or directory, remounts read-only or read-write,
+//! propagation changes (no-ops: the sandbox has one mount namespace).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+use sentry::abi::{dev_make, Errno};
+use sentry::auth::CAP_SYS_ADMIN;
+use sentry::fs::tmpfs::{Tmpfs, TmpfsOptions};
+use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::vfs::{Dentry, FileType, Inode, Location, Lookup, Mount};
+
+const MS_RDONLY: u64 = 1;
+const MS_REMOUNT: u64 = 32;
+const MS_BIND: u64 = 4096;
+const MS_MOVE: u64 = 8192;
+const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
+
+/// Device minors for filesystems mounted inside the sandbox.
+static NEXT_MINOR: AtomicU32 = AtomicU32::new(100);
+
+fn read_str(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
+    t.mm().read_cstring(addr, 4096)
+}
+
+/// A tmpfs's options from mount's data string.
+fn tmpfs_options(data: &[u8]) -> Result<TmpfsOptions, Errno> {
+    let mut o = TmpfsOptions::default();
+    let text = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
+    let number = |v: &str| -> Result<u64, Errno> {
+        let (digits, mult) = match v.chars().last() {
+            Some('k' | 'K') => (&v[..v.len() - 1], 1u64 << 10),
+            Some('m' | 'M') => (&v[..v.len() - 1], 1 << 20),
+            Some('g' | 'G') => (&v[..v.len() - 1], 1 << 30),
+            _ => (v, 1),
+        };
+        digits.parse::<u64>().map_err(|_| Errno::EINVAL)?.checked_mul(mult).ok_or(Errno::EINVAL)
+    };
+    for opt in text.split(',').filter(|s| !s.is_empty()) {
+        let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
+        match k {
+            "size" => o.size = number(v)?.div_ceil(4096) * 4096,
+            "nr_inodes" => o.nr_inodes = number(v)?,
+            "mode" => o.mode = u32::from_str_radix(v, 8).map_err(|_| Errno::EINVAL)? & 0o7777,
+            "uid" => o.uid = v.parse().map_err(|_| Errno::EINVAL)?,
+            "gid" => o.gid = v.parse().map_err(|_| Errno::EINVAL)?,
+            // Flags that need no work here.
+            "rw" | "ro" | "nosuid" | "nodev" | "noexec" | "relatime" | "noatime" | "strictatime" => {}
+            _ => return Err(Errno::EINVAL),
+        }
+    }
+    Ok(o)
+}
+
+fn is_mount_root(l: &Location) -> bool {
+    Arc::ptr_eq(&l.dentry, &l.mount.root)
+}
+
+/// mount(2).
+pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    let (source, target, fstype, flags, data) = (a.a[0], a.a[1], a.a[2], a.a[3], a.a[4]);
+    if !t.creds.capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM.into());
+    }
+    let target_path = t.read_path(target, false)?;
+    let at = t.resolve(libc::AT_FDCWD, &target_path, Lookup::Follow)?;
+    if flags & MS_PROPAGATION != 0 {
+        return if is_mount_root(&at) { Ok(0) } else { Err(Errno::EINVAL.into()) };
+    }
+    if flags & MS_REMOUNT != 0 {
+        if !is_mount_root(&at) {
+            return Err(Errno::EINVAL.into());
+        }
+        at.mount.set_readonly(flags & MS_RDONLY != 0);
+        return Ok(0);
+    }
+    if flags & MS_MOVE != 0 {
+        crate::log_once_unsupported("mount MS_MOVE", flags);
+        return Err(Errno::EINVAL.into());
+    }
+    let minor = NEXT_MINOR.fetch_add(1, Ordering::Relaxed);
+    let (root, dev, fs): (Arc<dyn Inode>, u64, &'static str) = if flags & MS_BIND != 0 {
+        let src_path = read_str(t, source)?;
+        let src = t.resolve(libc::AT_FDCWD, &src_path, Lookup::Follow)?;
+        let src_dir = src.dentry.inode.file_type() == FileType::Directory;
+        if src_dir != (at.dentry.inode.file_type() == FileType::Directory) {
+            return Err(Errno::ENOTDIR.into());
+        }
+        let m = Mount::mount_at(&at, src.dentry.clone(), src.mount.dev, src.mount.readonly(), src.mount.fstype);
+        t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+        return Ok(0);
+    } else {
+        let fstype = read_str(t, fstype)?;
+        let data = if data != 0 { read_str(t, data)? } else { Vec::new() };
+        if at.dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR.into());
+        }
+        match fstype.as_slice() {
+            b"tmpfs" => (Tmpfs::new_root(t.kernel.mf.clone(), tmpfs_options(&data)?), dev_make(0, minor), "tmpfs"),
+            b"proc" => (sentry::fs::proc::new_procfs(Arc::downgrade(&t.kernel)), dev_make(0, minor), "proc"),
+            b"sysfs" => {
+                let mask = &t.kernel.cpu_mask;
+                let cpus: Vec<usize> = (0..mask.len() * 8).filter(|&i| mask[i / 8] & (1 << (i % 8)) != 0).collect();
+                (sentry::fs::sysfs::new_sysfs(&cpus), dev_make(0, minor), "sysfs")
+            }
+            _ => return Err(Errno::ENODEV.into()),
+        }
+    };
+    let m = Mount::mount_at(&at, Dentry::new_root(root), dev, flags & MS_RDONLY != 0, fs);
+    t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+    Ok(0)
+}
+
+/// umount2(2): the mount must not have mounts on it (EBUSY) unless
+/// MNT_DETACH.
+pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    const MNT_FORCE: u64 = 1;
+    const MNT_DETACH: u64 = 2;
+    const MNT_EXPIRE: u64 = 4;
+    const UMOUNT_NOFOLLOW: u64 = 8;
+    let flags = a.a[1];
+    if flags & !(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW) != 0
+        || (flags & MNT_EXPIRE != 0 && flags & (MNT_FORCE | MNT_DETACH) != 0)
+    {
+        return Err(Errno::EINVAL.into());
+    }
+    if !t.creds.capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM.into());
+    }
+    let path = t.read_path(a.a[0], false)?;
+    let follow = if flags & UMOUNT_NOFOLLOW != 0 { Lookup::NoFollow } else { Lookup::Follow };
+    let at = t.resolve(libc::AT_FDCWD, &path, follow)?;
+    if !is_mount_root(&at) {
+        return Err(Errno::EINVAL.into());
+    }
+    if at.mount.parent.is_none() {
+        return Err(Errno::EBUSY.into());
+    }
+    let mut mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
+    let busy = mounts.iter().any(|m| m.parent.as_ref().is_some_and(|(pm, _)| Arc::ptr_eq(pm, &at.mount)));
+    if busy && flags & MNT_DETACH == 0 {
+        return Err(Errno::EBUSY.into());
+    }
+    at.mount.detach();
+    mounts.retain(|m| !Arc::ptr_eq(m, &at.mount));
+    Ok(0)
+}
