@@ -15,6 +15,7 @@ pub mod sys_futex;
 pub mod sys_getdents;
 pub mod sys_identity;
 pub mod sys_info;
+pub mod sys_inotify;
 pub mod sys_ioctl;
 pub mod sys_lock;
 pub mod sys_memfd;

@@ -352,6 +352,10 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_flock, sys_lock::flock, FULL, [Fd, Int]),
     sys!(SYS_utime, sys_fs_write::utime, FULL, [Path, Hex]),
     sys!(SYS_chroot, sys_cwd::chroot, FULL, [Path]),
+    sys!(SYS_inotify_init, sys_inotify::inotify_init, Support::Partial("changes made in the sandbox only"), []),
+    sys!(SYS_inotify_init1, sys_inotify::inotify_init1, Support::Partial("changes made in the sandbox only"), [Hex]),
+    sys!(SYS_inotify_add_watch, sys_inotify::inotify_add_watch, FULL, [Fd, Path, Hex]),
+    sys!(SYS_inotify_rm_watch, sys_inotify::inotify_rm_watch, FULL, [Fd, Int]),
     sys!(
         SYS_mount,
         sys_mount::mount,

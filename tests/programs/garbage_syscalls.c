@@ -5,7 +5,8 @@
  * never crash the sentry. Prints "survived N calls".
  *
  * Not run natively: random arguments could change the host. In the sandbox
- * the root is read-only and no host path is reachable.
+ * changes to the root stay in the overlay's memory and no host path is
+ * reachable.
  *
  * Skipped: calls that end or stop the process or change its memory or
  * signal state in ways that would kill it legitimately (exit, kill, munmap,
@@ -13,7 +14,9 @@
  * and mq_notify that send signals, ...), calls that block (sleeps,
  * futex waits, reads of stdin, pause, waits), and calls that make fds a
  * later garbage read or write could block on for good (pipes, eventfds,
- * timerfds, signalfds).
+ * timerfds, signalfds, inotify fds; FIFOs made with mknod, whose opens wait
+ * for the other side; flock, which waits on a lock the process holds
+ * through another open file description).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,6 +72,8 @@ static int skipped(long nr)
 	case SYS_epoll_pwait2: case SYS_pipe: case SYS_pipe2: case SYS_eventfd:
 	case SYS_eventfd2: case SYS_timerfd_create: case SYS_signalfd: case SYS_signalfd4:
 	case SYS_shmat: case SYS_shmdt: case SYS_process_vm_writev: case SYS_mq_notify:
+	case SYS_inotify_init: case SYS_inotify_init1: case SYS_mknod: case SYS_mknodat:
+	case SYS_flock:
 		return 1;
 	default:
 		return 0;

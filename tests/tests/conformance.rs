@@ -63,6 +63,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     getcpu,
     getdents,
     getrandom,
+    inotify,
     ids,
     ioctl,
     itimer,

@@ -11,6 +11,7 @@ pub mod gofer;
 pub mod host;
 pub mod host_notify;
 pub mod host_stdio;
+pub mod inotify;
 pub mod mapping;
 pub mod overlay;
 pub mod pipe;

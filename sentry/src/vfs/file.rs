@@ -186,6 +186,16 @@ pub const SETFL_MASK: u32 =
 
 impl Drop for File {
     fn drop(&mut self) {
+        if crate::fs::inotify::active() && !self.is_path() {
+            if let Some(l) = &self.location {
+                let m = if self.writable() {
+                    crate::fs::inotify::IN_CLOSE_WRITE
+                } else {
+                    crate::fs::inotify::IN_CLOSE_NOWRITE
+                };
+                crate::fs::inotify::on_inode(l, m);
+            }
+        }
         if self.locked.load(Ordering::Relaxed) {
             if let Some(key) = self.lock_key() {
                 crate::vfs::lock::release_file(key, self.lock_owner());
@@ -292,8 +302,24 @@ impl File {
         self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Reports an access (`write` false) or a change to inotify.
+    fn notify(&self, write: bool, n: usize) {
+        if n > 0 && crate::fs::inotify::active() {
+            if let Some(l) = &self.location {
+                let m = if write { crate::fs::inotify::IN_MODIFY } else { crate::fs::inotify::IN_ACCESS };
+                crate::fs::inotify::on_inode(l, m);
+            }
+        }
+    }
+
     /// read(2) into `buf` at the file offset.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        let n = self.read_inner(buf)?;
+        self.notify(false, n);
+        Ok(n)
+    }
+
+    fn read_inner(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         if !self.readable() {
             return Err(Errno::EBADF);
         }
@@ -310,6 +336,12 @@ impl File {
 
     /// write(2) from `buf` at the file offset (or the end with O_APPEND).
     pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        let n = self.write_inner(buf)?;
+        self.notify(true, n);
+        Ok(n)
+    }
+
+    fn write_inner(&self, buf: &[u8]) -> Result<usize, Errno> {
         if !self.writable() {
             return Err(Errno::EBADF);
         }
@@ -335,7 +367,9 @@ impl File {
         if !self.ops.positional() {
             return Err(Errno::ESPIPE);
         }
-        self.ops.pread(buf, off)
+        let n = self.ops.pread(buf, off)?;
+        self.notify(false, n);
+        Ok(n)
     }
 
     /// pwrite(2). (Linux ignores the offset with O_APPEND; so do we.)
@@ -347,7 +381,9 @@ impl File {
             return Err(Errno::ESPIPE);
         }
         let off = if self.flags() & libc::O_APPEND as u32 != 0 { self.ops.stat()?.size as u64 } else { off };
-        self.ops.pwrite(buf, off)
+        let n = self.ops.pwrite(buf, off)?;
+        self.notify(true, n);
+        Ok(n)
     }
 
     /// lseek(2).

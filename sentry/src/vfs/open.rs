@@ -203,5 +203,6 @@ fn open_in(
         ops::truncate(&loc.dentry.inode, 0, creds)?;
     }
     let ops = loc.dentry.inode.open(flags)?;
+    crate::fs::inotify::on_inode(&loc, crate::fs::inotify::IN_OPEN);
     Ok(File::new(ops, flags, Some(loc), name))
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use crate::abi::{Errno, Stat, Timespec};
 use crate::auth::{Credentials, CAP_CHOWN, CAP_FOWNER, CAP_FSETID};
+use crate::fs::inotify;
 use crate::vfs::inode::{now, NewNode, SetAttr};
 use crate::vfs::path::{may_access, MAY_EXEC, MAY_WRITE};
 use crate::vfs::{FileType, Inode, Location};
@@ -103,6 +104,7 @@ pub fn new_node(dir: &Location, creds: &Credentials, mode: u32, rdev: u64, targe
 pub fn create(dir: &Location, name: &[u8], node: &NewNode) -> Result<Location, Errno> {
     let inode = dir.dentry.inode.create(name, node)?;
     let dentry = dir.dentry.add_child(name, inode);
+    inotify::on_child(dir, name, inotify::IN_CREATE, node.mode & libc::S_IFMT == libc::S_IFDIR, 0);
     Ok(Location { mount: dir.mount.clone(), dentry })
 }
 
@@ -117,6 +119,10 @@ pub fn link(src: &Location, dir: &Location, name: &[u8]) -> Result<(), Errno> {
     check_unfrozen(&src.dentry.inode)?;
     dir.dentry.inode.link(name, &src.dentry.inode)?;
     dir.dentry.add_child(name, lookup_again(dir, name)?);
+    if inotify::active() {
+        inotify::on_inode(src, inotify::IN_ATTRIB);
+        inotify::on_child(dir, name, inotify::IN_CREATE, false, 0);
+    }
     Ok(())
 }
 
@@ -132,8 +138,20 @@ pub fn remove(dir: &Location, name: &[u8], victim: &Location, is_dir: bool, cred
     if victim.dentry.mounted().is_some() || Arc::ptr_eq(&victim.dentry, &victim.mount.root) {
         return Err(Errno::EBUSY);
     }
+    let key = if inotify::active() { victim.stat().ok().map(|s| (victim.mount.dev, s.ino)) } else { None };
     dir.dentry.inode.unlink(name, is_dir)?;
     dir.dentry.remove_child(name);
+    if let Some(key) = key {
+        // A file's link count changed (IN_ATTRIB); the last link gone, or
+        // a directory removed, ends the inode's watches.
+        if !is_dir {
+            inotify::on_self(key, inotify::IN_ATTRIB);
+        }
+        if is_dir || victim.dentry.inode.stat().is_ok_and(|s| s.nlink == 0) {
+            inotify::on_self(key, inotify::IN_DELETE_SELF);
+        }
+        inotify::on_child(dir, name, inotify::IN_DELETE, is_dir, 0);
+    }
     Ok(())
 }
 
@@ -193,8 +211,25 @@ pub fn rename(
             return Err(Errno::EBUSY);
         }
     }
+    let keys = if inotify::active() {
+        let k = |l: &Location| l.stat().ok().map(|s| (l.mount.dev, s.ino));
+        Some((k(old), new.and_then(k)))
+    } else {
+        None
+    };
     od.dentry.inode.rename(oname, &nd.dentry.inode, nname, flags)?;
     od.dentry.move_child(oname, &nd.dentry, nname, exchange);
+    if let Some((old_key, new_key)) = keys {
+        let c = inotify::cookie();
+        inotify::on_child(od, oname, inotify::IN_MOVED_FROM, old_dir, c);
+        inotify::on_child(nd, nname, inotify::IN_MOVED_TO, old_dir, c);
+        if let Some(k) = old_key {
+            inotify::on_self(k, inotify::IN_MOVE_SELF);
+        }
+        if let (Some(k), false) = (new_key, exchange) {
+            inotify::on_self(k, inotify::IN_DELETE_SELF);
+        }
+    }
     Ok(())
 }
 
@@ -224,7 +259,11 @@ pub fn chmod(loc: &Location, mode: u32, creds: &Credentials) -> Result<(), Errno
     if !creds.in_group(st.gid) && !creds.capable(CAP_FSETID) {
         mode &= !libc::S_ISGID;
     }
-    loc.dentry.inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() })
+    let r = loc.dentry.inode.setattr(&SetAttr { mode: Some(mode), ..Default::default() });
+    if r.is_ok() {
+        inotify::on_inode(loc, inotify::IN_ATTRIB);
+    }
+    r
 }
 
 /// chown: changing the owner needs CAP_CHOWN; the group, CAP_CHOWN or
@@ -264,7 +303,11 @@ pub fn chown(loc: &Location, uid: Option<u32>, gid: Option<u32>, creds: &Credent
             attr.mode = Some(mode);
         }
     }
-    loc.dentry.inode.setattr(&attr)
+    let r = loc.dentry.inode.setattr(&attr);
+    if r.is_ok() {
+        inotify::on_inode(loc, inotify::IN_ATTRIB);
+    }
+    r
 }
 
 /// utimensat: explicit times need ownership (or CAP_FOWNER); setting both
@@ -292,7 +335,11 @@ pub fn utimes(loc: &Location, atime: TimeArg, mtime: TimeArg, creds: &Credential
         TimeArg::Omit => None,
         TimeArg::At(x) => Some(x),
     };
-    loc.dentry.inode.setattr(&SetAttr { atime: pick(atime), mtime: pick(mtime), ..Default::default() })
+    let r = loc.dentry.inode.setattr(&SetAttr { atime: pick(atime), mtime: pick(mtime), ..Default::default() });
+    if r.is_ok() {
+        inotify::on_inode(loc, inotify::IN_ATTRIB);
+    }
+    r
 }
 
 /// Sets a regular file's size (truncate, ftruncate, O_TRUNC); the caller

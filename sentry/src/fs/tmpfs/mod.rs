@@ -35,17 +35,25 @@ pub struct TmpfsOptions {
     pub gid: u32,
 }
 
+/// Half of the host's RAM (Linux's default tmpfs size), at most half the
+/// memory file; read once.
+fn half_of_ram() -> u64 {
+    static HALF: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *HALF.get_or_init(|| {
+        // SAFETY: sysinfo fills the struct it is given; zeroed is valid.
+        let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+        // SAFETY: `si` is a valid out-pointer.
+        let ram = if unsafe { libc::sysinfo(&mut si) } == 0 { si.totalram * si.mem_unit as u64 } else { 0 };
+        let cap = crate::mm::memfile::MEMORY_FILE_SIZE / 2;
+        let half = if ram == 0 { cap } else { (ram / 2).min(cap) };
+        half & !(crate::abi::PAGE_SIZE - 1)
+    })
+}
+
 impl Default for TmpfsOptions {
     fn default() -> TmpfsOptions {
-        // Linux's defaults are half of RAM for both; the sandbox's memory
-        // file bounds them.
-        TmpfsOptions {
-            size: crate::mm::memfile::MEMORY_FILE_SIZE / 2,
-            nr_inodes: 1 << 20,
-            mode: 0o1777,
-            uid: 0,
-            gid: 0,
-        }
+        // Linux's defaults: half of RAM, and as many inodes as RAM pages / 2.
+        TmpfsOptions { size: half_of_ram(), nr_inodes: 1 << 20, mode: 0o1777, uid: 0, gid: 0 }
     }
 }
 
@@ -655,6 +663,14 @@ impl Inode for TmpInode {
             let keep = mode & libc::FALLOC_FL_KEEP_SIZE != 0;
             d.allocate(off, len, keep, &|| self.fs.charge_page())?;
         } else {
+            // shmem_fallocate: a range bigger than the whole filesystem is
+            // ENOSPC at once, not after filling it.
+            let free =
+                (self.fs.opts.size / crate::abi::PAGE_SIZE).saturating_sub(self.fs.pages.load(Ordering::Relaxed));
+            let wanted = off.saturating_add(len).div_ceil(crate::abi::PAGE_SIZE) - off / crate::abi::PAGE_SIZE;
+            if wanted.saturating_sub(d.pages()) > free {
+                return Err(Errno::ENOSPC);
+            }
             let keep = mode & libc::FALLOC_FL_KEEP_SIZE != 0;
             d.allocate(off, len, keep, &|| self.fs.charge_page())?;
         }
