@@ -102,7 +102,7 @@ pub enum Lookup {
 
 /// openat2's RESOLVE_NO_XDEV: no mount crossings.
 pub const RESOLVE_NO_XDEV: u64 = 0x01;
-/// RESOLVE_NO_MAGICLINKS: no /proc/[pid]/fd-style links.
+/// RESOLVE_NO_MAGICLINKS: no magic links (`/proc/PID/fd/N`).
 pub const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
 /// RESOLVE_NO_SYMLINKS: no symbolic links at all.
 pub const RESOLVE_NO_SYMLINKS: u64 = 0x04;
