@@ -53,7 +53,11 @@ int main(int argc, char **argv)
 	alarm(10);
 
 	puts("queries:");
-	SHOW(pgrp > 0 && sid > 0);
+	/*
+	 * Both are 0 natively when the group or session leader is outside our
+	 * pid namespace (a test harness in a container): not compared.
+	 */
+	SHOW(pgrp >= 0 && sid >= 0);
 	SHOW(getpgid(0) == pgrp);
 	SHOW(getpgid(self) == pgrp);
 	SHOW(syscall(SYS_getpgrp) == pgrp);
