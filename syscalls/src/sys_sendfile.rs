@@ -3,11 +3,68 @@
 
 use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::vfs::File;
 
 /// Linux's MAX_RW_COUNT.
 const MAX_RW: u64 = 0x7fff_f000;
 /// Bytes moved per step.
 const CHUNK: usize = 64 * 1024;
+
+/// Moves up to `count` bytes from `input` to `output` through a sentry
+/// buffer, at the given offsets (advanced) or the files' own. An error
+/// after some bytes moved ends the copy short; bytes read but not written
+/// are given back to an input read at its own offset.
+fn copy_between(
+    input: &File,
+    in_off: &mut Option<u64>,
+    output: &File,
+    out_off: &mut Option<u64>,
+    count: usize,
+) -> Result<usize, Errno> {
+    let mut buf = vec![0u8; count.min(CHUNK)];
+    let mut done = 0usize;
+    while done < count {
+        let want = (count - done).min(buf.len());
+        let got = match *in_off {
+            Some(o) => input.pread(&mut buf[..want], o),
+            None => input.read(&mut buf[..want]),
+        };
+        let got = match got {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let mut written = 0;
+        while written < got {
+            let r = match *out_off {
+                Some(o) => output.pwrite(&buf[written..got], o + written as u64),
+                None => output.write(&buf[written..got]),
+            };
+            match r {
+                Ok(0) => break,
+                Ok(n) => written += n,
+                Err(e) if done + written == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        done += written;
+        match in_off.as_mut() {
+            Some(o) => *o += written as u64,
+            None if written < got => {
+                let _ = input.seek(written as i64 - got as i64, libc::SEEK_CUR);
+            }
+            None => {}
+        }
+        if let Some(o) = out_off.as_mut() {
+            *o += written as u64;
+        }
+        if written < got {
+            break;
+        }
+    }
+    Ok(done)
+}
 
 /// sendfile(2).
 pub fn sendfile(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
@@ -36,43 +93,7 @@ pub fn sendfile(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     } else {
         None
     };
-    let count = count.min(MAX_RW) as usize;
-    let mut buf = vec![0u8; count.min(CHUNK)];
-    let mut done = 0usize;
-    while done < count {
-        let want = (count - done).min(buf.len());
-        let got = match offset {
-            Some(o) => input.pread(&mut buf[..want], o),
-            None => input.read(&mut buf[..want]),
-        };
-        let got = match got {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e.into()),
-            Err(_) => break,
-        };
-        let mut written = 0;
-        while written < got {
-            match output.write(&buf[written..got]) {
-                Ok(0) => break,
-                Ok(n) => written += n,
-                Err(e) if done + written == 0 => return Err(e.into()),
-                Err(_) => break,
-            }
-        }
-        done += written;
-        if let Some(o) = offset.as_mut() {
-            *o += written as u64;
-        }
-        if written < got {
-            // Give back what was read but not sent, so the input's offset
-            // counts only the bytes transferred.
-            if offset.is_none() {
-                let _ = input.seek(written as i64 - got as i64, libc::SEEK_CUR);
-            }
-            break;
-        }
-    }
+    let done = copy_between(&input, &mut offset, &output, &mut None, count.min(MAX_RW) as usize)?;
     if let Some(o) = offset {
         t.copy_out(off_addr, &(o as i64))?;
     }
@@ -131,46 +152,7 @@ pub fn copy_file_range(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if same && start_in < start_out + len && start_out < start_in + len {
         return Err(Errno::EINVAL.into());
     }
-    let mut buf = vec![0u8; (len as usize).min(CHUNK)];
-    let mut done = 0usize;
-    while (done as u64) < len {
-        let want = (len as usize - done).min(buf.len());
-        let got = match in_off {
-            Some(o) => input.pread(&mut buf[..want], o),
-            None => input.read(&mut buf[..want]),
-        };
-        let got = match got {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e.into()),
-            Err(_) => break,
-        };
-        let mut written = 0;
-        while written < got {
-            let r = match out_off {
-                Some(o) => output.pwrite(&buf[written..got], o + written as u64),
-                None => output.write(&buf[written..got]),
-            };
-            match r {
-                Ok(0) => break,
-                Ok(n) => written += n,
-                Err(e) if done + written == 0 => return Err(e.into()),
-                Err(_) => break,
-            }
-        }
-        done += written;
-        if let Some(o) = in_off.as_mut() {
-            *o += written as u64;
-        } else if written < got {
-            let _ = input.seek(written as i64 - got as i64, libc::SEEK_CUR);
-        }
-        if let Some(o) = out_off.as_mut() {
-            *o += written as u64;
-        }
-        if written < got {
-            break;
-        }
-    }
+    let done = copy_between(&input, &mut in_off, &output, &mut out_off, len as usize)?;
     if let Some(o) = in_off {
         t.copy_out(in_off_addr, &(o as i64))?;
     }

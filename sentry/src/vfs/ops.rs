@@ -266,6 +266,17 @@ pub fn chmod(loc: &Location, mode: u32, creds: &Credentials) -> Result<(), Errno
     r
 }
 
+/// The mode without S_ISUID, and without S_ISGID if group-executable
+/// (Linux's file_remove_privs and chown rule); `None` if nothing changes.
+fn privs_removed(mode: u32) -> Option<u32> {
+    let old = mode & 0o7777;
+    let mut new = old & !libc::S_ISUID;
+    if new & libc::S_IXGRP != 0 {
+        new &= !libc::S_ISGID;
+    }
+    (new != old).then_some(new)
+}
+
 /// chown: changing the owner needs CAP_CHOWN; the group, CAP_CHOWN or
 /// ownership and membership of the new group. A non-directory loses
 /// S_ISUID, and S_ISGID when group-executable (unless nothing changes).
@@ -294,14 +305,7 @@ pub fn chown(loc: &Location, uid: Option<u32>, gid: Option<u32>, creds: &Credent
     check_unfrozen(&loc.dentry.inode)?;
     let mut attr = SetAttr { uid, gid, ..Default::default() };
     if loc.dentry.inode.file_type() != FileType::Directory && (uid.is_some() || gid.is_some()) {
-        let mut mode = st.mode & 0o7777;
-        mode &= !libc::S_ISUID;
-        if mode & libc::S_IXGRP != 0 {
-            mode &= !libc::S_ISGID;
-        }
-        if mode != st.mode & 0o7777 {
-            attr.mode = Some(mode);
-        }
+        attr.mode = privs_removed(st.mode);
     }
     let r = loc.dentry.inode.setattr(&attr);
     if r.is_ok() {
@@ -357,14 +361,7 @@ pub fn truncate(inode: &Arc<dyn Inode>, size: u64, creds: &Credentials) -> Resul
     let t = now();
     attr.mtime = Some(t);
     if !creds.capable(CAP_FSETID) {
-        let mut mode = st.mode & 0o7777;
-        mode &= !libc::S_ISUID;
-        if mode & libc::S_IXGRP != 0 {
-            mode &= !libc::S_ISGID;
-        }
-        if mode != st.mode & 0o7777 {
-            attr.mode = Some(mode);
-        }
+        attr.mode = privs_removed(st.mode);
     }
     inode.setattr(&attr)
 }
