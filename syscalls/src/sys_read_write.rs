@@ -132,11 +132,7 @@ pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u
             Err(_) if done > 0 => return Ok(done as usize),
             Err(e) => {
                 if e == Errno::EPIPE {
-                    task.kernel.send_group_signal(
-                        &task.tg,
-                        sentry::abi::SigInfo::new(libc::SIGPIPE, sentry::abi::signal::SI_KERNEL),
-                        sentry::kernel::signal_send::Origin::Sandbox,
-                    );
+                    raise_sigpipe(task);
                 }
                 return Err(e);
             }
@@ -147,10 +143,20 @@ pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u
     }
 }
 
+/// Sends SIGPIPE to the task's thread group, for a write to a pipe or
+/// stream with no reader left.
+pub(crate) fn raise_sigpipe(task: &Task) {
+    task.kernel.send_group_signal(
+        &task.tg,
+        sentry::abi::SigInfo::new(libc::SIGPIPE, sentry::abi::signal::SI_KERNEL),
+        sentry::kernel::signal_send::Origin::Sandbox,
+    );
+}
+
 /// Reads an iovec array as import_iovec does: negative lengths are
 /// EINVAL, the total is capped at MAX_RW_COUNT, and each (capped) buffer
 /// must pass access_ok.
-fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
+pub(crate) fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
     if cnt as i32 as i64 > IOV_MAX as i64 || (cnt as i32) < 0 {
         return Err(Errno::EINVAL);
     }

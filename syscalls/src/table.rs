@@ -364,6 +364,19 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     ),
     sys!(SYS_umount2, sys_mount::umount2, Support::Partial("open files do not keep a mount busy"), [Path, Hex]),
     sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
+    sys!(
+        SYS_splice,
+        sys_splice::splice,
+        Support::Partial("copies through a sentry buffer; a pipe's room is counted in bytes, not pages"),
+        [Fd, Hex, Fd, Hex, Int, Hex]
+    ),
+    sys!(SYS_tee, sys_splice::tee, FULL, [Fd, Fd, Int, Hex]),
+    sys!(
+        SYS_vmsplice,
+        sys_splice::vmsplice,
+        Support::Partial("copies (SPLICE_F_GIFT has no effect); room counted in bytes, not pages"),
+        [Fd, Hex, Int, Hex]
+    ),
     sys!(SYS_copy_file_range, sys_sendfile::copy_file_range, FULL, [Fd, Hex, Fd, Hex, Int, Hex]),
     sys!(
         SYS_preadv2,

@@ -103,6 +103,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     signal_stop,
     signal_wait,
     sleep,
+    splice,
     stat,
     statx,
     sysinfo,

@@ -4,7 +4,10 @@
 //! EPIPE (the syscall layer sends SIGPIPE), packet mode (O_DIRECT), and a
 //! capacity F_SETPIPE_SZ can change. Neither end blocks here: both return
 //! EAGAIN and announce readiness on the pipe's wait queue, and the syscall
-//! layer blocks.
+//! layer blocks. splice and tee move bytes between two pipes under both
+//! locks ([`transfer`]); splice to and from other files goes through
+//! [`PipeEnd::room`], [`PipeEnd::push`], [`PipeEnd::take`] and
+//! [`PipeEnd::unread`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +38,99 @@ struct State {
     /// for the other count to move).
     read_opens: u64,
     write_opens: u64,
+}
+
+impl State {
+    fn free(&self) -> usize {
+        self.capacity.saturating_sub(self.buf.len())
+    }
+
+    /// Appends `parts`, as packets of at most PIPE_BUF bytes in packet
+    /// mode.
+    fn put(&mut self, parts: &[&[u8]], packet: bool) {
+        let before = self.buf.len();
+        for p in parts {
+            self.buf.extend(*p);
+        }
+        if packet {
+            let mut left = self.buf.len() - before;
+            while left > 0 {
+                let p = left.min(PIPE_BUF);
+                self.packets.push_back(p);
+                left -= p;
+            }
+        }
+    }
+
+    /// Removes the first `n` bytes, shortening a packet cut through.
+    fn take(&mut self, n: usize) {
+        self.buf.drain(..n);
+        let mut left = n;
+        while left > 0 {
+            let Some(p) = self.packets.front_mut() else { break };
+            if *p > left {
+                *p -= left;
+                break;
+            }
+            left -= *p;
+            self.packets.pop_front();
+        }
+    }
+}
+
+/// What a move between two pipes found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transfer {
+    /// This many bytes moved (0: the input has no writer left).
+    Moved(usize),
+    /// The input is empty and has a writer: wait for it to read.
+    InputEmpty,
+    /// The output is full: wait for it to write.
+    OutputFull,
+}
+
+/// splice (`consume`) or tee between two different pipes: up to `len`
+/// bytes of what `src` holds go to `dst`, under both locks, so nothing is
+/// lost or reordered against other readers and writers. As Linux does, an
+/// empty input is looked at before the output: with no writer left that
+/// is end of file; then an output with no reader left is EPIPE.
+pub fn transfer(src: &PipeEnd, dst: &PipeEnd, len: usize, consume: bool) -> Result<Transfer, Errno> {
+    if Arc::ptr_eq(&src.pipe, &dst.pipe) {
+        return Err(Errno::EINVAL);
+    }
+    // Lock in address order: two splices in opposite directions must not
+    // deadlock.
+    let src_first = Arc::as_ptr(&src.pipe) < Arc::as_ptr(&dst.pipe);
+    let (mut a, mut b) = if src_first {
+        let a = src.pipe.lock();
+        (a, dst.pipe.lock())
+    } else {
+        let b = dst.pipe.lock();
+        (src.pipe.lock(), b)
+    };
+    let (from, to) = (&mut *a, &mut *b);
+    if from.buf.is_empty() {
+        return Ok(if from.writers == 0 { Transfer::Moved(0) } else { Transfer::InputEmpty });
+    }
+    if to.readers == 0 {
+        return Err(Errno::EPIPE);
+    }
+    let n = len.min(from.buf.len()).min(to.free());
+    if n == 0 {
+        return Ok(Transfer::OutputFull);
+    }
+    let (x, y) = from.buf.as_slices();
+    let k = n.min(x.len());
+    to.put(&[&x[..k], &y[..n - k]], dst.packet);
+    if consume {
+        from.take(n);
+    }
+    drop((a, b));
+    dst.pipe.queue.notify(POLLIN | POLLRDNORM);
+    if consume {
+        src.pipe.queue.notify(POLLOUT | POLLWRNORM);
+    }
+    Ok(Transfer::Moved(n))
 }
 
 /// A pipe's shared state.
@@ -188,6 +284,60 @@ impl PipeEnd {
         self.pipe.lock().buf.len()
     }
 
+    /// Room for a splice into this end: the free bytes (0: wait for a
+    /// reader to make some), or EPIPE with no reader left.
+    pub fn room(&self) -> Result<usize, Errno> {
+        let s = self.pipe.lock();
+        if s.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        Ok(s.free())
+    }
+
+    /// Appends what a splice read after [`PipeEnd::room`] said there was
+    /// room (a racing writer may have taken some: the pipe then holds a
+    /// little more than its capacity until it is read).
+    pub fn push(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        self.pipe.lock().put(&[data], self.packet);
+        self.pipe.queue.notify(POLLIN | POLLRDNORM);
+    }
+
+    /// Takes up to `len` bytes for a splice out of this end, as a byte
+    /// stream even in packet mode (a packet cut through keeps its rest).
+    /// Empty with a writer: EAGAIN; with none: no bytes.
+    pub fn take(&self, len: usize) -> Result<Vec<u8>, Errno> {
+        let mut s = self.pipe.lock();
+        if s.buf.is_empty() {
+            return if s.writers == 0 { Ok(Vec::new()) } else { Err(Errno::EAGAIN) };
+        }
+        let n = len.min(s.buf.len());
+        let out: Vec<u8> = s.buf.range(..n).copied().collect();
+        s.take(n);
+        drop(s);
+        self.pipe.queue.notify(POLLOUT | POLLWRNORM);
+        Ok(out)
+    }
+
+    /// Puts back at the front what [`PipeEnd::take`] took and the output
+    /// did not accept.
+    pub fn unread(&self, data: &[u8]) {
+        if data.is_empty() {
+            return;
+        }
+        let mut s = self.pipe.lock();
+        for &b in data.iter().rev() {
+            s.buf.push_front(b);
+        }
+        if self.packet {
+            s.packets.push_front(data.len());
+        }
+        drop(s);
+        self.pipe.queue.notify(POLLIN | POLLRDNORM);
+    }
+
     /// Sets packet mode (F_SETFL with O_DIRECT).
     pub fn is_packet(&self) -> bool {
         self.packet
@@ -253,7 +403,7 @@ impl FileOps for PipeEnd {
         if buf.is_empty() {
             return Ok(0);
         }
-        let free = s.capacity.saturating_sub(s.buf.len());
+        let free = s.free();
         // Up to PIPE_BUF bytes go in at once or not at all.
         let n = if buf.len() <= PIPE_BUF {
             if free < buf.len() {
@@ -266,16 +416,7 @@ impl FileOps for PipeEnd {
             }
             buf.len().min(free)
         };
-        s.buf.extend(&buf[..n]);
-        if self.packet {
-            // Packets are at most PIPE_BUF bytes.
-            let mut left = n;
-            while left > 0 {
-                let p = left.min(PIPE_BUF);
-                s.packets.push_back(p);
-                left -= p;
-            }
-        }
+        s.put(&[&buf[..n]], self.packet);
         drop(s);
         self.pipe.queue.notify(POLLIN | POLLRDNORM);
         Ok(n)
