@@ -84,7 +84,7 @@ impl Sandbox {
                 .walk(&root, path.as_bytes(), Lookup::Follow)
                 .map_err(|e| anyhow!("mount point {path}: {e}"))?;
             let inode: Arc<dyn sentry::vfs::Inode> =
-                if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs() };
+                if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs(kernel.ttys.clone()) };
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
         }
         // /sys: the sandbox's own, never the host's.
@@ -100,6 +100,12 @@ impl Sandbox {
             true,
             "sysfs",
         ));
+        // /dev/pts: the sandbox's pseudo-terminals.
+        let pts_at = Walker::new(&root, &creds)
+            .walk(&root, b"/dev/pts", Lookup::Follow)
+            .map_err(|e| anyhow!("mount point /dev/pts: {e}"))?;
+        let devpts = sentry::fs::tty::devpts::new_devpts(kernel.ttys.clone());
+        mounts.push(Mount::mount_at(&pts_at, Dentry::new_root(devpts), dev_make(0, 45), false, "devpts"));
         // /dev/shm: POSIX shared memory and semaphores.
         let shm_at = Walker::new(&root, &creds)
             .walk(&root, b"/dev/shm", Lookup::Follow)

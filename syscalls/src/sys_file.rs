@@ -20,6 +20,23 @@ fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> Sysca
     Ok(fd as u64)
 }
 
+/// ioctl(TIOCGPTPEER): opens the replica of the pair `term` (its
+/// /dev/pts node) with open `flags` and returns the new fd.
+pub(crate) fn open_pty_peer(t: &Task, term: &sentry::fs::tty::Terminal, flags: u32) -> SyscallResult {
+    let allowed = (libc::O_ACCMODE | libc::O_NOCTTY | libc::O_NONBLOCK | libc::O_CLOEXEC) as u32;
+    if flags & !allowed != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if !t.fds.has_free(t.nofile_limit()) {
+        return Err(Errno::EMFILE.into());
+    }
+    let (root, creds) = t.walk_context();
+    let path = format!("/dev/pts/{}", term.index);
+    let file = open::open(&root, &creds, &root, path.as_bytes(), flags | O_LARGEFILE, 0)?;
+    let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
+    Ok(fd as u64)
+}
+
 /// A FIFO opened only for reading or only for writing waits until the
 /// other side opens it (fifo_open's wait_for_partner), interruptibly.
 fn wait_for_fifo_partner(t: &Task, file: &sentry::vfs::File) -> Result<(), Errno> {

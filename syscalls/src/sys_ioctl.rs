@@ -22,6 +22,22 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if f.path_only() {
         return Err(Errno::EBADF.into());
     }
+    if let Some(any) = f.ops.as_any() {
+        use sentry::fs::tty::pty::{MasterFile, ReplicaFile, TIOCGPTPEER};
+        if let Some(m) = any.downcast_ref::<MasterFile>() {
+            if cmd == TIOCGPTPEER {
+                return crate::sys_file::open_pty_peer(t, m.terminal(), arg as u32);
+            }
+            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO) {
+                return Ok(sentry::fs::tty::pty::ioctl(t, m.terminal(), true, cmd, arg)?);
+            }
+        }
+        if let Some(r) = any.downcast_ref::<ReplicaFile>() {
+            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO) {
+                return Ok(sentry::fs::tty::pty::ioctl(t, r.terminal(), false, cmd, arg)?);
+            }
+        }
+    }
     match cmd as u64 {
         libc::FIOCLEX => {
             t.fds.set_cloexec(fd, true)?;

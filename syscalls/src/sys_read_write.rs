@@ -82,10 +82,14 @@ fn read_at_mode(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>, bl
             None => f.read(&mut []),
         };
     }
+    let deadline = f.ops.read_timeout().map(|d| std::time::Instant::now() + d);
     loop {
         match read_once(task, f, addr, len, off) {
             Err(Errno::EAGAIN) if block && !f.nonblocking() && f.ops.wait_queue().is_some() => {
-                task.wait_ready(f, READ_EVENTS, None)?;
+                match task.wait_ready(f, READ_EVENTS, deadline) {
+                    Err(Errno::ETIMEDOUT) => return Ok(0),
+                    r => r?,
+                }
             }
             r => return r,
         }

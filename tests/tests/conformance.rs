@@ -85,6 +85,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     pread_pwrite,
     proc_self,
     pthread,
+    pty,
     read_write,
     readlink,
     reparent,

@@ -1,5 +1,6 @@
-//! The sandbox's /dev: null, zero, full, random, urandom (the full dev with
-//! ttys and pts comes with the filesystems work).
+//! The sandbox's /dev: null, zero, full, random, urandom, tty (the
+//! controlling terminal), ptmx (a link to pts/ptmx), the fd and stdio
+//! links, and the mount points of /dev/pts and /dev/shm.
 
 use std::sync::Arc;
 
@@ -114,8 +115,8 @@ impl FileOps for MemDevOps {
     }
 }
 
-/// Builds the /dev directory.
-pub fn new_devfs() -> Arc<SynthDir> {
+/// Builds the /dev directory; its terminal nodes are those of `ttys`.
+pub fn new_devfs(ttys: Arc<crate::fs::tty::Ttys>) -> Arc<SynthDir> {
     let devs: Vec<(Vec<u8>, Arc<dyn Inode>)> = [
         ("null", MemDev::Null),
         ("zero", MemDev::Zero),
@@ -131,12 +132,16 @@ pub fn new_devfs() -> Arc<SynthDir> {
         ("stdin", "/proc/self/fd/0"),
         ("stdout", "/proc/self/fd/1"),
         ("stderr", "/proc/self/fd/2"),
+        ("ptmx", "pts/ptmx"),
     ]
     .into_iter()
     .map(|(n, t)| (n.as_bytes().to_vec(), SynthLink::new(move || Ok(t.as_bytes().to_vec())) as Arc<dyn Inode>))
     .collect();
-    // The mount point of /dev/shm.
+    let tty: (Vec<u8>, Arc<dyn Inode>) =
+        (b"tty".to_vec(), Arc::new(crate::fs::tty::devpts::TtyInode { ttys, ino: next_ino() }));
+    // The mount points of /dev/shm and /dev/pts.
     let shm: (Vec<u8>, Arc<dyn Inode>) = (b"shm".to_vec(), SynthDir::new(0o1777, false, Vec::new));
-    let all: ChildList = devs.into_iter().chain(links).chain([shm]).collect();
+    let pts: (Vec<u8>, Arc<dyn Inode>) = (b"pts".to_vec(), SynthDir::new(0o755, false, Vec::new));
+    let all: ChildList = devs.into_iter().chain(links).chain([tty, shm, pts]).collect();
     SynthDir::new(0o755, false, move || all.clone())
 }

@@ -22,6 +22,7 @@ pub mod synthetic;
 pub mod sysfs;
 pub mod timerfd;
 pub mod tmpfs;
+pub mod tty;
 
 use crate::abi::{Stat, Timespec};
 

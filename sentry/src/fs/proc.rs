@@ -267,8 +267,9 @@ fn stat_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
     let nthreads = v.tg.threads().len().max(1);
     let shown = t.as_ref().map_or(pid, |t| t.tid());
     let exit_signal = if tid.is_some() && shown != pid { 0 } else { v.exit_signal };
+    let (tty_nr, tpgid) = k.ttys.session_tty(v.sid).unwrap_or((0, -1));
     Ok(format!(
-        "{shown} ({comm}) {sc} {} {} {} 0 -1 4194304 0 0 0 0 {ut} {st} {cut} {cst} 20 0 {nthreads} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {blocked} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
+        "{shown} ({comm}) {sc} {} {} {} {tty_nr} {tpgid} 4194304 0 0 0 0 {ut} {st} {cut} {cst} 20 0 {nthreads} 0 {start_ticks} {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {blocked} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 0 0 0 {} {} {} {} 0\n",
         v.ppid, v.pgid, v.sid, args.arg_start, args.arg_end, args.env_start, args.env_end
     )
     .into_bytes())

@@ -86,6 +86,7 @@ impl Kernel {
         let tg = t.tg.clone();
         let mut pdeath: Vec<(Arc<ThreadGroup>, i32)> = Vec::new();
         let mut notices: Vec<(Arc<ThreadGroup>, SigInfo)> = Vec::new();
+        let mut leader = false;
         {
             let mut tree = self.tasks.write();
             tree.tasks.remove(&t.tid);
@@ -110,10 +111,16 @@ impl Kernel {
                 }
             }
             if last {
+                leader = tree.procs.get(&tg.pid).is_some_and(|p| p.sid == tg.pid);
                 self.process_exit(&mut tree, &tg, status, &mut notices);
             }
         }
         tg.thread_exits.notify(EVENT_ANY);
+        if leader {
+            // A session leader's end takes the session's controlling
+            // terminal away (disassociate_ctty).
+            self.ttys.session_ended(tg.pid, true);
+        }
         for (c, sig) in pdeath {
             // As Linux's SEND_SIG_NOINFO: from the exiting thread's process.
             let info = SigInfo::user(sig, crate::abi::signal::SI_USER, tg.pid, t.creds.uid);

@@ -98,6 +98,8 @@ pub struct Kernel {
     pub ipc: Arc<crate::ipc::IpcNamespace>,
     /// The abstract namespace of unix sockets.
     pub unix_names: Arc<crate::net::unix::Namespace>,
+    /// The terminals: pts pairs and controlling terminals.
+    pub ttys: Arc<crate::fs::tty::Ttys>,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -112,7 +114,8 @@ impl Kernel {
         uts: uts::Uts,
     ) -> Result<Arc<Kernel>, crate::abi::Errno> {
         let vdso = vdso::Vdso::new(mf.clone())?;
-        Ok(Arc::new(Kernel {
+        Ok(Arc::new_cyclic(|k| Kernel {
+            ttys: crate::fs::tty::Ttys::new(k.clone()),
             vdso,
             platform,
             mf,

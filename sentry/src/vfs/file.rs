@@ -114,6 +114,12 @@ pub trait FileOps: Send + Sync {
         Err(Errno::ENOTTY)
     }
 
+    /// How long a blocking read waits before it returns 0 (a terminal in
+    /// non-canonical mode with VTIME and no VMIN); `None`: until data.
+    fn read_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+
     /// Bytes readable without blocking (FIONREAD).
     fn readable_bytes(&self) -> Result<u64, Errno> {
         Err(Errno::ENOTTY)
