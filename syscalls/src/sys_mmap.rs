@@ -167,6 +167,12 @@ pub fn mincore(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     Ok(0)
 }
 
+/// msync(2).
+pub fn msync(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    t.mm().msync(a.a[0], a.a[1], a.a[2] as i32)?;
+    Ok(0)
+}
+
 /// madvise(2).
 pub fn madvise(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     t.mm().madvise(a.a[0], a.a[1], a.a[2] as i32)?;

@@ -39,6 +39,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Hex, Int, Hex, Hex, Fd, Hex]
     ),
     sys!(SYS_mprotect, sys_mmap::mprotect, FULL, [Hex, Int, Hex]),
+    sys!(
+        SYS_msync,
+        sys_mmap::msync,
+        Support::Partial("shared mappings of host files are snapshots, not written back"),
+        [Hex, Int, Hex]
+    ),
     sys!(SYS_munmap, sys_mmap::munmap, FULL, [Hex, Int]),
     sys!(SYS_brk, sys_mmap::brk, FULL, [Hex]),
     sys!(SYS_rt_sigaction, sys_signal::rt_sigaction, FULL, [Signal, Hex, Hex, Int]),

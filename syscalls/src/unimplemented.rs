@@ -17,7 +17,6 @@ macro_rules! unimpl {
 
 /// Known but unimplemented syscalls.
 pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
-    SYS_msync,
     SYS_getdents,
     SYS_ptrace,
     SYS_syslog,

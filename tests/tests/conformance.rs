@@ -75,6 +75,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     mmap_file,
     mprotect,
     mremap,
+    msync,
     open_close,
     openat2,
     pgrp,

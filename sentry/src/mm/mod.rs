@@ -31,6 +31,7 @@ mod maps;
 pub mod memfile;
 mod mmap;
 mod mremap;
+mod msync;
 mod residency;
 mod usermem;
 pub mod vma;
