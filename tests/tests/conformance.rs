@@ -84,6 +84,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     posix_timer,
     prctl,
     pread_pwrite,
+    proc_pid,
     proc_self,
     pthread,
     pty,

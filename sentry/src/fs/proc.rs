@@ -1,7 +1,9 @@
 //! The sandbox's /proc: `self`, `thread-self`, a directory per process of
 //! the sandbox's pid namespace (and `task/[tid]` per thread) with `exe`,
 //! `cwd`, `root`, `fd/`, `cmdline`, `environ`, `maps`, `status`, `stat`,
-//! `statm`, `comm`, `mounts`, `mountinfo`, and the global files (meminfo,
+//! `statm`, `comm` (writable), `smaps`, `smaps_rollup`, `cgroup`, `ns/`,
+//! `oom_score`, `oom_score_adj` (writable), `mounts`, `mountinfo`, and
+//! the global files (meminfo,
 //! cpuinfo, stat, uptime, loadavg, version). Contents come from the
 //! sentry's own state, never the host's.
 
@@ -9,7 +11,7 @@ use std::fmt::Write as _;
 use std::sync::{Arc, Weak};
 
 use crate::abi::Errno;
-use crate::fs::synthetic::{ChildList, SynthDir, SynthFile, SynthLink};
+use crate::fs::synthetic::{ChildList, SynthDir, SynthFile, SynthLink, SynthRwFile};
 use crate::kernel::exit::NS_PER_TICK;
 use crate::kernel::task::RunState;
 use crate::kernel::{current, Kernel, TaskShared, ThreadGroup};
@@ -366,6 +368,46 @@ fn fdinfo_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
     })
 }
 
+/// CAP_SYS_RESOURCE.
+const CAP_SYS_RESOURCE: u32 = 24;
+
+/// The sandbox's namespaces, one of each kind for every process, with the
+/// inode numbers of Linux's initial namespaces (`/proc/[pid]/ns/`).
+fn ns_dir() -> Arc<dyn Inode> {
+    const NS: [(&str, u64); 10] = [
+        ("cgroup", 4026531835),
+        ("ipc", 4026531839),
+        ("mnt", 4026531841),
+        ("net", 4026531840),
+        ("pid", 4026531836),
+        ("pid_for_children", 4026531836),
+        ("time", 4026531834),
+        ("time_for_children", 4026531834),
+        ("user", 4026531837),
+        ("uts", 4026531838),
+    ];
+    SynthDir::new(0o511, false, || {
+        NS.iter()
+            .map(|&(name, ino)| {
+                let kind = name.split("_for_").next().unwrap_or(name);
+                let target = format!("{kind}:[{ino}]").into_bytes();
+                (name.as_bytes().to_vec(), SynthLink::new(move || Ok(target.clone())) as Arc<dyn Inode>)
+            })
+            .collect()
+    })
+}
+
+/// `/proc/[pid]/oom_score`: Linux's badness, the share of RAM the process
+/// has resident in thousandths, plus its oom_score_adj, within 0..=2000.
+fn oom_score_text(k: &Kernel, pid: i32) -> Result<Vec<u8>, Errno> {
+    let v = view(k, pid)?;
+    let adj = v.tg.state().oom_score_adj as i64;
+    let rss = task_of(k, pid, None).map_or(0, |t| t.resources().mm.resident().total());
+    let total = host_memory().0.max(1);
+    let score = (rss as u128 * 1000 / total as u128) as i64 + adj;
+    Ok(format!("{}\n", score.clamp(0, 2000)).into_bytes())
+}
+
 type Gen = fn(&Kernel, i32, Option<i32>) -> Result<Vec<u8>, Errno>;
 
 fn file(k: &Weak<Kernel>, pid: i32, tid: Option<i32>, mode: u32, f: Gen) -> Arc<dyn Inode> {
@@ -428,16 +470,72 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
     c.push((b"limits".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| limits_text(k, pid))));
     c.push((b"mounts".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, false))));
     c.push((b"mountinfo".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| mounts_text(k, pid, true))));
+    let (kr, kw) = (k.clone(), k.clone());
     c.push((
         b"comm".to_vec(),
-        file(k, pid, tid, 0o644, |k, pid, tid| {
-            let v = view(k, pid)?;
-            let t = task_of(k, pid, tid).ok();
-            let mut n = comm_of(&v, t.as_deref());
-            n.push(b'\n');
-            Ok(n)
+        SynthRwFile::new(
+            0o644,
+            move || {
+                let k = kernel(&kr)?;
+                let v = view(&k, pid)?;
+                let t = task_of(&k, pid, tid).ok();
+                let mut n = comm_of(&v, t.as_deref());
+                n.push(b'\n');
+                Ok(n)
+            },
+            // Only a thread of the same process may rename a thread
+            // (comm_write); the bytes are kept as written, up to 15.
+            move |data| {
+                let t = task_of(&*kernel(&kw)?, pid, tid)?;
+                if current().is_none_or(|c| !Arc::ptr_eq(&c.tg, &t.tg)) {
+                    return Err(Errno::EINVAL);
+                }
+                let n: Vec<u8> = data.iter().take(15).copied().collect();
+                t.update_resources(|r| r.comm = n);
+                Ok(())
+            },
+        ),
+    ));
+    c.push((
+        b"smaps".to_vec(),
+        file(k, pid, tid, 0o444, |k, pid, tid| Ok(task_of(k, pid, tid)?.resources().mm.smaps_text().into_bytes())),
+    ));
+    c.push((
+        b"smaps_rollup".to_vec(),
+        file(k, pid, tid, 0o444, |k, pid, tid| {
+            Ok(task_of(k, pid, tid)?.resources().mm.smaps_rollup_text().into_bytes())
         }),
     ));
+    // Every process is in the sandbox's root cgroup (cgroup v2).
+    c.push((b"cgroup".to_vec(), SynthFile::new(0o444, || Ok(b"0::/\n".to_vec()))));
+    c.push((b"ns".to_vec(), ns_dir()));
+    let (kr, kw) = (k.clone(), k.clone());
+    c.push((
+        b"oom_score_adj".to_vec(),
+        SynthRwFile::new(
+            0o644,
+            move || Ok(format!("{}\n", view(&*kernel(&kr)?, pid)?.tg.state().oom_score_adj).into_bytes()),
+            move |data| {
+                let text = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
+                let v: i32 = text.trim().parse().map_err(|_| Errno::EINVAL)?;
+                if !(-1000..=1000).contains(&v) {
+                    return Err(Errno::EINVAL);
+                }
+                let k = kernel(&kw)?;
+                let tg = view(&k, pid)?.tg;
+                let mut st = tg.state();
+                // Lowering it takes CAP_SYS_RESOURCE (below the lowest
+                // value set since; here: below the current one).
+                let privileged = current().is_some_and(|c| c.resources().creds.capable(CAP_SYS_RESOURCE));
+                if v < st.oom_score_adj && !privileged {
+                    return Err(Errno::EACCES);
+                }
+                st.oom_score_adj = v;
+                Ok(())
+            },
+        ),
+    ));
+    c.push((b"oom_score".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| oom_score_text(k, pid))));
     if tid.is_none() {
         let kk = k.clone();
         c.push((

@@ -167,11 +167,92 @@ impl Inode for SynthFile {
     fn file_type(&self) -> FileType {
         FileType::Regular
     }
+    /// Opens for writing too, when the mode bits let the opener (a file
+    /// without a write operation, as in Linux: writes are EINVAL).
     fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
-        if flags & libc::O_ACCMODE as u32 != libc::O_RDONLY as u32 {
-            return Err(Errno::EACCES);
-        }
-        Ok(Arc::new(BufferOps { data: (self.content)()?, stat: synth_stat(self.ino, self.mode, 0, 0, 0) }))
+        let readable = flags & libc::O_ACCMODE as u32 != libc::O_WRONLY as u32;
+        let data = if readable { (self.content)()? } else { Vec::new() };
+        Ok(Arc::new(BufferOps { data, stat: synth_stat(self.ino, self.mode, 0, 0, 0) }))
+    }
+    fn setattr(&self, attr: &crate::vfs::inode::SetAttr) -> Result<(), Errno> {
+        ignore_truncate(attr)
+    }
+}
+
+/// O_TRUNC on a generated file (a shell redirection) changes nothing;
+/// other attribute changes are EPERM.
+fn ignore_truncate(attr: &crate::vfs::inode::SetAttr) -> Result<(), Errno> {
+    if attr.size.is_some() && attr.mode.is_none() && attr.uid.is_none() && attr.gid.is_none() {
+        return Ok(());
+    }
+    Err(Errno::EPERM)
+}
+
+type Writer = Box<dyn Fn(&[u8]) -> Result<(), Errno> + Send + Sync>;
+
+/// A generated file that may also be written: each write(2) hands its
+/// bytes to a closure (as Linux's proc files take a write), which may
+/// refuse them.
+pub struct SynthRwFile {
+    ino: u64,
+    mode: u32,
+    content: Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>,
+    writer: Arc<Writer>,
+}
+
+impl SynthRwFile {
+    /// A regular file with permission bits `mode`.
+    pub fn new(
+        mode: u32,
+        content: impl Fn() -> Result<Vec<u8>, Errno> + Send + Sync + 'static,
+        writer: impl Fn(&[u8]) -> Result<(), Errno> + Send + Sync + 'static,
+    ) -> Arc<SynthRwFile> {
+        Arc::new(SynthRwFile {
+            ino: next_ino(),
+            mode: libc::S_IFREG | mode,
+            content: Box::new(content),
+            writer: Arc::new(Box::new(writer)),
+        })
+    }
+}
+
+impl Inode for SynthRwFile {
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(synth_stat(self.ino, self.mode, 0, 0, 0))
+    }
+    fn file_type(&self) -> FileType {
+        FileType::Regular
+    }
+    fn open(&self, flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
+        let readable = flags & libc::O_ACCMODE as u32 != libc::O_WRONLY as u32;
+        let data = if readable { (self.content)()? } else { Vec::new() };
+        let stat = synth_stat(self.ino, self.mode, 0, 0, 0);
+        Ok(Arc::new(RwBufferOps { inner: BufferOps { data, stat }, writer: self.writer.clone() }))
+    }
+    fn setattr(&self, attr: &crate::vfs::inode::SetAttr) -> Result<(), Errno> {
+        ignore_truncate(attr)
+    }
+}
+
+/// An open [`SynthRwFile`].
+pub struct RwBufferOps {
+    inner: BufferOps,
+    writer: Arc<Writer>,
+}
+
+impl FileOps for RwBufferOps {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.inner.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        (self.writer)(buf)?;
+        Ok(buf.len())
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.inner.stat()
+    }
+    fn seq_seek(&self) -> bool {
+        true
     }
 }
 

@@ -201,6 +201,7 @@ impl Task {
                 child.dumpable = mine.dumpable;
                 child.no_new_privs = mine.no_new_privs;
                 child.personality = mine.personality;
+                child.oom_score_adj = mine.oom_score_adj;
             }
             tg
         };

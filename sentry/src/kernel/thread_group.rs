@@ -96,6 +96,8 @@ pub struct TgState {
     pub no_new_privs: bool,
     /// PR_SET_CHILD_SUBREAPER.
     pub subreaper: bool,
+    /// /proc/[pid]/oom_score_adj (-1000..=1000), inherited by children.
+    pub oom_score_adj: i32,
     /// PR_SET_KEEPCAPS.
     pub keepcaps: bool,
     /// Has called execve (since its fork): setpgid on it gives EACCES.
@@ -188,6 +190,7 @@ impl ThreadGroup {
                 pdeathsig: 0,
                 no_new_privs: false,
                 subreaper: false,
+                oom_score_adj: 0,
                 keepcaps: false,
                 execed: false,
                 usage: UsageTotals::default(),
