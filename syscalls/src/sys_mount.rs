@@ -1,7 +1,8 @@
 //! mount(2) and umount2(2) inside the sandbox, for CAP_SYS_ADMIN: new
 //! tmpfs (size=, nr_inodes=, mode=, uid=, gid=), proc and sysfs instances,
-//! bind mounts of a file or directory, remounts read-only or read-write,
-//! propagation changes (no-ops: the sandbox has one mount namespace).
+//! bind mounts of a file or directory (recursive with MS_REC), moves
+//! (MS_MOVE), remounts read-only or read-write, propagation changes
+//! (no-ops: the sandbox has one mount namespace).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,7 @@ const MS_RDONLY: u64 = 1;
 const MS_REMOUNT: u64 = 32;
 const MS_BIND: u64 = 4096;
 const MS_MOVE: u64 = 8192;
+const MS_REC: u64 = 16384;
 const MS_PROPAGATION: u64 = (1 << 17) | (1 << 18) | (1 << 19) | (1 << 20);
 
 /// Device minors for filesystems mounted inside the sandbox.
@@ -77,8 +79,8 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         return Ok(0);
     }
     if flags & MS_MOVE != 0 {
-        crate::log_once_unsupported("mount MS_MOVE", flags);
-        return Err(Errno::EINVAL.into());
+        let src = t.resolve(libc::AT_FDCWD, &read_str(t, source)?, Lookup::Follow)?;
+        return move_mount(t, &src, &at).map_err(Into::into);
     }
     let minor = NEXT_MINOR.fetch_add(1, Ordering::Relaxed);
     let (root, dev, fs): (Arc<dyn Inode>, u64, &'static str) = if flags & MS_BIND != 0 {
@@ -88,8 +90,12 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         if src_dir != (at.dentry.inode.file_type() == FileType::Directory) {
             return Err(Errno::ENOTDIR.into());
         }
+        let mut mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
         let m = Mount::mount_at(&at, src.dentry.clone(), src.mount.dev, src.mount.readonly(), src.mount.fstype);
-        t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+        mounts.push(m.clone());
+        if flags & MS_REC != 0 {
+            bind_children(&mut mounts, &src, &m);
+        }
         return Ok(0);
     } else {
         let fstype = read_str(t, fstype)?;
@@ -110,6 +116,47 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     };
     let m = Mount::mount_at(&at, Dentry::new_root(root), dev, flags & MS_RDONLY != 0, fs);
     t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+    Ok(0)
+}
+
+/// MS_BIND | MS_REC: the mounts inside the source's subtree (`src`, seen
+/// through its mount) are bound again at the same places in `copy`, and
+/// theirs below them.
+fn bind_children(mounts: &mut Vec<Arc<Mount>>, src: &Location, copy: &Arc<Mount>) {
+    let children: Vec<Arc<Mount>> = mounts
+        .iter()
+        .filter(|c| c.parent().is_some_and(|(pm, pd)| Arc::ptr_eq(&pm, &src.mount) && src.dentry.is_ancestor_of(&pd)))
+        .cloned()
+        .collect();
+    for c in children {
+        let Some((_, pd)) = c.parent() else { continue };
+        let at = Location { mount: copy.clone(), dentry: pd };
+        let m = Mount::mount_at(&at, c.root.clone(), c.dev, c.readonly(), c.fstype);
+        mounts.push(m.clone());
+        bind_children(mounts, &Location { mount: c.clone(), dentry: c.root.clone() }, &m);
+    }
+}
+
+/// MS_MOVE: `src` must be the root of a mount other than the root mount
+/// (EINVAL), `at` of the same kind (a directory for a directory), and not
+/// inside the mount being moved (ELOOP).
+fn move_mount(t: &Task, src: &Location, at: &Location) -> Result<u64, Errno> {
+    if !is_mount_root(src) || src.mount.parent().is_none() {
+        return Err(Errno::EINVAL);
+    }
+    let src_dir = src.dentry.inode.file_type() == FileType::Directory;
+    if src_dir != (at.dentry.inode.file_type() == FileType::Directory) {
+        return Err(Errno::ENOTDIR);
+    }
+    let _mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
+    let mut cur = Some(at.mount.clone());
+    while let Some(m) = cur {
+        if Arc::ptr_eq(&m, &src.mount) {
+            return Err(Errno::ELOOP);
+        }
+        cur = m.parent().map(|(pm, _)| pm);
+    }
+    src.mount.move_to(at);
     Ok(0)
 }
 
@@ -135,15 +182,25 @@ pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if !is_mount_root(&at) {
         return Err(Errno::EINVAL.into());
     }
-    if at.mount.parent.is_none() {
+    if at.mount.parent().is_none() {
         return Err(Errno::EBUSY.into());
     }
     let mut mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
-    let busy = mounts.iter().any(|m| m.parent.as_ref().is_some_and(|(pm, _)| Arc::ptr_eq(pm, &at.mount)));
+    let busy = mounts.iter().any(|m| m.parent().is_some_and(|(pm, _)| Arc::ptr_eq(&pm, &at.mount)));
     if busy && flags & MNT_DETACH == 0 {
         return Err(Errno::EBUSY.into());
     }
     at.mount.detach();
-    mounts.retain(|m| !Arc::ptr_eq(m, &at.mount));
+    // A lazy unmount takes the mounts below it out of the table too.
+    let mut gone = vec![at.mount.clone()];
+    while let Some(g) = gone.pop() {
+        mounts.retain(|m| {
+            let below = m.parent().is_some_and(|(pm, _)| Arc::ptr_eq(&pm, &g));
+            if below {
+                gone.push(m.clone());
+            }
+            !Arc::ptr_eq(m, &g) && !below
+        });
+    }
     Ok(0)
 }

@@ -365,7 +365,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(
         SYS_mount,
         sys_mount::mount,
-        Support::Partial("tmpfs, proc, sysfs, bind (not recursive), remount; no MS_MOVE"),
+        Support::Partial("tmpfs, proc, sysfs, bind (MS_REC too), MS_MOVE, remount; one mount namespace"),
         [Path, Path, Path, Hex, Hex]
     ),
     sys!(SYS_umount2, sys_mount::umount2, Support::Partial("open files do not keep a mount busy"), [Path, Hex]),

@@ -296,7 +296,8 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
     let mounts = k.mounts.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut s = String::new();
     for m in &mounts {
-        let point = match &m.parent {
+        let parent = m.parent();
+        let point = match &parent {
             None => b"/".to_vec(),
             Some((pm, pd)) => {
                 let at = crate::vfs::Location { mount: pm.clone(), dentry: pd.clone() };
@@ -312,7 +313,7 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
             _ => "none",
         };
         if info {
-            let parent = m.parent.as_ref().map_or(m.id, |(pm, _)| pm.id);
+            let parent = parent.as_ref().map_or(m.id, |(pm, _)| pm.id);
             let (ma, mi) = crate::abi::dev_split(m.dev);
             let _ = writeln!(
                 s,

@@ -1,8 +1,13 @@
-//! Dentries (names in the tree, cached) and mounts.
+//! Dentries (names in the tree, cached), mounts, and the mount table.
+//!
+//! The mount table says which mount covers a (mount, dentry) place, as
+//! Linux's mount hash does: a dentry seen through two mounts (a bind
+//! mount) has mounts of its own in each. A dentry counts the mounts on it
+//! in any mount, so a walk looks at the table only where one is.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, RwLock};
 
 use crate::abi::Errno;
 use crate::vfs::Inode;
@@ -20,7 +25,8 @@ pub struct Dentry {
     pub inode: Arc<dyn Inode>,
     children: Mutex<HashMap<Vec<u8>, Arc<Dentry>>>,
     absent: Mutex<std::collections::HashSet<Vec<u8>>>,
-    mounted: Mutex<Option<Arc<Mount>>>,
+    /// Mounts on this dentry, through any mount (Linux's d_mountpoint).
+    mounts_on: AtomicU32,
 }
 
 /// Where a dentry is: its name and parent (both change on rename), and
@@ -46,7 +52,7 @@ impl Dentry {
             inode,
             children: Mutex::new(HashMap::new()),
             absent: Mutex::new(Default::default()),
-            mounted: Mutex::new(None),
+            mounts_on: AtomicU32::new(0),
         })
     }
 
@@ -188,10 +194,46 @@ impl Dentry {
         false
     }
 
-    /// The mount covering this dentry, if any.
-    pub fn mounted(&self) -> Option<Arc<Mount>> {
-        lock(&self.mounted).clone()
+    /// Whether something is mounted on this dentry, through any mount
+    /// (rmdir, unlink and rename of it are EBUSY).
+    pub fn is_mountpoint(&self) -> bool {
+        self.mounts_on.load(Ordering::Acquire) > 0
     }
+}
+
+/// The mount table: (parent mount id, mountpoint dentry address) to the
+/// mount on top there. The mount keeps its mountpoint dentry alive, so
+/// the address names it while the entry exists. One table: the sandbox
+/// has one mount namespace.
+type Table = HashMap<(u32, usize), Arc<Mount>>;
+
+static TABLE: LazyLock<RwLock<Table>> = LazyLock::new(Default::default);
+
+fn key(mount: &Mount, dentry: &Arc<Dentry>) -> (u32, usize) {
+    (mount.id, Arc::as_ptr(dentry) as usize)
+}
+
+/// The mount covering `dentry` as seen through `mount`, if any.
+pub fn covering(mount: &Mount, dentry: &Arc<Dentry>) -> Option<Arc<Mount>> {
+    if !dentry.is_mountpoint() {
+        return None;
+    }
+    TABLE.read().unwrap_or_else(|e| e.into_inner()).get(&key(mount, dentry)).cloned()
+}
+
+/// The topmost mount's root over `at` (where a new mount stacks).
+fn top(at: &Location) -> Location {
+    let mut at = at.clone();
+    while let Some(m) = covering(&at.mount, &at.dentry) {
+        at = Location { dentry: m.root.clone(), mount: m };
+    }
+    at
+}
+
+fn attach(m: &Arc<Mount>, at: &Location) {
+    at.dentry.mounts_on.fetch_add(1, Ordering::AcqRel);
+    TABLE.write().unwrap_or_else(|e| e.into_inner()).insert(key(&at.mount, &at.dentry), m.clone());
+    *lock(&m.parent) = Some((at.mount.clone(), at.dentry.clone()));
 }
 
 static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
@@ -202,8 +244,9 @@ pub struct Mount {
     pub id: u32,
     /// The filesystem's root dentry.
     pub root: Arc<Dentry>,
-    /// Where it is mounted: (parent mount, mountpoint dentry).
-    pub parent: Option<(Arc<Mount>, Arc<Dentry>)>,
+    /// Where it is mounted: (parent mount, mountpoint dentry); MS_MOVE
+    /// changes it.
+    parent: Mutex<Option<(Arc<Mount>, Arc<Dentry>)>>,
     /// Device number reported for files of this mount.
     pub dev: u64,
     /// Mounted read-only (MS_RDONLY; remount changes it).
@@ -218,29 +261,36 @@ impl Mount {
         Arc::new(Mount {
             id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
             root,
-            parent: None,
+            parent: Mutex::new(None),
             dev,
             readonly: readonly.into(),
             fstype,
         })
     }
 
-    /// Mounts `root` on `at` (which must be a directory).
+    /// Mounts `root` on `at` (a directory, or a file for a bind mount of
+    /// a file), on top of whatever is mounted there already.
     pub fn mount_at(at: &Location, root: Arc<Dentry>, dev: u64, readonly: bool, fstype: &'static str) -> Arc<Mount> {
         let m = Arc::new(Mount {
             id: NEXT_MOUNT_ID.fetch_add(1, Ordering::Relaxed),
             root,
-            parent: Some((at.mount.clone(), at.dentry.clone())),
+            parent: Mutex::new(None),
             dev,
             readonly: readonly.into(),
             fstype,
         });
-        *lock(&at.dentry.mounted) = Some(m.clone());
+        attach(&m, &top(at));
         m
     }
 }
 
 impl Mount {
+    /// Where it is mounted: (parent mount, mountpoint dentry); `None` for
+    /// the root mount and detached ones.
+    pub fn parent(&self) -> Option<(Arc<Mount>, Arc<Dentry>)> {
+        lock(&self.parent).clone()
+    }
+
     /// Mounted read-only.
     pub fn readonly(&self) -> bool {
         self.readonly.load(Ordering::Relaxed)
@@ -252,14 +302,21 @@ impl Mount {
     }
 
     /// Unmounts it from its mount point (umount2); the caller checked it is
-    /// not busy.
+    /// not busy. Mounts on it stay on it, out of sight (a lazy unmount).
     pub fn detach(&self) {
-        if let Some((_, at)) = &self.parent {
-            let mut m = lock(&at.mounted);
-            if m.as_ref().is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), self)) {
-                *m = None;
-            }
+        let Some((pm, at)) = lock(&self.parent).take() else { return };
+        let mut t = TABLE.write().unwrap_or_else(|e| e.into_inner());
+        let k = key(&pm, &at);
+        if t.get(&k).is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), self)) {
+            t.remove(&k);
         }
+        at.mounts_on.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// MS_MOVE: takes the mount off its mount point and puts it on `at`.
+    pub fn move_to(self: &Arc<Self>, at: &Location) {
+        self.detach();
+        attach(self, &top(at));
     }
 }
 

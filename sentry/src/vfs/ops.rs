@@ -135,7 +135,7 @@ fn lookup_again(dir: &Location, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {
 /// Removes `victim` (the child `name` of `dir`, a directory if `is_dir`).
 pub fn remove(dir: &Location, name: &[u8], victim: &Location, is_dir: bool, creds: &Credentials) -> Result<(), Errno> {
     may_delete(dir, &victim.dentry.inode, creds)?;
-    if victim.dentry.mounted().is_some() || Arc::ptr_eq(&victim.dentry, &victim.mount.root) {
+    if victim.dentry.is_mountpoint() || Arc::ptr_eq(&victim.dentry, &victim.mount.root) {
         return Err(Errno::EBUSY);
     }
     let key = if inotify::active() { victim.stat().ok().map(|s| (victim.mount.dev, s.ino)) } else { None };
@@ -207,7 +207,7 @@ pub fn rename(
         return Err(Errno::EACCES);
     }
     for l in [Some(old), new].into_iter().flatten() {
-        if l.dentry.mounted().is_some() {
+        if l.dentry.is_mountpoint() {
             return Err(Errno::EBUSY);
         }
     }

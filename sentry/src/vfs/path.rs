@@ -164,12 +164,12 @@ impl<'a> Walker<'a> {
                 return Ok(cur);
             }
             if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
-                match &cur.mount.parent {
+                match cur.mount.parent() {
                     Some((pm, pd)) => {
                         if self.resolve & RESOLVE_NO_XDEV != 0 {
                             return Err(Errno::EXDEV);
                         }
-                        cur = Location { mount: pm.clone(), dentry: pd.clone() };
+                        cur = Location { mount: pm, dentry: pd };
                         continue;
                     }
                     None => return Ok(cur),
@@ -183,7 +183,7 @@ impl<'a> Walker<'a> {
     }
 
     fn cross_mounts(mut loc: Location) -> Location {
-        while let Some(m) = loc.dentry.mounted() {
+        while let Some(m) = crate::vfs::dentry::covering(&loc.mount, &loc.dentry) {
             loc = Location { dentry: m.root.clone(), mount: m };
         }
         loc
@@ -219,7 +219,7 @@ impl<'a> Walker<'a> {
             dir.dentry.child(name)?
         };
         let here = Location { mount: dir.mount.clone(), dentry: child };
-        if self.resolve & RESOLVE_NO_XDEV != 0 && here.dentry.mounted().is_some() {
+        if self.resolve & RESOLVE_NO_XDEV != 0 && crate::vfs::dentry::covering(&here.mount, &here.dentry).is_some() {
             return Err(Errno::EXDEV);
         }
         Ok(Self::cross_mounts(here))
@@ -312,9 +312,9 @@ pub fn path_of(loc: &Location, root: &Location) -> Option<Vec<u8>> {
             break;
         }
         if Arc::ptr_eq(&cur.dentry, &cur.mount.root) {
-            match &cur.mount.parent {
+            match cur.mount.parent() {
                 Some((pm, pd)) => {
-                    cur = Location { mount: pm.clone(), dentry: pd.clone() };
+                    cur = Location { mount: pm, dentry: pd };
                     continue;
                 }
                 None => return None,
