@@ -1,7 +1,7 @@
 //! open, openat, close, close_range, dup, dup2, dup3, fcntl, lseek.
 
 use sentry::abi::{Errno, O_LARGEFILE, VALID_OPEN_FLAGS};
-use sentry::kernel::{SyscallArgs, SyscallResult, Task};
+use sentry::kernel::{fasync, SyscallArgs, SyscallResult, Task};
 use sentry::vfs::open;
 
 fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> SyscallResult {
@@ -206,7 +206,41 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             if f.path_only() {
                 return Err(Errno::EBADF.into());
             }
+            let was = f.flags() & libc::O_ASYNC as u32 != 0;
             f.set_flags(a.a[2] as u32);
+            let now = f.flags() & libc::O_ASYNC as u32 != 0;
+            if was != now {
+                sentry::kernel::fasync::set_async(&t.kernel, &f, fd, now);
+            }
+            Ok(0)
+        }
+        libc::F_GETOWN => {
+            let (kind, id) = f.fasync().owner;
+            Ok(if kind == fasync::OWNER_PGRP { -(id as i64) as u64 } else { id as u64 })
+        }
+        libc::F_SETOWN => {
+            let who = a.a[2] as i32;
+            let (kind, id) = if who < 0 { (fasync::OWNER_PGRP, who.wrapping_neg()) } else { (fasync::OWNER_PID, who) };
+            fasync::set_owner(&t.kernel, &f, kind, id)?;
+            Ok(0)
+        }
+        fasync::F_GETOWN_EX => {
+            let (kind, id) = f.fasync().owner;
+            t.copy_out(a.a[2], &[kind, id])?;
+            Ok(0)
+        }
+        fasync::F_SETOWN_EX => {
+            let [kind, id]: [i32; 2] = t.copy_in(a.a[2])?;
+            fasync::set_owner(&t.kernel, &f, kind, id)?;
+            Ok(0)
+        }
+        fasync::F_GETSIG => Ok(f.fasync().sig as u64),
+        fasync::F_SETSIG => {
+            let sig = a.a[2] as i64;
+            if !(0..=64).contains(&sig) {
+                return Err(Errno::EINVAL.into());
+            }
+            f.fasync().sig = sig as i32;
             Ok(0)
         }
         libc::F_GETPIPE_SZ => Ok(crate::sys_pipe::pipe_of(&f).ok_or(Errno::EBADF)?.capacity() as u64),

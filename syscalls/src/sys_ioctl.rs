@@ -28,12 +28,12 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             if cmd == TIOCGPTPEER {
                 return crate::sys_file::open_pty_peer(t, m.terminal(), arg as u32);
             }
-            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO) {
+            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO | libc::FIOASYNC) {
                 return Ok(sentry::fs::tty::pty::ioctl(t, m.terminal(), true, cmd, arg)?);
             }
         }
         if let Some(r) = any.downcast_ref::<ReplicaFile>() {
-            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO) {
+            if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO | libc::FIOASYNC) {
                 return Ok(sentry::fs::tty::pty::ioctl(t, r.terminal(), false, cmd, arg)?);
             }
         }
@@ -45,6 +45,16 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
         libc::FIONCLEX => {
             t.fds.set_cloexec(fd, false)?;
+            Ok(0)
+        }
+        libc::FIOASYNC => {
+            let on: i32 = t.copy_in(arg)?;
+            let fl = f.flags();
+            let async_bit = libc::O_ASYNC as u32;
+            f.set_flags(if on != 0 { fl | async_bit } else { fl & !async_bit });
+            if (fl & async_bit != 0) != (on != 0) {
+                sentry::kernel::fasync::set_async(&t.kernel, &f, fd, on != 0);
+            }
             Ok(0)
         }
         libc::FIONBIO => {

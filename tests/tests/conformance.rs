@@ -51,6 +51,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     exit,
     exit_group,
     fadvise,
+    fasync,
     file_lock,
     fcntl,
     fdinfo,

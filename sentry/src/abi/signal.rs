@@ -63,6 +63,14 @@ impl SigInfo {
         s
     }
 
+    /// Signal-driven I/O (F_SETSIG): the poll band and the fd.
+    pub fn poll(signo: i32, code: i32, band: i64, fd: i32) -> SigInfo {
+        let mut s = SigInfo::new(signo, code);
+        s.data[0] = band as u64;
+        s.data[1] = fd as u32 as u64;
+        s
+    }
+
     /// A timer expiry: timer id, overrun count, value.
     pub fn timer(signo: i32, timerid: i32, overrun: i32, value: u64) -> SigInfo {
         let mut s = SigInfo::new(signo, SI_TIMER);

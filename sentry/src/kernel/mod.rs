@@ -23,6 +23,7 @@ pub mod clone;
 pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
+pub mod fasync;
 pub mod futex;
 mod futex_pi;
 mod futex_robust;

@@ -184,6 +184,7 @@ pub struct File {
     dir_cache: Mutex<Option<Arc<Vec<DirEntry>>>>,
     /// Set once it took a flock or OFD lock (released when it goes).
     locked: std::sync::atomic::AtomicBool,
+    fasync: Mutex<crate::kernel::fasync::FileAsync>,
 }
 
 /// Flags that F_SETFL may change.
@@ -207,6 +208,7 @@ impl Drop for File {
                 crate::vfs::lock::release_file(key, self.lock_owner());
             }
         }
+        crate::kernel::fasync::release(self);
         self.ops.release();
     }
 }
@@ -229,6 +231,7 @@ impl File {
             name,
             dir_cache: Mutex::new(None),
             locked: std::sync::atomic::AtomicBool::new(false),
+            fasync: Mutex::new(Default::default()),
         })
     }
 
@@ -245,6 +248,11 @@ impl File {
     pub fn lock_owner(&self) -> usize {
         self.locked.store(true, Ordering::Relaxed);
         self as *const File as usize
+    }
+
+    /// The signal-driven I/O settings (F_SETOWN, F_SETSIG, O_ASYNC).
+    pub fn fasync(&self) -> std::sync::MutexGuard<'_, crate::kernel::fasync::FileAsync> {
+        self.fasync.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Status flags (F_GETFL).
