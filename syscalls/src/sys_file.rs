@@ -16,8 +16,20 @@ fn do_open(t: &Task, dirfd: i32, path_addr: u64, flags: u32, mode: u32) -> Sysca
     if flags & libc::O_NONBLOCK as u32 == 0 {
         wait_for_fifo_partner(t, &file)?;
     }
+    break_leases_for_open(t, &file, flags)?;
     let fd = t.fds.insert(file, flags & libc::O_CLOEXEC as u32 != 0, 0, t.nofile_limit())?;
     Ok(fd as u64)
+}
+
+/// An open breaks the leases in its way (break_lease in do_dentry_open):
+/// any open a write lease, an open for writing or truncating a read one.
+fn break_leases_for_open(t: &Task, file: &sentry::vfs::File, flags: u32) -> Result<(), Errno> {
+    if file.path_only() {
+        return Ok(());
+    }
+    let Some(key) = sentry::vfs::lease::inode_key(file) else { return Ok(()) };
+    let write = file.writable() || flags & libc::O_TRUNC as u32 != 0;
+    crate::sys_lock::break_leases(t, key, write, flags & libc::O_NONBLOCK as u32 != 0)
 }
 
 /// ioctl(TIOCGPTPEER): opens the replica of the pair `term` (its
@@ -249,6 +261,7 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             Ok(p.set_capacity(a.a[2], t.creds.euid == 0)? as u64)
         }
         c if crate::sys_lock::is_lock_cmd(c) => crate::sys_lock::fcntl_lock(t, &f, c, a.a[2]),
+        libc::F_SETLEASE | libc::F_GETLEASE => crate::sys_lock::fcntl_lease(t, &f, fd, cmd, a.a[2]),
         crate::sys_memfd::F_ADD_SEALS | crate::sys_memfd::F_GET_SEALS => {
             crate::sys_memfd::fcntl_seals(t, &f, cmd, a.a[2])
         }

@@ -467,6 +467,8 @@ pub fn truncate(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     if !may_access(&loc.stat()?, &creds, MAY_WRITE) {
         return Err(Errno::EACCES.into());
     }
+    // vfs_truncate breaks leases as an open for writing would.
+    crate::sys_lock::break_leases(t, sentry::vfs::lease::key_of(&loc.dentry.inode), true, false)?;
     ops::truncate(&loc.dentry.inode, a.a[1], &creds)?;
     Ok(0)
 }

@@ -1,6 +1,8 @@
-//! Advisory locks: flock(2), and fcntl(2)'s record locks (F_GETLK,
-//! F_SETLK, F_SETLKW, and the OFD variants). The lock state is
-//! `sentry::vfs::lock`'s; waiting happens here, interruptibly.
+//! Advisory locks: flock(2), fcntl(2)'s record locks (F_GETLK, F_SETLK,
+//! F_SETLKW, and the OFD variants), and leases (F_SETLEASE, F_GETLEASE,
+//! and the break an open or truncate makes). The lock and lease state is
+//! `sentry::vfs::lock`'s and `sentry::vfs::lease`'s; waiting happens
+//! here, interruptibly.
 
 use std::sync::Arc;
 
@@ -164,4 +166,95 @@ pub fn fcntl_lock(t: &Task, f: &Arc<File>, cmd: i32, arg: u64) -> SyscallResult 
     }
     r?;
     Ok(0)
+}
+
+/// CAP_LEASE.
+const CAP_LEASE: u32 = 28;
+/// POLL_MSG: the si_code of a lease-break signal.
+const POLL_MSG: i32 = 3;
+
+/// The open file descriptions of the sandbox on the inode `key`, other
+/// than `me`: (any, any open for writing).
+fn other_opens(t: &Task, key: usize, me: &File) -> (bool, bool) {
+    let tables: Vec<Arc<sentry::vfs::fdtable::FdTable>> = {
+        let tree = t.kernel.tasks.read();
+        let mut seen: Vec<Arc<sentry::vfs::fdtable::FdTable>> = Vec::new();
+        for task in tree.tasks.values() {
+            let fds = task.resources().fds;
+            if !seen.iter().any(|s| Arc::ptr_eq(s, &fds)) {
+                seen.push(fds);
+            }
+        }
+        seen
+    };
+    let (mut any, mut writer) = (false, false);
+    for table in tables {
+        for fd in table.fds() {
+            let Ok(f) = table.get(fd) else { continue };
+            if std::ptr::eq(Arc::as_ptr(&f), me) || sentry::vfs::lease::inode_key(&f) != Some(key) {
+                continue;
+            }
+            any = true;
+            writer |= f.writable();
+        }
+    }
+    (any, writer)
+}
+
+/// fcntl F_SETLEASE and F_GETLEASE.
+pub fn fcntl_lease(t: &Task, f: &Arc<File>, fd: i32, cmd: i32, arg: u64) -> SyscallResult {
+    use sentry::vfs::lease;
+    if cmd == libc::F_GETLEASE {
+        return Ok(lease::get(f) as u64);
+    }
+    let kind = arg as i32;
+    if !matches!(kind, libc::F_RDLCK | libc::F_WRLCK | libc::F_UNLCK) {
+        return Err(Errno::EINVAL.into());
+    }
+    let st = f.stat()?;
+    if st.mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(Errno::EINVAL.into());
+    }
+    if t.creds.fsuid != st.uid && !t.creds.capable(CAP_LEASE) {
+        return Err(Errno::EACCES.into());
+    }
+    let key = lease::inode_key(f).ok_or(Errno::EINVAL)?;
+    if kind != libc::F_UNLCK {
+        let (any, writer) = other_opens(t, key, f);
+        let conflict = match kind {
+            libc::F_RDLCK => f.writable() || writer,
+            _ => any,
+        };
+        if conflict {
+            return Err(Errno::EAGAIN.into());
+        }
+        sentry::kernel::fasync::default_owner(f, t.tg.pid);
+    }
+    lease::set(f, fd, kind)?;
+    Ok(0)
+}
+
+/// Breaks the leases an open (for writing if `write`) or a truncate of
+/// the inode `key` conflicts with, and waits until their holders gave
+/// them up or the break time ran out; EWOULDBLOCK at once if `nonblock`.
+pub fn break_leases(t: &Task, key: usize, write: bool, nonblock: bool) -> Result<(), Errno> {
+    use sentry::vfs::lease::{self, Break};
+    loop {
+        let w = t.waker();
+        let _reg = Registration::new(&lease::CHANGED, !0, w.clone());
+        let (state, holders) = lease::start_break(key, write);
+        use sentry::abi::poll::{POLLIN, POLLMSG, POLLRDNORM};
+        let band = POLLIN | POLLRDNORM | POLLMSG;
+        for (file, fd) in holders {
+            sentry::kernel::fasync::signal_owner(&t.kernel, &file, fd, POLL_MSG, band);
+        }
+        match state {
+            Break::Clear => return Ok(()),
+            Break::Wait(_) if nonblock => return Err(Errno::EWOULDBLOCK),
+            Break::Wait(until) => match t.block(&w, Some(until)) {
+                Ok(()) | Err(Errno::ETIMEDOUT) => {}
+                Err(e) => return Err(e),
+            },
+        }
+    }
 }

@@ -68,6 +68,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     ids,
     ioctl,
     itimer,
+    lease,
     lseek,
     madvise,
     memfd,

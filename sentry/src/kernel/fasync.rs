@@ -128,6 +128,12 @@ fn deliver(w: &AsyncWaker, events: u32) {
     }
     let events = events & dir;
     let Some((code, band)) = code_and_band(events) else { return };
+    signal_owner(&k, &file, w.fd, code, band);
+}
+
+/// Sends `file`'s signal to its owner: F_SETSIG's with `code`, `band` and
+/// `fd` in the siginfo, or plain SIGIO.
+pub fn signal_owner(k: &Kernel, file: &File, fd: i32, code: i32, band: u32) {
     let (owner, sig) = {
         let a = file.fasync();
         (a.owner, a.sig)
@@ -138,7 +144,7 @@ fn deliver(w: &AsyncWaker, events: u32) {
     let info = if sig == 0 {
         SigInfo::new(libc::SIGIO, crate::abi::signal::SI_KERNEL)
     } else {
-        SigInfo::poll(sig, code, band as i64, w.fd)
+        SigInfo::poll(sig, code, band as i64, fd)
     };
     match owner.0 {
         OWNER_TID => {
@@ -185,6 +191,15 @@ pub fn release(file: &File) {
     let id = file.fasync().registration.take();
     if let (Some(id), Some(q)) = (id, file.ops.wait_queue()) {
         q.unregister(id);
+    }
+}
+
+/// Makes the calling process `file`'s owner unless it has one (as
+/// F_SETLEASE does).
+pub fn default_owner(file: &File, pid: i32) {
+    let mut a = file.fasync();
+    if a.owner.1 == 0 {
+        a.owner = (OWNER_PID, pid);
     }
 }
 

@@ -209,6 +209,7 @@ impl Drop for File {
             }
         }
         crate::kernel::fasync::release(self);
+        crate::vfs::lease::release(self);
         self.ops.release();
     }
 }

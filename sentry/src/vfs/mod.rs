@@ -9,6 +9,7 @@ pub mod dentry;
 pub mod fdtable;
 pub mod file;
 pub mod inode;
+pub mod lease;
 pub mod lock;
 pub mod open;
 pub mod ops;
