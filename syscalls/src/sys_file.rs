@@ -261,6 +261,19 @@ pub fn fcntl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             Ok(p.set_capacity(a.a[2], t.creds.euid == 0)? as u64)
         }
         c if crate::sys_lock::is_lock_cmd(c) => crate::sys_lock::fcntl_lock(t, &f, c, a.a[2]),
+        libc::F_NOTIFY => {
+            let loc = f.location.as_ref().ok_or(Errno::ENOTDIR)?;
+            if loc.dentry.inode.file_type() != sentry::vfs::FileType::Directory {
+                return Err(Errno::ENOTDIR.into());
+            }
+            let key = sentry::fs::inotify::key_of(loc).ok_or(Errno::ENOTDIR)?;
+            let arg = a.a[2] as u32;
+            if arg & !sentry::fs::dnotify::DN_MULTISHOT != 0 {
+                fasync::default_owner(&f, t.tg.pid);
+            }
+            sentry::fs::dnotify::set(&t.kernel, &f, fd, t.fds.id(), key, arg)?;
+            Ok(0)
+        }
         libc::F_SETLEASE | libc::F_GETLEASE => crate::sys_lock::fcntl_lease(t, &f, fd, cmd, a.a[2]),
         crate::sys_memfd::F_ADD_SEALS | crate::sys_memfd::F_GET_SEALS => {
             crate::sys_memfd::fcntl_seals(t, &f, cmd, a.a[2])

@@ -195,7 +195,12 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(SYS_getpid, sys_thread::getpid, FULL, []),
     sys!(SYS_exit, sys_thread::exit, FULL, [Int]),
     sys!(SYS_uname, sys_info::uname, FULL, [Hex]),
-    sys!(SYS_fcntl, sys_file::fcntl, Support::Partial("no locks, leases or seals"), [Fd, Int, Hex]),
+    sys!(
+        SYS_fcntl,
+        sys_file::fcntl,
+        Support::Partial("no read/write hints, F_DUPFD_QUERY or F_CREATED_QUERY"),
+        [Fd, Int, Hex]
+    ),
     sys!(SYS_getcwd, sys_cwd::getcwd, FULL, [Hex, Int]),
     sys!(SYS_chdir, sys_cwd::chdir, FULL, [Path]),
     sys!(SYS_fchdir, sys_cwd::fchdir, FULL, [Fd]),

@@ -46,6 +46,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     copy_file_range,
     cpu_clock,
     cwd,
+    dnotify,
     dup,
     execve,
     exit,

@@ -117,9 +117,19 @@ fn registry() -> MutexGuard<'static, Registry> {
 /// Watches anywhere: while 0, nothing is looked up.
 static WATCHES: AtomicUsize = AtomicUsize::new(0);
 
-/// Whether anybody watches anything.
+/// Whether anybody watches anything (inotify or dnotify).
 pub fn active() -> bool {
     WATCHES.load(Ordering::Relaxed) != 0
+}
+
+/// A dnotify notification was added.
+pub(crate) fn watch_added() {
+    WATCHES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A dnotify notification went.
+pub(crate) fn watch_removed() {
+    WATCHES.fetch_sub(1, Ordering::Relaxed);
 }
 
 impl Inotify {
@@ -301,11 +311,12 @@ impl FileOps for Inotify {
 }
 
 /// The watch key of a place.
-fn key_of(loc: &Location) -> Option<LockKey> {
+pub fn key_of(loc: &Location) -> Option<LockKey> {
     Some((loc.mount.dev, loc.dentry.inode.stat().ok()?.ino))
 }
 
 fn deliver_to(key: LockKey, mask: u32, cookie: u32, name: &[u8]) {
+    crate::fs::dnotify::deliver(key, mask);
     let targets: Vec<(Arc<Inotify>, i32)> = match registry().get(&key) {
         Some(v) => v.iter().filter_map(|(w, d)| Some((w.upgrade()?, *d))).collect(),
         None => return,

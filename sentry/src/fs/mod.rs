@@ -5,6 +5,7 @@
 pub mod anon;
 pub mod cpuinfo;
 pub mod dev;
+pub mod dnotify;
 pub mod epoll;
 pub mod eventfd;
 pub mod gofer;

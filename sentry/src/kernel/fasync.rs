@@ -50,8 +50,17 @@ struct AsyncWaker {
     kernel: Weak<Kernel>,
 }
 
+/// Work for the sigio thread.
+enum Job {
+    /// A file with O_ASYNC saw these events.
+    Ready(Arc<AsyncWaker>, u32),
+    /// Send a file's signal to its owner: (kernel, file, fd, si_code,
+    /// si_band).
+    Signal(Weak<Kernel>, Weak<File>, i32, i32, u32),
+}
+
 struct Pending {
-    queue: Mutex<VecDeque<(Arc<AsyncWaker>, u32)>>,
+    queue: Mutex<VecDeque<Job>>,
     cv: Condvar,
 }
 
@@ -73,14 +82,14 @@ fn pending() -> &'static Arc<Pending> {
 impl Waker for Arc<AsyncWaker> {
     fn wake(&self, events: u32) {
         let p = pending();
-        p.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back((self.clone(), events));
+        p.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back(Job::Ready(self.clone(), events));
         p.cv.notify_one();
     }
 }
 
 fn deliver_loop(p: &Pending) {
     loop {
-        let (w, events) = {
+        let job = {
             let mut q = p.queue.lock().unwrap_or_else(|e| e.into_inner());
             loop {
                 if let Some(x) = q.pop_front() {
@@ -89,8 +98,23 @@ fn deliver_loop(p: &Pending) {
                 q = p.cv.wait(q).unwrap_or_else(|e| e.into_inner());
             }
         };
-        deliver(&w, events);
+        match job {
+            Job::Ready(w, events) => deliver(&w, events),
+            Job::Signal(k, f, fd, code, band) => {
+                if let (Some(k), Some(f)) = (k.upgrade(), f.upgrade()) {
+                    signal_owner(&k, &f, fd, code, band);
+                }
+            }
+        }
     }
+}
+
+/// Sends `file`'s signal to its owner later, from the sigio thread: for
+/// callers that may hold VFS locks (which come after the signal locks).
+pub fn signal_owner_later(k: Weak<Kernel>, file: Weak<File>, fd: i32, code: i32, band: u32) {
+    let p = pending();
+    p.queue.lock().unwrap_or_else(|e| e.into_inner()).push_back(Job::Signal(k, file, fd, code, band));
+    p.cv.notify_one();
 }
 
 /// si_code and si_band for a readiness change (Linux's band_table). Data

@@ -28,6 +28,7 @@ static NEXT_TABLE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::
 /// A descriptor of `file` in table `id` was closed: Linux's filp_close.
 fn on_close(id: u64, file: &File) {
     file.ops.flush();
+    crate::fs::dnotify::on_close(id, file);
     if crate::vfs::lock::any_posix_locks() {
         if let Some(key) = file.lock_key() {
             crate::vfs::lock::close_posix(key, id);
