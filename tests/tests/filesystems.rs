@@ -101,6 +101,7 @@ EOF");
         "cat /sys/devices/system/cpu/online /sys/devices/system/cpu/possible; getconf _NPROCESSORS_ONLN; \
          cat /sys/devices/system/cpu/cpu0/topology/physical_package_id");
     proc_sys_and_sys_are_the_sandboxs => check_proc_sys();
+    proc_cpuinfo_matches_the_host => check_cpuinfo();
     mount_and_umount_inside => check_mount();
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
@@ -399,6 +400,52 @@ fn check_symlink_swap() -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The first processor's `field` in a /proc/cpuinfo text.
+fn cpuinfo_field<'a>(text: &'a str, field: &str) -> Option<&'a str> {
+    text.lines()
+        .find(|l| l.split(':').next().is_some_and(|k| k.trim() == field))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim())
+}
+
+/// /proc/cpuinfo says what the host's says of the same CPU: identity,
+/// cache size, address sizes, the TSC rate (cpu MHz and bogomips, within
+/// 5%); its flags are the host's (the host has more: Linux adds some
+/// from other knowledge than CPUID).
+fn check_cpuinfo() -> Result<(), String> {
+    let host = fs::read_to_string("/proc/cpuinfo").map_err(|e| format!("/proc/cpuinfo: {e}"))?;
+    let out = Cmd::new(["/bin/cat", "/proc/cpuinfo"]).run_runsc(&[]);
+    let sb = out.stdout_text();
+    let mut why = String::new();
+    for f in ["vendor_id", "cpu family", "model", "model name", "stepping", "cache size", "address sizes"] {
+        if cpuinfo_field(&host, f) != cpuinfo_field(&sb, f) {
+            why += &format!("{f}: host {:?}, sandbox {:?}\n", cpuinfo_field(&host, f), cpuinfo_field(&sb, f));
+        }
+    }
+    for f in ["cpu MHz", "bogomips"] {
+        let num = |t: &str| cpuinfo_field(t, f).and_then(|v| v.parse::<f64>().ok());
+        match (num(&host), num(&sb)) {
+            (Some(h), Some(s)) if (s - h).abs() <= h * 0.05 => {}
+            (h, s) => why += &format!("{f}: host {h:?}, sandbox {s:?}\n"),
+        }
+    }
+    let host_flags: Vec<&str> = cpuinfo_field(&host, "flags").unwrap_or("").split(' ').collect();
+    let sb_flags: Vec<&str> = cpuinfo_field(&sb, "flags").unwrap_or("").split(' ').collect();
+    let extra: Vec<&&str> = sb_flags.iter().filter(|f| !host_flags.contains(f)).collect();
+    if !extra.is_empty() || sb_flags.len() < 20 {
+        why += &format!("flags not the host's: {extra:?} ({} flags)\n", sb_flags.len());
+    }
+    let count = |t: &str| t.lines().filter(|l| l.starts_with("processor")).count();
+    if count(&sb) == 0 || count(&sb) > count(&host) {
+        why += &format!("{} processors, host {}\n", count(&sb), count(&host));
+    }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{why}{}", describe_stderr("runsc", &out)))
+    }
 }
 
 /// /proc/sys gives the limits the sentry enforces and /sys is the
