@@ -17,6 +17,7 @@ pub mod mapping;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;
+pub mod proc_config;
 pub mod proc_sys;
 pub mod signalfd;
 pub mod synthetic;

@@ -4,7 +4,7 @@
 //! `statm`, `comm` (writable), `smaps`, `smaps_rollup`, `cgroup`, `ns/`,
 //! `oom_score`, `oom_score_adj` (writable), `mounts`, `mountinfo`, and
 //! the global files (meminfo,
-//! cpuinfo, stat, uptime, loadavg, version). Contents come from the
+//! cpuinfo, stat, uptime, loadavg, version, config.gz). Contents come from the
 //! sentry's own state, never the host's.
 
 use std::fmt::Write as _;
@@ -633,6 +633,11 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
         c.push((b"sys".to_vec(), sys.clone()));
         c.push((b"filesystems".to_vec(), filesystems.clone()));
         c.push((b"meminfo".to_vec(), SynthFile::new(0o444, || Ok(meminfo_text()))));
+        let kc = kernel.clone();
+        c.push((
+            b"config.gz".to_vec(),
+            SynthFile::new(0o444, move || Ok(crate::fs::proc_config::gzipped(&*crate::fs::proc::kernel(&kc)?))),
+        ));
         c.push((
             b"version".to_vec(),
             SynthFile::new(0o444, || {
