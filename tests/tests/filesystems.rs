@@ -449,7 +449,8 @@ fn check_cpuinfo() -> Result<(), String> {
 }
 
 /// /proc/sys gives the limits the sentry enforces, /proc/config.gz the
-/// facilities it has, and /sys is the sandbox's own (an empty cgroup
+/// facilities it has, /proc/stat the CPU time tasks use, and /sys is the
+/// sandbox's own (an empty cgroup
 /// directory, read-only), never the host's.
 fn check_proc_sys() -> Result<(), String> {
     let script = "cat /proc/sys/fs/pipe-max-size /proc/sys/kernel/cap_last_cap /proc/sys/kernel/ostype \
@@ -458,9 +459,11 @@ fn check_proc_sys() -> Result<(), String> {
                   \"$(cat /proc/sys/kernel/random/boot_id)\" ] && echo stable; \
                   [ \"$(cat /proc/sys/kernel/random/uuid)\" != \"$(cat /proc/sys/kernel/random/uuid)\" ] && echo fresh; \
                   touch /sys/x 2>&1 | grep -c 'Read-only'; grep -c '^nodev' /proc/filesystems; \
-                  zcat /proc/config.gz | grep -cE '^CONFIG_(INOTIFY_USER|FUTEX|UNIX98_PTYS|RSEQ)=y$|^# CONFIG_AIO is not set$'";
+                  zcat /proc/config.gz | grep -cE '^CONFIG_(INOTIFY_USER|FUTEX|UNIX98_PTYS|RSEQ)=y$|^# CONFIG_AIO is not set$'; \
+                  a=$(awk '/^cpu /{print $2 + $4}' /proc/stat); i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; \
+                  b=$(awk '/^cpu /{print $2 + $4}' /proc/stat); [ \"$b\" -gt \"$a\" ] && echo cpu-time-moves";
     let out = Cmd::new(["/bin/sh", "-c", script]).run_runsc(&[]);
-    let want = "1048576\n40\nLinux\n4194304\n4096\n10\n0\nstable\nfresh\n1\n9\n5\n";
+    let want = "1048576\n40\nLinux\n4194304\n4096\n10\n0\nstable\nfresh\n1\n9\n5\ncpu-time-moves\n";
     if out.stdout_text() == want {
         Ok(())
     } else {

@@ -601,9 +601,17 @@ fn ncpus(k: &Kernel) -> usize {
 
 fn stat_global_text(k: &Kernel) -> Vec<u8> {
     let mut s = String::new();
-    let _ = writeln!(s, "cpu  0 0 0 0 0 0 0 0 0 0");
-    for c in 0..ncpus(k) {
-        let _ = writeln!(s, "cpu{c} 0 0 0 0 0 0 0 0 0 0");
+    // User and system time of every task, idle the rest of the CPUs'
+    // time since boot. The sandbox does not track which CPU ran what: the
+    // per-CPU lines share the totals evenly.
+    let n = ncpus(k).max(1) as u64;
+    let used = k.cpu_usage();
+    let (user, sys) = (used.user / NS_PER_TICK, used.sys / NS_PER_TICK);
+    let up = k.boot.elapsed().as_nanos() as u64 / NS_PER_TICK;
+    let idle = (up * n).saturating_sub(user + sys);
+    let _ = writeln!(s, "cpu  {user} 0 {sys} {idle} 0 0 0 0 0 0");
+    for c in 0..n {
+        let _ = writeln!(s, "cpu{c} {} 0 {} {} 0 0 0 0 0 0", user / n, sys / n, idle / n);
     }
     let btime = k.boot_wall.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let running = k.tasks.read().tasks.values().filter(|t| t.run_state() == RunState::Running).count();

@@ -97,7 +97,9 @@ impl Kernel {
             };
             {
                 let mut st = tg.state();
-                st.usage.dead_threads += me.cpu.sample();
+                let used = me.cpu.sample();
+                st.usage.dead_threads += used;
+                *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner()) += used;
             }
             // PR_SET_PDEATHSIG: sent when the thread that made a child exits.
             if let Some(p) = tree.procs.get(&tg.pid) {

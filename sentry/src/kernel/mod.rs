@@ -101,6 +101,8 @@ pub struct Kernel {
     pub unix_names: Arc<crate::net::unix::Namespace>,
     /// The terminals: pts pairs and controlling terminals.
     pub ttys: Arc<crate::fs::tty::Ttys>,
+    /// CPU time of the tasks that exited (for /proc/stat).
+    pub exited_cpu: Mutex<thread_group::Usage>,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -117,6 +119,7 @@ impl Kernel {
         let vdso = vdso::Vdso::new(mf.clone())?;
         Ok(Arc::new_cyclic(|k| Kernel {
             ttys: crate::fs::tty::Ttys::new(k.clone()),
+            exited_cpu: Mutex::new(Default::default()),
             vdso,
             platform,
             mf,
@@ -143,6 +146,15 @@ impl Kernel {
     /// The root mount location.
     pub fn root(&self) -> Option<Location> {
         self.root.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// CPU time used by every task so far, live or gone (/proc/stat).
+    pub fn cpu_usage(&self) -> thread_group::Usage {
+        let mut u = *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner());
+        for t in self.tasks.read().tasks.values() {
+            u += t.cpu.sample();
+        }
+        u
     }
 
     /// Number of processes (live and zombie).
