@@ -79,49 +79,61 @@ pub struct GlobalFlags {
     pub ignore_cgroups: bool,
     /// The root's overlay, as gVisor names it: `root:memory` (writes go to
     /// an upper layer in sandbox memory; the host's files never change),
-    /// `all:memory` (the same: there are no other mounts yet), or `none` (the
-    /// root is the image itself; read-only unless the spec says otherwise).
+    /// `root:self` (the upper layer's data in an unnamed file in the root
+    /// filesystem's directory), `root:/DIR` (the same, in host directory
+    /// DIR), `all:...` (the same: there are no other overlaid mounts yet),
+    /// or `none` (the root is the image itself; read-only unless the spec
+    /// says otherwise).
     #[arg(long = "overlay2", global = true, default_value = "root:memory", value_parser = parse_overlay)]
     pub overlay2: Overlay2,
 }
 
 /// Where the root's overlay keeps its upper layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Overlay2 {
     /// No overlay.
     None,
     /// An upper layer in sandbox memory.
     Memory,
+    /// An upper layer whose data is in a file in the root filesystem's
+    /// directory.
+    SelfFile,
+    /// An upper layer whose data is in a file in this host directory.
+    Dir(PathBuf),
 }
 
 impl Overlay2 {
     /// The flag's value, to hand on to `runsc boot`.
-    pub fn as_flag(self) -> &'static str {
+    pub fn as_flag(&self) -> String {
         match self {
-            Overlay2::None => "none",
-            Overlay2::Memory => "root:memory",
+            Overlay2::None => "none".into(),
+            Overlay2::Memory => "root:memory".into(),
+            Overlay2::SelfFile => "root:self".into(),
+            Overlay2::Dir(d) => format!("root:{}", d.display()),
         }
+    }
+
+    /// Whether the root has an overlay.
+    pub fn overlaid(&self) -> bool {
+        *self != Overlay2::None
     }
 }
 
 fn parse_overlay(s: &str) -> Result<Overlay2, String> {
-    match s {
-        "none" => Ok(Overlay2::None),
-        "root:memory" | "all:memory" => Ok(Overlay2::Memory),
-        _ => {
-            let medium = s.split_once(':').map(|(_, m)| m);
-            let mounts = s.split_once(':').map(|(m, _)| m);
-            if !matches!(mounts, Some("root" | "all")) {
-                return Err(format!("{s:?}: expected none, or root:MEDIUM or all:MEDIUM"));
-            }
-            match medium {
-                Some("self") => Err("the `self` medium (upper layer in a host file) is not supported yet".into()),
-                Some(m) if m.starts_with('/') => {
-                    Err("a host directory as the upper layer's medium is not supported yet".into())
-                }
-                _ => Err(format!("{s:?}: the medium must be memory, self or an absolute path")),
-            }
-        }
+    if s == "none" {
+        return Ok(Overlay2::None);
+    }
+    let Some((mounts, medium)) = s.split_once(':') else {
+        return Err(format!("{s:?}: expected none, or root:MEDIUM or all:MEDIUM"));
+    };
+    if !matches!(mounts, "root" | "all") {
+        return Err(format!("{s:?}: expected none, or root:MEDIUM or all:MEDIUM"));
+    }
+    match medium {
+        "memory" => Ok(Overlay2::Memory),
+        "self" => Ok(Overlay2::SelfFile),
+        m if m.starts_with('/') => Ok(Overlay2::Dir(PathBuf::from(m))),
+        _ => Err(format!("{s:?}: the medium must be memory, self or an absolute path")),
     }
 }
 
@@ -210,6 +222,10 @@ pub struct BootArgs {
     /// Fds of the gofer connections of the spec's bind mounts, in order.
     #[arg(long = "volume-fds", value_delimiter = ',')]
     pub volume_fds: Vec<i32>,
+    /// Fd of the file that keeps the overlay's upper layer (with
+    /// `--overlay2=root:self` or a directory).
+    #[arg(long = "filestore-fd")]
+    pub filestore_fd: Option<i32>,
     /// Standard fds (0, 1, 2) that were closed when runsc started: the
     /// sandbox's are closed too.
     #[arg(long = "closed-fds", value_delimiter = ',')]

@@ -29,9 +29,13 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|&fd| gofer::transport::adopt_inherited(fd).context("boot --volume-fds"))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let store = match args.filestore_fd {
+        Some(fd) => Some(gofer::transport::adopt_inherited(fd).context("boot --filestore-fd")?),
+        None => None,
+    };
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let sandbox = Sandbox::new(&spec, gofer, volumes, g.strace, g.overlay2 == crate::cli::Overlay2::Memory)?;
+    let sandbox = Sandbox::new(&spec, gofer, volumes, g.strace, g.overlay2.overlaid(), store)?;
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let stdio = sandbox::import_stdio(&args.closed_fds)?;

@@ -88,6 +88,36 @@ fn caller_rlimits() -> anyhow::Result<Vec<oci_spec::runtime::PosixRlimit>> {
     Ok(out)
 }
 
+/// The file that keeps the overlay's upper layer with
+/// `--overlay2=root:self` (in the root filesystem's directory) or
+/// `root:/DIR`: an unnamed file (O_TMPFILE), so that nothing is left
+/// behind however the sandbox ends; where the filesystem has no unnamed
+/// files, a named one removed at once.
+fn filestore(g: &GlobalFlags, spec: &oci_spec::runtime::Spec) -> anyhow::Result<Option<OwnedFd>> {
+    let dir = match &g.overlay2 {
+        crate::cli::Overlay2::SelfFile => {
+            spec.root().as_ref().map(|r| r.path().clone()).ok_or_else(|| anyhow::anyhow!("spec has no root"))?
+        }
+        crate::cli::Overlay2::Dir(d) => d.clone(),
+        _ => return Ok(None),
+    };
+    let what = || format!("--overlay2={}: the file store in {}", g.overlay2.as_flag(), dir.display());
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true).write(true).mode(0o600);
+    let file = match opts.clone().custom_flags(libc::O_TMPFILE).open(&dir) {
+        Ok(f) => f,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR)) => {
+            let name = dir.join(format!(".runsc-filestore.{}", std::process::id()));
+            let f = opts.create_new(true).open(&name).with_context(what)?;
+            std::fs::remove_file(&name).with_context(what)?;
+            f
+        }
+        Err(e) => return Err(e).with_context(what),
+    };
+    Ok(Some(OwnedFd::from(file)))
+}
+
 /// Makes `fd` inheritable by the children we spawn next.
 fn inheritable(fd: &OwnedFd) -> anyhow::Result<()> {
     nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()))
@@ -186,6 +216,20 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         volume_ends.push(sentry_side);
     }
 
+    // The overlay's upper layer in a host file, if asked for.
+    let store = match filestore(g, &spec) {
+        Ok(s) => s,
+        Err(e) => {
+            for c in std::iter::once(&mut gofer).chain(volume_gofers.iter_mut()) {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            return Err(e);
+        }
+    };
+    if let Some(f) = &store {
+        inheritable(f)?;
+    }
     inheritable(&sentry_end)?;
     inheritable(&spec_r)?;
     let closed: Vec<String> =
@@ -202,7 +246,11 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         let fds: Vec<String> = volume_ends.iter().map(|f| f.as_raw_fd().to_string()).collect();
         boot.arg(format!("--volume-fds={}", fds.join(",")));
     }
+    if let Some(f) = &store {
+        boot.arg(format!("--filestore-fd={}", f.as_raw_fd()));
+    }
     let boot = boot.spawn();
+    drop(store);
     drop(sentry_end);
     drop(volume_ends);
     drop(spec_r);

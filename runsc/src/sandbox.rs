@@ -54,9 +54,12 @@ impl Sandbox {
         volumes: Vec<OwnedFd>,
         strace: bool,
         overlay: bool,
+        store: Option<OwnedFd>,
     ) -> anyhow::Result<Sandbox> {
-        let mf = Arc::new(MemoryFile::new().map_err(|e| anyhow!("memory file: {e}"))?);
-        let platform = Arc::new(PtracePlatform::new(mf.fd()).context("ptrace platform")?);
+        // The upper layer may fill the store's filesystem, no more.
+        let store_room = store.as_ref().map(free_space).transpose()?;
+        let mf = Arc::new(MemoryFile::with_store(store).map_err(|e| anyhow!("memory file: {e}"))?);
+        let platform = Arc::new(PtracePlatform::new(mf.fd(), mf.store_fd()).context("ptrace platform")?);
         let uts =
             Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)
@@ -70,7 +73,12 @@ impl Sandbox {
         let root_mount = if overlay {
             // The spec's readonly is about the image: the overlay keeps it
             // unchanged and takes the writes (gVisor does the same).
-            let upper = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions::default());
+            let mut opts = TmpfsOptions::default();
+            if let Some(room) = store_room {
+                opts.in_store = true;
+                opts.size = room;
+            }
+            let upper = Tmpfs::new_root(kernel.mf.clone(), opts);
             let root = Overlay::new_root(lower, upper).map_err(|e| anyhow!("overlay root: {e}"))?;
             Mount::new_root(Dentry::new_root(root), dev_make(0, 40), false, "overlay")
         } else {
@@ -325,4 +333,13 @@ pub fn import_stdio(closed: &[i32]) -> anyhow::Result<Vec<Option<Arc<File>>>> {
         out.push(Some(File::new(Arc::new(HostFile::import(host, nonblocking)), flags as u32, None, name)));
     }
     Ok(out)
+}
+
+/// Bytes free for an unprivileged writer on the filesystem of the file
+/// store `fd` (a page multiple), at most what the memory file's store can
+/// hold.
+fn free_space(fd: &OwnedFd) -> anyhow::Result<u64> {
+    let st = nix::sys::statvfs::fstatvfs(fd.as_fd()).context("file store: statvfs")?;
+    let bytes = st.blocks_available() as u64 * st.fragment_size() as u64;
+    Ok(bytes.min(sentry::mm::memfile::MEMORY_FILE_SIZE) & !(sentry::abi::PAGE_SIZE - 1))
 }

@@ -104,6 +104,7 @@ EOF");
     proc_cpuinfo_matches_the_host => check_cpuinfo();
     mount_and_umount_inside => check_mount();
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
+    overlay_upper_layer_in_a_host_file => check_filestore();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
     read_only_volume_gives_erofs => check_read_only_volume();
     volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
@@ -400,6 +401,72 @@ fn check_symlink_swap() -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The largest file under `dir` that some process has open (an unnamed
+/// file shows as `dir/#N (deleted)`), by allocated bytes.
+fn open_file_bytes_in(dir: &Path) -> u64 {
+    let mut most = 0;
+    let Ok(procs) = fs::read_dir("/proc") else { return 0 };
+    for p in procs.flatten() {
+        let Ok(fds) = fs::read_dir(p.path().join("fd")) else { continue };
+        for fd in fds.flatten() {
+            let Ok(target) = fs::read_link(fd.path()) else { continue };
+            if target.starts_with(dir) {
+                if let Ok(m) = fs::metadata(fd.path()) {
+                    most = most.max(m.blocks() * 512);
+                }
+            }
+        }
+    }
+    most
+}
+
+/// `--overlay2=root:DIR` keeps the upper layer's data in an unnamed file
+/// in DIR, not in sandbox memory: 64 MiB written to /tmp in the sandbox
+/// take 64 MiB of that file while the sandbox runs, read back the same,
+/// and DIR is empty afterwards. A directory that does not exist is a
+/// clear error.
+fn check_filestore() -> Result<(), String> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let dir = PathBuf::from(format!("/tmp/runsc-filestore.{}.{nanos}", std::process::id()));
+    fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let flag = format!("--overlay2=root:{}", dir.display());
+    let script = "dd if=/dev/zero of=/tmp/big bs=1M count=64 status=none; echo written; sleep 3; \
+                  head -c 67108864 /dev/zero | cmp - /tmp/big && echo same";
+    let cmd = Cmd::new(["/bin/sh", "-c", script]).timeout(Duration::from_secs(60));
+    let (out, seen) = std::thread::scope(|s| {
+        let run = s.spawn(|| cmd.run_runsc(&[&flag]));
+        let mut seen = 0;
+        let start = Instant::now();
+        while !run.is_finished() && start.elapsed() < Duration::from_secs(30) {
+            seen = seen.max(open_file_bytes_in(&dir));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        (run.join(), seen)
+    });
+    let out = out.map_err(|_| "runsc thread panicked".to_string())?;
+    let left: Vec<_> = fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    let _ = fs::remove_dir(&dir);
+    let missing = Cmd::new(["/bin/true"]).run_runsc(&["--overlay2=root:/nonexistent-runsc-dir"]);
+    let mut why = String::new();
+    if out.stdout_text() != "written\nsame\n" {
+        why += &format!("stdout {:?}\n{}", out.stdout_text(), describe_stderr("runsc", &out));
+    }
+    if seen < 64 << 20 {
+        why += &format!("the file store held at most {seen} bytes, want 64 MiB\n");
+    }
+    if !left.is_empty() {
+        why += &format!("left in the store's directory: {left:?}\n");
+    }
+    if missing.status.code() == Some(0) || !missing.stderr_text().contains("nonexistent-runsc-dir") {
+        why += &format!("a missing directory: {}\n", describe_stderr("runsc", &missing));
+    }
+    if why.is_empty() {
+        Ok(())
+    } else {
+        Err(why)
+    }
 }
 
 /// The first processor's `field` in a /proc/cpuinfo text.

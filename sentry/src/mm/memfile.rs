@@ -7,6 +7,13 @@
 //! reference; `fork` takes another on every private range the child shares
 //! copy-on-write and every shared one; a range whose count drops to zero is
 //! returned to the host by punching a hole and reused.
+//!
+//! With a file store (`--overlay2=root:self` or a host directory), a
+//! second file, which runsc made in a host directory, backs the offsets
+//! from [`STORE_BASE`] on: the overlay's upper layer keeps its data there
+//! instead of in sandbox memory. The sentry maps it right after the memfd,
+//! so one offset space and one pointer rule cover both; platforms map it
+//! from its own fd.
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -16,6 +23,8 @@ use crate::abi::{Errno, PAGE_SIZE};
 
 /// Size of the (sparse) memory file.
 pub const MEMORY_FILE_SIZE: u64 = 64 << 30;
+/// Where the file store's offsets begin (it is as large as the memfd).
+pub const STORE_BASE: u64 = MEMORY_FILE_SIZE;
 
 /// The memory file, its allocator and reference counts.
 pub struct MemoryFile {
@@ -24,6 +33,8 @@ pub struct MemoryFile {
     size: u64,
     alloc: Mutex<Allocator>,
     cache: Mutex<PageCache>,
+    /// The file store, if any, and its allocator.
+    store: Option<(OwnedFd, Mutex<Allocator>)>,
 }
 
 /// Chunks of unchanging files, read once and shared by every private
@@ -47,6 +58,8 @@ unsafe impl Sync for MemoryFile {}
 
 #[derive(Default)]
 struct Allocator {
+    /// One past the last offset it may hand out (0: the memfd's size).
+    limit: u64,
     /// Free ranges below `bump`: start -> length.
     free: BTreeMap<u64, u64>,
     /// Everything at or above is unallocated.
@@ -114,6 +127,12 @@ impl Allocator {
 impl MemoryFile {
     /// Creates the memfd and maps it into the sentry.
     pub fn new() -> Result<MemoryFile, Errno> {
+        Self::with_store(None)
+    }
+
+    /// Creates the memfd and maps it, with `store` (a regular file, made
+    /// empty for the purpose) backing the offsets from [`STORE_BASE`].
+    pub fn with_store(store: Option<OwnedFd>) -> Result<MemoryFile, Errno> {
         // SAFETY: the name is a NUL-terminated literal.
         let fd = unsafe { libc::memfd_create(c"runsc-memory".as_ptr(), libc::MFD_CLOEXEC) };
         if fd < 0 {
@@ -121,31 +140,90 @@ impl MemoryFile {
         }
         // SAFETY: memfd_create returned a fresh fd that we now own.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: ftruncate on our own fd.
-        if unsafe { libc::ftruncate(fd.as_raw_fd(), MEMORY_FILE_SIZE as i64) } != 0 {
-            return Err(Errno::last_host());
+        let files: Vec<i32> = std::iter::once(fd.as_raw_fd()).chain(store.as_ref().map(|s| s.as_raw_fd())).collect();
+        for &f in &files {
+            // SAFETY: ftruncate on a file we own.
+            if unsafe { libc::ftruncate(f, MEMORY_FILE_SIZE as i64) } != 0 {
+                return Err(Errno::last_host());
+            }
         }
-        // SAFETY: a fresh shared mapping of the whole file; checked below.
+        let size = MEMORY_FILE_SIZE * files.len() as u64;
+        // SAFETY: a fresh reservation of address space, checked below; the
+        // files are mapped over it.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                MEMORY_FILE_SIZE as usize,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_NORESERVE,
-                fd.as_raw_fd(),
+                size as usize,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
                 0,
             )
         };
         if p == libc::MAP_FAILED {
             return Err(Errno::last_host());
         }
+        for (i, &f) in files.iter().enumerate() {
+            // SAFETY: replaces part of the reservation just made (MAP_FIXED
+            // within it) with a shared mapping of our own file.
+            let q = unsafe {
+                libc::mmap(
+                    (p as *mut u8).add(i * MEMORY_FILE_SIZE as usize).cast(),
+                    MEMORY_FILE_SIZE as usize,
+                    libc::PROT_READ | libc::PROT_WRITE,
+                    libc::MAP_SHARED | libc::MAP_NORESERVE | libc::MAP_FIXED,
+                    f,
+                    0,
+                )
+            };
+            if q == libc::MAP_FAILED {
+                let e = Errno::last_host();
+                // SAFETY: unmapping the reservation made above.
+                unsafe { libc::munmap(p, size as usize) };
+                return Err(e);
+            }
+        }
+        let store = store.map(|f| {
+            let a = Allocator { limit: STORE_BASE + MEMORY_FILE_SIZE, bump: STORE_BASE, ..Allocator::default() };
+            (f, Mutex::new(a))
+        });
         Ok(MemoryFile {
             fd,
             base: p as *mut u8,
-            size: MEMORY_FILE_SIZE,
-            alloc: Mutex::new(Allocator::default()),
+            size,
+            alloc: Mutex::new(Allocator { limit: MEMORY_FILE_SIZE, ..Allocator::default() }),
             cache: Mutex::new(PageCache::default()),
+            store,
         })
+    }
+
+    /// The file store's fd, for platforms to map offsets from
+    /// [`STORE_BASE`] (`None`: everything is in the memfd).
+    pub fn store_fd(&self) -> Option<i32> {
+        self.store.as_ref().map(|(f, _)| f.as_raw_fd())
+    }
+
+    /// A range that crosses [`STORE_BASE`], as its two sides.
+    fn split_store(off: u64, len: u64) -> Option<((u64, u64), (u64, u64))> {
+        (off < STORE_BASE && off + len > STORE_BASE)
+            .then(|| ((off, STORE_BASE - off), (STORE_BASE, off + len - STORE_BASE)))
+    }
+
+    /// The allocator that owns `off`.
+    fn lock_for(&self, off: u64) -> MutexGuard<'_, Allocator> {
+        match &self.store {
+            Some((_, a)) if off >= STORE_BASE => a.lock().unwrap_or_else(|e| e.into_inner()),
+            _ => self.lock(),
+        }
+    }
+
+    /// Allocates `len` bytes in the file store if there is one (the
+    /// overlay's upper layer), else as [`allocate`](Self::allocate).
+    pub fn allocate_stored(&self, len: u64) -> Result<u64, Errno> {
+        match &self.store {
+            Some((_, a)) => Self::allocate_from(&mut a.lock().unwrap_or_else(|e| e.into_inner()), len),
+            None => self.allocate(len),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Allocator> {
@@ -157,16 +235,24 @@ impl MemoryFile {
         self.fd.as_raw_fd()
     }
 
-    /// Bytes allocated.
+    /// Bytes allocated in sandbox memory (the file store not counted).
     pub fn used(&self) -> u64 {
         self.lock().used
+    }
+
+    /// Bytes allocated in the file store.
+    pub fn stored(&self) -> u64 {
+        self.store.as_ref().map_or(0, |(_, a)| a.lock().unwrap_or_else(|e| e.into_inner()).used)
     }
 
     /// Allocates `len` bytes (a page multiple) with one reference. The range
     /// reads as zeros.
     pub fn allocate(&self, len: u64) -> Result<u64, Errno> {
+        Self::allocate_from(&mut self.lock(), len)
+    }
+
+    fn allocate_from(a: &mut Allocator, len: u64) -> Result<u64, Errno> {
         debug_assert!(len.is_multiple_of(PAGE_SIZE) && len > 0);
-        let mut a = self.lock();
         let found = a.free.iter().find(|(_, &l)| l >= len).map(|(&s, &l)| (s, l));
         let s = if let Some((s, l)) = found {
             a.free.remove(&s);
@@ -175,7 +261,7 @@ impl MemoryFile {
             }
             s
         } else {
-            if a.bump.checked_add(len).is_none_or(|e| e > self.size) {
+            if a.bump.checked_add(len).is_none_or(|e| e > a.limit) {
                 return Err(Errno::ENOMEM);
             }
             let s = a.bump;
@@ -193,8 +279,12 @@ impl MemoryFile {
         if len == 0 {
             return;
         }
+        if let Some((a, b)) = Self::split_store(off, len) {
+            self.inc_ref(a.0, a.1);
+            return self.inc_ref(b.0, b.1);
+        }
         let end = off + len;
-        let mut a = self.lock();
+        let mut a = self.lock_for(off);
         a.split_at(off);
         a.split_at(end);
         let keys: Vec<u64> = a.refs.range(off..end).map(|(&k, _)| k).collect();
@@ -214,10 +304,14 @@ impl MemoryFile {
         if len == 0 {
             return;
         }
+        if let Some((a, b)) = Self::split_store(off, len) {
+            self.dec_ref(a.0, a.1);
+            return self.dec_ref(b.0, b.1);
+        }
         let end = off + len;
         let mut freed = Vec::new();
         {
-            let mut a = self.lock();
+            let mut a = self.lock_for(off);
             a.split_at(off);
             a.split_at(end);
             let segs: Vec<(u64, u64, u32)> = a.refs.range(off..end).map(|(&s, &(e, c))| (s, e, c)).collect();
@@ -235,7 +329,7 @@ impl MemoryFile {
         for &(s, l) in &freed {
             self.zero(s, l);
         }
-        let mut a = self.lock();
+        let mut a = self.lock_for(off);
         for (s, l) in freed {
             a.release(s, l);
         }
@@ -244,8 +338,11 @@ impl MemoryFile {
     /// Whether every page of `[off, off+len)` has exactly one reference (the
     /// caller's): copy-on-write has nothing left to copy for.
     pub fn exclusive(&self, off: u64, len: u64) -> bool {
+        if let Some((a, b)) = Self::split_store(off, len) {
+            return self.exclusive(a.0, a.1) && self.exclusive(b.0, b.1);
+        }
         let end = off + len;
-        let a = self.lock();
+        let a = self.lock_for(off);
         let mut cur = off;
         if let Some((_, &(e, c))) = a.refs.range(..=off).next_back() {
             if e > off {
@@ -269,15 +366,14 @@ impl MemoryFile {
 
     /// Makes a range read as zeros again, releasing its pages to the host.
     pub fn zero(&self, off: u64, len: u64) {
+        let (fd, at) = match &self.store {
+            Some((f, _)) if off >= STORE_BASE => (f.as_raw_fd(), off - STORE_BASE),
+            _ => (self.fd.as_raw_fd(), off),
+        };
         // SAFETY: fallocate on our own fd; a failure leaves the data in place,
         // which we then zero by hand.
         let r = unsafe {
-            libc::fallocate(
-                self.fd.as_raw_fd(),
-                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
-                off as i64,
-                len as i64,
-            )
+            libc::fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, at as i64, len as i64)
         };
         if r != 0 {
             if let Some(p) = self.ptr(off, len) {

@@ -11,6 +11,8 @@ use crate::mm::MemoryFile;
 /// The pages and size of one file.
 pub struct FileData {
     mf: Arc<MemoryFile>,
+    /// Pages come from the memory file's file store.
+    stored: bool,
     /// Page index -> offset of its page in the memory file.
     pages: BTreeMap<u64, u64>,
     /// Size in bytes.
@@ -18,9 +20,10 @@ pub struct FileData {
 }
 
 impl FileData {
-    /// An empty file.
-    pub fn new(mf: Arc<MemoryFile>) -> FileData {
-        FileData { mf, pages: BTreeMap::new(), size: 0 }
+    /// An empty file; `stored`: its pages go to the memory file's file
+    /// store, if there is one.
+    pub fn new(mf: Arc<MemoryFile>, stored: bool) -> FileData {
+        FileData { mf, stored, pages: BTreeMap::new(), size: 0 }
     }
 
     /// Pages allocated.
@@ -81,7 +84,7 @@ impl FileData {
             return Ok(p);
         }
         charge()?;
-        let p = self.mf.allocate(PAGE_SIZE)?;
+        let p = if self.stored { self.mf.allocate_stored(PAGE_SIZE)? } else { self.mf.allocate(PAGE_SIZE)? };
         self.pages.insert(index, p);
         Ok(p)
     }

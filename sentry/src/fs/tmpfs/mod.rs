@@ -33,6 +33,9 @@ pub struct TmpfsOptions {
     pub uid: u32,
     /// The root directory's group.
     pub gid: u32,
+    /// File data goes to the memory file's file store (the overlay's
+    /// upper layer with `--overlay2=root:self`), if it has one.
+    pub in_store: bool,
 }
 
 /// Half of the host's RAM (Linux's default tmpfs size), at most half the
@@ -53,7 +56,7 @@ fn half_of_ram() -> u64 {
 impl Default for TmpfsOptions {
     fn default() -> TmpfsOptions {
         // Linux's defaults: half of RAM, and as many inodes as RAM pages / 2.
-        TmpfsOptions { size: half_of_ram(), nr_inodes: 1 << 20, mode: 0o1777, uid: 0, gid: 0 }
+        TmpfsOptions { size: half_of_ram(), nr_inodes: 1 << 20, mode: 0o1777, uid: 0, gid: 0, in_store: false }
     }
 }
 
@@ -232,7 +235,7 @@ impl TmpInode {
             FileType::Directory => {
                 Kind::Dir(Mutex::new(Dir { parent_ino: parent_ino.unwrap_or(ino), ..Default::default() }))
             }
-            FileType::Regular => Kind::File(Mutex::new(FileData::new(fs.mf.clone()))),
+            FileType::Regular => Kind::File(Mutex::new(FileData::new(fs.mf.clone(), fs.opts.in_store))),
             FileType::Symlink => Kind::Symlink(node.target.clone()),
             _ => Kind::Special,
         };

@@ -75,6 +75,7 @@ impl Factory {
         master: i32,
         page: StubPage,
         memfd: i32,
+        store: Option<i32>,
         batches: Arc<Batches>,
     ) -> Result<(Factory, MasterInfo), PlatformError> {
         let (tx, rx) = unbounded::<Request>();
@@ -104,7 +105,7 @@ impl Factory {
                         return;
                     }
                 }
-                let env = StubEnv { page, template, memfd };
+                let env = StubEnv { page, template, memfd, store };
                 Worker { master: m, env, batches, leaders: HashMap::new(), dying: Vec::new(), spare: Vec::new() }
                     .serve(rx);
             })

@@ -52,13 +52,14 @@ fn host(op: &'static str) -> impl FnOnce(Errno) -> PlatformError {
     move |errno| PlatformError::Host { op, errno }
 }
 
-/// What every stub has: the stub page, the memory file (at the same fd
-/// number as in the sentry; the batch file too) and valid segment
-/// registers.
+/// What every stub has: the stub page, the memory file and its file store
+/// if any (at the same fd numbers as in the sentry; the batch file too)
+/// and valid segment registers.
 pub(super) struct StubEnv {
     page: StubPage,
     template: Regs,
     memfd: i32,
+    store: Option<i32>,
 }
 
 /// What the platform's parts share.
@@ -74,7 +75,12 @@ fn op_call(env: &StubEnv, op: &MapOp) -> (&'static str, Entry) {
     let (name, nr, args) = match *op {
         MapOp::Map { addr, len, prot, offset } => {
             let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-            ("mmap", libc::SYS_mmap, [addr, len, prot as u64, flags, env.memfd as u64, offset])
+            use crate::mm::memfile::STORE_BASE;
+            let (fd, offset) = match env.store {
+                Some(s) if offset >= STORE_BASE => (s, offset - STORE_BASE),
+                _ => (env.memfd, offset),
+            };
+            ("mmap", libc::SYS_mmap, [addr, len, prot as u64, flags, fd as u64, offset])
         }
         MapOp::Unmap { addr, len } => ("munmap", libc::SYS_munmap, [addr, len, 0, 0, 0, 0]),
         MapOp::Protect { addr, len, prot } => ("mprotect", libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0]),
@@ -106,11 +112,12 @@ const XSTATE_BV: usize = 512;
 impl PtracePlatform {
     /// Creates the platform: maps the stub page, forks the master stub and
     /// starts the factory thread that traces it. `memfd` is the memory file,
-    /// which stubs map.
+    /// which stubs map, and `store` its file store (offsets from
+    /// `STORE_BASE`), if it has one.
     ///
     /// Must be called while the process is single-threaded (the master stub
     /// is made with `fork`); otherwise it fails with `NotSingleThreaded`.
-    pub fn new(memfd: i32) -> Result<PtracePlatform, PlatformError> {
+    pub fn new(memfd: i32, store: Option<i32>) -> Result<PtracePlatform, PlatformError> {
         let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
         if threads != 1 {
             return Err(PlatformError::NotSingleThreaded(threads));
@@ -137,15 +144,19 @@ impl PtracePlatform {
                 // rseq update on return to user mode would fault.
                 unregister_rseq();
                 drop_capabilities();
-                // Only the memory file and the batch file stay open.
-                let (lo, hi) = (memfd.min(batches.fd), memfd.max(batches.fd));
-                if lo > 0 {
-                    libc::syscall(libc::SYS_close_range, 0u32, (lo - 1) as u32, 0u32);
+                // Only the memory file (and its store) and the batch file
+                // stay open: close the ranges around them. A fixed array:
+                // the child may not allocate.
+                let mut keep = [memfd, batches.fd, store.unwrap_or(memfd)];
+                keep.sort_unstable();
+                let mut from = 0i32;
+                for k in keep {
+                    if k > from {
+                        libc::syscall(libc::SYS_close_range, from as u32, (k - 1) as u32, 0u32);
+                    }
+                    from = from.max(k + 1);
                 }
-                if hi > lo + 1 {
-                    libc::syscall(libc::SYS_close_range, (lo + 1) as u32, (hi - 1) as u32, 0u32);
-                }
-                libc::syscall(libc::SYS_close_range, (hi + 1) as u32, u32::MAX, 0u32);
+                libc::syscall(libc::SYS_close_range, from as u32, u32::MAX, 0u32);
                 // Every signal but the sentry's interrupt is blocked: nothing
                 // from outside disturbs a stub, and faults are forced through
                 // to the tracer regardless.
@@ -170,7 +181,7 @@ impl PtracePlatform {
             }
         }
         let batches = Arc::new(batches);
-        let (factory, info) = Factory::start(pid, stub, memfd, batches.clone())?;
+        let (factory, info) = Factory::start(pid, stub, memfd, store, batches.clone())?;
         let xfeatures = match info.xstate.get(SW_XCR0..SW_XCR0 + 8) {
             Some(b) => u64::from_le_bytes(b.try_into().unwrap_or([0; 8])),
             None => 0,
@@ -178,7 +189,7 @@ impl PtracePlatform {
         let initial_fp = initial_fp(&info.xstate);
         Ok(PtracePlatform {
             shared: Arc::new(Shared {
-                env: StubEnv { page: stub, template: info.template, memfd },
+                env: StubEnv { page: stub, template: info.template, memfd, store },
                 factory,
                 cpus,
                 batches,
