@@ -56,6 +56,9 @@ impl FileData {
     /// fewer than asked if space ran out after some were written.
     pub fn write(&mut self, buf: &[u8], off: u64, charge: &dyn Fn() -> Result<(), Errno>) -> Result<usize, Errno> {
         off.checked_add(buf.len() as u64).ok_or(Errno::EFBIG)?;
+        if buf.len() as u64 > PAGE_SIZE {
+            self.allocate_run(off / PAGE_SIZE, (off + buf.len() as u64 - 1) / PAGE_SIZE, charge);
+        }
         let mut done = 0;
         while done < buf.len() {
             let at = off + done as u64;
@@ -71,6 +74,37 @@ impl FileData {
         }
         self.size = self.size.max(off + done as u64);
         Ok(done)
+    }
+
+    /// Gives the absent pages of `first..=last` one run of the memory file,
+    /// faulted in at once: a large write then costs one allocation and no
+    /// page faults per page. Stops where `charge` says the filesystem is
+    /// full (the write's own loop then ends short).
+    fn allocate_run(&mut self, first: u64, last: u64, charge: &dyn Fn() -> Result<(), Errno>) {
+        let present = self.pages.range(first..=last).count() as u64;
+        let want = (last - first + 1) - present;
+        if want < 2 {
+            return;
+        }
+        let alloc =
+            if self.stored { self.mf.allocate_stored(want * PAGE_SIZE) } else { self.mf.allocate(want * PAGE_SIZE) };
+        let Ok(run) = alloc else { return };
+        let (mut next, end) = (run, run + want * PAGE_SIZE);
+        for index in first..=last {
+            if next == end {
+                break;
+            }
+            if let std::collections::btree_map::Entry::Vacant(v) = self.pages.entry(index) {
+                if charge().is_err() {
+                    break;
+                }
+                v.insert(next);
+                next += PAGE_SIZE;
+            }
+        }
+        // Pages the filesystem had no room for go back.
+        self.mf.dec_ref(next, end - next);
+        self.mf.populate(run, next - run);
     }
 
     /// The memory-file offset of page `index`, allocated if absent.
