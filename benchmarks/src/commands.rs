@@ -1,7 +1,8 @@
 //! Whole commands that work the filesystem: wall time of `python3 -c pass`
 //! (hundreds of lookups, most of them of missing paths), `find /usr -xdev`
-//! (every directory of /usr) and `tar xzf` of /usr/include/linux into a
-//! tmpfs (creating a few thousand files), under each runtime.
+//! (every directory of /usr), `tar xzf` of /usr/include/linux into a
+//! tmpfs (creating a few thousand files), and a sequential write then read
+//! of 1 GiB in a tmpfs (`dd`, fresh pages), under each runtime.
 
 use std::path::Path;
 use std::process::Command;
@@ -19,6 +20,11 @@ pub fn commands() -> Vec<(&'static str, Vec<String>)> {
     vec![
         ("python3 -c pass", vec!["/usr/bin/python3".into(), "-c".into(), "pass".into()]),
         ("find /usr -xdev", sh("find /usr -xdev > /dev/null")),
+        (
+            "dd 1 GiB to tmpfs and back",
+            sh("d=$(mktemp -d /dev/shm/runsc-bench.XXXXXX) && dd if=/dev/zero of=\"$d/f\" bs=1M count=1024 status=none \
+                && dd if=\"$d/f\" of=/dev/null bs=1M status=none; s=$?; rm -rf \"$d\"; exit $s"),
+        ),
         (
             "tar xzf include/linux",
             sh(&format!(
