@@ -160,8 +160,32 @@ fn move_mount(t: &Task, src: &Location, at: &Location) -> Result<u64, Errno> {
     Ok(0)
 }
 
-/// umount2(2): the mount must not have mounts on it (EBUSY) unless
-/// MNT_DETACH.
+/// Whether some task has a file open on `mount`, or its working or root
+/// directory there (Linux's propagate_mount_busy reference counts). The
+/// umount2 caller's own lookup of the mount does not count.
+fn in_use(t: &Task, mount: &Arc<Mount>) -> bool {
+    let tree = t.kernel.tasks.read();
+    let mut tables: Vec<Arc<sentry::vfs::fdtable::FdTable>> = Vec::new();
+    for task in tree.tasks.values() {
+        let r = task.resources();
+        let (cwd, root) = (r.fs.cwd(), r.fs.root());
+        if Arc::ptr_eq(&cwd.mount, mount) || Arc::ptr_eq(&root.mount, mount) {
+            return true;
+        }
+        if !tables.iter().any(|x| Arc::ptr_eq(x, &r.fds)) {
+            tables.push(r.fds);
+        }
+    }
+    drop(tree);
+    tables.iter().any(|fds| {
+        fds.fds()
+            .into_iter()
+            .any(|fd| fds.get(fd).is_ok_and(|f| f.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.mount, mount))))
+    })
+}
+
+/// umount2(2): the mount must not have mounts on it, open files, or
+/// tasks' working or root directories in it (EBUSY) unless MNT_DETACH.
 pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     const MNT_FORCE: u64 = 1;
     const MNT_DETACH: u64 = 2;
@@ -187,7 +211,7 @@ pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     let mut mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
     let busy = mounts.iter().any(|m| m.parent().is_some_and(|(pm, _)| Arc::ptr_eq(&pm, &at.mount)));
-    if busy && flags & MNT_DETACH == 0 {
+    if (busy || in_use(t, &at.mount)) && flags & MNT_DETACH == 0 {
         return Err(Errno::EBUSY.into());
     }
     at.mount.detach();

@@ -373,7 +373,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         Support::Partial("tmpfs, proc, sysfs, bind (MS_REC too), MS_MOVE, remount; one mount namespace"),
         [Path, Path, Path, Hex, Hex]
     ),
-    sys!(SYS_umount2, sys_mount::umount2, Support::Partial("open files do not keep a mount busy"), [Path, Hex]),
+    sys!(SYS_umount2, sys_mount::umount2, Support::Partial("MNT_EXPIRE unmounts at the first call"), [Path, Hex]),
     sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
     sys!(
         SYS_splice,

@@ -32,6 +32,11 @@ mount --move $d/a/sub $d/moved && ls $d/moved | tr '\n' ' '; echo
 ls $d/a/sub | tr '\n' ' '; echo
 mount --move $d/moved $d/moved/x 2>&1 | grep -c 'Too many levels\|failed' 
 umount -l $d/rview && grep -c " $d/rview" /proc/mounts
+# Open files and working directories keep a mount busy.
+exec 9< $d/moved/g
+umount $d/moved 2>&1 | sed 's/.*: //'
+exec 9<&-
+(cd $d/view && umount $d/view 2>&1 | sed 's/.*: //')
 umount $d/moved $d/view
 umount $d && ls -A $d | wc -l
 rmdir $d
