@@ -265,28 +265,35 @@ fn vectored_file(f: &File, write: bool) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Counts a read-like (`write` false) or write-like call that reached
+/// the file, and the bytes it moved (/proc/[pid]/io's rchar, syscr...).
+fn account(t: &Task, write: bool, r: Result<usize, Errno>) -> SyscallResult {
+    t.shared.io.add(write, *r.as_ref().unwrap_or(&0) as u64);
+    Ok(r? as u64)
+}
+
 /// read(2).
 pub fn read(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    Ok(read_at(t, &f, a.a[1], a.a[2], None)? as u64)
+    account(t, false, read_at(t, &f, a.a[1], a.a[2], None))
 }
 
 /// write(2).
 pub fn write(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
-    Ok(write_at(t, &f, a.a[1], a.a[2], None)? as u64)
+    account(t, true, write_at(t, &f, a.a[1], a.a[2], None))
 }
 
 /// pread64(2).
 pub fn pread64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (f, off) = positional(t, a)?;
-    Ok(read_at(t, &f, a.a[1], a.a[2], Some(off))? as u64)
+    account(t, false, read_at(t, &f, a.a[1], a.a[2], Some(off)))
 }
 
 /// pwrite64(2).
 pub fn pwrite64(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (f, off) = positional(t, a)?;
-    Ok(write_at(t, &f, a.a[1], a.a[2], Some(off))? as u64)
+    account(t, true, write_at(t, &f, a.a[1], a.a[2], Some(off)))
 }
 
 /// readv(2).
@@ -294,7 +301,7 @@ pub fn readv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
     vectored_file(&f, false)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
-    Ok(vectored(t, &f, &iovs, None, false)? as u64)
+    account(t, false, vectored(t, &f, &iovs, None, false))
 }
 
 /// writev(2).
@@ -302,7 +309,7 @@ pub fn writev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let f = t.file(a.a[0] as i32)?;
     vectored_file(&f, true)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
-    Ok(vectored(t, &f, &iovs, None, true)? as u64)
+    account(t, true, vectored(t, &f, &iovs, None, true))
 }
 
 /// preadv(2).
@@ -310,7 +317,7 @@ pub fn preadv(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (f, off) = positional(t, a)?;
     vectored_file(&f, false)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
-    Ok(vectored(t, &f, &iovs, Some(off), false)? as u64)
+    account(t, false, vectored(t, &f, &iovs, Some(off), false))
 }
 
 /// pwritev(2).
@@ -318,7 +325,7 @@ pub fn pwritev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (f, off) = positional(t, a)?;
     vectored_file(&f, true)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
-    Ok(vectored(t, &f, &iovs, Some(off), true)? as u64)
+    account(t, true, vectored(t, &f, &iovs, Some(off), true))
 }
 
 /// RWF_HIPRI.
@@ -362,10 +369,14 @@ fn vectored2(t: &Task, a: &SyscallArgs, write: bool) -> SyscallResult {
 
 /// preadv2(2).
 pub fn preadv2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    vectored2(t, a, false)
+    let r = vectored2(t, a, false);
+    t.shared.io.add(false, *r.as_ref().unwrap_or(&0));
+    r
 }
 
 /// pwritev2(2).
 pub fn pwritev2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    vectored2(t, a, true)
+    let r = vectored2(t, a, true);
+    t.shared.io.add(true, *r.as_ref().unwrap_or(&0));
+    r
 }

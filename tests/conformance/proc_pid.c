@@ -1,6 +1,6 @@
 /*
  * proc_pid.c: more of /proc/[pid]: writing comm (kept as written, up to
- * 15 bytes), oom_score_adj (range, parsing, inheritance), oom_score,
+ * 15 bytes), oom_score_adj (range, parsing, inheritance), oom_score, io,
  * cgroup's unified line, ns/ links, and the fields of smaps and
  * smaps_rollup (names and order; values vary).
  */
@@ -62,6 +62,16 @@ static void fields(const char *path)
 	printf("\n");
 }
 
+/* The value of `field` in /proc/self/io. */
+static long io_field(const char *field)
+{
+	char buf[512], *p;
+
+	if (slurp("/proc/self/io", buf, sizeof(buf)) < 0 || !(p = strstr(buf, field)))
+		return -1;
+	return atol(p + strlen(field) + 1);
+}
+
 int main(void)
 {
 	char buf[256], link[64];
@@ -112,6 +122,19 @@ int main(void)
 		       a > 0 && a == b && memcmp(link, other, a) == 0);
 	}
 
+	{
+		char junk[1000] = { 0 };
+		int z = open("/dev/zero", O_RDONLY), nul = open("/dev/null", O_WRONLY);
+		long rc = io_field("rchar"), wc = io_field("wchar"), sr = io_field("syscr"), sw = io_field("syscw");
+
+		if (write(nul, junk, sizeof(junk)) != sizeof(junk) || read(z, junk, 100) != 100)
+			return 1;
+		SHOW(io_field("wchar") - wc >= 1000 && io_field("syscw") - sw >= 1);
+		SHOW(io_field("rchar") - rc >= 100 && io_field("syscr") - sr >= 1);
+		SHOW(io_field("read_bytes") >= 0 && io_field("cancelled_write_bytes") >= 0);
+		close(z);
+		close(nul);
+	}
 	fields("/proc/self/smaps");
 	fields("/proc/self/smaps_rollup");
 	n = slurp("/proc/self/smaps", buf, sizeof(buf));

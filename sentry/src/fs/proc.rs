@@ -398,6 +398,29 @@ fn ns_dir() -> Arc<dyn Inode> {
     })
 }
 
+/// `/proc/[pid]/io` (the process: its threads, live and exited) or
+/// `task/[tid]/io` (the thread). The sandbox has no block layer: the
+/// storage counters are 0, as for a tmpfs.
+fn io_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno> {
+    let v = view(k, pid)?;
+    let [rc, wc, sr, sw] = match tid {
+        Some(_) => task_of(k, pid, tid)?.io.sample(),
+        None => {
+            let mut sum = v.tg.state().io_dead;
+            for t in v.tg.threads() {
+                for (s, x) in sum.iter_mut().zip(t.io.sample()) {
+                    *s += x;
+                }
+            }
+            sum
+        }
+    };
+    Ok(format!(
+        "rchar: {rc}\nwchar: {wc}\nsyscr: {sr}\nsyscw: {sw}\nread_bytes: 0\nwrite_bytes: 0\ncancelled_write_bytes: 0\n"
+    )
+    .into_bytes())
+}
+
 /// `/proc/[pid]/oom_score`: Linux's badness, the share of RAM the process
 /// has resident in thousandths, plus its oom_score_adj, within 0..=2000.
 fn oom_score_text(k: &Kernel, pid: i32) -> Result<Vec<u8>, Errno> {
@@ -537,6 +560,7 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
         ),
     ));
     c.push((b"oom_score".to_vec(), file(k, pid, tid, 0o444, |k, pid, _| oom_score_text(k, pid))));
+    c.push((b"io".to_vec(), file(k, pid, tid, 0o400, io_text)));
     if tid.is_none() {
         let kk = k.clone();
         c.push((

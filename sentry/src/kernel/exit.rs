@@ -99,6 +99,9 @@ impl Kernel {
                 let mut st = tg.state();
                 let used = me.cpu.sample();
                 st.usage.dead_threads += used;
+                for (d, v) in st.io_dead.iter_mut().zip(me.io.sample()) {
+                    *d += v;
+                }
                 *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner()) += used;
             }
             // PR_SET_PDEATHSIG: sent when the thread that made a child exits.

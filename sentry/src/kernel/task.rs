@@ -110,6 +110,36 @@ pub struct TaskShared {
     pub sched: Mutex<SchedAttr>,
     /// The robust futex list head (set_robust_list), for get_robust_list.
     pub robust_head: AtomicU64,
+    /// Bytes and calls of read(2)- and write(2)-like syscalls
+    /// (/proc/[pid]/io).
+    pub io: IoAccount,
+}
+
+/// A task's I/O accounting: rchar, wchar, syscr, syscw.
+#[derive(Default)]
+pub struct IoAccount {
+    /// Bytes read.
+    pub rchar: AtomicU64,
+    /// Bytes written.
+    pub wchar: AtomicU64,
+    /// Read calls.
+    pub syscr: AtomicU64,
+    /// Write calls.
+    pub syscw: AtomicU64,
+}
+
+impl IoAccount {
+    /// A read (`write` false) or write call that moved `bytes`.
+    pub fn add(&self, write: bool, bytes: u64) {
+        let (chars, calls) = if write { (&self.wchar, &self.syscw) } else { (&self.rchar, &self.syscr) };
+        chars.fetch_add(bytes, Ordering::Relaxed);
+        calls.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (rchar, wchar, syscr, syscw).
+    pub fn sample(&self) -> [u64; 4] {
+        [&self.rchar, &self.wchar, &self.syscr, &self.syscw].map(|a| a.load(Ordering::Relaxed))
+    }
 }
 
 impl TaskShared {
@@ -129,6 +159,7 @@ impl TaskShared {
             vfork_done: Mutex::new(None),
             sched: Mutex::new(SchedAttr::default()),
             robust_head: AtomicU64::new(0),
+            io: IoAccount::default(),
         })
     }
 

@@ -98,6 +98,8 @@ pub struct TgState {
     pub subreaper: bool,
     /// /proc/[pid]/oom_score_adj (-1000..=1000), inherited by children.
     pub oom_score_adj: i32,
+    /// I/O accounting of threads that exited (rchar, wchar, syscr, syscw).
+    pub io_dead: [u64; 4],
     /// PR_SET_KEEPCAPS.
     pub keepcaps: bool,
     /// Has called execve (since its fork): setpgid on it gives EACCES.
@@ -191,6 +193,7 @@ impl ThreadGroup {
                 no_new_privs: false,
                 subreaper: false,
                 oom_score_adj: 0,
+                io_dead: [0; 4],
                 keepcaps: false,
                 execed: false,
                 usage: UsageTotals::default(),
