@@ -276,10 +276,13 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         .collect();
     // The first SIGINT or SIGTERM goes to the sandbox's init, which may
     // ignore it (or be unable to act on it); the second ends the sandbox.
+    // On a terminal, SIGINT is the user's ^C for the sandbox's foreground
+    // job, however often it comes.
     let stops = std::sync::atomic::AtomicU32::new(0);
+    let on_tty = nix::unistd::isatty(0).unwrap_or(false);
     signals::forward("forward", move |sig| {
         use nix::sys::signal::{kill, Signal};
-        let stop = sig == libc::SIGINT || sig == libc::SIGTERM;
+        let stop = sig == libc::SIGTERM || (sig == libc::SIGINT && !on_tty);
         if stop && stops.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 1 {
             tracing::warn!(sig, "second stop signal: killing the sandbox");
             let _ = kill(boot_pid, Signal::SIGKILL);

@@ -168,6 +168,14 @@ impl Sandbox {
         // of it would have.
         let personality = nix::sys::personality::get().map_or(0, |p| p.bits() as u32);
         let fds = Arc::new(FdTable::new());
+        // A terminal on stdin is init's session's controlling terminal.
+        let console = stdio
+            .first()
+            .and_then(|f| f.as_ref())
+            .is_some_and(|f| f.ops.as_any().and_then(|a| a.downcast_ref::<HostFile>()).is_some_and(HostFile::is_tty));
+        if console {
+            self.kernel.ttys.set_console(1, 1);
+        }
         for (n, file) in stdio.into_iter().enumerate() {
             if let Some(file) = file {
                 fds.insert_at(n as i32, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;

@@ -7,8 +7,9 @@
 use nix::sys::signal::{SigSet, Signal};
 
 /// The signals passed on to the sandbox.
-pub const FORWARDED: [Signal; 8] = [
+pub const FORWARDED: [Signal; 9] = [
     Signal::SIGINT,
+    Signal::SIGTSTP,
     Signal::SIGTERM,
     Signal::SIGHUP,
     Signal::SIGQUIT,

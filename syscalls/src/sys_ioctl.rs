@@ -32,6 +32,11 @@ pub fn ioctl(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 return Ok(sentry::fs::tty::pty::ioctl(t, m.terminal(), true, cmd, arg)?);
             }
         }
+        if any.downcast_ref::<sentry::fs::host::HostFile>().is_some_and(|h| h.is_tty()) {
+            if let Some(r) = t.kernel.ttys.console_ioctl(t, cmd, arg) {
+                return Ok(r?);
+            }
+        }
         if let Some(r) = any.downcast_ref::<ReplicaFile>() {
             if !matches!(cmd as u64, libc::FIOCLEX | libc::FIONCLEX | libc::FIONBIO | libc::FIOASYNC) {
                 return Ok(sentry::fs::tty::pty::ioctl(t, r.terminal(), false, cmd, arg)?);

@@ -1,9 +1,11 @@
 """Drives an interactive bash through a pseudo-terminal, as a terminal
 emulator would, and prints one line per step saying whether the step saw
-what a user would see: its tty, ^C ending a foreground job, ^Z stopping
-one and fg resuming it, job control's process groups, and bash's exit
-status. The transcript itself varies with timing, so it is printed only
-when a step fails (to stderr)."""
+what a user would see: a terminal on stdin, ^C ending a foreground job,
+^Z stopping one and fg resuming it, job control's process groups, and
+bash's exit status. The transcript itself varies with timing, so it is
+printed only when a step fails (to stderr). Arguments, if any, are the
+command that runs bash (`runsc do -- bash ...`: the sandbox on the host's
+terminal)."""
 import os
 import pty
 import select
@@ -13,7 +15,8 @@ import time
 pid, fd = pty.fork()
 if pid == 0:
     os.environ.update(PS1="$ ", TERM="dumb")
-    os.execvp("bash", ["bash", "--norc", "--noprofile", "-i"])
+    argv = sys.argv[1:] or ["bash", "--norc", "--noprofile", "-i"]
+    os.execvp(argv[0], argv)
 
 
 def until(marker, limit=10.0):
@@ -47,7 +50,7 @@ def step(name, send, marker, pause=0.0, then=None):
 
 
 until(b"$ ")
-step("tty", b"tty\n", b"/dev/pts/")
+step("tty", b"test -t 0 && echo on-a-tty\n", b"\non-a-tty")
 step("pgrp", b"[ $(ps -o tpgid= $$) = $(ps -o pgid= $$) ] && echo fg-is-shell\n", b"\nfg-is-shell")
 step("ctrl-c", b"sleep 30\n", b"^C\r\n$ ", pause=0.3, then=b"\x03")
 step("ctrl-z", b"sleep 30\n", b"Stopped", pause=0.3, then=b"\x1a")

@@ -3,8 +3,8 @@
 //! command a pty (tty name without its number, which depends on the host's
 //! other ptys; size; every stty setting), and an interactive
 //! bash driven through a pty as a terminal emulator would (job control,
-//! ^C, ^Z and fg, stty). Known failures are listed in `known_failures.txt`
-//! as `terminals/<test>`.
+//! ^C, ^Z and fg, stty), and `runsc do bash` on a host terminal. Known
+//! failures are listed in `known_failures.txt` as `terminals/<test>`.
 
 use std::time::Duration;
 
@@ -19,6 +19,21 @@ macro_rules! terminal_tests {
             }
         )*
     };
+}
+
+/// `runsc do bash` on a host terminal (a pty the driver makes outside the
+/// sandbox) behaves as bash on it natively: ^C and ^Z reach the sandbox's
+/// foreground job, fg and job control work, and stdin is a terminal.
+fn check_host_terminal() -> Result<(), String> {
+    let driver = tests_dir().join("programs/pty_bash.py");
+    let driver = driver.to_string_lossy();
+    let runsc = runsc_tests::runsc();
+    let runsc = runsc.to_string_lossy();
+    let limit = Duration::from_secs(120);
+    let native = Cmd::new(["python3", &driver]).timeout(limit).run_native();
+    let cmd = Cmd::new(["python3", &driver, &runsc, "do", "--", "bash", "--norc", "--noprofile", "-i"]).timeout(limit);
+    let sandboxed = cmd.run_native();
+    compare(&cmd, &native, &sandboxed)
 }
 
 /// Runs `argv` natively and under runsc, stdin on /dev/null, and compares.
@@ -37,4 +52,5 @@ terminal_tests! {
         let driver = tests_dir().join("programs/pty_bash.py");
         same(&["python3", &driver.to_string_lossy()])
     };
+    host_terminal_job_control => check_host_terminal();
 }

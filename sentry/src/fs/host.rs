@@ -76,6 +76,11 @@ impl HostFile {
         self.fd.as_raw_fd()
     }
 
+    /// Whether the host fd is a terminal.
+    pub fn is_tty(&self) -> bool {
+        self.tty
+    }
+
     fn ioctl_struct<T: crate::abi::Pod>(
         &self,
         cmd: u64,
@@ -220,15 +225,8 @@ impl FileOps for HostFile {
             libc::TCSETS | libc::TCSETSW | libc::TCSETSF => self.ioctl_struct::<Termios>(cmd64, arg, mm, true),
             libc::TIOCGWINSZ => self.ioctl_struct::<Winsize>(cmd64, arg, mm, false),
             libc::TIOCSWINSZ => self.ioctl_struct::<Winsize>(cmd64, arg, mm, true),
-            libc::TIOCGPGRP => {
-                // The sandbox's foreground process group is its init's.
-                mm.copy_out_obj::<i32>(arg, &1)?;
-                Ok(0)
-            }
-            libc::TIOCSPGRP => {
-                mm.copy_in_obj::<i32>(arg)?;
-                Ok(0)
-            }
+            // Job control (TIOCGPGRP, TIOCSPGRP...) is the sandbox's own:
+            // the syscall layer answers it from the console's state.
             _ => Err(Errno::ENOTTY),
         }
     }
@@ -246,5 +244,9 @@ impl FileOps for HostFile {
 
     fn readable_bytes(&self) -> Result<u64, Errno> {
         Err(Errno::ENOTTY)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }

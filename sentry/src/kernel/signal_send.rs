@@ -153,8 +153,15 @@ impl Kernel {
         start_group_exit(&mut gs, status);
     }
 
-    /// Forwards a signal from outside the sandbox to its init (pid 1).
+    /// Forwards a signal from outside the sandbox to its init (pid 1); the
+    /// ones a terminal raises (SIGINT, SIGQUIT, SIGTSTP, SIGWINCH) go to
+    /// the foreground group of the host console instead, when init runs on
+    /// one.
     pub fn signal_init_from_host(&self, sig: i32) {
+        let terminal = matches!(sig, libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP | libc::SIGWINCH);
+        if terminal && self.ttys.console_signal(sig) {
+            return;
+        }
         if let Some(tg) = self.thread_group(1) {
             // SI_USER from pid 0: a sender outside the namespace, as Linux
             // shows one.

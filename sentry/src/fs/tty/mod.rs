@@ -100,6 +100,10 @@ pub struct Ttys {
     kernel: Weak<Kernel>,
     ptys: Mutex<BTreeMap<u32, Weak<Terminal>>>,
     ctty: Mutex<BTreeMap<i32, Arc<Terminal>>>,
+    /// The host terminal init was started on, as the controlling terminal
+    /// of init's session: (session, foreground process group). Its line
+    /// discipline is the host's; job control is the sandbox's.
+    console: Mutex<Option<(i32, i32)>>,
     /// When devpts was made (its root's times).
     pub created: Timespec,
 }
@@ -112,7 +116,13 @@ fn now() -> Timespec {
 impl Ttys {
     /// The terminals of the sandbox `kernel`.
     pub fn new(kernel: Weak<Kernel>) -> Arc<Ttys> {
-        Arc::new(Ttys { kernel, ptys: Mutex::new(BTreeMap::new()), ctty: Mutex::new(BTreeMap::new()), created: now() })
+        Arc::new(Ttys {
+            kernel,
+            ptys: Mutex::new(BTreeMap::new()),
+            ctty: Mutex::new(BTreeMap::new()),
+            console: Mutex::new(None),
+            created: now(),
+        })
     }
 
     fn ptys(&self) -> MutexGuard<'_, BTreeMap<u32, Weak<Terminal>>> {
@@ -181,10 +191,99 @@ impl Ttys {
         self.cttys().get(&sid).cloned()
     }
 
+    /// Init's stdin is a host terminal: it controls session `sid`, whose
+    /// foreground group starts as `pgid`.
+    pub fn set_console(&self, sid: i32, pgid: i32) {
+        *self.console.lock().unwrap_or_else(|e| e.into_inner()) = Some((sid, pgid));
+    }
+
+    /// The host console's (session, foreground group), if there is one.
+    pub fn console(&self) -> Option<(i32, i32)> {
+        *self.console.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A signal the host terminal raised (runsc forwards SIGINT, SIGQUIT,
+    /// SIGTSTP and SIGWINCH): to the console's foreground group, as a terminal's
+    /// signals go. Returns false if there is no console.
+    pub fn console_signal(&self, sig: i32) -> bool {
+        let Some((_, fg)) = self.console() else { return false };
+        self.signal_group(fg, sig);
+        true
+    }
+
+    /// The job-control ioctls on the host console (TIOCGPGRP, TIOCSPGRP,
+    /// TIOCGSID, TIOCSCTTY, TIOCNOTTY) by task `t`; `None` for other
+    /// requests (the host terminal answers those).
+    pub fn console_ioctl(&self, t: &crate::kernel::Task, cmd: u32, arg: u64) -> Option<Result<u64, crate::abi::Errno>> {
+        use crate::abi::Errno;
+        let (sid, pgid) = {
+            let tree = t.kernel.tasks.read();
+            let p = tree.procs.get(&t.tg.pid)?;
+            (p.sid, p.pgid)
+        };
+        let console = self.console();
+        let mine = console.is_some_and(|(s, _)| s == sid);
+        let r = match cmd as u64 {
+            libc::TIOCGPGRP => match console {
+                Some((_, fg)) if mine => t.mm().copy_out_obj(arg, &fg).map(|_| 0),
+                _ => Err(Errno::ENOTTY),
+            },
+            libc::TIOCGSID => match console {
+                Some((s, _)) if mine => t.mm().copy_out_obj(arg, &s).map(|_| 0),
+                _ => Err(Errno::ENOTTY),
+            },
+            libc::TIOCSPGRP => {
+                if !mine {
+                    return Some(Err(Errno::ENOTTY));
+                }
+                let want: i32 = match t.mm().copy_in_obj(arg) {
+                    Ok(w) => w,
+                    Err(e) => return Some(Err(e)),
+                };
+                if want < 0 {
+                    return Some(Err(Errno::EINVAL));
+                }
+                let tree = t.kernel.tasks.read();
+                let ok = tree.procs.values().any(|p| p.pgid == want && p.sid == sid && p.zombie.is_none());
+                if !ok {
+                    return Some(Err(if tree.group_exists(want) { Errno::EPERM } else { Errno::ESRCH }));
+                }
+                drop(tree);
+                self.set_console(sid, want);
+                Ok(0)
+            }
+            libc::TIOCSCTTY => {
+                if mine {
+                    Ok(0)
+                } else if console.is_none() && t.tg.pid == sid {
+                    self.set_console(sid, pgid);
+                    Ok(0)
+                } else {
+                    Err(Errno::EPERM)
+                }
+            }
+            libc::TIOCNOTTY => {
+                if mine {
+                    Ok(0)
+                } else {
+                    Err(Errno::ENOTTY)
+                }
+            }
+            _ => return None,
+        };
+        Some(r)
+    }
+
     /// For /proc/[pid]/stat: the device number (new_encode_dev) of the
     /// controlling terminal of session `sid`, and its foreground group
     /// (-1 if none).
     pub fn session_tty(&self, sid: i32) -> Option<(u32, i32)> {
+        if let Some((s, fg)) = self.console() {
+            if s == sid {
+                // The host's terminal: its device number is the host's.
+                return Some((0, fg));
+            }
+        }
         let term = self.controlling(sid)?;
         let minor = term.index;
         let dev = (minor & 0xff) | (PTS_MAJOR << 8) | ((minor & !0xff) << 12);
