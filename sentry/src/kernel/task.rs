@@ -111,7 +111,7 @@ pub struct TaskShared {
     /// The robust futex list head (set_robust_list), for get_robust_list.
     pub robust_head: AtomicU64,
     /// Bytes and calls of read(2)- and write(2)-like syscalls
-    /// (/proc/[pid]/io).
+    /// (`/proc/[pid]/io`).
     pub io: IoAccount,
 }
 

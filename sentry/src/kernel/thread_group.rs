@@ -96,7 +96,7 @@ pub struct TgState {
     pub no_new_privs: bool,
     /// PR_SET_CHILD_SUBREAPER.
     pub subreaper: bool,
-    /// /proc/[pid]/oom_score_adj (-1000..=1000), inherited by children.
+    /// `/proc/[pid]/oom_score_adj` (-1000..=1000), inherited by children.
     pub oom_score_adj: i32,
     /// I/O accounting of threads that exited (rchar, wchar, syscr, syscw).
     pub io_dead: [u64; 4],

@@ -274,7 +274,7 @@ impl Ttys {
         Some(r)
     }
 
-    /// For /proc/[pid]/stat: the device number (new_encode_dev) of the
+    /// For `/proc/[pid]/stat`: the device number (new_encode_dev) of the
     /// controlling terminal of session `sid`, and its foreground group
     /// (-1 if none).
     pub fn session_tty(&self, sid: i32) -> Option<(u32, i32)> {
