@@ -164,24 +164,16 @@ fn move_mount(t: &Task, src: &Location, at: &Location) -> Result<u64, Errno> {
 /// directory there (Linux's propagate_mount_busy reference counts). The
 /// umount2 caller's own lookup of the mount does not count.
 fn in_use(t: &Task, mount: &Arc<Mount>) -> bool {
-    let tree = t.kernel.tasks.read();
-    let mut tables: Vec<Arc<sentry::vfs::fdtable::FdTable>> = Vec::new();
-    for task in tree.tasks.values() {
-        let r = task.resources();
-        let (cwd, root) = (r.fs.cwd(), r.fs.root());
-        if Arc::ptr_eq(&cwd.mount, mount) || Arc::ptr_eq(&root.mount, mount) {
-            return true;
-        }
-        if !tables.iter().any(|x| Arc::ptr_eq(x, &r.fds)) {
-            tables.push(r.fds);
-        }
-    }
-    drop(tree);
-    tables.iter().any(|fds| {
-        fds.fds()
-            .into_iter()
-            .any(|fd| fds.get(fd).is_ok_and(|f| f.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.mount, mount))))
-    })
+    let dirs_here = t.kernel.tasks.read().tasks.values().any(|task| {
+        let fs = task.resources().fs;
+        Arc::ptr_eq(&fs.cwd().mount, mount) || Arc::ptr_eq(&fs.root().mount, mount)
+    });
+    dirs_here
+        || t.kernel.fd_tables().iter().any(|fds| {
+            fds.fds()
+                .into_iter()
+                .any(|fd| fds.get(fd).is_ok_and(|f| f.location.as_ref().is_some_and(|l| Arc::ptr_eq(&l.mount, mount))))
+        })
 }
 
 /// umount2(2): the mount must not have mounts on it, open files, or

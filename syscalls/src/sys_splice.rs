@@ -81,6 +81,19 @@ fn between_pipes(
     }
 }
 
+/// The room in pipe `p` (open as `f`), waiting until there is some unless
+/// `nonblock` (EAGAIN); EPIPE with SIGPIPE if no reader is left (Linux's
+/// wait_for_space).
+fn wait_for_room(t: &Task, f: &File, p: &PipeEnd, nonblock: bool) -> Result<usize, Errno> {
+    loop {
+        match p.room().map_err(|e| pipe_error(t, e))? {
+            0 if nonblock => return Err(Errno::EAGAIN),
+            0 => t.wait_ready(f, WRITE_EVENTS, None)?,
+            n => return Ok(n),
+        }
+    }
+}
+
 /// A file into a pipe: waits for room in the pipe, then reads at most
 /// that much from the file (waiting for data on a blocking stream).
 fn file_to_pipe(
@@ -92,13 +105,7 @@ fn file_to_pipe(
     len: usize,
     nonblock: bool,
 ) -> Result<usize, Errno> {
-    let room = loop {
-        match op.room().map_err(|e| pipe_error(t, e))? {
-            0 if nonblock => return Err(Errno::EAGAIN),
-            0 => t.wait_ready(output, WRITE_EVENTS, None)?,
-            n => break n,
-        }
-    };
+    let room = wait_for_room(t, output, op, nonblock)?;
     let mut buf = vec![0u8; len.min(room)];
     let n = loop {
         let r = match *off {
@@ -289,13 +296,7 @@ fn memory_to_pipe(
     total: usize,
     nonblock: bool,
 ) -> Result<usize, Errno> {
-    let room = loop {
-        match p.room().map_err(|e| pipe_error(t, e))? {
-            0 if nonblock => return Err(Errno::EAGAIN),
-            0 => t.wait_ready(f, WRITE_EVENTS, None)?,
-            n => break n,
-        }
-    };
+    let room = wait_for_room(t, f, p, nonblock)?;
     let want = total.min(room);
     let mut data = Vec::with_capacity(want);
     for v in iovs {

@@ -157,6 +157,20 @@ impl Kernel {
         u
     }
 
+    /// Every distinct fd table of the sandbox's live tasks (for the rare
+    /// questions about all open files: leases, busy mounts).
+    pub fn fd_tables(&self) -> Vec<Arc<crate::vfs::fdtable::FdTable>> {
+        let tree = self.tasks.read();
+        let mut out: Vec<Arc<crate::vfs::fdtable::FdTable>> = Vec::new();
+        for t in tree.tasks.values() {
+            let fds = t.resources().fds;
+            if !out.iter().any(|x| Arc::ptr_eq(x, &fds)) {
+                out.push(fds);
+            }
+        }
+        out
+    }
+
     /// Number of processes (live and zombie).
     pub fn process_count(&self) -> usize {
         self.tasks.read().procs.len()

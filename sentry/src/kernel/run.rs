@@ -170,6 +170,7 @@ impl Task {
             code,
             addr = format_args!("{addr:#x}"),
             rip = format_args!("{:#x}", self.cpu.regs.rip),
+            rsp = format_args!("{:#x}", self.cpu.regs.rsp),
             "fault"
         );
         let info = SigInfo::fault(signo, code, addr);

@@ -208,7 +208,10 @@ impl Drop for File {
                 crate::vfs::lock::release_file(key, self.lock_owner());
             }
         }
-        crate::kernel::fasync::release(self);
+        // Only a file that has O_ASYNC on has a waker to take off.
+        if self.flags.load(Ordering::Relaxed) & libc::O_ASYNC as u32 != 0 {
+            crate::kernel::fasync::release(self);
+        }
         crate::vfs::lease::release(self);
         self.ops.release();
     }

@@ -54,6 +54,12 @@ fn recount(t: &Table) {
     COUNT.store(t.by_inode.values().map(Vec::len).sum(), Ordering::Release);
 }
 
+/// Whether any lease is held (opens and truncates skip the break work
+/// otherwise).
+pub fn any() -> bool {
+    COUNT.load(Ordering::Acquire) != 0
+}
+
 /// The identity leases are keyed by: the inode object's address.
 pub fn key_of(inode: &Arc<dyn crate::vfs::Inode>) -> usize {
     Arc::as_ptr(inode) as *const () as usize

@@ -285,8 +285,8 @@ impl Ttys {
             }
         }
         let term = self.controlling(sid)?;
-        let minor = term.index;
-        let dev = (minor & 0xff) | (PTS_MAJOR << 8) | ((minor & !0xff) << 12);
+        // new_encode_dev: dev_t's layout for majors below 4096.
+        let dev = crate::abi::dev_make(PTS_MAJOR, term.index) as u32;
         let fg = term.lock().fg_pgrp.unwrap_or(-1);
         Some((dev, fg))
     }

@@ -482,8 +482,8 @@ pub fn ioctl(t: &Task, term: &Arc<Terminal>, master: bool, cmd: u32, arg: u64) -
         }
         TIOCGDEV => {
             let (major, minor) = if master { (5, 2) } else { (PTS_MAJOR, term.index) };
-            // new_encode_dev.
-            let dev = (minor & 0xff) | (major << 8) | ((minor & !0xff) << 12);
+            // new_encode_dev: dev_t's layout for majors below 4096.
+            let dev = dev_make(major, minor) as u32;
             mm.copy_out_obj(arg, &dev)?;
         }
         TIOCSTI => {
