@@ -173,10 +173,35 @@ impl Task {
             rsp = format_args!("{:#x}", self.cpu.regs.rsp),
             "fault"
         );
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            self.log_fault_context();
+        }
         let info = SigInfo::fault(signo, code, addr);
         let me = self.shared.clone();
         self.kernel.force_signal(&me, info);
         State::Signals
+    }
+
+    /// For the debug log: the pages of the stack pointer and the words
+    /// around it, to tell a corrupted stack from bad registers.
+    fn log_fault_context(&self) {
+        let sp = self.cpu.regs.rsp;
+        tracing::debug!(tid = self.tid, "fault stack page {}", self.mm.describe_page(sp));
+        for bad in self.mm.audit_pages() {
+            tracing::debug!(tid = self.tid, "fault audit {bad}");
+        }
+        let mut words = [0u8; 128];
+        let from = sp.saturating_sub(64) & !7;
+        if self.mm.copy_in(from, &mut words).is_ok() {
+            let text: Vec<String> = words
+                .chunks(8)
+                .enumerate()
+                .map(|(k, w)| {
+                    format!("{:#x}={:#x}", from + 8 * k as u64, u64::from_le_bytes(w.try_into().unwrap_or([0; 8])))
+                })
+                .collect();
+            tracing::debug!(tid = self.tid, "fault stack words {}", text.join(" "));
+        }
     }
 
     /// Services the syscall in the registers.

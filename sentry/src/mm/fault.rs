@@ -331,11 +331,11 @@ impl MemoryManager {
         let lo = if chunk >= f.offset { vchunk.max(v.start) } else { v.start };
         let hi = (vchunk.wrapping_add(chunk_len)).min(v.end);
         let (start, end) = hole(i, addr, lo, hi)?;
-        let base = self.mf.cached_chunk(key, chunk, chunk_len, |off| {
+        let within = f.offset + (start - v.start) - chunk;
+        let base = self.mf.cached_chunk(key, chunk, chunk_len, (within, end - start), |off| {
             self.fill_from_file(off, chunk_len, &VmaFile { file: f.file.clone(), offset: chunk })
         })?;
-        let mf_off = base + (f.offset + (start - v.start) - chunk);
-        self.mf.inc_ref(mf_off, end - start);
+        let mf_off = base + within;
         i.insert_pma(Pma { start, end, mf_off, cow: true, mapped: None });
         Ok(())
     }
@@ -442,5 +442,52 @@ impl MemoryManager {
         i.insert_pma(mid);
         self.mf.dec_ref(old, len);
         Ok(())
+    }
+}
+
+impl MemoryManager {
+    /// For the debug log: the VMA and pma at `addr`, the memory-file offset
+    /// of its page and that page's reference count.
+    pub fn describe_page(&self, addr: u64) -> String {
+        let i = self.read();
+        let Some(v) = i.vma_at(addr) else { return format!("{addr:#x}: no vma") };
+        let Some(p) = i.pma_at(addr) else {
+            return format!("{addr:#x}: vma {:#x}-{:#x} prot {}, no pma", v.start, v.end, v.prot);
+        };
+        let off = p.mf_off + (page_down(addr) - p.start);
+        format!(
+            "{addr:#x}: vma {:#x}-{:#x} prot {}; pma {:#x}-{:#x} mf {:#x} cow {} mapped {:?}; page mf {off:#x} refs {}",
+            v.start,
+            v.end,
+            v.prot,
+            p.start,
+            p.end,
+            p.mf_off,
+            p.cow,
+            p.mapped,
+            self.mf.refs(off)
+        )
+    }
+
+    /// For the debug log: pmas of pages that are free in the memory file
+    /// (freed while still mapped here).
+    pub fn audit_pages(&self) -> Vec<String> {
+        let i = self.read();
+        let mut out = Vec::new();
+        for p in i.pmas.values() {
+            let mut a = p.start;
+            while a < p.end {
+                let off = p.mf_off + (a - p.start);
+                if self.mf.refs(off) == 0 {
+                    let v = i.vma_at(a).map(|v| (v.start, v.end, v.prot, v.file.is_some(), v.shared));
+                    out.push(format!(
+                        "page {a:#x} mf {off:#x} free; pma {:#x}-{:#x} cow {} vma {v:x?}",
+                        p.start, p.end, p.cow
+                    ));
+                }
+                a += crate::abi::PAGE_SIZE;
+            }
+        }
+        out
     }
 }

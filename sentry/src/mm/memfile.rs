@@ -315,14 +315,21 @@ impl MemoryFile {
             a.split_at(off);
             a.split_at(end);
             let segs: Vec<(u64, u64, u32)> = a.refs.range(off..end).map(|(&s, &(e, c))| (s, e, c)).collect();
+            // Every count changes before any segment merges: a merge
+            // joins a neighbour not yet visited, whose copy in `segs`
+            // would then be stale.
+            let mut kept = Vec::with_capacity(segs.len());
             for (s, e, c) in segs {
                 if c <= 1 {
                     a.refs.remove(&s);
                     freed.push((s, e - s));
                 } else {
                     a.refs.insert(s, (e, c - 1));
-                    a.merge_around(s);
+                    kept.push(s);
                 }
+            }
+            for s in kept {
+                a.merge_around(s);
             }
         }
         // Punch outside the lock: it is a host call.
@@ -362,6 +369,13 @@ impl MemoryFile {
             cur = e;
         }
         cur >= end
+    }
+
+    /// The reference count of the page at `off` (0: free); for the debug
+    /// log.
+    pub fn refs(&self, off: u64) -> u32 {
+        let a = self.lock_for(off);
+        a.refs.range(..=off).next_back().filter(|(_, &(e, _))| e > off).map_or(0, |(_, &(_, c))| c)
     }
 
     /// Faults `[off, off+len)` in for writing in one host call
@@ -411,17 +425,22 @@ impl MemoryFile {
 
     /// The cached pages of chunk `chunk` of file version `key` (`len`
     /// bytes), filling them with `fill` the first time. Returns their
-    /// offset; the caller takes its own references.
+    /// offset, with a reference taken for the caller on `take` (an offset
+    /// and length within the chunk) while the cache still holds its own:
+    /// an eviction by another thread cannot free them first.
     pub fn cached_chunk(
         &self,
         key: crate::mm::CacheKey,
         chunk: u64,
         len: u64,
+        take: (u64, u64),
         fill: impl FnOnce(u64) -> Result<(), Errno>,
     ) -> Result<u64, Errno> {
+        debug_assert!(take.0 + take.1 <= len);
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(&(off, l)) = c.chunks.get(&(key, chunk)) {
             if l == len {
+                self.inc_ref(off + take.0, take.1);
                 return Ok(off);
             }
         }
@@ -442,6 +461,7 @@ impl MemoryFile {
             c.bytes -= l;
         }
         c.bytes += len;
+        self.inc_ref(off + take.0, take.1);
         Ok(off)
     }
 
@@ -517,6 +537,81 @@ impl Drop for MemoryFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Checks the allocator's structure: reference segments do not
+    /// overlap, have counts of at least one, and neither overlap the free
+    /// ranges nor reach the bump offset; `used` is what they cover.
+    fn check_structure(mf: &MemoryFile) {
+        let a = mf.lock();
+        let mut end = 0;
+        let mut covered = 0;
+        for (&s, &(e, c)) in &a.refs {
+            assert!(s >= end && e > s && c >= 1, "segment {s:#x}-{e:#x} count {c} after {end:#x}");
+            assert!(e <= a.bump, "segment {s:#x}-{e:#x} past bump {:#x}", a.bump);
+            assert!(a.free.range(..e).next_back().is_none_or(|(&fs, &fl)| fs + fl <= s || fs >= e));
+            covered += e - s;
+            end = e;
+        }
+        assert_eq!(covered, a.used);
+    }
+
+    /// Random allocations and reference changes against a model of every
+    /// page's count.
+    #[test]
+    fn reference_counts_match_a_model() {
+        const PAGES: usize = 64;
+        let page = 4096u64;
+        let mf = MemoryFile::new().unwrap();
+        let mut model = vec![0u32; PAGES];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for step in 0..20_000 {
+            let live: Vec<usize> = (0..PAGES).filter(|&p| model[p] > 0).collect();
+            match next(3) {
+                0 => {
+                    let n = 1 + next(6);
+                    let Ok(off) = mf.allocate(n as u64 * page) else { continue };
+                    let first = (off / page) as usize;
+                    if first + n > PAGES {
+                        mf.dec_ref(off, n as u64 * page);
+                        continue;
+                    }
+                    for m in &mut model[first..first + n] {
+                        assert_eq!(*m, 0, "step {step}: allocated a live page");
+                        *m = 1;
+                    }
+                }
+                op if !live.is_empty() => {
+                    // A run of live pages.
+                    let first = live[next(live.len())];
+                    let mut n = 1;
+                    while n < 8 && first + n < PAGES && model[first + n] > 0 && next(4) != 0 {
+                        n += 1;
+                    }
+                    let (off, len) = (first as u64 * page, n as u64 * page);
+                    if op == 1 {
+                        mf.inc_ref(off, len);
+                        model[first..first + n].iter_mut().for_each(|m| *m += 1);
+                    } else {
+                        mf.dec_ref(off, len);
+                        model[first..first + n].iter_mut().for_each(|m| *m -= 1);
+                    }
+                }
+                _ => continue,
+            }
+            check_structure(&mf);
+            for (p, &m) in model.iter().enumerate() {
+                assert_eq!(mf.refs(p as u64 * page), m, "step {step}: page {p}");
+            }
+            let used = model.iter().filter(|&&m| m > 0).count() as u64 * page;
+            assert_eq!(mf.used(), used, "step {step}");
+        }
+    }
 
     #[test]
     fn allocate_free_coalesce() {
