@@ -2,7 +2,7 @@
 //! tmpfs (size=, nr_inodes=, mode=, uid=, gid=), proc and sysfs instances,
 //! bind mounts of a file or directory (recursive with MS_REC), moves
 //! (MS_MOVE), remounts read-only or read-write, propagation changes
-//! (no-ops: the sandbox has one mount namespace).
+//! (no-ops: the sandbox has one mount namespace), and pivot_root(2).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
@@ -194,7 +194,9 @@ pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     let path = t.read_path(a.a[0], false)?;
     let follow = if flags & UMOUNT_NOFOLLOW != 0 { Lookup::NoFollow } else { Lookup::Follow };
-    let at = t.resolve(libc::AT_FDCWD, &path, follow)?;
+    // The mount on top of the place named, even where the path ends in
+    // `.` or `/` (LOOKUP_MOUNTPOINT).
+    let at = t.resolve(libc::AT_FDCWD, &path, follow)?.topmost();
     if !is_mount_root(&at) {
         return Err(Errno::EINVAL.into());
     }
@@ -217,6 +219,45 @@ pub fn umount2(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             }
             !Arc::ptr_eq(m, &g) && !below
         });
+    }
+    Ok(0)
+}
+
+/// pivot_root(2): the caller's root mount goes onto `put_old` and
+/// `new_root` becomes the root; every task whose root or working
+/// directory was the old root moves to the new one (Linux's
+/// chroot_fs_refs).
+pub fn pivot_root(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if !t.creds.capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM.into());
+    }
+    let dir = |t: &mut Task, addr: u64| -> Result<Location, Errno> {
+        let path = t.read_path(addr, false)?;
+        let l = t.resolve(libc::AT_FDCWD, &path, Lookup::Follow)?;
+        if l.dentry.inode.file_type() != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(l)
+    };
+    let new = dir(t, a.a[0])?;
+    let old = dir(t, a.a[1])?;
+    let root = t.fs.root();
+    let _mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
+    sentry::vfs::dentry::pivot_root(&new, &old, &root)?;
+    let new_root = new.mount_root();
+    for task in t.kernel.tasks.read().tasks.values() {
+        let fs = task.resources().fs;
+        let mut c = fs.lock();
+        if c.root.same(&root) {
+            c.root = new_root.clone();
+        }
+        if c.cwd.same(&root) {
+            c.cwd = new_root.clone();
+        }
+    }
+    let mut kroot = t.kernel.root.lock().unwrap_or_else(|e| e.into_inner());
+    if kroot.as_ref().is_some_and(|r| r.same(&root)) {
+        *kroot = Some(new_root);
     }
     Ok(0)
 }

@@ -374,6 +374,7 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
         [Path, Path, Path, Hex, Hex]
     ),
     sys!(SYS_umount2, sys_mount::umount2, Support::Partial("MNT_EXPIRE unmounts at the first call"), [Path, Hex]),
+    sys!(SYS_pivot_root, sys_mount::pivot_root, FULL, [Path, Path]),
     sys!(SYS_openat2, sys_file::openat2, FULL, [Fd, Path, Hex, Int]),
     sys!(
         SYS_splice,

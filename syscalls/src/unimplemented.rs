@@ -29,7 +29,6 @@ pub static UNIMPLEMENTED: &[SyscallEntry] = unimpl!(
     SYS_munlockall,
     SYS_vhangup,
     SYS_modify_ldt,
-    SYS_pivot_root,
     SYS__sysctl,
     SYS_adjtimex,
     SYS_acct,

@@ -102,7 +102,8 @@ EOF");
          cat /sys/devices/system/cpu/cpu0/topology/physical_package_id");
     proc_sys_and_sys_are_the_sandboxs => check_proc_sys();
     proc_cpuinfo_matches_the_host => check_cpuinfo();
-    mount_and_umount_inside => check_mount();
+    mount_and_umount_inside => check_mount("mount.sh");
+    pivot_root_inside => check_mount("pivot_root.sh");
     overlay_root_changes_stay_in_sandbox => check_overlay_keeps_host_unchanged();
     overlay_upper_layer_in_a_host_file => check_filestore();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
@@ -538,10 +539,11 @@ fn check_proc_sys() -> Result<(), String> {
     }
 }
 
-/// mount and umount in the sandbox (as root) match Linux's, run natively
-/// in a private mount namespace so the host's mounts never change.
-fn check_mount() -> Result<(), String> {
-    let script = runsc_tests::tests_dir().join("programs/mount.sh");
+/// A script of mount, umount or pivot_root in the sandbox (as root)
+/// matches Linux's, run natively in a private mount namespace so the
+/// host's mounts never change.
+fn check_mount(name: &str) -> Result<(), String> {
+    let script = runsc_tests::tests_dir().join("programs").join(name);
     let cmd = Cmd::new([std::ffi::OsString::from("/bin/bash"), script.clone().into_os_string()]);
     let native = Cmd::new([
         std::ffi::OsString::from("unshare"),

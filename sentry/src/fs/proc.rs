@@ -298,7 +298,9 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
     for m in &mounts {
         let parent = m.parent();
         let point = match &parent {
-            None => b"/".to_vec(),
+            // The tree's top (a pivot_root may have made another mount it).
+            None if Arc::ptr_eq(m, &root.mount) => b"/".to_vec(),
+            None => continue,
             Some((pm, pd)) => {
                 let at = crate::vfs::Location { mount: pm.clone(), dentry: pd.clone() };
                 match path_of(&at, &root) {

@@ -320,6 +320,51 @@ impl Mount {
     }
 }
 
+/// Whether `from` is at or below `to`, following mount parents
+/// (Linux's is_path_reachable).
+fn reachable(from: &Location, to: &Location) -> bool {
+    let (mut m, mut d) = (from.mount.clone(), from.dentry.clone());
+    while !Arc::ptr_eq(&m, &to.mount) {
+        match m.parent() {
+            Some((pm, pd)) => (m, d) = (pm, pd),
+            None => return false,
+        }
+    }
+    to.dentry.is_ancestor_of(&d)
+}
+
+/// pivot_root(2)'s move of mounts, with Linux's checks: `new` (the new
+/// root, a mount's root) takes the place of `root` (the caller's root, a
+/// mount's root), which goes onto `old` (at or below `new`). The root
+/// mount of the sandbox has no parent here, where a container's is
+/// mounted on the kernel's rootfs; it counts as attached, and the new
+/// root takes its place as the tree's top. The caller holds the kernel's
+/// mount list lock and moves the tasks' roots and working directories.
+pub fn pivot_root(new: &Location, old: &Location, root: &Location) -> Result<(), Errno> {
+    let old = old.topmost();
+    if new.dentry.deleted() {
+        return Err(Errno::ENOENT);
+    }
+    if Arc::ptr_eq(&new.mount, &root.mount) || Arc::ptr_eq(&old.mount, &root.mount) {
+        return Err(Errno::EBUSY);
+    }
+    let is_root = |l: &Location| Arc::ptr_eq(&l.dentry, &l.mount.root);
+    if !is_root(root) || !is_root(new) || new.mount.parent().is_none() {
+        return Err(Errno::EINVAL);
+    }
+    if !reachable(&old, new) || !reachable(new, root) {
+        return Err(Errno::EINVAL);
+    }
+    let root_place = root.mount.parent();
+    new.mount.detach();
+    root.mount.detach();
+    attach(&root.mount, &old);
+    if let Some((pm, pd)) = root_place {
+        attach(&new.mount, &Location { mount: pm, dentry: pd });
+    }
+    Ok(())
+}
+
 /// ST_RDONLY.
 const ST_RDONLY: i64 = 1;
 /// ST_VALID: f_flags is meaningful.
@@ -394,6 +439,13 @@ impl Location {
         let mut st = self.dentry.inode.stat()?;
         st.dev = self.mount.dev;
         Ok(st)
+    }
+
+    /// The topmost mount's root stacked on this place, or the place
+    /// itself (Linux's lookup down, as umount2 and pivot_root's put_old
+    /// take their paths).
+    pub fn topmost(&self) -> Location {
+        top(self)
     }
 
     /// The root of this location's mount.
