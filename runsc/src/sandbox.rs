@@ -172,9 +172,14 @@ impl Sandbox {
         let console = stdio
             .first()
             .and_then(|f| f.as_ref())
-            .is_some_and(|f| f.ops.as_any().and_then(|a| a.downcast_ref::<HostFile>()).is_some_and(HostFile::is_tty));
-        if console {
+            .and_then(|f| f.ops.as_any().and_then(|a| a.downcast_ref::<HostFile>()))
+            .filter(|h| h.is_tty())
+            .map(|h| Arc::new(h.alias(None)));
+        let mut stdio = stdio;
+        if let Some(host) = console {
             self.kernel.ttys.set_console(1, 1);
+            self.kernel.ttys.set_console_host(host.clone(), creds.uid, creds.gid);
+            console_stdio(&self.root, &creds, &host, &mut stdio);
         }
         for (n, file) in stdio.into_iter().enumerate() {
             if let Some(file) = file {
@@ -205,6 +210,22 @@ impl Sandbox {
     /// The kernel (for the signal-forwarding thread).
     pub fn kernel(&self) -> Arc<Kernel> {
         self.kernel.clone()
+    }
+}
+
+/// The stdio fds on the host console become files of /dev/console (named
+/// so, with its node's identity), so that ttyname(3) finds them there.
+fn console_stdio(root: &Location, creds: &Credentials, console: &HostFile, stdio: &mut [Option<Arc<File>>]) {
+    let Ok(node) = Walker::new(root, creds).walk(root, b"/dev/console", Lookup::NoFollow) else { return };
+    let Ok(st) = node.dentry.inode.stat() else { return };
+    let rdev = console.host_rdev();
+    for slot in stdio.iter_mut() {
+        let Some(f) = slot.as_ref() else { continue };
+        let Some(h) = f.ops.as_any().and_then(|a| a.downcast_ref::<HostFile>()) else { continue };
+        if h.is_tty() && h.host_rdev() == rdev {
+            let ops = Arc::new(h.alias(Some(st)));
+            *slot = Some(File::new(ops, f.flags(), Some(node.clone()), b"/dev/console".to_vec()));
+        }
     }
 }
 

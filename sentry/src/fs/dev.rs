@@ -1,5 +1,5 @@
-//! The sandbox's /dev: null, zero, full, random, urandom, tty (the
-//! controlling terminal), ptmx (a link to pts/ptmx), the fd and stdio
+//! The sandbox's /dev: null, zero, full, random, urandom, console (the
+//! host console), tty (the controlling terminal), ptmx (a link to pts/ptmx), the fd and stdio
 //! links, and the mount points of /dev/pts and /dev/shm.
 
 use std::sync::Arc;
@@ -137,11 +137,13 @@ pub fn new_devfs(ttys: Arc<crate::fs::tty::Ttys>) -> Arc<SynthDir> {
     .into_iter()
     .map(|(n, t)| (n.as_bytes().to_vec(), SynthLink::new(move || Ok(t.as_bytes().to_vec())) as Arc<dyn Inode>))
     .collect();
+    let console: (Vec<u8>, Arc<dyn Inode>) =
+        (b"console".to_vec(), Arc::new(crate::fs::tty::console::ConsoleInode { ttys: ttys.clone(), ino: next_ino() }));
     let tty: (Vec<u8>, Arc<dyn Inode>) =
         (b"tty".to_vec(), Arc::new(crate::fs::tty::devpts::TtyInode { ttys, ino: next_ino() }));
     // The mount points of /dev/shm and /dev/pts.
     let shm: (Vec<u8>, Arc<dyn Inode>) = (b"shm".to_vec(), SynthDir::new(0o1777, false, Vec::new));
     let pts: (Vec<u8>, Arc<dyn Inode>) = (b"pts".to_vec(), SynthDir::new(0o755, false, Vec::new));
-    let all: ChildList = devs.into_iter().chain(links).chain([tty, shm, pts]).collect();
+    let all: ChildList = devs.into_iter().chain(links).chain([console, tty, shm, pts]).collect();
     SynthDir::new(0o755, false, move || all.clone())
 }

@@ -24,6 +24,9 @@ pub struct HostFile {
     socket: bool,
     /// Set when the fd is non-blocking and watched for readiness.
     queue: Option<Arc<WaitQueue>>,
+    /// The sandbox node it is seen as (the host console as /dev/console or
+    /// /dev/tty): stat gives that node's identity, with the host's times.
+    shown_as: Option<Stat>,
 }
 
 /// Runs a host I/O call until it is not interrupted.
@@ -43,7 +46,7 @@ fn retry(mut call: impl FnMut() -> isize) -> Result<usize, Errno> {
 impl HostFile {
     /// A donated regular file: the sentry keeps the offset and uses pread.
     pub fn regular(fd: Arc<OwnedFd>) -> HostFile {
-        HostFile { fd, mode: OffsetMode::Sentry, tty: false, socket: false, queue: None }
+        HostFile { fd, mode: OffsetMode::Sentry, tty: false, socket: false, queue: None, shown_as: None }
     }
 
     /// An fd imported from the host (stdio). A regular file's offset and
@@ -69,7 +72,7 @@ impl HostFile {
                 queue = Some(q);
             }
         }
-        HostFile { fd: Arc::new(fd), mode, tty, socket, queue }
+        HostFile { fd: Arc::new(fd), mode, tty, socket, queue, shown_as: None }
     }
 
     fn raw(&self) -> i32 {
@@ -79,6 +82,30 @@ impl HostFile {
     /// Whether the host fd is a terminal.
     pub fn is_tty(&self) -> bool {
         self.tty
+    }
+
+    /// The same host file (one host description), seen as the sandbox
+    /// node `node` if given (its stat is that node's, with the host's
+    /// times): the host console opened as /dev/console or /dev/tty, or a
+    /// stdio fd on it.
+    pub fn alias(&self, node: Option<Stat>) -> HostFile {
+        HostFile {
+            fd: self.fd.clone(),
+            mode: self.mode,
+            tty: self.tty,
+            socket: self.socket,
+            queue: self.queue.clone(),
+            shown_as: node,
+        }
+    }
+
+    /// The host's device number of a device file, to tell whether two
+    /// stdio fds are one terminal.
+    pub fn host_rdev(&self) -> Option<u64> {
+        // SAFETY: stat is plain data; zeroed is valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on our fd into a valid out-pointer.
+        (unsafe { libc::fstat(self.raw(), &mut st) } == 0).then_some(st.st_rdev)
     }
 
     fn ioctl_struct<T: crate::abi::Pod>(
@@ -170,7 +197,11 @@ impl FileOps for HostFile {
         if unsafe { libc::fstat(self.raw(), &mut st) } != 0 {
             return Err(Errno::last_host());
         }
-        Ok(stat_from_host(&st))
+        let host = stat_from_host(&st);
+        Ok(match self.shown_as {
+            Some(node) => Stat { atime: host.atime, mtime: host.mtime, ctime: host.ctime, ..node },
+            None => host,
+        })
     }
 
     fn offset_mode(&self) -> OffsetMode {

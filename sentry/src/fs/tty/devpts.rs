@@ -116,6 +116,9 @@ impl Inode for TtyInode {
     }
     fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         let (_, _, sid) = caller(&self.ttys).ok_or(Errno::ENXIO)?;
+        if let Some(host) = self.ttys.console_of(sid) {
+            return Ok(Arc::new(host.alias(Some(self.stat()?))));
+        }
         let term = self.ttys.controlling(sid).ok_or(Errno::ENXIO)?;
         Ok(ReplicaFile::open_as(term, Some(self.stat()?))?)
     }

@@ -9,6 +9,7 @@
 //! Lock order: the kernel's task tree before a terminal's state before
 //! [`Ttys`]' maps; signals are sent with no terminal lock held.
 
+pub mod console;
 pub mod devpts;
 pub mod ldisc;
 pub mod pty;
@@ -104,6 +105,9 @@ pub struct Ttys {
     /// of init's session: (session, foreground process group). Its line
     /// discipline is the host's; job control is the sandbox's.
     console: Mutex<Option<(i32, i32)>>,
+    /// The host console's file and the owner its node shows
+    /// (`console.rs`).
+    console_host: Mutex<Option<console::HostConsole>>,
     /// When devpts was made (its root's times).
     pub created: Timespec,
 }
@@ -121,6 +125,7 @@ impl Ttys {
             ptys: Mutex::new(BTreeMap::new()),
             ctty: Mutex::new(BTreeMap::new()),
             console: Mutex::new(None),
+            console_host: Mutex::new(None),
             created: now(),
         })
     }
@@ -280,8 +285,8 @@ impl Ttys {
     pub fn session_tty(&self, sid: i32) -> Option<(u32, i32)> {
         if let Some((s, fg)) = self.console() {
             if s == sid {
-                // The host's terminal: its device number is the host's.
-                return Some((0, fg));
+                // The host's terminal, /dev/console (c 5,1).
+                return Some((crate::abi::dev_make(console::CONSOLE_MAJOR, console::CONSOLE_MINOR) as u32, fg));
             }
         }
         let term = self.controlling(sid)?;
