@@ -6,7 +6,7 @@
  *   NAME is one of: getpid, open_close, pread_4k, clock_gettime, mmap_64m,
  *   fork_exec_wait, bash_loop100, fork_100m, fork_100m_write,
  *   pipe_pingpong, futex_pingpong, signal_self, thread_create_join,
- *   stat, stat_missing, open_read_close, and per directory (the root's
+ *   stat, stat_missing, stat_cold, open_read_close, and per directory (the root's
  *   /tmp, a tmpfs at /dev/shm) create_write_unlink_{tmp,shm},
  *   readdir_10k_{tmp,shm}, write_1m_{tmp,shm}, read_1m_{tmp,shm}
  *   (and "exit", which exits at once: fork_exec_wait's program).
@@ -319,6 +319,17 @@ static void op_stat_missing(void) {
         die("stat of a missing file succeeded");
 }
 
+/* A missing name never looked up before: each a gofer round trip in the
+ * sandbox, a new negative dentry natively. */
+static void op_stat_cold(void) {
+    static long n;
+    char path[64];
+    struct stat st;
+    snprintf(path, sizeof path, "/usr/share/no-such-file-%d-%ld", (int)getpid(), n++);
+    if (stat(path, &st) == 0)
+        die("stat of a missing file succeeded");
+}
+
 static void op_open_read_close(void) {
     int fd = open(pread_candidates[3], O_RDONLY);
     if (fd < 0)
@@ -461,6 +472,7 @@ static const struct bench BENCHES[] = {
     {"thread_create_join", NULL, op_thread_create_join, 20000, 16, NULL},
     {"stat", NULL, op_stat, 1000000, 256, NULL},
     {"stat_missing", NULL, op_stat_missing, 1000000, 256, NULL},
+    {"stat_cold", NULL, op_stat_cold, 200000, 64, NULL},
     {"open_read_close", NULL, op_open_read_close, 500000, 64, NULL},
     {"create_write_unlink_tmp", setup_tmp, op_create_write_unlink, 200000, 16, remove_scratch},
     {"create_write_unlink_shm", setup_shm, op_create_write_unlink, 200000, 16, remove_scratch},

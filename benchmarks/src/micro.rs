@@ -27,6 +27,7 @@ pub const BENCHMARKS: &[(&str, &str)] = &[
     ("thread_create_join", "pthread_create + join"),
     ("stat", "stat /etc/passwd (cached)"),
     ("stat_missing", "stat of a missing path (cached)"),
+    ("stat_cold", "stat of a missing path, first time (gofer walk)"),
     ("open_read_close", "open+read 4 KiB+close /etc/services"),
     ("create_write_unlink_tmp", "create+write 4 KiB+close+unlink in /tmp"),
     ("create_write_unlink_shm", "the same in /dev/shm (tmpfs)"),

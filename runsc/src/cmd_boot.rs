@@ -24,6 +24,7 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;
     let spec: Spec = serde_json::from_slice(&json).context("parse spec")?;
     let gofer = gofer::transport::adopt_inherited(args.gofer_fd).context("boot --gofer-fd")?;
+    gofer::transport::set_polling(gofer::transport::several_cpus());
     let volumes = args
         .volume_fds
         .iter()

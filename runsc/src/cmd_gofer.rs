@@ -14,6 +14,7 @@ pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     // Away from the terminal's signals: the sandbox decides when to stop.
     nix::unistd::setsid().context("gofer: setsid")?;
     let sock = gofer::transport::adopt_inherited(args.io_fd).context("gofer --io-fd")?;
+    gofer::transport::set_polling(gofer::transport::several_cpus());
     // The served tree is the host's; the gofer keeps its mount namespace
     // (pivoting into a bundle's rootfs comes with OCI bundles) but loses the
     // network and everything but the calls that serve files.
