@@ -8,6 +8,10 @@ pub const ROOT_FID: u64 = 0;
 /// Largest message, in bytes.
 pub const MAX_MESSAGE: usize = 64 * 1024;
 
+/// Most names in one `WalkMany` (its reply stays well under
+/// [`MAX_MESSAGE`]).
+pub const MAX_WALK: usize = 32;
+
 /// File metadata as the host reported it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WireStat {
@@ -159,6 +163,9 @@ pub enum Request {
     Rename { fid: u64, name: Vec<u8>, new_fid: u64, new_name: Vec<u8>, flags: u32 },
     /// Change attributes of `fid`: each `Some` field.
     Setattr { fid: u64, attr: WireSetattr },
+    /// Walk `names` (at most [`MAX_WALK`]) one after another from
+    /// directory `fid`, as far as they go; the reply is `WalkedMany`.
+    WalkMany { fid: u64, names: Vec<Vec<u8>> },
 }
 
 /// Attribute changes (each `Some` is applied).
@@ -228,6 +235,10 @@ pub enum Response {
     Ok,
     /// Failed with a Linux errno.
     Error(i32),
+    /// A multi-name walk: the new fids and metadata of the names walked,
+    /// in order; it stops after a name that is not a directory, or at a
+    /// name that failed with `error` (0 if none did).
+    WalkedMany { walked: Vec<(u64, WireStat)>, error: i32 },
 }
 
 impl Request {
@@ -253,6 +264,13 @@ impl Request {
             Request::Setattr { fid, attr } => {
                 e.u8(12).u64(*fid);
                 attr.encode(&mut e);
+                &mut e
+            }
+            Request::WalkMany { fid, names } => {
+                e.u8(13).u64(*fid).u32(names.len() as u32);
+                for n in names {
+                    e.bytes(n);
+                }
                 &mut e
             }
         };
@@ -289,6 +307,15 @@ impl Request {
                 flags: d.u32()?,
             },
             12 => Request::Setattr { fid: d.u64()?, attr: WireSetattr::decode(&mut d)? },
+            13 => {
+                let fid = d.u64()?;
+                let n = d.u32()? as usize;
+                if n > MAX_WALK {
+                    return Err(Malformed);
+                }
+                let names = (0..n).map(|_| d.bytes()).collect::<Result<_, _>>()?;
+                Request::WalkMany { fid, names }
+            }
             _ => return Err(Malformed),
         })
     }
@@ -331,6 +358,14 @@ impl Response {
                     e.u64(f);
                 }
             }
+            Response::WalkedMany { walked, error } => {
+                e.u8(9).u32(walked.len() as u32);
+                for (fid, st) in walked {
+                    e.u64(*fid);
+                    st.encode(&mut e);
+                }
+                e.u32(*error as u32);
+            }
         }
         e.buf
     }
@@ -362,6 +397,17 @@ impl Response {
                 }
                 Response::Statfs(WireStatfs::from_fields(f))
             }
+            9 => {
+                let n = d.u32()? as usize;
+                if n > MAX_WALK {
+                    return Err(Malformed);
+                }
+                let mut walked = Vec::with_capacity(n);
+                for _ in 0..n {
+                    walked.push((d.u64()?, WireStat::decode(&mut d)?));
+                }
+                Response::WalkedMany { walked, error: d.u32()? as i32 }
+            }
             _ => return Err(Malformed),
         })
     }
@@ -389,6 +435,7 @@ mod tests {
                 fid: 4,
                 attr: WireSetattr { mode: Some(0o600), size: Some(3), mtime: Some((5, 6)), ..Default::default() },
             },
+            Request::WalkMany { fid: 2, names: vec![b"usr".to_vec(), b"lib".to_vec()] },
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
@@ -403,10 +450,17 @@ mod tests {
             Response::Ok,
             Response::Error(2),
             Response::Statfs(WireStatfs { fs_type: 0xef53, bsize: 4096, flags: 0x1020, ..Default::default() }),
+            Response::WalkedMany { walked: vec![(3, st), (4, st)], error: 2 },
         ];
         for r in resps {
             assert_eq!(Response::decode(&r.encode()).unwrap(), r);
         }
+    }
+
+    #[test]
+    fn too_many_names_is_malformed() {
+        let names = vec![b"a".to_vec(); MAX_WALK + 1];
+        assert!(Request::decode(&Request::WalkMany { fid: 0, names }.encode()).is_err());
     }
 
     #[test]

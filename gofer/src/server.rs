@@ -152,6 +152,7 @@ impl Server {
     pub fn handle(&mut self, req: Request) -> (Response, Option<OwnedFd>) {
         let r = match req {
             Request::Walk { fid, name } => self.walk(fid, &name),
+            Request::WalkMany { fid, names } => self.walk_many(fid, &names),
             Request::Stat { fid } => self.node(fid).and_then(|n| fstat(n.fd.as_raw_fd())).map(Response::Stat),
             Request::Open { fid, flags } => return self.open(fid, flags),
             Request::Readdir { fid, cookie } => self.readdir(fid, cookie),
@@ -183,12 +184,34 @@ impl Server {
     fn walk(&mut self, fid: u64, name: &[u8]) -> Result<Response, i32> {
         let cname = component(name)?;
         let dir = self.node(fid)?.fd.clone();
-        let fd = openat(dir.as_raw_fd(), &cname, libc::O_PATH)?;
-        let stat = fstat(fd.as_raw_fd())?;
-        let new = self.next_fid;
-        self.next_fid += 1;
-        self.nodes.insert(new, Node { fd: Arc::new(fd), parent: Some(dir), name: cname, stat });
-        Ok(Response::Walked { fid: new, stat })
+        self.add_node(dir, cname)
+    }
+
+    /// Walks `names` one after another from `fid` as far as they go: on
+    /// from each directory, ending after a name that is not one or at a
+    /// name that fails (its errno in the reply). Each step is a walk of
+    /// its own (single names, O_NOFOLLOW), so the tree's bounds hold as
+    /// for single walks.
+    fn walk_many(&mut self, fid: u64, names: &[Vec<u8>]) -> Result<Response, i32> {
+        if names.is_empty() || names.len() > crate::proto::MAX_WALK {
+            return Err(libc::EINVAL);
+        }
+        let mut dir = self.node(fid)?.fd.clone();
+        let mut walked = Vec::with_capacity(names.len());
+        for name in names {
+            match component(name).and_then(|c| self.add_node(dir.clone(), c)) {
+                Ok(Response::Walked { fid, stat }) => {
+                    walked.push((fid, stat));
+                    if stat.mode & libc::S_IFMT != libc::S_IFDIR {
+                        break;
+                    }
+                    dir = self.node(fid)?.fd.clone();
+                }
+                Ok(_) => return Err(libc::EIO),
+                Err(error) => return Ok(Response::WalkedMany { walked, error }),
+            }
+        }
+        Ok(Response::WalkedMany { walked, error: 0 })
     }
 
     fn open(&mut self, fid: u64, flags: u32) -> (Response, Option<OwnedFd>) {
@@ -493,6 +516,31 @@ mod tests {
             Response::Error(e) => Err(e),
             r => panic!("unexpected {r:?}"),
         }
+    }
+
+    #[test]
+    fn walk_many_goes_as_far_as_it_can() {
+        let mut s = Server::new(Path::new("/")).unwrap();
+        let names = |v: &[&str]| v.iter().map(|n| n.as_bytes().to_vec()).collect::<Vec<_>>();
+        let walk_many = |s: &mut Server, v: &[&str]| s.handle(Request::WalkMany { fid: ROOT_FID, names: names(v) }).0;
+        match walk_many(&mut s, &["usr", "lib", "no-such-dir-here", "x"]) {
+            Response::WalkedMany { walked, error } => {
+                assert_eq!(walked.len(), 2);
+                assert_eq!(error, libc::ENOENT);
+                assert_eq!(walked[1].1.mode & libc::S_IFMT, libc::S_IFDIR);
+            }
+            r => panic!("unexpected {r:?}"),
+        }
+        // A non-directory ends the walk without an error.
+        match walk_many(&mut s, &["etc", "passwd", "x"]) {
+            Response::WalkedMany { walked, error } => assert_eq!((walked.len(), error), (2, 0)),
+            r => panic!("unexpected {r:?}"),
+        }
+        match walk_many(&mut s, &["etc", ".."]) {
+            Response::WalkedMany { walked, error } => assert_eq!((walked.len(), error), (1, libc::EINVAL)),
+            r => panic!("unexpected {r:?}"),
+        }
+        assert_eq!(walk_many(&mut s, &[]), Response::Error(libc::EINVAL));
     }
 
     #[test]

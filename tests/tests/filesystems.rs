@@ -93,6 +93,14 @@ EOF");
     lsattr_chattr_on_tmpfs =>
         in_scratch(&format!("bash {}", runsc_tests::tests_dir().join("programs/chattr.sh").display()));
     find_usr_xdev_counts_the_same => in_scratch("find /usr -xdev | wc -l");
+    // Cold paths of several components (walked in one gofer round trip),
+    // through symlinks, `..`, missing names and a file in the middle.
+    cold_multi_component_walks => in_scratch(
+        "stat -c '%n %F' /usr/lib/x86_64-linux-gnu/../../bin/sh /lib/x86_64-linux-gnu/libc.so.6 \
+         /usr/share/zoneinfo/../doc/bash /usr/lib/python3.11/json/../encodings/utf_8.py\n\
+         stat /etc/passwd/x 2>&1 | sed 's/.*: //'; stat /usr/no/such/dir 2>&1 | sed 's/.*: //'\n\
+         stat /usr/share/doc/no-such-pkg/copyright 2>&1 | sed 's/.*: //'\n\
+         ls /usr/share/doc/*/copyright | wc -l; cat /usr/share/doc/*/copyright | md5sum");
     coreutils_on_the_overlay => in_scratch(
         "echo hello > f; ln f g; ln -s f s; chmod 640 f; stat -c '%a %h %F' f g s\n\
          truncate -s 100 f; stat -c %s f; dd if=/dev/zero of=z bs=4k count=3 status=none; stat -c %s z\n\

@@ -1,7 +1,9 @@
 //! The gofer client filesystem: the sandbox's view of a tree the gofer
-//! serves. Walks are gofer round trips (cached in dentries); opening a
-//! regular file gets its host fd from the gofer once per inode (and once
-//! more for writing), after which reads and writes need no round trip.
+//! serves. Walks are gofer round trips (cached in dentries); a walk that
+//! misses with more names to go fetches them all in one (`WalkMany`), and
+//! the lookups after it take what it fetched. Opening a regular file gets
+//! its host fd from the gofer once per inode (and once more for writing),
+//! after which reads and writes need no round trip.
 //!
 //! A writable volume's tree can also change on the host while the sandbox
 //! runs: such inodes (`revalidate`) ask the gofer for fresh metadata on
@@ -11,7 +13,7 @@
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, OnceLock};
 
-use gofer::proto::{Request, Response, WireSetattr, WireStat, ROOT_FID};
+use gofer::proto::{Request, Response, WireSetattr, WireStat, MAX_WALK, ROOT_FID};
 use gofer::Client;
 
 use std::sync::Mutex;
@@ -53,6 +55,10 @@ fn to_stat(w: &WireStat) -> Stat {
     }
 }
 
+/// A child fetched ahead of its lookup: its name and the inode (or the
+/// lookup's error).
+type Ahead = (Vec<u8>, Result<Arc<GoferInode>, Errno>);
+
 /// A file the gofer serves.
 pub struct GoferInode {
     client: Arc<Client>,
@@ -63,6 +69,9 @@ pub struct GoferInode {
     host_rw: OnceLock<Arc<OwnedFd>>,
     link: OnceLock<Vec<u8>>,
     revalidate: bool,
+    /// Children a multi-name walk fetched ahead of their lookup (or found
+    /// missing), each taken by the first lookup of its name.
+    ahead: Mutex<Vec<Ahead>>,
 }
 
 impl GoferInode {
@@ -93,7 +102,41 @@ impl GoferInode {
             host_rw: OnceLock::new(),
             link: OnceLock::new(),
             revalidate,
+            ahead: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Takes the child `name` fetched ahead, if there is one.
+    fn take_ahead(&self, name: &[u8]) -> Option<Result<Arc<GoferInode>, Errno>> {
+        let mut a = self.ahead.lock().unwrap_or_else(|e| e.into_inner());
+        let i = a.iter().position(|(n, _)| n == name)?;
+        Some(a.swap_remove(i).1)
+    }
+
+    /// Walks `name` and the names after it in one round trip; the first
+    /// child is returned, the rest wait in their parents' `ahead` lists
+    /// (with a missing name's ENOENT).
+    fn walk_many(&self, name: &[u8], rest: &[&[u8]]) -> Result<Arc<GoferInode>, Errno> {
+        let names: Vec<Vec<u8>> =
+            std::iter::once(name).chain(rest.iter().copied()).take(MAX_WALK).map(<[u8]>::to_vec).collect();
+        let (r, _) = call(&self.client, &Request::WalkMany { fid: self.fid, names: names.clone() })?;
+        let Response::WalkedMany { walked, error } = r else { return Err(Errno::EIO) };
+        let inodes: Vec<Arc<GoferInode>> = walked
+            .into_iter()
+            .map(|(fid, stat)| GoferInode::make(self.client.clone(), fid, stat, self.revalidate))
+            .collect();
+        let Some(first) = inodes.first().cloned() else {
+            return Err(if error == 0 { Errno::EIO } else { Errno::from_raw(error) });
+        };
+        for (k, pair) in inodes.windows(2).enumerate() {
+            pair[0].ahead.lock().unwrap_or_else(|e| e.into_inner()).push((names[k + 1].clone(), Ok(pair[1].clone())));
+        }
+        if error == libc::ENOENT {
+            if let (Some(last), Some(missing)) = (inodes.last(), names.get(inodes.len())) {
+                last.ahead.lock().unwrap_or_else(|e| e.into_inner()).push((missing.clone(), Err(Errno::ENOENT)));
+            }
+        }
+        Ok(first)
     }
 
     fn cached(&self) -> WireStat {
@@ -218,8 +261,22 @@ impl Inode for GoferInode {
         if self.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
+        if let Some(r) = self.take_ahead(name) {
+            return Ok(r?);
+        }
         let (r, _) = call(&self.client, &Request::Walk { fid: self.fid, name: name.to_vec() })?;
         self.walked(r)
+    }
+
+    fn lookup_ahead(&self, name: &[u8], rest: &[&[u8]]) -> Result<Arc<dyn Inode>, Errno> {
+        // A tree the host may change is asked afresh each time.
+        if rest.is_empty() || self.revalidate || self.file_type() != FileType::Directory {
+            return self.lookup(name);
+        }
+        if let Some(r) = self.take_ahead(name) {
+            return Ok(r?);
+        }
+        Ok(self.walk_many(name, rest)?)
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {

@@ -41,6 +41,9 @@ struct Place {
 /// The most absent names remembered per directory.
 pub const MAX_ABSENT: usize = 1024;
 
+/// The most names a lookup is told lie ahead of it.
+pub const MAX_AHEAD: usize = 16;
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -78,6 +81,17 @@ impl Dentry {
 
     /// Looks up (and caches) a child.
     pub fn child(self: &Arc<Dentry>, name: &[u8]) -> Result<Arc<Dentry>, Errno> {
+        self.child_ahead(name, std::iter::empty())
+    }
+
+    /// Looks up (and caches) a child, telling the filesystem on a miss
+    /// which names the walk takes beneath it next (`rest`, up to the first
+    /// `.` or `..`; at most [`MAX_AHEAD`]).
+    pub fn child_ahead<'a>(
+        self: &Arc<Dentry>,
+        name: &[u8],
+        rest: impl Iterator<Item = &'a [u8]>,
+    ) -> Result<Arc<Dentry>, Errno> {
         let dynamic = self.inode.dynamic();
         let mut children = lock(&self.children);
         if !dynamic {
@@ -88,7 +102,11 @@ impl Dentry {
                 return Err(Errno::ENOENT);
             }
         }
-        let inode = match self.inode.lookup(name) {
+        let ahead: Vec<&[u8]> = rest
+            .take_while(|c| *c != b"." && *c != b".." && c.len() <= crate::vfs::path::NAME_MAX)
+            .take(MAX_AHEAD)
+            .collect();
+        let inode = match self.inode.lookup_ahead(name, &ahead) {
             Ok(i) => i,
             Err(Errno::ENOENT) if !dynamic => {
                 let mut absent = lock(&self.absent);

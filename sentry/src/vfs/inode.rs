@@ -148,6 +148,14 @@ pub trait Inode: Send + Sync {
         Err(Errno::ENOTDIR)
     }
 
+    /// Looks up a child, told the names the walk will look up beneath it
+    /// next (`rest`: none `.`, `..` or empty): a filesystem whose lookups
+    /// are round trips may fetch them all in one and answer those lookups
+    /// from what it fetched.
+    fn lookup_ahead(&self, name: &[u8], _rest: &[&[u8]]) -> Result<Arc<dyn Inode>, Errno> {
+        self.lookup(name)
+    }
+
     /// The target of a symbolic link.
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
         Err(Errno::EINVAL)

@@ -201,8 +201,9 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// Walks one component from the directory `dir`.
-    fn step(&self, dir: &Location, name: &[u8]) -> Result<Location, Errno> {
+    /// Walks one component from the directory `dir`; `rest` are the
+    /// components the walk takes after it (for a lookup that misses).
+    fn step<'p>(&self, dir: &Location, name: &[u8], rest: impl Iterator<Item = &'p [u8]>) -> Result<Location, Errno> {
         self.check_dir(dir)?;
         if name == b"." {
             return Ok(dir.clone());
@@ -216,7 +217,7 @@ impl<'a> Walker<'a> {
         let child = if self.resolve & RESOLVE_CACHED != 0 {
             dir.dentry.cached_child(name)?.ok_or(Errno::EAGAIN)?
         } else {
-            dir.dentry.child(name)?
+            dir.dentry.child_ahead(name, rest)?
         };
         let here = Location { mount: dir.mount.clone(), dentry: child };
         if self.resolve & RESOLVE_NO_XDEV != 0 && crate::vfs::dentry::covering(&here.mount, &here.dentry).is_some() {
@@ -235,7 +236,7 @@ impl<'a> Walker<'a> {
         let mut comps = path.split(|&b| b == b'/').filter(|c| !c.is_empty()).peekable();
         while let Some(comp) = comps.next() {
             let is_last = comps.peek().is_none();
-            let next = self.step(&cur, comp)?;
+            let next = self.step(&cur, comp, comps.clone())?;
             if next.dentry.inode.file_type() == FileType::Symlink
                 && (!is_last || last == Lookup::Follow || trailing_slash)
             {

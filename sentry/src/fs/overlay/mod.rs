@@ -158,8 +158,9 @@ impl OvInode {
         }
     }
 
-    /// The child `name` as the layers give it (no cache).
-    fn lookup_layers(&self, name: &[u8]) -> Result<Layers, Errno> {
+    /// The child `name` as the layers give it (no cache); `ahead` are the
+    /// names the walk looks up beneath it next (for the lower layer).
+    fn lookup_layers(&self, name: &[u8], ahead: &[&[u8]]) -> Result<Layers, Errno> {
         let mut upper = None;
         if let Some(u) = self.upper() {
             match u.lookup(name) {
@@ -178,7 +179,7 @@ impl OvInode {
         };
         if look_lower && self.merges_lower() {
             if let Some(l) = &self.lower {
-                match l.lookup(name) {
+                match l.lookup_ahead(name, ahead) {
                     Ok(c) => {
                         let dir_pair = upper.is_some() && c.file_type() != FileType::Directory;
                         if !dir_pair {
@@ -198,10 +199,16 @@ impl OvInode {
 
     /// The child `name`, one inode per name while it is in use.
     fn child(&self, name: &[u8]) -> Result<Arc<OvInode>, Errno> {
+        self.child_ahead(name, &[])
+    }
+
+    /// The child `name`, telling the lower layer the names looked up
+    /// beneath it next.
+    fn child_ahead(&self, name: &[u8], ahead: &[&[u8]]) -> Result<Arc<OvInode>, Errno> {
         if let Some(c) = lock(&self.children).get(name).and_then(Weak::upgrade) {
             return Ok(c);
         }
-        let (lower, upper) = self.lookup_layers(name)?;
+        let (lower, upper) = self.lookup_layers(name, ahead)?;
         let ino = upper.as_ref().and_then(|u| u.stat().ok()).and_then(|s| lock(&self.fs.renumber).get(&s.ino).copied());
         let known_absent = lower.is_none() && !self.merges_lower();
         let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), lower, upper, ino);
@@ -259,6 +266,13 @@ impl Inode for OvInode {
             return Err(Errno::ENOTDIR);
         }
         Ok(self.child(name)?)
+    }
+
+    fn lookup_ahead(&self, name: &[u8], rest: &[&[u8]]) -> Result<Arc<dyn Inode>, Errno> {
+        if self.ftype != FileType::Directory {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(self.child_ahead(name, rest)?)
     }
 
     fn readlink(&self) -> Result<Vec<u8>, Errno> {
