@@ -131,7 +131,8 @@ impl Sandbox {
             let at = mount_point(&root, &creds, dest.as_os_str().as_encoded_bytes())
                 .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
             let client = Arc::new(gofer::Client::new(fd));
-            let inode = GoferInode::volume_root(client).map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
+            let inode = GoferInode::volume_root(client, kernel.mf.clone())
+                .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
             let minor = 50 + i as u32;
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, "9p"));
         }

@@ -1,7 +1,8 @@
 //! fsync, fdatasync, sync, syncfs, sync_file_range: the sandbox's files
-//! live in sandbox memory or behind the gofer, whose host files the host
-//! kernel writes back, so there is nothing to wait for; the checks are
-//! Linux's.
+//! live in sandbox memory or behind the gofer; fsync and fdatasync write a
+//! volume file's mapped pages back and have the host sync the file, the
+//! rest has nothing to wait for (the host kernel writes host files back);
+//! the checks are Linux's.
 
 use sentry::abi::Errno;
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
@@ -17,12 +18,14 @@ fn fd_check(t: &Task, fd: u64) -> Result<(), Errno> {
 /// fsync(2).
 pub fn fsync(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     fd_check(t, a.a[0])?;
+    t.file(a.a[0] as i32)?.ops.sync(false)?;
     Ok(0)
 }
 
 /// fdatasync(2).
 pub fn fdatasync(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     fd_check(t, a.a[0])?;
+    t.file(a.a[0] as i32)?.ops.sync(true)?;
     Ok(0)
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use runsc_tests::read_only::run_on_read_only_root;
 use runsc_tests::run::describe_stderr;
-use runsc_tests::{compare, runsc, Cmd};
+use runsc_tests::{compare, runsc, Cmd, Variant};
 
 macro_rules! fs_tests {
     ($($test:ident => $check:expr;)*) => {
@@ -116,6 +116,7 @@ EOF");
     overlay_upper_layer_in_a_host_file => check_filestore();
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
     read_only_volume_gives_erofs => check_read_only_volume();
+    volume_shared_mappings_are_coherent => check_volume_mmap();
     volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
     read_only_mount_gives_erofs => check_read_only_errors();
 }
@@ -272,6 +273,32 @@ fn wait_for(p: &Path, limit: Duration) -> bool {
 /// A writable volume: the sandbox's changes are on the host at once (the
 /// host sees a file before the sandbox exits), and the host's changes are
 /// seen inside while it runs.
+/// `programs/volume_mmap.c` on a volume prints what it does natively in a
+/// host directory (shared mappings coherent across processes, with read,
+/// write and other opens; msync; truncation), and leaves the same files
+/// on the host.
+fn check_volume_mmap() -> Result<(), String> {
+    let prog = runsc_tests::compile(&runsc_tests::tests_dir().join("programs/volume_mmap.c"), Variant::Static);
+    let s = HostScratch::new("volume-mmap");
+    for d in ["native", "sandbox"] {
+        fs::create_dir(s.path(d)).map_err(|e| e.to_string())?;
+    }
+    let native = Cmd::new([prog.as_os_str(), s.path("native").as_os_str()]).run_native();
+    // `runsc do --volume=... PROG /vol`.
+    let volume = s.volume("sandbox", "/vol", false);
+    let cmd = Cmd::new([std::ffi::OsStr::new(&volume), prog.as_os_str(), std::ffi::OsStr::new("/vol")]);
+    let sandboxed = cmd.run_runsc(&[]);
+    compare(&cmd, &native, &sandboxed)?;
+    for f in ["f", "g"] {
+        let (n, b) = (fs::read(s.path(&format!("native/{f}"))), fs::read(s.path(&format!("sandbox/{f}"))));
+        match (n, b) {
+            (Ok(n), Ok(b)) if n == b => {}
+            (n, b) => return Err(format!("host file {f}: native {n:?}, from the sandbox {b:?}")),
+        }
+    }
+    Ok(())
+}
+
 fn check_volume_both_ways() -> Result<(), String> {
     let s = HostScratch::new("volume");
     fs::create_dir(s.path("v")).map_err(|e| e.to_string())?;

@@ -57,6 +57,9 @@ pub fn table() -> Vec<Allow> {
             value: libc::AT_EMPTY_PATH as u64,
         },
         Any(libc::SYS_fstatfs),
+        // fsync and fdatasync of volume files (donated fds).
+        Any(libc::SYS_fsync),
+        Any(libc::SYS_fdatasync),
         Any(libc::SYS_fcntl),
         Any(libc::SYS_close),
         OneOf {

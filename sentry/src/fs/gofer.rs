@@ -8,7 +8,8 @@
 //! A writable volume's tree can also change on the host while the sandbox
 //! runs: such inodes (`revalidate`) ask the gofer for fresh metadata on
 //! every stat and are not cached by the dentry cache, so host changes are
-//! seen at once.
+//! seen at once. A volume's regular files open as [`GoferFile`]s, whose
+//! shared mappings map one page cache per host file (`gofer_cache`).
 
 use std::os::fd::OwnedFd;
 use std::sync::{Arc, OnceLock};
@@ -19,6 +20,7 @@ use gofer::Client;
 use std::sync::Mutex;
 
 use crate::abi::{Errno, Stat, Timespec};
+use crate::fs::gofer_cache::{PageCache, Volume};
 use crate::fs::host::HostFile;
 use crate::vfs::inode::{NewNode, SetAttr};
 use crate::vfs::{DirEntry, FileOps, FileType, Inode};
@@ -69,30 +71,32 @@ pub struct GoferInode {
     host_rw: OnceLock<Arc<OwnedFd>>,
     link: OnceLock<Vec<u8>>,
     revalidate: bool,
+    /// The volume, for a volume's files (their page caches).
+    volume: Option<Arc<Volume>>,
     /// Children a multi-name walk fetched ahead of their lookup (or found
     /// missing), each taken by the first lookup of its name.
     ahead: Mutex<Vec<Ahead>>,
 }
 
 impl GoferInode {
-    /// The root of the served tree; `revalidate` for trees the host may
-    /// change (volumes).
+    /// The root of the served tree (the image: unchanging).
     pub fn root(client: Arc<Client>) -> Result<Arc<GoferInode>, Errno> {
-        GoferInode::root_with(client, false)
+        GoferInode::root_with(client, None)
     }
 
-    /// The root of a volume: its tree may change on the host.
-    pub fn volume_root(client: Arc<Client>) -> Result<Arc<GoferInode>, Errno> {
-        GoferInode::root_with(client, true)
+    /// The root of a volume: its tree may change on the host; shared
+    /// mappings of its files keep their page caches in `mf`.
+    pub fn volume_root(client: Arc<Client>, mf: Arc<crate::mm::MemoryFile>) -> Result<Arc<GoferInode>, Errno> {
+        GoferInode::root_with(client, Some(Volume::new(mf)))
     }
 
-    fn root_with(client: Arc<Client>, revalidate: bool) -> Result<Arc<GoferInode>, Errno> {
+    fn root_with(client: Arc<Client>, volume: Option<Arc<Volume>>) -> Result<Arc<GoferInode>, Errno> {
         let (r, _) = call(&client, &Request::Stat { fid: ROOT_FID })?;
         let Response::Stat(stat) = r else { return Err(Errno::EIO) };
-        Ok(GoferInode::make(client, ROOT_FID, stat, revalidate))
+        Ok(GoferInode::make(client, ROOT_FID, stat, volume))
     }
 
-    fn make(client: Arc<Client>, fid: u64, stat: WireStat, revalidate: bool) -> Arc<GoferInode> {
+    fn make(client: Arc<Client>, fid: u64, stat: WireStat, volume: Option<Arc<Volume>>) -> Arc<GoferInode> {
         Arc::new(GoferInode {
             client,
             fid,
@@ -101,7 +105,8 @@ impl GoferInode {
             host: OnceLock::new(),
             host_rw: OnceLock::new(),
             link: OnceLock::new(),
-            revalidate,
+            revalidate: volume.is_some(),
+            volume,
             ahead: Mutex::new(Vec::new()),
         })
     }
@@ -123,7 +128,7 @@ impl GoferInode {
         let Response::WalkedMany { walked, error } = r else { return Err(Errno::EIO) };
         let inodes: Vec<Arc<GoferInode>> = walked
             .into_iter()
-            .map(|(fid, stat)| GoferInode::make(self.client.clone(), fid, stat, self.revalidate))
+            .map(|(fid, stat)| GoferInode::make(self.client.clone(), fid, stat, self.volume.clone()))
             .collect();
         let Some(first) = inodes.first().cloned() else {
             return Err(if error == 0 { Errno::EIO } else { Errno::from_raw(error) });
@@ -158,7 +163,7 @@ impl GoferInode {
 
     fn walked(&self, r: Response) -> Result<Arc<dyn Inode>, Errno> {
         let Response::Walked { fid, stat } = r else { return Err(Errno::EIO) };
-        Ok(GoferInode::make(self.client.clone(), fid, stat, self.revalidate))
+        Ok(GoferInode::make(self.client.clone(), fid, stat, self.volume.clone()))
     }
 
     fn downcast(i: &Arc<dyn Inode>) -> Result<&GoferInode, Errno> {
@@ -250,6 +255,12 @@ impl Inode for GoferInode {
         if let Response::Stat(st) = r {
             *self.stat.lock().unwrap_or_else(|e| e.into_inner()) = st;
         }
+        if let (Some(size), Some(v)) = (attr.size, &self.volume) {
+            let st = self.cached();
+            if let Some(c) = v.existing(st.dev, st.ino) {
+                c.truncate(size);
+            }
+        }
         Ok(())
     }
 
@@ -315,7 +326,17 @@ impl Inode for GoferInode {
         match self.file_type() {
             // (The VFS truncated already for O_TRUNC; the mount's
             // writability was checked too.)
-            FileType::Regular => Ok(Arc::new(HostFile::regular(self.open_host(write)?))),
+            FileType::Regular => {
+                let fd = self.open_host(write)?;
+                match &self.volume {
+                    Some(v) => {
+                        let st = self.cached();
+                        let cache = v.cache(st.dev, st.ino);
+                        Ok(Arc::new(GoferFile { host: HostFile::regular(fd.clone()), fd, cache, write }))
+                    }
+                    None => Ok(Arc::new(HostFile::regular(fd))),
+                }
+            }
             FileType::Directory => {
                 Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.cached()) }))
             }
@@ -325,6 +346,79 @@ impl Inode for GoferInode {
                 Err(Errno::EACCES)
             }
         }
+    }
+}
+
+/// An open regular file of a volume: its donated host fd, with the host
+/// file's page cache (see `gofer_cache`) between it and shared mappings.
+pub struct GoferFile {
+    host: HostFile,
+    fd: Arc<OwnedFd>,
+    cache: Arc<PageCache>,
+    write: bool,
+}
+
+impl FileOps for GoferFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.pread(buf, off)
+    }
+
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.pwrite(buf, off)
+    }
+
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.host.stat()
+    }
+
+    fn offset_mode(&self) -> crate::vfs::OffsetMode {
+        self.host.offset_mode()
+    }
+
+    fn positional(&self) -> bool {
+        true
+    }
+
+    fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let n = self.host.pread(buf, off)?;
+        self.cache.overlay(&mut buf[..n], off);
+        Ok(n)
+    }
+
+    fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        let n = self.host.pwrite(buf, off)?;
+        self.cache.update(&buf[..n], off);
+        Ok(n)
+    }
+
+    fn statfs(&self) -> Result<crate::abi::Statfs, Errno> {
+        self.host.statfs()
+    }
+
+    fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
+        if self.write {
+            self.cache.set_writer(self.fd.clone());
+        }
+        Some(self.cache.pages(&self.fd, first, count))
+    }
+
+    fn write_back(&self) -> Result<(), Errno> {
+        self.cache.write_back()
+    }
+
+    fn sync(&self, data_only: bool) -> Result<(), Errno> {
+        self.cache.write_back()?;
+        self.host.sync(data_only)
+    }
+
+    fn release(&self) {
+        if let Err(e) = self.cache.write_back() {
+            tracing::warn!("volume file: writing back a shared mapping's pages: {e}");
+        }
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

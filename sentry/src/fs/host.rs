@@ -231,6 +231,26 @@ impl FileOps for HostFile {
         Ok(r as u64)
     }
 
+    fn sync(&self, data_only: bool) -> Result<(), Errno> {
+        // Only a donated regular file is the sandbox's to sync; stdio's
+        // belong to the outside.
+        if self.mode != OffsetMode::Sentry {
+            return Ok(());
+        }
+        // SAFETY: fsync/fdatasync on our fd.
+        let r = unsafe {
+            if data_only {
+                libc::fdatasync(self.raw())
+            } else {
+                libc::fsync(self.raw())
+            }
+        };
+        if r != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(())
+    }
+
     fn host_status_flags(&self) -> Option<u32> {
         // Only a regular file's O_APPEND lives in the host description
         // (shared with the outside); a stream's flags are the sandbox's.

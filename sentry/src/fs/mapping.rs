@@ -35,6 +35,14 @@ impl MappedFile for FileMapping {
         self.file.ops.shared_pages(first, count)
     }
 
+    fn write_back(&self, sync: bool) -> Result<(), Errno> {
+        if sync {
+            self.file.ops.sync(true)
+        } else {
+            self.file.ops.write_back()
+        }
+    }
+
     fn cache_key(&self) -> Option<crate::mm::CacheKey> {
         let ro = self.file.ops.unchanging() || self.file.location.as_ref().is_some_and(|l| l.mount.readonly());
         if !ro {

@@ -9,6 +9,7 @@ pub mod dnotify;
 pub mod epoll;
 pub mod eventfd;
 pub mod gofer;
+pub mod gofer_cache;
 pub mod host;
 pub mod host_notify;
 pub mod host_stdio;

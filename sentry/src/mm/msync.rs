@@ -1,8 +1,10 @@
-//! msync(2): the argument checks and the mapped-range check Linux makes.
-//! Shared mappings of sandbox-memory files (tmpfs, memfd, the overlay's
-//! upper layer, anonymous shared memory) map the file's own pages, so
-//! there is nothing to write back; shared mappings of host files are
-//! snapshots (see `MappedFile::shared_pages`) and are not written back.
+//! msync(2): the argument checks and the mapped-range check Linux makes,
+//! then the write-back. Shared mappings of sandbox-memory files (tmpfs,
+//! memfd, the overlay's upper layer, anonymous shared memory) map the
+//! file's own pages, so there is nothing to write back; a volume file's
+//! page cache goes back to the host file (`MappedFile::write_back`).
+
+use std::sync::Arc;
 
 use crate::abi::{Errno, PAGE_SIZE};
 use crate::mm::{MemoryManager, TASK_SIZE};
@@ -33,8 +35,22 @@ impl MemoryManager {
         }
         let i = self.read();
         let mut at = addr;
+        let mut files = Vec::new();
         while at < end {
-            at = i.vma_at(at).ok_or(Errno::ENOMEM)?.end;
+            let v = i.vma_at(at).ok_or(Errno::ENOMEM)?;
+            if let Some(f) = v.file.as_ref().filter(|_| v.shared) {
+                if !files.iter().any(|g: &Arc<dyn crate::mm::MappedFile>| Arc::ptr_eq(g, &f.file)) {
+                    files.push(f.file.clone());
+                }
+            }
+            at = v.end;
+        }
+        drop(i);
+        // Host calls, outside the lock.
+        if flags != MS_INVALIDATE {
+            for f in files {
+                f.write_back(flags & MS_SYNC != 0)?;
+            }
         }
         Ok(())
     }

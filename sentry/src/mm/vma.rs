@@ -30,6 +30,12 @@ pub trait MappedFile: Send + Sync {
     fn shared_pages(&self, _first: u64, _count: u64) -> Option<Result<Vec<u64>, Errno>> {
         None
     }
+    /// msync(2) of a shared mapping: the file's pages that a mapping may
+    /// have changed go back to where the file lives (a volume's host
+    /// file); `sync` (MS_SYNC) also has the host sync it.
+    fn write_back(&self, _sync: bool) -> Result<(), Errno> {
+        Ok(())
+    }
 }
 
 /// A version of a file's contents: device, inode, size and modification

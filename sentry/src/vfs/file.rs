@@ -162,6 +162,18 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// Writes what the sentry holds of the file's contents (pages a
+    /// shared mapping changed) back to where the file lives: msync.
+    fn write_back(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// fsync(2) (`data_only`: fdatasync): [`FileOps::write_back`], then the
+    /// host's own sync for a file kept on the host.
+    fn sync(&self, _data_only: bool) -> Result<(), Errno> {
+        self.write_back()
+    }
+
     /// The open file description is gone (its last reference dropped):
     /// for objects that others hold beyond it (a socket's peer).
     fn release(&self) {}

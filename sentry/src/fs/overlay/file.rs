@@ -65,6 +65,12 @@ impl FileOps for OvFile {
     fn shared_pages(&self, first: u64, count: u64) -> Option<Result<Vec<u64>, Errno>> {
         self.inner.shared_pages(first, count)
     }
+    fn write_back(&self) -> Result<(), Errno> {
+        self.inner.write_back()
+    }
+    fn sync(&self, data_only: bool) -> Result<(), Errno> {
+        self.inner.sync(data_only)
+    }
     fn seq_seek(&self) -> bool {
         self.inner.seq_seek()
     }
