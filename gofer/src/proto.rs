@@ -166,6 +166,14 @@ pub enum Request {
     /// Walk `names` (at most [`MAX_WALK`]) one after another from
     /// directory `fid`, as far as they go; the reply is `WalkedMany`.
     WalkMany { fid: u64, names: Vec<Vec<u8>> },
+    /// The value of extended attribute `name` of `fid` (a `Value`).
+    Getxattr { fid: u64, name: Vec<u8> },
+    /// The names of `fid`'s extended attributes (a `Names`).
+    Listxattr { fid: u64 },
+    /// Sets extended attribute `name` of `fid` (XATTR_CREATE/REPLACE `flags`).
+    Setxattr { fid: u64, name: Vec<u8>, value: Vec<u8>, flags: u32 },
+    /// Removes extended attribute `name` of `fid`.
+    Removexattr { fid: u64, name: Vec<u8> },
 }
 
 /// Attribute changes (each `Some` is applied).
@@ -239,6 +247,10 @@ pub enum Response {
     /// in order; it stops after a name that is not a directory, or at a
     /// name that failed with `error` (0 if none did).
     WalkedMany { walked: Vec<(u64, WireStat)>, error: i32 },
+    /// An extended attribute's value.
+    Value(Vec<u8>),
+    /// Extended attribute names.
+    Names(Vec<Vec<u8>>),
 }
 
 impl Request {
@@ -273,6 +285,10 @@ impl Request {
                 }
                 &mut e
             }
+            Request::Getxattr { fid, name } => e.u8(14).u64(*fid).bytes(name),
+            Request::Listxattr { fid } => e.u8(15).u64(*fid),
+            Request::Setxattr { fid, name, value, flags } => e.u8(16).u64(*fid).bytes(name).bytes(value).u32(*flags),
+            Request::Removexattr { fid, name } => e.u8(17).u64(*fid).bytes(name),
         };
         e.buf
     }
@@ -316,6 +332,10 @@ impl Request {
                 let names = (0..n).map(|_| d.bytes()).collect::<Result<_, _>>()?;
                 Request::WalkMany { fid, names }
             }
+            14 => Request::Getxattr { fid: d.u64()?, name: d.bytes()? },
+            15 => Request::Listxattr { fid: d.u64()? },
+            16 => Request::Setxattr { fid: d.u64()?, name: d.bytes()?, value: d.bytes()?, flags: d.u32()? },
+            17 => Request::Removexattr { fid: d.u64()?, name: d.bytes()? },
             _ => return Err(Malformed),
         })
     }
@@ -366,6 +386,15 @@ impl Response {
                 }
                 e.u32(*error as u32);
             }
+            Response::Value(v) => {
+                e.u8(10).bytes(v);
+            }
+            Response::Names(names) => {
+                e.u8(11).u32(names.len() as u32);
+                for n in names {
+                    e.bytes(n);
+                }
+            }
         }
         e.buf
     }
@@ -408,6 +437,15 @@ impl Response {
                 }
                 Response::WalkedMany { walked, error: d.u32()? as i32 }
             }
+            10 => Response::Value(d.bytes()?),
+            11 => {
+                let n = d.u32()? as usize;
+                // Each name takes at least its length prefix.
+                if n > buf.len() {
+                    return Err(Malformed);
+                }
+                Response::Names((0..n).map(|_| d.bytes()).collect::<Result<_, _>>()?)
+            }
             _ => return Err(Malformed),
         })
     }
@@ -436,6 +474,10 @@ mod tests {
                 attr: WireSetattr { mode: Some(0o600), size: Some(3), mtime: Some((5, 6)), ..Default::default() },
             },
             Request::WalkMany { fid: 2, names: vec![b"usr".to_vec(), b"lib".to_vec()] },
+            Request::Getxattr { fid: 1, name: b"user.a".to_vec() },
+            Request::Listxattr { fid: 1 },
+            Request::Setxattr { fid: 1, name: b"user.a".to_vec(), value: b"v".to_vec(), flags: 1 },
+            Request::Removexattr { fid: 1, name: b"user.a".to_vec() },
         ];
         for r in reqs {
             assert_eq!(Request::decode(&r.encode()).unwrap(), r);
@@ -451,6 +493,8 @@ mod tests {
             Response::Error(2),
             Response::Statfs(WireStatfs { fs_type: 0xef53, bsize: 4096, flags: 0x1020, ..Default::default() }),
             Response::WalkedMany { walked: vec![(3, st), (4, st)], error: 2 },
+            Response::Value(b"v".to_vec()),
+            Response::Names(vec![b"user.a".to_vec(), b"user.b".to_vec()]),
         ];
         for r in resps {
             assert_eq!(Response::decode(&r.encode()).unwrap(), r);

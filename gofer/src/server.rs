@@ -153,6 +153,10 @@ impl Server {
         let r = match req {
             Request::Walk { fid, name } => self.walk(fid, &name),
             Request::WalkMany { fid, names } => self.walk_many(fid, &names),
+            Request::Getxattr { fid, name } => self.getxattr(fid, &name),
+            Request::Listxattr { fid } => self.listxattr(fid),
+            Request::Setxattr { fid, name, value, flags } => self.setxattr(fid, &name, &value, flags),
+            Request::Removexattr { fid, name } => self.removexattr(fid, &name),
             Request::Stat { fid } => self.node(fid).and_then(|n| fstat(n.fd.as_raw_fd())).map(Response::Stat),
             Request::Open { fid, flags } => return self.open(fid, flags),
             Request::Readdir { fid, cookie } => self.readdir(fid, cookie),
@@ -492,6 +496,90 @@ impl Server {
         Ok(Response::Stat(st))
     }
 
+    /// An fd of `fid` that the xattr calls take (they refuse O_PATH fds):
+    /// the directory itself, or the regular file opened again beside its
+    /// name (never following a link, and checked to be the same file).
+    /// Other kinds have no user attributes to serve: ENODATA, as a
+    /// symlink's.
+    fn xattr_fd(&self, fid: u64) -> Result<OwnedFd, i32> {
+        let n = self.node(fid)?;
+        match n.stat.mode & libc::S_IFMT {
+            libc::S_IFDIR => openat(n.fd.as_raw_fd(), &c".".to_owned(), libc::O_RDONLY | libc::O_DIRECTORY),
+            libc::S_IFREG => {
+                let parent = n.parent.as_ref().ok_or(libc::ENODATA)?;
+                let fd = openat(parent.as_raw_fd(), &n.name, libc::O_RDONLY | libc::O_NONBLOCK)?;
+                let st = fstat(fd.as_raw_fd())?;
+                if st.ino != n.stat.ino || st.dev != n.stat.dev {
+                    return Err(libc::ESTALE);
+                }
+                Ok(fd)
+            }
+            _ => Err(libc::ENODATA),
+        }
+    }
+
+    fn getxattr(&self, fid: u64, name: &[u8]) -> Result<Response, i32> {
+        let name = CString::new(name).map_err(|_| libc::EINVAL)?;
+        let fd = self.xattr_fd(fid)?;
+        // The reply must fit a message beside its header.
+        let mut buf = vec![0u8; MAX_MESSAGE - 64];
+        // SAFETY: `name` is NUL-terminated and `buf` writable for its length.
+        let r = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+        if r < 0 {
+            return Err(match errno() {
+                libc::ERANGE => libc::E2BIG,
+                e => e,
+            });
+        }
+        buf.truncate(r as usize);
+        Ok(Response::Value(buf))
+    }
+
+    fn listxattr(&self, fid: u64) -> Result<Response, i32> {
+        let fd = match self.xattr_fd(fid) {
+            Err(libc::ENODATA) => return Ok(Response::Names(Vec::new())),
+            r => r?,
+        };
+        let mut buf = vec![0u8; MAX_MESSAGE - 1024];
+        // SAFETY: `buf` is writable for its length.
+        let r = unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+        if r < 0 {
+            return Err(match errno() {
+                libc::ERANGE => libc::E2BIG,
+                e => e,
+            });
+        }
+        let names = buf[..r as usize].split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect();
+        Ok(Response::Names(names))
+    }
+
+    fn setxattr(&self, fid: u64, name: &[u8], value: &[u8], flags: u32) -> Result<Response, i32> {
+        if !self.writable {
+            return Err(libc::EROFS);
+        }
+        let name = CString::new(name).map_err(|_| libc::EINVAL)?;
+        let fd = match self.xattr_fd(fid) {
+            Err(libc::ENODATA) => return Err(libc::EPERM),
+            r => r?,
+        };
+        // SAFETY: `name` is NUL-terminated, `value` readable for its length.
+        let r =
+            unsafe { libc::fsetxattr(fd.as_raw_fd(), name.as_ptr(), value.as_ptr().cast(), value.len(), flags as i32) };
+        check(r as i64)?;
+        Ok(Response::Ok)
+    }
+
+    fn removexattr(&self, fid: u64, name: &[u8]) -> Result<Response, i32> {
+        if !self.writable {
+            return Err(libc::EROFS);
+        }
+        let name = CString::new(name).map_err(|_| libc::EINVAL)?;
+        let fd = self.xattr_fd(fid)?;
+        // SAFETY: `name` is NUL-terminated.
+        check(unsafe { libc::fremovexattr(fd.as_raw_fd(), name.as_ptr()) } as i64)?;
+        Ok(Response::Ok)
+    }
+
     fn readlink(&self, fid: u64) -> Result<Response, i32> {
         let n = self.node(fid)?;
         let mut buf = vec![0u8; 4096];
@@ -516,6 +604,27 @@ mod tests {
             Response::Error(e) => Err(e),
             r => panic!("unexpected {r:?}"),
         }
+    }
+
+    #[test]
+    fn xattrs_of_a_writable_tree() {
+        let dir = std::env::temp_dir().join(format!("gofer-xattr-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("f"), "x").unwrap();
+        let mut s = Server::new_writable(&dir).unwrap();
+        let f = walk(&mut s, ROOT_FID, "f").unwrap();
+        let set = Request::Setxattr { fid: f, name: b"user.k".to_vec(), value: b"v1".to_vec(), flags: 0 };
+        assert_eq!(s.handle(set).0, Response::Ok, "the temporary directory's filesystem takes user xattrs");
+        assert_eq!(s.handle(Request::Getxattr { fid: f, name: b"user.k".to_vec() }).0, Response::Value(b"v1".to_vec()));
+        assert_eq!(s.handle(Request::Listxattr { fid: f }).0, Response::Names(vec![b"user.k".to_vec()]));
+        assert_eq!(s.handle(Request::Removexattr { fid: f, name: b"user.k".to_vec() }).0, Response::Ok);
+        assert_eq!(s.handle(Request::Getxattr { fid: f, name: b"user.k".to_vec() }).0, Response::Error(libc::ENODATA));
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut ro = Server::new(Path::new("/")).unwrap();
+        let etc = walk(&mut ro, ROOT_FID, "etc").unwrap();
+        let set = Request::Setxattr { fid: etc, name: b"user.k".to_vec(), value: vec![], flags: 0 };
+        assert_eq!(ro.handle(set).0, Response::Error(libc::EROFS));
     }
 
     #[test]

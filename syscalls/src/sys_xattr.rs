@@ -4,8 +4,9 @@
 //! permission and the sticky-directory rule; `trusted.` for CAP_SYS_ADMIN
 //! only (and hidden from others' listings); `security.` readable, writable
 //! with CAP_SYS_ADMIN; `system.` (POSIX ACLs) not supported. Filesystems
-//! keep the values (tmpfs and the overlay's upper layer; the image's own
-//! attributes are not served by the gofer yet, so they read as absent).
+//! keep the values: tmpfs and the overlay's upper layer, and the gofer
+//! (the image's own attributes, copied up with their files, and a
+//! volume's, which the sandbox may change).
 
 use sentry::abi::Errno;
 use sentry::auth::{CAP_FOWNER, CAP_SYS_ADMIN};

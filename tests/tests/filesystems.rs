@@ -117,6 +117,7 @@ EOF");
     volume_changes_reach_the_host_and_back => check_volume_both_ways();
     read_only_volume_gives_erofs => check_read_only_volume();
     volume_shared_mappings_are_coherent => check_volume_mmap();
+    xattrs_of_the_image_and_volumes => check_gofer_xattrs();
     volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
     read_only_mount_gives_erofs => check_read_only_errors();
 }
@@ -297,6 +298,82 @@ fn check_volume_mmap() -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Sets a user xattr on a host file (in a scratch directory).
+fn set_host_xattr(path: &Path, name: &str, value: &str) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    let p = std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(|e| e.to_string())?;
+    let n = std::ffi::CString::new(name).map_err(|e| e.to_string())?;
+    // SAFETY: both strings are NUL-terminated; the value is readable for
+    // its length.
+    let r = unsafe { libc::setxattr(p.as_ptr(), n.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
+    if r != 0 {
+        return Err(format!("setxattr {}: {}", path.display(), std::io::Error::last_os_error()));
+    }
+    Ok(())
+}
+
+/// Extended attributes through the gofer: an image file's (as the lower
+/// layer shows it, and after copy-up), and a volume file's, which the
+/// sandbox changes on the host.
+fn check_gofer_xattrs() -> Result<(), String> {
+    let s = HostScratch::new("xattr");
+    fs::create_dir(s.path("v")).map_err(|e| e.to_string())?;
+    fs::write(s.path("img"), "i").map_err(|e| e.to_string())?;
+    fs::write(s.path("v/f"), "f").map_err(|e| e.to_string())?;
+    set_host_xattr(&s.path("img"), "user.origin", "image")?;
+    set_host_xattr(&s.path("v/f"), "user.origin", "volume")?;
+    let script = format!(
+        "import os\np = '{}'\nprint(os.getxattr(p, 'user.origin'), os.listxattr(p))\n\
+         os.chmod(p, 0o600)\nprint(os.getxattr(p, 'user.origin'), oct(os.stat(p).st_mode & 0o777))\n\
+         v = '/vol/f'\nprint(os.getxattr(v, 'user.origin'))\nos.setxattr(v, 'user.new', b'made inside')\n\
+         os.removexattr(v, 'user.origin')\nprint(sorted(os.listxattr(v)))\n\
+         try: os.getxattr(v, 'user.origin')\nexcept OSError as e: print(e.strerror)",
+        s.path("img").display()
+    );
+    let volume = s.volume("v", "/vol", false);
+    let cmd = Cmd::new([volume.as_str(), "/usr/bin/python3", "-c", &script]);
+    let out = cmd.run_runsc(&[]);
+    let want = "b'image' ['user.origin']\nb'image' 0o600\nb'volume'\n['user.new']\nNo data available\n";
+    if out.stdout_text() != want {
+        return Err(format!("stdout {:?}, want {want:?}\n{}", out.stdout_text(), describe_stderr("runsc", &out)));
+    }
+    let host = |p: &Path| {
+        let mut names: Vec<String> = xattr_names(p);
+        names.sort();
+        names
+    };
+    if host(&s.path("v/f")) != ["user.new"] || host(&s.path("img")) != ["user.origin"] {
+        return Err(format!(
+            "host xattrs: volume file {:?}, image file {:?}",
+            host(&s.path("v/f")),
+            host(&s.path("img"))
+        ));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(s.path("img")).map(|m| m.permissions().mode() & 0o777).unwrap_or(0);
+    if mode != 0o644 {
+        return Err(format!("the image file's mode changed on the host: {mode:o}"));
+    }
+    Ok(())
+}
+
+/// The names of a host file's xattrs.
+fn xattr_names(path: &Path) -> Vec<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(p) = std::ffi::CString::new(path.as_os_str().as_bytes()) else { return Vec::new() };
+    let mut buf = vec![0u8; 4096];
+    // SAFETY: `p` is NUL-terminated and `buf` writable for its length.
+    let n = unsafe { libc::listxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    if n < 0 {
+        return vec![format!("<{}>", std::io::Error::last_os_error())];
+    }
+    buf[..n as usize]
+        .split(|&b| b == 0)
+        .filter(|n| !n.is_empty())
+        .map(|n| String::from_utf8_lossy(n).into_owned())
+        .collect()
 }
 
 fn check_volume_both_ways() -> Result<(), String> {

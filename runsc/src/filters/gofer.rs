@@ -18,6 +18,9 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_fstatfs),
         Any(libc::SYS_fcntl),
         Any(libc::SYS_close),
+        // Extended attributes, on fds opened for them.
+        Any(libc::SYS_fgetxattr),
+        Any(libc::SYS_flistxattr),
         // Writable volumes: changes by single names relative to directory
         // fds, or on a fid's own fd (AT_EMPTY_PATH).
         Any(libc::SYS_mkdirat),
@@ -31,6 +34,8 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_utimensat),
         Any(libc::SYS_ftruncate),
         Any(libc::SYS_umask),
+        Any(libc::SYS_fsetxattr),
+        Any(libc::SYS_fremovexattr),
         // The debug log.
         Any(libc::SYS_write),
     ];

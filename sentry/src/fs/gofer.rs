@@ -76,6 +76,9 @@ pub struct GoferInode {
     /// Children a multi-name walk fetched ahead of their lookup (or found
     /// missing), each taken by the first lookup of its name.
     ahead: Mutex<Vec<Ahead>>,
+    /// The image's xattr names of the file (fetched once: the image does
+    /// not change; `ls -l` asks for every file).
+    xattr_names: OnceLock<Vec<Vec<u8>>>,
 }
 
 impl GoferInode {
@@ -108,6 +111,7 @@ impl GoferInode {
             revalidate: volume.is_some(),
             volume,
             ahead: Mutex::new(Vec::new()),
+            xattr_names: OnceLock::new(),
         })
     }
 
@@ -266,6 +270,38 @@ impl Inode for GoferInode {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+
+    fn getxattr(&self, name: &[u8]) -> Result<Vec<u8>, Errno> {
+        if !self.revalidate && !self.listxattr()?.iter().any(|n| n == name) {
+            return Err(Errno::ENODATA);
+        }
+        let (r, _) = call(&self.client, &Request::Getxattr { fid: self.fid, name: name.to_vec() })?;
+        let Response::Value(v) = r else { return Err(Errno::EIO) };
+        Ok(v)
+    }
+
+    fn setxattr(&self, name: &[u8], value: &[u8], flags: u32) -> Result<(), Errno> {
+        let req = Request::Setxattr { fid: self.fid, name: name.to_vec(), value: value.to_vec(), flags };
+        call(&self.client, &req)?;
+        Ok(())
+    }
+
+    fn listxattr(&self) -> Result<Vec<Vec<u8>>, Errno> {
+        if let Some(n) = self.xattr_names.get() {
+            return Ok(n.clone());
+        }
+        let (r, _) = call(&self.client, &Request::Listxattr { fid: self.fid })?;
+        let Response::Names(n) = r else { return Err(Errno::EIO) };
+        if self.revalidate {
+            return Ok(n);
+        }
+        Ok(self.xattr_names.get_or_init(|| n).clone())
+    }
+
+    fn removexattr(&self, name: &[u8]) -> Result<(), Errno> {
+        call(&self.client, &Request::Removexattr { fid: self.fid, name: name.to_vec() })?;
+        Ok(())
     }
 
     fn lookup(&self, name: &[u8]) -> Result<Arc<dyn Inode>, Errno> {

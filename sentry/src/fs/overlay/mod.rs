@@ -453,7 +453,8 @@ impl Inode for OvInode {
             return Err(Errno::ENODATA);
         }
         match self.current().getxattr(name) {
-            // The image's attributes are not served: none there.
+            // A layer without attributes (a host filesystem without
+            // them): none there.
             Err(Errno::EOPNOTSUPP) => Err(Errno::ENODATA),
             r => r,
         }
