@@ -118,6 +118,7 @@ EOF");
     read_only_volume_gives_erofs => check_read_only_volume();
     volume_shared_mappings_are_coherent => check_volume_mmap();
     xattrs_of_the_image_and_volumes => check_gofer_xattrs();
+    fifos_and_sockets_on_a_volume => check_volume_fifo();
     volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
     read_only_mount_gives_erofs => check_read_only_errors();
 }
@@ -296,6 +297,30 @@ fn check_volume_mmap() -> Result<(), String> {
             (Ok(n), Ok(b)) if n == b => {}
             (n, b) => return Err(format!("host file {f}: native {n:?}, from the sandbox {b:?}")),
         }
+    }
+    Ok(())
+}
+
+/// A FIFO made on a volume is a pipe between the sandbox's processes
+/// (blocking opens, O_RDWR), and so is a unix socket bound there.
+fn check_volume_fifo() -> Result<(), String> {
+    let s = HostScratch::new("volume-fifo");
+    fs::create_dir(s.path("v")).map_err(|e| e.to_string())?;
+    let script = "mkfifo /vol/p && (echo through-fifo > /vol/p &); cat /vol/p; \
+                  (sleep 0.2; echo second > /vol/p) & cat /vol/p; exec 3<>/vol/p; echo rw >&3; read x <&3; echo $x; \
+                  /usr/bin/python3 -c 'import socket\ns = socket.socket(socket.AF_UNIX); s.bind(\"/vol/s\"); s.listen(1)\n\
+                  c = socket.socket(socket.AF_UNIX); c.connect(\"/vol/s\"); a, _ = s.accept(); c.send(b\"via socket\")\n\
+                  print(a.recv(20).decode())'; ls -l /vol | cut -c1";
+    let out = runsc_do(&[s.volume("v", "/vol", false)], script).wait_with_output().map_err(|e| e.to_string())?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let want = "through-fifo\nsecond\nrw\nvia socket\nt\np\ns\n";
+    if stdout != want {
+        return Err(format!("stdout {stdout:?}, want {want:?}; stderr {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let is_fifo = fs::symlink_metadata(s.path("v/p")).is_ok_and(|m| m.file_type().is_fifo());
+    if !is_fifo {
+        return Err("the FIFO is not on the host".into());
     }
     Ok(())
 }

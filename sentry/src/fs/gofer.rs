@@ -12,7 +12,7 @@
 //! shared mappings map one page cache per host file (`gofer_cache`).
 
 use std::os::fd::OwnedFd;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, Weak};
 
 use gofer::proto::{Request, Response, WireSetattr, WireStat, MAX_WALK, ROOT_FID};
 use gofer::Client;
@@ -63,6 +63,10 @@ type Ahead = (Vec<u8>, Result<Arc<GoferInode>, Errno>);
 
 /// A file the gofer serves.
 pub struct GoferInode {
+    me: Weak<GoferInode>,
+    /// A FIFO's pipe, made at its first open (an image file's; a volume's
+    /// FIFOs are the volume's, shared by its inodes of the host file).
+    fifo: OnceLock<Arc<crate::fs::pipe::Pipe>>,
     client: Arc<Client>,
     fid: u64,
     stat: Mutex<WireStat>,
@@ -100,7 +104,9 @@ impl GoferInode {
     }
 
     fn make(client: Arc<Client>, fid: u64, stat: WireStat, volume: Option<Arc<Volume>>) -> Arc<GoferInode> {
-        Arc::new(GoferInode {
+        Arc::new_cyclic(|me| GoferInode {
+            me: me.clone(),
+            fifo: OnceLock::new(),
             client,
             fid,
             ftype: FileType::from_mode(stat.mode),
@@ -376,8 +382,19 @@ impl Inode for GoferInode {
             FileType::Directory => {
                 Ok(Arc::new(GoferDir { client: self.client.clone(), fid: self.fid, stat: to_stat(&self.cached()) }))
             }
+            // A FIFO is a pipe of the sandbox's between the sandbox's
+            // openers (the host's never reach it).
+            FileType::Fifo => {
+                let st = self.cached();
+                let pipe = match &self.volume {
+                    Some(v) => v.fifo(st.dev, st.ino),
+                    None => self.fifo.get_or_init(crate::fs::pipe::new_fifo).clone(),
+                };
+                let me: Arc<dyn Inode> = self.me.upgrade().ok_or(Errno::ESTALE)?;
+                Ok(crate::fs::pipe::open_fifo(&pipe, flags, me)?)
+            }
             _ => {
-                // Host devices, FIFOs and sockets: the gofer refuses them.
+                // Host devices and sockets: the gofer refuses them.
                 call(&self.client, &Request::Open { fid: self.fid, flags })?;
                 Err(Errno::EACCES)
             }

@@ -1,4 +1,5 @@
-//! Page caches of volume files, for shared mappings. A volume's files are
+//! A volume's shared state: the pipes of its FIFOs, and page caches of
+//! its files for shared mappings. A volume's files are
 //! the host's, read and written through donated host fds; a shared
 //! mapping cannot map those (the sentry owns application memory), so the
 //! file pages a shared mapping touches are read into memory-file pages
@@ -16,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use crate::abi::{Errno, PAGE_SIZE};
+use crate::fs::pipe::Pipe;
 use crate::mm::MemoryFile;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -27,12 +29,27 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Volume {
     mf: Arc<MemoryFile>,
     slots: Mutex<HashMap<(u64, u64), Weak<PageCache>>>,
+    /// The pipes of the volume's FIFOs by host (device, inode), while open.
+    fifos: Mutex<HashMap<(u64, u64), Weak<Pipe>>>,
 }
 
 impl Volume {
     /// A volume whose caches live in `mf`.
     pub fn new(mf: Arc<MemoryFile>) -> Arc<Volume> {
-        Arc::new(Volume { mf, slots: Mutex::new(HashMap::new()) })
+        Arc::new(Volume { mf, slots: Mutex::new(HashMap::new()), fifos: Mutex::new(HashMap::new()) })
+    }
+
+    /// The pipe of the volume's FIFO (`dev`, `ino`): one for all its
+    /// openers in the sandbox, made afresh once every end closed.
+    pub fn fifo(&self, dev: u64, ino: u64) -> Arc<Pipe> {
+        let mut fifos = lock(&self.fifos);
+        if let Some(p) = fifos.get(&(dev, ino)).and_then(Weak::upgrade) {
+            return p;
+        }
+        fifos.retain(|_, w| w.strong_count() > 0);
+        let p = crate::fs::pipe::new_fifo();
+        fifos.insert((dev, ino), Arc::downgrade(&p));
+        p
     }
 
     /// The page cache of host file (`dev`, `ino`), shared by its open files.
