@@ -1,9 +1,84 @@
 /*
  * fdinfo.c: /proc/self/fdinfo/N: the offset and the status flags (with
  * O_CLOEXEC for a close-on-exec fd) of files, pipes and duplicated fds;
- * ENOENT for a closed fd. (mnt_id and ino differ by machine: not printed.)
+ * ENOENT for a closed fd; the lines eventfds, signalfds and epolls add
+ * (an epoll's targets sorted by fd: Linux lists them by file address).
+ * (mnt_id, ino, sdev and eventfd-id differ by machine: not printed.)
  */
 #include "common.h"
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+
+static int by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines after the common ones, without what differs by machine. */
+static void show_extra(const char *what, int fd)
+{
+	char p[64], buf[4096], *lines[16];
+	int f, n_lines = 0;
+	long n;
+
+	snprintf(p, sizeof(p), "/proc/self/fdinfo/%d", fd);
+	f = CHECK(open(p, O_RDONLY));
+	n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	buf[n > 0 ? n : 0] = 0;
+	for (char *line = strtok(buf, "\n"); line && n_lines < 16; line = strtok(NULL, "\n")) {
+		if (!strncmp(line, "pos:", 4) || !strncmp(line, "flags:", 6) || !strncmp(line, "mnt_id:", 7) ||
+		    !strncmp(line, "ino:", 4) || !strncmp(line, "eventfd-id:", 11))
+			continue;
+		char *cut = strstr(line, " ino:");
+		if (cut)
+			*cut = 0;
+		lines[n_lines++] = line;
+	}
+	qsort(lines, n_lines, sizeof(lines[0]), by_text);
+	printf("%s:\n", what);
+	for (int i = 0; i < n_lines; i++)
+		printf("  %s\n", lines[i]);
+}
+
+static void special_files(void)
+{
+	int efd = CHECK(eventfd(5, EFD_SEMAPHORE));
+	uint64_t v = 0x1234;
+	CHECK(write(efd, &v, sizeof(v)));
+	show_extra("eventfd", efd);
+
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	int sfd = CHECK(signalfd(-1, &set, 0));
+	show_extra("signalfd", sfd);
+
+	int p[2];
+	if (pipe(p))
+		exit(1);
+	int ep = CHECK(epoll_create1(0));
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 7};
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
+	ev.events = EPOLLOUT | EPOLLET;
+	ev.data.u64 = 0xdeadbeefcafe;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, efd, &ev));
+	ev.events = EPOLLOUT | EPOLLONESHOT;
+	ev.data.u64 = 1;
+	CHECK(epoll_ctl(ep, EPOLL_CTL_ADD, p[1], &ev));
+	show_extra("epoll", ep);
+	struct epoll_event got[4];
+	CHECK(epoll_wait(ep, got, 4, 0));
+	show_extra("epoll after the one-shot fired", ep);
+	close(ep);
+	close(p[0]);
+	close(p[1]);
+	close(sfd);
+	close(efd);
+}
 
 static void show(const char *what, int fd)
 {
@@ -50,5 +125,6 @@ int main(void)
 	CHECK(close(d));
 	show("closed", d);
 	CHECK(unlink(path));
+	special_files();
 	return 0;
 }

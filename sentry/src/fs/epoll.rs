@@ -289,6 +289,36 @@ impl Epoll {
 }
 
 impl FileOps for Epoll {
+    fn fdinfo(&self) -> String {
+        use std::fmt::Write;
+        let items: Vec<(i32, u32, u64, Option<Arc<File>>)> = self
+            .lock()
+            .items
+            .iter()
+            // Linux keeps EPOLLERR and EPOLLHUP in every interest, and only
+            // the flags in a fired one-shot one.
+            .map(|(&(fd, _), i)| {
+                let events = if i.disabled { i.events & FLAGS } else { i.events | POLLERR | POLLHUP };
+                (fd, events, i.data, i.file.upgrade())
+            })
+            .collect();
+        let mut s = String::new();
+        for (fd, events, data, file) in items {
+            let Some(f) = file else { continue };
+            let st = f.stat().unwrap_or_default();
+            // The superblock's dev_t as the kernel keeps it (MKDEV).
+            let (ma, mi) = crate::abi::dev_split(st.dev);
+            let sdev = (u64::from(ma) << 20) | u64::from(mi);
+            let _ = writeln!(
+                s,
+                "tfd: {fd:8} events: {events:8x} data: {data:16x}  pos:{} ino:{:x} sdev:{sdev:x}",
+                f.position(),
+                st.ino
+            );
+        }
+        s
+    }
+
     fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }

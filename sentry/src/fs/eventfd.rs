@@ -17,12 +17,16 @@ pub struct EventFd {
     count: Mutex<u64>,
     semaphore: bool,
     queue: WaitQueue,
+    /// Its number among the sandbox's eventfds (fdinfo's eventfd-id).
+    id: u32,
 }
 
 impl EventFd {
     /// A counter starting at `initval`.
     pub fn new(initval: u64, semaphore: bool) -> EventFd {
-        EventFd { count: Mutex::new(initval), semaphore, queue: WaitQueue::new() }
+        static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        EventFd { count: Mutex::new(initval), semaphore, queue: WaitQueue::new(), id }
     }
 
     fn count(&self) -> std::sync::MutexGuard<'_, u64> {
@@ -36,6 +40,15 @@ impl EventFd {
 }
 
 impl FileOps for EventFd {
+    fn fdinfo(&self) -> String {
+        format!(
+            "eventfd-count: {:16x}\neventfd-id: {}\neventfd-semaphore: {}\n",
+            *self.count(),
+            self.id,
+            self.semaphore as u8
+        )
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);

@@ -347,7 +347,8 @@ fn fd_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
 }
 
 /// `/proc/[pid]/fdinfo/`: each fd's offset, status flags (with O_CLOEXEC
-/// for a close-on-exec fd), mount id and inode number.
+/// for a close-on-exec fd), mount id and inode number, then what its kind
+/// of file adds (`FileOps::fdinfo`).
 fn fdinfo_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
     SynthDir::new(0o500, true, move || {
         let Ok(t) = kernel(&k).and_then(|k| task_of(&k, pid, tid)) else { return Vec::new() };
@@ -363,7 +364,12 @@ fn fdinfo_dir(k: Weak<Kernel>, pid: i32, tid: Option<i32>) -> Arc<dyn Inode> {
                 }
                 let mnt = f.location.as_ref().map_or(0, |l| l.mount.id);
                 let ino = f.stat().map_or(0, |s| s.ino);
-                let text = format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n", f.position(), flags);
+                let text = format!(
+                    "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{mnt}\nino:\t{ino}\n{}",
+                    f.position(),
+                    flags,
+                    f.ops.fdinfo()
+                );
                 let inode: Arc<dyn Inode> = SynthFile::new(0o400, move || Ok(text.clone().into_bytes()));
                 Some((fd.to_string().into_bytes(), inode))
             })

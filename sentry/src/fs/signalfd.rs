@@ -71,6 +71,10 @@ fn record(i: &SigInfo) -> SignalfdSiginfo {
 }
 
 impl FileOps for SignalFd {
+    fn fdinfo(&self) -> String {
+        format!("sigmask:\t{:016x}\n", self.mask())
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         let size = std::mem::size_of::<SignalfdSiginfo>();
         if buf.len() < size {

@@ -162,6 +162,13 @@ pub trait FileOps: Send + Sync {
         None
     }
 
+    /// The type-specific lines of `/proc/[pid]/fdinfo/N`, after the
+    /// common ones (an epoll's targets, an eventfd's count, a signalfd's
+    /// mask), in Linux's format.
+    fn fdinfo(&self) -> String {
+        String::new()
+    }
+
     /// Writes what the sentry holds of the file's contents (pages a
     /// shared mapping changed) back to where the file lives: msync.
     fn write_back(&self) -> Result<(), Errno> {
