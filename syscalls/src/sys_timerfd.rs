@@ -64,6 +64,7 @@ pub fn timerfd_settime(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         Some(deadline_after(spec.value))
     };
     let (ov, oi) = tf.set(at, interval);
+    tf.set_flags(flags);
     if old != 0 {
         t.copy_out(old, &ItimerSpec { interval: ts(oi), value: ts(ov) })?;
     }

@@ -10,6 +10,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 
 static int by_text(const void *a, const void *b)
 {
@@ -74,6 +75,22 @@ static void special_files(void)
 	CHECK(epoll_wait(ep, got, 4, 0));
 	show_extra("epoll after the one-shot fired", ep);
 	close(ep);
+
+	int tfd = CHECK(timerfd_create(CLOCK_MONOTONIC, 0));
+	show_extra("timerfd disarmed", tfd);
+	struct itimerspec its = {.it_value = {0, 1000000}, .it_interval = {7, 500}};
+	CHECK(timerfd_settime(tfd, 0, &its, NULL));
+	usleep(20000);
+	/* The expiry count and the time left vary: only the rest. */
+	char p2[64], buf[512];
+	snprintf(p2, sizeof(p2), "/proc/self/fdinfo/%d", tfd);
+	int f = CHECK(open(p2, O_RDONLY));
+	long n = read(f, buf, sizeof(buf) - 1);
+	close(f);
+	buf[n > 0 ? n : 0] = 0;
+	printf("timerfd armed: %s%s%s", strstr(buf, "clockid: 1\n") ? "clockid 1; " : "",
+	       strstr(buf, "settime flags: 00\n") ? "flags 00; " : "", strstr(buf, "it_interval: (7, 500)") ? "interval (7, 500)\n" : "\n");
+	close(tfd);
 	close(p[0]);
 	close(p[1]);
 	close(sfd);

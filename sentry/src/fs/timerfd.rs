@@ -17,6 +17,8 @@ struct State {
     interval: Duration,
     ticks: u64,
     scheduled: Option<TimerId>,
+    /// The flags of the last timerfd_settime (fdinfo shows them).
+    settime_flags: i32,
 }
 
 /// A timerfd.
@@ -48,6 +50,11 @@ impl TimerFd {
     /// The timerfd behind a file, if it is one.
     pub fn of(ops: &dyn FileOps) -> Option<&TimerFd> {
         ops.as_any().and_then(|a| a.downcast_ref::<TimerFd>())
+    }
+
+    /// Records the flags timerfd_settime was given.
+    pub fn set_flags(&self, flags: i32) {
+        self.lock().settime_flags = flags;
     }
 
     /// Time to the next expiry (zero: disarmed) and the interval.
@@ -125,6 +132,22 @@ impl Drop for TimerFd {
 }
 
 impl FileOps for TimerFd {
+    fn fdinfo(&self) -> String {
+        let (value, interval) = self.get();
+        let (ticks, flags) = {
+            let s = self.lock();
+            (s.ticks, s.settime_flags)
+        };
+        format!(
+            "clockid: {}\nticks: {ticks}\nsettime flags: 0{flags:o}\nit_value: ({}, {})\nit_interval: ({}, {})\n",
+            self.clock,
+            value.as_secs(),
+            value.subsec_nanos(),
+            interval.as_secs(),
+            interval.subsec_nanos()
+        )
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         if buf.len() < 8 {
             return Err(Errno::EINVAL);
