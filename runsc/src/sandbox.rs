@@ -194,6 +194,9 @@ impl Sandbox {
             creds: &creds,
             stack_limit: rlimits[libc::RLIMIT_STACK as usize].cur,
             randomize: personality & sentry::kernel::thread_group::ADDR_NO_RANDOMIZE == 0,
+            // The spec's noNewPrivileges comes with the OCI runtime (the thread
+            // group starts without it).
+            no_new_privs: false,
         };
         let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
         let exe = resolve_program(&env, &argv[0], path_var.as_deref())?;

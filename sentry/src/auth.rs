@@ -134,21 +134,6 @@ impl Credentials {
         }
     }
 
-    /// The capabilities after execve of a file without file capabilities
-    /// (setuid bits are not honoured): root gets its inheritable and
-    /// bounding sets, effective if its effective uid is 0; others keep
-    /// their ambient set.
-    pub fn caps_for_exec(&mut self) {
-        let c = &mut self.caps;
-        if self.euid == 0 || self.uid == 0 {
-            c.permitted = c.inheritable | c.bounding;
-            c.effective = if self.euid == 0 { c.permitted } else { c.ambient };
-        } else {
-            c.permitted = c.ambient;
-            c.effective = c.ambient;
-        }
-    }
-
     /// Whether `gid` is the filesystem gid or a supplementary group.
     pub fn in_group(&self, gid: u32) -> bool {
         self.fsgid == gid || self.groups.contains(&gid)

@@ -48,6 +48,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     cwd,
     dnotify,
     dup,
+    exec_creds,
     execve,
     exit,
     exit_group,

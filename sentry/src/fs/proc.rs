@@ -162,7 +162,14 @@ fn status_text(k: &Kernel, pid: i32, tid: Option<i32>) -> Result<Vec<u8>, Errno>
         "SigQ:\t0/{}\nSigPnd:\t{pnd:016x}\nShdPnd:\t{shared_pending:016x}\nSigBlk:\t{blk:016x}\nSigIgn:\t{ignored:016x}\nSigCgt:\t{caught:016x}",
         crate::kernel::limits::defaults()[libc::RLIMIT_SIGPENDING as usize].cur
     );
-    let _ = writeln!(s, "CapInh:\t0000000000000000\nCapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\nCapBnd:\t000001ffffffffff\nCapAmb:\t0000000000000000");
+    if let Some(t) = &t {
+        let c = t.resources().creds.caps;
+        let _ = writeln!(
+            s,
+            "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}\nCapBnd:\t{:016x}\nCapAmb:\t{:016x}",
+            c.inheritable, c.permitted, c.effective, c.bounding, c.ambient
+        );
+    }
     let nnp = v.tg.state().no_new_privs as u8;
     let _ = writeln!(s, "NoNewPrivs:\t{nnp}\nSeccomp:\t0");
     if let Some(t) = &t {

@@ -50,6 +50,7 @@ impl Task {
             creds: &self.creds,
             stack_limit: self.rlimit(libc::RLIMIT_STACK),
             randomize,
+            no_new_privs: self.tg.state().no_new_privs,
         };
         let vdso = self.kernel.vdso.clone();
         let loaded = match target {
@@ -157,11 +158,15 @@ impl Task {
             st.execed = true;
             st.keepcaps = false;
         }
-        let mut creds = (*self.creds).clone();
-        creds.caps_for_exec();
-        if creds.caps != self.creds.caps {
-            self.set_creds(creds);
+        {
+            let mut st = self.tg.state();
+            // A privileged exec is not dumpable (nor ptrace-able) by its
+            // old owner, as Linux's would_dump/setup_new_exec have it.
+            if l.creds.euid != l.creds.uid || l.creds.egid != l.creds.gid {
+                st.dumpable = 0;
+            }
         }
+        self.set_creds(l.creds.clone());
         let mut regs = self.kernel.platform.initial_regs();
         regs.rip = l.entry;
         regs.rsp = l.sp;

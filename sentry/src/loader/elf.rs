@@ -187,6 +187,7 @@ pub(super) fn load_elf(
     envp: Vec<Vec<u8>>,
 ) -> Result<Loaded, Errno> {
     let (hdr, phdrs) = parse(head, file)?;
+    let (creds, secure) = super::exec_creds::creds_for_file(env.creds, loc, env.no_new_privs)?;
     let exec_stack = phdrs.iter().find(|p| p.p_type == PT_GNU_STACK).is_some_and(|p| p.p_flags & PF_X != 0);
     let stack_size = env.stack_limit.clamp(128 << 10, 256 << 20);
     let stack_top = stack::setup_stack_vma(mm, stack_size, exec_stack, env.randomize)?;
@@ -225,7 +226,6 @@ pub(super) fn load_elf(
     }
 
     let vdso_base = mm.map_vdso(vdso.data_off, vdso.image_off, vdso.image_len)?;
-    let creds = env.creds;
     let (sp, ranges) = stack::build(
         mm,
         stack_top,
@@ -240,6 +240,7 @@ pub(super) fn load_elf(
             euid: creds.euid,
             gid: creds.gid,
             egid: creds.egid,
+            secure,
         },
     )?;
     mm.set_args(ranges);
@@ -251,5 +252,6 @@ pub(super) fn load_elf(
         exe: loc.clone(),
         exe_path: file.name.clone(),
         comm: fname.iter().take(15).copied().collect(),
+        creds,
     })
 }

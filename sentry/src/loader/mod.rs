@@ -3,6 +3,7 @@
 //! envp and the auxiliary vector.
 
 mod elf;
+pub mod exec_creds;
 mod stack;
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct Loaded {
     /// The command name: the file name of the path executed (the script's,
     /// for `#!`), at most 15 bytes.
     pub comm: Vec<u8>,
+    /// The credentials the program runs with (`exec_creds`).
+    pub creds: Credentials,
 }
 
 /// What the loader needs of the caller: where paths start, with whose
@@ -43,6 +46,9 @@ pub struct ExecEnv<'a> {
     pub stack_limit: u64,
     /// Randomize the layout (ASLR): off with personality ADDR_NO_RANDOMIZE.
     pub randomize: bool,
+    /// The task set no_new_privs: set-ID bits and file capabilities give
+    /// nothing.
+    pub no_new_privs: bool,
 }
 
 /// Most nested `#!` interpreters (Linux allows a few levels).

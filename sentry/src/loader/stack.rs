@@ -62,6 +62,8 @@ pub(super) struct AuxInfo {
     pub euid: u32,
     pub gid: u32,
     pub egid: u32,
+    /// A privileged exec (AT_SECURE).
+    pub secure: bool,
 }
 
 /// Writes the initial stack below `top`; returns the stack pointer and where
@@ -117,7 +119,7 @@ pub(super) fn build(mm: &MemoryManager, top: u64, img: Image<'_>, aux: &AuxInfo)
         AuxEntry { key: libc::AT_EUID, val: aux.euid as u64 },
         AuxEntry { key: libc::AT_GID, val: aux.gid as u64 },
         AuxEntry { key: libc::AT_EGID, val: aux.egid as u64 },
-        AuxEntry { key: libc::AT_SECURE, val: 0 },
+        AuxEntry { key: libc::AT_SECURE, val: aux.secure as u64 },
         AuxEntry { key: libc::AT_RANDOM, val: random_addr },
         AuxEntry { key: libc::AT_HWCAP2, val: hwcap2 },
         AuxEntry { key: libc::AT_EXECFN, val: execfn_addr },

@@ -426,13 +426,21 @@ impl Mount {
         matches!(self.fstype, "proc" | "sysfs")
     }
 
+    /// Mounted nosuid (set-ID bits and file capabilities are ignored on
+    /// execve): the sandbox's proc, sysfs and device filesystems.
+    pub fn nosuid(&self) -> bool {
+        matches!(self.fstype, "proc" | "sysfs" | "devtmpfs" | "devpts")
+    }
+
     /// Mount options as `/proc/[pid]/mounts` shows them.
     pub fn options(&self) -> &'static str {
-        match (self.fstype, self.readonly()) {
-            ("proc", _) => "rw,nosuid,nodev,noexec,relatime",
-            ("sysfs", _) => "ro,nosuid,nodev,noexec,relatime",
-            (_, true) => "ro,relatime",
-            (_, false) => "rw,nosuid,relatime",
+        match (self.fstype, self.readonly(), self.nosuid()) {
+            ("proc", _, _) => "rw,nosuid,nodev,noexec,relatime",
+            ("sysfs", _, _) => "ro,nosuid,nodev,noexec,relatime",
+            (_, true, true) => "ro,nosuid,relatime",
+            (_, true, false) => "ro,relatime",
+            (_, false, true) => "rw,nosuid,relatime",
+            (_, false, false) => "rw,relatime",
         }
     }
 }
