@@ -210,10 +210,12 @@ static inline void show_perms(const char *label, const void *addr)
 
 /*
  * A path made of `links` repetitions of "/bin/../..": each one follows the
- * /bin -> usr/bin symlink once, so more than 40 of them give ELOOP. Exactly
- * 40 is not a stable oracle: the host kernel sometimes gives ELOOP there
- * (when its RCU walk falls back to a walk with references under load), so
- * the tests use 39 and 41.
+ * /bin -> usr/bin symlink once, so more than 40 of them give ELOOP. Below
+ * that the host kernel is not a stable oracle: when its RCU walk falls back
+ * to a walk with references under load, the links the first attempt
+ * followed still count (nameidata's total_link_count is not reset), so a
+ * chain of 39 can give ELOOP too. The tests use 20 (at most 40 in two
+ * attempts) and 41.
  */
 static inline const char *symlink_chain(int links)
 {

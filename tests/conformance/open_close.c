@@ -75,7 +75,7 @@ int main(void)
 	SYS_OK(open, "/bin/", O_RDONLY | O_NOFOLLOW);
 	SYS_OK(open, "/bin", O_PATH | O_NOFOLLOW);
 	SYS(open, "/bin", O_PATH | O_NOFOLLOW | O_DIRECTORY);
-	SYS_OK(open, symlink_chain(39), O_RDONLY);
+	SYS_OK(open, symlink_chain(20), O_RDONLY);
 	SYS(open, symlink_chain(41), O_RDONLY);
 	SYS_OK(open, "/proc/self/exe", O_RDONLY);
 
