@@ -57,17 +57,19 @@ fn boot_gofer_and_stubs_are_confined() {
         .expect("start runsc");
     let sb = Sandbox(child);
     let top = sb.0.id();
-    // Wait until boot has started its stubs.
+    // Wait until boot has started its stubs and finished confining itself
+    // (the seccomp filter is its last step; the stubs are forked before
+    // it drops its capabilities).
     let deadline = Instant::now() + Duration::from_secs(10);
     let (boot, gofer) = loop {
         let kids = children(top);
         let find = |role: &str| kids.iter().copied().find(|&p| comm_args(p).iter().any(|a| a == role));
         if let (Some(b), Some(g)) = (find("boot"), find("gofer")) {
-            if children(b).len() >= 2 {
+            if children(b).len() >= 2 && status_field(b, "Seccomp") == "2" && status_field(g, "Seccomp") == "2" {
                 break (b, g);
             }
         }
-        assert!(Instant::now() < deadline, "sandbox processes did not appear");
+        assert!(Instant::now() < deadline, "the sandbox's processes did not appear, or never installed their filters");
         sleep(Duration::from_millis(20));
     };
     let host_net = fs::read_link("/proc/self/ns/net").expect("own net ns");
