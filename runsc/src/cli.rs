@@ -144,6 +144,8 @@ pub enum Command {
     Do(DoArgs),
     /// List the system calls the sandbox implements, and how completely.
     Syscalls(SyscallsArgs),
+    /// Write a starting config.json for a bundle (as `runc spec` does).
+    Spec(SpecArgs),
     /// (internal) The sandbox process.
     #[command(hide = true)]
     Boot(BootArgs),
@@ -200,6 +202,14 @@ fn parse_volume(s: &str) -> Result<Volume, String> {
         return Err(format!("host path {} is not a directory", host.display()));
     }
     Ok(Volume { host, sandbox, readonly })
+}
+
+/// `runsc spec`.
+#[derive(Args, Debug)]
+pub struct SpecArgs {
+    /// The bundle directory to write config.json in.
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
 }
 
 /// `runsc syscalls`.

@@ -7,6 +7,7 @@ mod cli;
 mod cmd_boot;
 mod cmd_do;
 mod cmd_gofer;
+mod cmd_spec;
 mod cmd_syscalls;
 mod confine;
 mod filters;
@@ -30,6 +31,7 @@ fn main() {
         cli::Command::Boot(args) => cmd_boot::run(&cli.global, args),
         cli::Command::Gofer(args) => cmd_gofer::run(&cli.global, args),
         cli::Command::Syscalls(args) => cmd_syscalls::run(args),
+        cli::Command::Spec(args) => cmd_spec::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),
