@@ -69,6 +69,20 @@ fn openat(dir: RawFd, name: &CString, flags: i32) -> Result<OwnedFd, i32> {
 /// Non-blocking tries for the next request before sleeping (about 100 µs).
 const REQUEST_POLLS: u32 = 200;
 
+/// Opens the regular file of node `n` again beside its name, with
+/// `access` (and O_NONBLOCK, so that a FIFO swapped in cannot hang the
+/// gofer), checking that it is still the file walked to (ESTALE if the
+/// name was replaced since); `no_parent` for the root.
+fn reopen(n: &Node, access: i32, no_parent: i32) -> Result<OwnedFd, i32> {
+    let parent = n.parent.as_ref().ok_or(no_parent)?;
+    let fd = openat(parent.as_raw_fd(), &n.name, access | libc::O_NONBLOCK)?;
+    let st = fstat(fd.as_raw_fd())?;
+    if st.ino != n.stat.ino || st.dev != n.stat.dev {
+        return Err(libc::ESTALE);
+    }
+    Ok(fd)
+}
+
 /// The server state.
 pub struct Server {
     nodes: HashMap<u64, Node>,
@@ -237,20 +251,12 @@ impl Server {
         let fd = match kind {
             libc::S_IFDIR => openat(n.fd.as_raw_fd(), &c".".to_owned(), libc::O_RDONLY | libc::O_DIRECTORY)?,
             libc::S_IFREG => {
-                let parent = n.parent.as_ref().ok_or(libc::EISDIR)?;
-                let fd = match openat(parent.as_raw_fd(), &n.name, access | libc::O_NONBLOCK) {
+                let fd = match reopen(n, access, libc::EISDIR) {
                     // A file the sandbox may only write (mode 0200): still
                     // one description for both directions where possible.
-                    Err(libc::EACCES) if writes => {
-                        openat(parent.as_raw_fd(), &n.name, libc::O_WRONLY | libc::O_NONBLOCK)?
-                    }
+                    Err(libc::EACCES) if writes => reopen(n, libc::O_WRONLY, libc::EISDIR)?,
                     r => r?,
                 };
-                // The name may have been replaced since the walk.
-                let st = fstat(fd.as_raw_fd())?;
-                if st.ino != n.stat.ino || st.dev != n.stat.dev {
-                    return Err(libc::ESTALE);
-                }
                 // Reads of regular files never block; clear O_NONBLOCK (it was
                 // only there so a racing FIFO could not hang the gofer).
                 // SAFETY: fcntl on our own fd.
@@ -505,15 +511,7 @@ impl Server {
         let n = self.node(fid)?;
         match n.stat.mode & libc::S_IFMT {
             libc::S_IFDIR => openat(n.fd.as_raw_fd(), &c".".to_owned(), libc::O_RDONLY | libc::O_DIRECTORY),
-            libc::S_IFREG => {
-                let parent = n.parent.as_ref().ok_or(libc::ENODATA)?;
-                let fd = openat(parent.as_raw_fd(), &n.name, libc::O_RDONLY | libc::O_NONBLOCK)?;
-                let st = fstat(fd.as_raw_fd())?;
-                if st.ino != n.stat.ino || st.dev != n.stat.dev {
-                    return Err(libc::ESTALE);
-                }
-                Ok(fd)
-            }
+            libc::S_IFREG => reopen(n, libc::O_RDONLY, libc::ENODATA),
             _ => Err(libc::ENODATA),
         }
     }

@@ -27,17 +27,24 @@ static int open_at(const char *dir, const char *name, int flags) {
     return fd;
 }
 
+/* A new file `name` of `size` bytes, mapped shared; its fd in *fd. */
+static char *new_shared(const char *dir, const char *name, size_t size, int *fd) {
+    *fd = open_at(dir, name, O_RDWR | O_CREAT | O_TRUNC);
+    if (ftruncate(*fd, size) != 0)
+        die("ftruncate");
+    char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+    if (p == MAP_FAILED)
+        die("mmap");
+    return p;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2)
         return 2;
     const char *dir = argv[1];
     char buf[64] = {0};
-    int fd = open_at(dir, "f", O_RDWR | O_CREAT | O_TRUNC);
-    if (ftruncate(fd, 8192) != 0)
-        die("ftruncate");
-    char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED)
-        die("mmap");
+    int fd;
+    char *p = new_shared(dir, "f", 8192, &fd);
     pid_t pid = fork();
     if (pid == 0) {
         int cfd = open_at(dir, "f", O_RDWR);
@@ -66,12 +73,8 @@ int main(int argc, char **argv) {
     printf("fsync: %d\n", fsync(fd));
 
     /* A mapping that outlives its fd. */
-    int g = open_at(dir, "g", O_RDWR | O_CREAT | O_TRUNC);
-    if (ftruncate(g, 4096) != 0)
-        die("ftruncate g");
-    char *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, g, 0);
-    if (m == MAP_FAILED)
-        die("mmap g");
+    int g;
+    char *m = new_shared(dir, "g", 4096, &g);
     close(g);
     strcpy(m, "after close");
     munmap(m, 4096);
