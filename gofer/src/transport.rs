@@ -34,15 +34,20 @@ pub enum TransportError {
 
 /// Sends one message, with `fd` attached if given.
 pub fn send(sock: RawFd, msg: &[u8], fd: Option<RawFd>) -> Result<(), TransportError> {
+    match fd {
+        Some(f) => send_fds(sock, msg, &[f]),
+        None => send_fds(sock, msg, &[]),
+    }
+}
+
+/// The most fds one message carries.
+pub const MAX_FDS: usize = 8;
+
+/// Sends one message with `fds` (at most [`MAX_FDS`]) attached.
+pub fn send_fds(sock: RawFd, msg: &[u8], fds: &[RawFd]) -> Result<(), TransportError> {
     let iov = [IoSlice::new(msg)];
-    let fds;
-    let cmsgs: &[ControlMessage<'_>] = match fd {
-        Some(f) => {
-            fds = [f];
-            &[ControlMessage::ScmRights(&fds)]
-        }
-        None => &[],
-    };
+    let rights = [ControlMessage::ScmRights(fds)];
+    let cmsgs: &[ControlMessage<'_>] = if fds.is_empty() { &[] } else { &rights };
     loop {
         match sendmsg::<()>(sock, &iov, cmsgs, MsgFlags::MSG_NOSIGNAL, None) {
             Ok(_) => return Ok(()),
@@ -87,23 +92,31 @@ pub fn recv(sock: RawFd, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Tra
 }
 
 fn recv_flags(sock: RawFd, buf: &mut [u8], flags: MsgFlags) -> Result<(usize, Option<OwnedFd>), TransportError> {
-    let mut cmsg = nix::cmsg_space!([RawFd; 1]);
+    let (n, fds) = recv_fds_flags(sock, buf, flags)?;
+    Ok((n, fds.into_iter().next()))
+}
+
+/// Receives one message (or, on a stream socket, what has arrived) into
+/// `buf`; returns its length and the fds that came with it.
+pub fn recv_fds(sock: RawFd, buf: &mut [u8]) -> Result<(usize, Vec<OwnedFd>), TransportError> {
+    recv_fds_flags(sock, buf, MsgFlags::empty())
+}
+
+fn recv_fds_flags(sock: RawFd, buf: &mut [u8], flags: MsgFlags) -> Result<(usize, Vec<OwnedFd>), TransportError> {
+    let mut cmsg = nix::cmsg_space!([RawFd; MAX_FDS]);
     loop {
         let mut iov = [IoSliceMut::new(buf)];
         let r = recvmsg::<()>(sock, &mut iov, Some(&mut cmsg), MsgFlags::MSG_CMSG_CLOEXEC | flags);
         match r {
             Ok(m) => {
-                let mut fd = None;
+                let mut got = Vec::new();
                 if let Ok(cmsgs) = m.cmsgs() {
                     for c in cmsgs {
                         if let ControlMessageOwned::ScmRights(fds) = c {
                             for f in fds {
                                 // SAFETY: the kernel just installed this fd in
                                 // our table for us; nobody else owns it.
-                                let owned = unsafe { OwnedFd::from_raw_fd(f) };
-                                if fd.is_none() {
-                                    fd = Some(owned);
-                                }
+                                got.push(unsafe { OwnedFd::from_raw_fd(f) });
                             }
                         }
                     }
@@ -111,7 +124,7 @@ fn recv_flags(sock: RawFd, buf: &mut [u8], flags: MsgFlags) -> Result<(usize, Op
                 if m.bytes == 0 {
                     return Err(TransportError::Closed);
                 }
-                return Ok((m.bytes, fd));
+                return Ok((m.bytes, got));
             }
             Err(Errno::EINTR) => continue,
             Err(Errno::ECONNRESET) => return Err(TransportError::Closed),

@@ -146,6 +146,25 @@ pub enum Command {
     Syscalls(SyscallsArgs),
     /// Write a starting config.json for a bundle (as `runc spec` does).
     Spec(SpecArgs),
+    /// Create a container from a bundle; its process waits for `start`.
+    Create(CreateArgs),
+    /// Start a created container's process.
+    Start(IdArgs),
+    /// Create and start a container; without --detach, wait for it and
+    /// exit with its status.
+    Run(RunArgs),
+    /// Print a container's state (OCI state JSON).
+    State(IdArgs),
+    /// List the containers.
+    List(ListArgs),
+    /// Send a signal to a container's init (or, with --all, every process).
+    Kill(KillArgs),
+    /// Delete a container (stopped or created; --force for a running one).
+    Delete(DeleteArgs),
+    /// List a container's processes.
+    Ps(PsArgs),
+    /// Run a new process in a running container.
+    Exec(ExecArgs),
     /// (internal) The sandbox process.
     #[command(hide = true)]
     Boot(BootArgs),
@@ -212,6 +231,154 @@ pub struct SpecArgs {
     pub bundle: PathBuf,
 }
 
+/// A container ID.
+#[derive(Args, Debug)]
+pub struct IdArgs {
+    /// The container ID.
+    pub id: String,
+}
+
+/// `runsc create`.
+#[derive(Args, Debug)]
+pub struct CreateArgs {
+    /// The bundle directory (holding config.json).
+    #[arg(long, short = 'b', default_value = ".")]
+    pub bundle: PathBuf,
+    /// Write the sandbox's host pid to this file.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// A unix socket to send the terminal's master end to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Accepted for runc compatibility: the sandbox always has a root of
+    /// its own.
+    #[arg(long = "no-pivot")]
+    pub no_pivot: bool,
+    /// Accepted for runc compatibility: the sandbox has no host keyring.
+    #[arg(long = "no-new-keyring")]
+    pub no_new_keyring: bool,
+    /// Pass this many fds after stdio (3, 4, ...) to the process.
+    #[arg(long = "preserve-fds", default_value = "0")]
+    pub preserve_fds: u32,
+    /// The container ID.
+    pub id: String,
+}
+
+/// `runsc run`.
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The create flags.
+    #[command(flatten)]
+    pub create: CreateArgs,
+    /// Return once the process has started instead of waiting for it.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// Keep the state of a foreground container after it exits.
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// Output formats of `list` and `ps`.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    /// A table.
+    Table,
+    /// JSON.
+    Json,
+}
+
+/// `runsc list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: Format,
+    /// Print only the IDs.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// `runsc kill`.
+#[derive(Args, Debug)]
+pub struct KillArgs {
+    /// Signal every process of the container, not just its init.
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// The container ID.
+    pub id: String,
+    /// The signal: a name (KILL, SIGKILL) or a number; SIGTERM by default.
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+}
+
+/// `runsc delete`.
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Kill a running container first.
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// The container ID.
+    pub id: String,
+}
+
+/// `runsc ps`.
+#[derive(Args, Debug)]
+pub struct PsArgs {
+    /// Output format (json: the pids, as runc gives them).
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub format: Format,
+    /// The container ID.
+    pub id: String,
+}
+
+/// `runsc exec`.
+#[derive(Args, Debug)]
+pub struct ExecArgs {
+    /// The process as JSON (an OCI process object), instead of a command.
+    #[arg(long, short = 'p')]
+    pub process: Option<PathBuf>,
+    /// Return once the process has started (a background runsc waits for
+    /// it, and is what --pid-file names).
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// Write the pid of the runsc that waits for the process to this file.
+    #[arg(long = "pid-file")]
+    pub pid_file: Option<PathBuf>,
+    /// A unix socket to send the terminal's master end to.
+    #[arg(long = "console-socket")]
+    pub console_socket: Option<PathBuf>,
+    /// Give the process a terminal.
+    #[arg(long, short = 't')]
+    pub tty: bool,
+    /// Working directory (default: the container's).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Set an environment variable, NAME=VALUE (repeatable).
+    #[arg(long, short = 'e')]
+    pub env: Vec<String>,
+    /// The user: UID or UID:GID.
+    #[arg(long, short = 'u')]
+    pub user: Option<String>,
+    /// Additional groups (repeatable).
+    #[arg(long = "additional-gids", short = 'g')]
+    pub additional_gids: Vec<u32>,
+    /// Set no_new_privs for the process.
+    #[arg(long = "no-new-privs")]
+    pub no_new_privs: bool,
+    /// Pass this many fds after stdio (3, 4, ...) to the process.
+    #[arg(long = "preserve-fds", default_value = "0")]
+    pub preserve_fds: u32,
+    /// (internal) The detached parent's pipe: the pid goes there once the
+    /// process runs.
+    #[arg(long = "started-fd", hide = true)]
+    pub started_fd: Option<i32>,
+    /// The container ID.
+    pub id: String,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
 /// `runsc syscalls`.
 #[derive(Args, Debug)]
 pub struct SyscallsArgs {
@@ -240,6 +407,17 @@ pub struct BootArgs {
     /// sandbox's are closed too.
     #[arg(long = "closed-fds", value_delimiter = ',')]
     pub closed_fds: Vec<i32>,
+    /// Fd of the listening control socket (OCI containers): init waits
+    /// for `start` on it.
+    #[arg(long = "control-fd")]
+    pub control_fd: Option<i32>,
+    /// Outlive the runsc that started us.
+    #[arg(long)]
+    pub detached: bool,
+    /// Fd to write the error to if the sandbox cannot start (OCI
+    /// containers; otherwise errors go to stderr).
+    #[arg(long = "error-fd")]
+    pub error_fd: Option<i32>,
 }
 
 /// `runsc gofer`.
@@ -254,4 +432,7 @@ pub struct GoferArgs {
     /// Let the sandbox change the tree.
     #[arg(long)]
     pub writable: bool,
+    /// Outlive the runsc that started us (we end when the sandbox hangs up).
+    #[arg(long)]
+    pub detached: bool,
 }

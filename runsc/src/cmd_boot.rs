@@ -9,12 +9,33 @@ use oci_spec::runtime::Spec;
 use crate::cli::{BootArgs, GlobalFlags};
 use crate::logging;
 use crate::sandbox::{self, Sandbox, StartError};
-use crate::{confine, filters, signals};
+use crate::{confine, control, filters, signals};
 
 /// Runs the sandbox; returns the exit status for runsc to exit with.
 pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
+    let Some(fd) = args.error_fd else { return boot(g, args) };
+    // An OCI container's start-up errors go to the runsc that creates it,
+    // which reports them (on its stderr and in --log).
+    let mut errors = std::fs::File::from(gofer::transport::adopt_inherited(fd).context("boot --error-fd")?);
+    let (msg, code) = match boot(g, args) {
+        Ok(code) => return Ok(code),
+        Err(e) => match e.downcast_ref::<StartError>() {
+            Some(se) => (se.msg.clone(), se.code),
+            None => (format!("{e:#}"), 1),
+        },
+    };
+    use std::io::Write as _;
+    let _ = errors.write_all(msg.as_bytes());
+    Ok(code)
+}
+
+/// Boots the sandbox and runs init; an error that keeps init from starting
+/// is a [`StartError`] (with a shell's exit status) or any other error.
+fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "boot")?;
-    confine::die_with_parent().context("boot")?;
+    if !args.detached {
+        confine::die_with_parent().context("boot")?;
+    }
     // Signals from outside reach the sandbox through runsc, forwarded to
     // init; a session of its own keeps the terminal's away.
     signals::block()?;
@@ -30,16 +51,21 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
         .iter()
         .map(|&fd| gofer::transport::adopt_inherited(fd).context("boot --volume-fds"))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    let control =
+        args.control_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("boot --control-fd")).transpose()?;
     let store = match args.filestore_fd {
         Some(fd) => Some(gofer::transport::adopt_inherited(fd).context("boot --filestore-fd")?),
         None => None,
     };
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let sandbox = Sandbox::new(&spec, gofer, volumes, g.strace, g.overlay2.overlaid(), store)?;
+    let sandbox = std::sync::Arc::new(Sandbox::new(&spec, gofer, volumes, g.strace, g.overlay2.overlaid(), store)?);
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let stdio = sandbox::import_stdio(&args.closed_fds)?;
+    if control.is_some() && !sentry::fs::host_notify::start() {
+        anyhow::bail!("boot: cannot start the host fd notifier");
+    }
     let kernel = sandbox.kernel();
     signals::forward("signals", move |sig| kernel.signal_init_from_host(sig))?;
     confine::pivot_to_empty_root().context("confine sandbox")?;
@@ -48,11 +74,16 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     // main one is in.
     confine::install_errno_filter(&filters::sentry::errno_table()).context("confine sandbox")?;
     confine::install_filter(&filters::sentry::table(), g.seccomp_log).context("confine sandbox")?;
-    match sandbox.run_init(&spec, stdio) {
+    let result = match control {
+        Some(listener) => run_container(&sandbox, &spec, stdio, listener),
+        None => sandbox.run_init(&spec, stdio),
+    };
+    match result {
         Ok(status) => {
             tracing::info!(?status, "init exited");
             Ok(status.shell_code())
         }
+        Err(e) if args.error_fd.is_some() => Err(e),
         Err(e) => match e.downcast_ref::<StartError>() {
             Some(se) => {
                 eprintln!("runsc: {}", se.msg);
@@ -61,4 +92,39 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
             None => Err(e),
         },
     }
+}
+
+/// An OCI container's init: loaded now, started when `runsc start` asks
+/// on the control socket (which answers nothing until init is loaded, so
+/// `runsc create` returns only once the program is found).
+fn run_container(
+    sandbox: &std::sync::Arc<Sandbox>,
+    spec: &Spec,
+    stdio: Vec<Option<std::sync::Arc<sentry::vfs::File>>>,
+    listener: std::os::fd::OwnedFd,
+) -> anyhow::Result<sentry::kernel::ExitStatus> {
+    use std::sync::{mpsc, Arc, Mutex};
+    let init = sandbox.prepare_init(spec, stdio)?;
+    let (start_tx, start_rx) = mpsc::channel();
+    let server = Arc::new(control::Server {
+        kernel: sandbox.kernel(),
+        sandbox: sandbox.clone(),
+        execs: Mutex::new(Default::default()),
+        phase: Mutex::new(control::Phase::Created),
+        start: Mutex::new(start_tx),
+    });
+    server.clone().serve(listener)?;
+    let reply: mpsc::Sender<Result<(), String>> =
+        start_rx.recv().map_err(|_| anyhow::anyhow!("control socket closed before start"))?;
+    match sandbox.start_init(init) {
+        Ok(()) => {
+            *server.phase.lock().unwrap_or_else(|e| e.into_inner()) = control::Phase::Running;
+            let _ = reply.send(Ok(()));
+        }
+        Err(e) => {
+            let _ = reply.send(Err(format!("{e:#}")));
+            return Err(e);
+        }
+    }
+    Ok(sandbox.wait())
 }

@@ -10,21 +10,22 @@ use crate::{confine, filters, logging};
 /// Runs the file server until the sentry hangs up.
 pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     logging::init(g, g.debug_log.as_deref(), "gofer")?;
-    confine::die_with_parent().context("gofer")?;
+    if !args.detached {
+        confine::die_with_parent().context("gofer")?;
+    }
     // Away from the terminal's signals: the sandbox decides when to stop.
     nix::unistd::setsid().context("gofer: setsid")?;
     let sock = gofer::transport::adopt_inherited(args.io_fd).context("gofer --io-fd")?;
     gofer::transport::set_polling(gofer::transport::several_cpus());
-    // The served tree is the host's; the gofer keeps its mount namespace
-    // (pivoting into a bundle's rootfs comes with OCI bundles) but loses the
-    // network and everything but the calls that serve files.
-    confine::enter_namespaces(false).context("confine gofer")?;
-    let mut server = if args.writable {
-        gofer::server::Server::new_writable(&args.serve)
-    } else {
-        gofer::server::Server::new(&args.serve)
-    }
-    .context("gofer")?;
+    // The gofer sees only the tree it serves (pivot-rooted into it, in a
+    // mount namespace of its own), and loses the network and every call
+    // but those that serve files.
+    confine::enter_namespaces(true).context("confine gofer")?;
+    confine::pivot_into(&args.serve, !args.writable).context("confine gofer")?;
+    let root = std::path::Path::new("/");
+    let mut server =
+        if args.writable { gofer::server::Server::new_writable(root) } else { gofer::server::Server::new(root) }
+            .context("gofer")?;
     confine::install_filter(&filters::gofer::table(), g.seccomp_log).context("confine gofer")?;
     server.serve(sock.as_raw_fd()).context("gofer")?;
     Ok(0)

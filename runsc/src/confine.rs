@@ -88,6 +88,29 @@ pub fn pivot_to_empty_root() -> Result<(), ConfineError> {
     Ok(())
 }
 
+/// Makes `dir` the root (in our private mount namespace, the host's mounts
+/// untouched): the gofer sees the tree it serves and nothing else.
+/// `readonly` makes the served tree's own mount read-only too.
+pub fn pivot_into(dir: &Path, readonly: bool) -> Result<(), ConfineError> {
+    let none: Option<&str> = None;
+    mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none).map_err(host("make mounts private"))?;
+    // pivot_root needs a mount point: the tree bound onto itself, with the
+    // mounts under it; the host's "/" onto any directory of its own (a
+    // mount stacked on "/" is out of reach of a process whose root is
+    // under it).
+    let at = if dir == Path::new("/") { Path::new("/tmp") } else { dir };
+    mount(Some(dir), at, none, MsFlags::MS_BIND | MsFlags::MS_REC, none).map_err(host("bind the served tree"))?;
+    if readonly {
+        let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+        mount(none, at, none, flags, none).map_err(host("make the served tree read-only"))?;
+    }
+    nix::unistd::chdir(at).map_err(host("chdir to the served tree"))?;
+    nix::unistd::pivot_root(".", ".").map_err(host("pivot_root into the served tree"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(host("detach old root"))?;
+    nix::unistd::chdir("/").map_err(host("chdir /"))?;
+    Ok(())
+}
+
 /// Drops every capability, from every set including the bounding set.
 pub fn drop_capabilities() -> Result<(), ConfineError> {
     use caps::CapSet;

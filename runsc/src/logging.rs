@@ -29,3 +29,17 @@ pub fn init(g: &GlobalFlags, path: Option<&Path>, component: &'static str) -> an
     tracing::info!(component, pid = std::process::id(), "starting");
     Ok(())
 }
+
+/// Appends an error to `--log` in `--log-format` (containerd's shim shows
+/// the last `"level":"error"` line of a JSON log to the user).
+pub fn log_error(g: &GlobalFlags, msg: &str) {
+    use std::io::Write as _;
+    let Some(path) = &g.log else { return };
+    let Ok(mut f) = OpenOptions::new().create(true).append(true).open(path) else { return };
+    let time = crate::state::now_rfc3339();
+    let line = match g.log_format {
+        LogFormat::Json => serde_json::json!({ "level": "error", "msg": msg, "time": time }).to_string(),
+        LogFormat::Text => format!("time={time:?} level=error msg={msg:?}"),
+    };
+    let _ = writeln!(f, "{line}");
+}

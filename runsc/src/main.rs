@@ -3,22 +3,35 @@
 
 #![forbid(unsafe_code)]
 
+mod args;
+mod bundle;
 mod cli;
 mod cmd_boot;
+mod cmd_create;
+mod cmd_delete;
 mod cmd_do;
+mod cmd_exec;
 mod cmd_gofer;
+mod cmd_kill;
+mod cmd_ps;
 mod cmd_spec;
+mod cmd_start;
+mod cmd_state;
 mod cmd_syscalls;
 mod confine;
+mod control;
 mod filters;
+mod launch;
 mod logging;
 mod sandbox;
 mod signals;
+mod state;
+mod table;
 
 use clap::Parser;
 
 fn main() {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse_from(args::normalize(std::env::args_os())) {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -26,17 +39,29 @@ fn main() {
             std::process::exit(code);
         }
     };
+    let g = &cli.global;
     let result = match &cli.command {
-        cli::Command::Do(args) => cmd_do::run(&cli.global, args),
-        cli::Command::Boot(args) => cmd_boot::run(&cli.global, args),
-        cli::Command::Gofer(args) => cmd_gofer::run(&cli.global, args),
+        cli::Command::Do(args) => cmd_do::run(g, args),
+        cli::Command::Boot(args) => cmd_boot::run(g, args),
+        cli::Command::Gofer(args) => cmd_gofer::run(g, args),
         cli::Command::Syscalls(args) => cmd_syscalls::run(args),
         cli::Command::Spec(args) => cmd_spec::run(args),
+        cli::Command::Create(args) => cmd_create::run_create(g, args),
+        cli::Command::Run(args) => cmd_create::run_run(g, args),
+        cli::Command::Start(args) => cmd_start::run(g, args),
+        cli::Command::State(args) => cmd_state::run_state(g, args),
+        cli::Command::List(args) => cmd_state::run_list(g, args),
+        cli::Command::Kill(args) => cmd_kill::run(g, args),
+        cli::Command::Delete(args) => cmd_delete::run(g, args),
+        cli::Command::Ps(args) => cmd_ps::run(g, args),
+        cli::Command::Exec(args) => cmd_exec::run(g, args),
     };
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("runsc: {e:#}");
+            let msg = format!("{e:#}");
+            eprintln!("runsc: {msg}");
+            logging::log_error(g, &msg);
             std::process::exit(1);
         }
     }

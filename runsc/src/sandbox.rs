@@ -15,6 +15,7 @@ use sentry::fs::host::HostFile;
 use sentry::fs::overlay::Overlay;
 use sentry::fs::proc::new_procfs;
 use sentry::fs::tmpfs::{Tmpfs, TmpfsOptions};
+use sentry::kernel::clone::NewProcess;
 use sentry::kernel::limits::RLIM_NLIMITS;
 use sentry::kernel::uts::Uts;
 use sentry::kernel::{ExitStatus, Kernel, SyscallTable, ThreadGroup};
@@ -120,14 +121,13 @@ impl Sandbox {
             .map_err(|e| anyhow!("mount point /dev/shm: {e}"))?;
         let shm = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions { mode: 0o1777, ..TmpfsOptions::default() });
         mounts.push(Mount::mount_at(&shm_at, Dentry::new_root(shm), dev_make(0, 43), false, "tmpfs"));
-        let binds: Vec<&oci_spec::runtime::Mount> =
-            spec.mounts().iter().flatten().filter(|m| m.typ().as_deref() == Some("bind")).collect();
+        let binds = crate::bundle::binds(spec);
         if binds.len() != volumes.len() {
             return Err(anyhow!("{} bind mounts in the spec but {} volume connections", binds.len(), volumes.len()));
         }
         for (i, (m, fd)) in binds.into_iter().zip(volumes).enumerate() {
             let dest = m.destination();
-            let readonly = m.options().iter().flatten().any(|o| o == "ro");
+            let readonly = crate::bundle::is_readonly(m);
             let at = mount_point(&root, &creds, dest.as_os_str().as_encoded_bytes())
                 .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
             let client = Arc::new(gofer::Client::new(fd));
@@ -144,7 +144,45 @@ impl Sandbox {
     /// Starts the spec's process as pid 1 and runs the sandbox until init
     /// exits and every task is gone; then reaps every stub process.
     pub fn run_init(&self, spec: &Spec, stdio: Vec<Option<Arc<File>>>) -> anyhow::Result<ExitStatus> {
+        let init = self.prepare_init(spec, stdio)?;
+        self.start_init(init)?;
+        Ok(self.wait())
+    }
+
+    /// Starts a prepared init as pid 1.
+    pub fn start_init(&self, p: NewProcess) -> anyhow::Result<()> {
+        self.kernel.start_init(p).map_err(|e| anyhow!("start init: {e}"))
+    }
+
+    /// Starts a prepared process (`runsc exec`).
+    pub fn start_process(&self, p: NewProcess) -> anyhow::Result<Arc<ThreadGroup>> {
+        self.kernel.start_process(p).map_err(|e| anyhow!("start process: {e}"))
+    }
+
+    /// Runs the sandbox until init exits and every task is gone; then
+    /// reaps every stub process. Returns init's status.
+    pub fn wait(&self) -> ExitStatus {
+        let status = self.kernel.wait();
+        self.platform.shutdown();
+        status
+    }
+
+    /// Loads the spec's process, ready to start as pid 1: its program,
+    /// working directory, credentials, limits and stdio.
+    pub fn prepare_init(&self, spec: &Spec, stdio: Vec<Option<Arc<File>>>) -> anyhow::Result<NewProcess> {
         let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
+        self.prepare_process(process, stdio, true)
+    }
+
+    /// Loads `process`, ready to start: its program, working directory,
+    /// credentials, limits and stdio. `init`'s stdin may be the host's
+    /// terminal, which becomes the sandbox's console.
+    pub fn prepare_process(
+        &self,
+        process: &oci_spec::runtime::Process,
+        stdio: Vec<Option<Arc<File>>>,
+        init: bool,
+    ) -> anyhow::Result<NewProcess> {
         let argv: Vec<Vec<u8>> =
             process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         if argv.is_empty() {
@@ -172,6 +210,7 @@ impl Sandbox {
         // A terminal on stdin is init's session's controlling terminal.
         let console = stdio
             .first()
+            .filter(|_| init)
             .and_then(|f| f.as_ref())
             .and_then(|f| f.ops.as_any().and_then(|a| a.downcast_ref::<HostFile>()))
             .filter(|h| h.is_tty())
@@ -187,28 +226,23 @@ impl Sandbox {
                 fds.insert_at(n as i32, file, false, u64::MAX).map_err(|e| anyhow!("install fd {n}: {e}"))?;
             }
         }
-        let fs = FsState::new(FsContext { root: self.root.clone(), cwd: cwd.clone(), umask: 0o022 });
+        let umask = user.umask().unwrap_or(0o022) & 0o777;
+        let no_new_privs = process.no_new_privileges().unwrap_or(false);
+        let fs = FsState::new(FsContext { root: self.root.clone(), cwd: cwd.clone(), umask });
         let env = ExecEnv {
             root: &self.root,
             cwd: &cwd,
             creds: &creds,
             stack_limit: rlimits[libc::RLIMIT_STACK as usize].cur,
             randomize: personality & sentry::kernel::thread_group::ADDR_NO_RANDOMIZE == 0,
-            // The spec's noNewPrivileges comes with the OCI runtime (the thread
-            // group starts without it).
-            no_new_privs: false,
+            no_new_privs,
         };
         let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
         let exe = resolve_program(&env, &argv[0], path_var.as_deref())?;
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
         let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
             .map_err(|e| start_error(&argv[0], e))?;
-        self.kernel
-            .start_init(mm, fds, fs, creds, rlimits, personality, loaded)
-            .map_err(|e| anyhow!("start init: {e}"))?;
-        let status = self.kernel.wait();
-        self.platform.shutdown();
-        Ok(status)
+        Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded })
     }
 
     /// The kernel (for the signal-forwarding thread).
@@ -323,49 +357,67 @@ fn resolve_program(env: &ExecEnv<'_>, prog: &[u8], path: Option<&[u8]>) -> anyho
 /// description keeps its flags). `closed` lists the fds that were closed
 /// when runsc started: the sandbox gets them closed too.
 pub fn import_stdio(closed: &[i32]) -> anyhow::Result<Vec<Option<Arc<File>>>> {
-    use nix::fcntl::{fcntl, FcntlArg};
-    use std::os::fd::AsRawFd;
     let mut out = Vec::with_capacity(3);
-    let stdio: [(i32, OwnedFd); 3] = [
-        (0, std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?),
-        (1, std::io::stdout().as_fd().try_clone_to_owned().context("stdout")?),
-        (2, std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?),
-    ];
-    for (n, fd) in stdio {
+    for n in 0..3 {
         if closed.contains(&n) {
             out.push(None);
             continue;
         }
-        let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL).unwrap_or(0);
-        let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
-            .map(|p| p.into_os_string().into_encoded_bytes())
-            .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
-        let st = nix::sys::stat::fstat(fd.as_raw_fd()).ok();
-        let fmt = st.map_or(0, |s| s.st_mode & libc::S_IFMT);
-        let tty = nix::unistd::isatty(fd.as_raw_fd()).unwrap_or(false);
-        let (host, nonblocking) = if fmt == libc::S_IFIFO || (fmt == libc::S_IFCHR && tty) {
-            use std::os::unix::fs::OpenOptionsExt;
-            let acc = flags & libc::O_ACCMODE;
-            let reopened = std::fs::OpenOptions::new()
-                .read(acc == libc::O_RDONLY || acc == libc::O_RDWR)
-                .write(acc == libc::O_WRONLY || acc == libc::O_RDWR)
-                .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-                .open(format!("/proc/self/fd/{n}"));
-            match reopened {
-                Ok(f) => (OwnedFd::from(f), true),
-                Err(e) => {
-                    // A pipe whose reader is gone (ENXIO): writes fail with
-                    // EPIPE anyway, so the blocking original will do.
-                    tracing::debug!(fd = n, "cannot reopen stdio non-blocking: {e}");
-                    (fd, false)
-                }
-            }
-        } else {
-            (fd, false)
-        };
-        out.push(Some(File::new(Arc::new(HostFile::import(host, nonblocking)), flags as u32, None, name)));
+        let s = reopen_stdio(n)?;
+        out.push(Some(File::new(Arc::new(HostFile::import(s.fd, s.nonblocking)), s.flags as u32, None, s.name)));
     }
     Ok(out)
+}
+
+/// One of our stdio fds, ready for the sandbox.
+pub struct Stdio {
+    /// The fd: pipes and terminals reopened through /proc as non-blocking
+    /// descriptions of their own (so the outside's description keeps its
+    /// flags), anything else a duplicate.
+    pub fd: OwnedFd,
+    /// Its status flags (F_GETFL of the original).
+    pub flags: i32,
+    /// Its name, as /proc/self/fd shows it.
+    pub name: Vec<u8>,
+    /// Whether `fd` is non-blocking.
+    pub nonblocking: bool,
+}
+
+/// Our stdio fd `n` (0, 1 or 2), ready for the sandbox.
+pub fn reopen_stdio(n: i32) -> anyhow::Result<Stdio> {
+    use nix::fcntl::{fcntl, FcntlArg};
+    use std::os::fd::AsRawFd;
+    let fd = match n {
+        0 => std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?,
+        1 => std::io::stdout().as_fd().try_clone_to_owned().context("stdout")?,
+        _ => std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?,
+    };
+    let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL).unwrap_or(0);
+    let name = std::fs::read_link(format!("/proc/self/fd/{n}"))
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| format!("host:[{n}]").into_bytes());
+    let st = nix::sys::stat::fstat(fd.as_raw_fd()).ok();
+    let fmt = st.map_or(0, |s| s.st_mode & libc::S_IFMT);
+    let tty = nix::unistd::isatty(fd.as_raw_fd()).unwrap_or(false);
+    if fmt != libc::S_IFIFO && !(fmt == libc::S_IFCHR && tty) {
+        return Ok(Stdio { fd, flags, name, nonblocking: false });
+    }
+    use std::os::unix::fs::OpenOptionsExt;
+    let acc = flags & libc::O_ACCMODE;
+    let reopened = std::fs::OpenOptions::new()
+        .read(acc == libc::O_RDONLY || acc == libc::O_RDWR)
+        .write(acc == libc::O_WRONLY || acc == libc::O_RDWR)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(format!("/proc/self/fd/{n}"));
+    match reopened {
+        Ok(f) => Ok(Stdio { fd: OwnedFd::from(f), flags, name, nonblocking: true }),
+        Err(e) => {
+            // A pipe whose reader is gone (ENXIO): writes fail with EPIPE
+            // anyway, so the blocking original will do.
+            tracing::debug!(fd = n, "cannot reopen stdio non-blocking: {e}");
+            Ok(Stdio { fd, flags, name, nonblocking: false })
+        }
+    }
 }
 
 /// Bytes free for an unprivileged writer on the filesystem of the file

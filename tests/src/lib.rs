@@ -15,6 +15,7 @@
 pub mod compile;
 pub mod diff;
 pub mod known_failures;
+pub mod oci;
 pub mod paths;
 pub mod read_only;
 pub mod run;

@@ -6,6 +6,9 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
+use std::process::Stdio;
+
+use runsc_tests::oci::{process_alive, processes_mentioning, wait_gone, Scratch};
 use runsc_tests::runsc;
 
 fn run(cmd: &mut Command) -> (bool, String) {
@@ -65,4 +68,295 @@ fn spec_writes_a_config_like_runcs() {
     assert!(!ok && err.contains("not a directory"), "{err}");
     assert!(!missing.exists());
     fs::remove_dir_all(&base).unwrap();
+}
+
+/// `run` in the foreground prints what the container prints and exits with
+/// its status, as runc does with the same bundle; nothing is left after.
+#[test]
+fn run_matches_runc() {
+    let s = Scratch::new("run");
+    let script = "echo hi; id; pwd; hostname; echo $PATH; ls /; echo err >&2; exit 3";
+    let b = s.bundle("b", script, |_| {});
+    let ours = s.runtime(runsc(), "runsc");
+    let theirs = s.runtime("runc", "runc");
+    let bundle = b.to_str().unwrap();
+    let a = ours.cmd(&["run", "--bundle", bundle, "c1"]);
+    let r = theirs.cmd(&["run", "--bundle", bundle, "c1"]);
+    assert_eq!(r.code, 3, "runc run: {r:?}");
+    assert_eq!(a.code, r.code, "exit status: {a:?}");
+    assert_eq!(a.stdout, r.stdout, "stdout");
+    assert_eq!(a.stderr, r.stderr, "stderr");
+    assert!(ours.leftovers().is_empty(), "state left: {:?}", ours.leftovers());
+    assert!(processes_mentioning(bundle).is_empty(), "processes left: {:?}", processes_mentioning(bundle));
+}
+
+/// create, state, list, start, ps, kill, delete: the OCI lifecycle.
+#[test]
+fn lifecycle() {
+    let s = Scratch::new("lifecycle");
+    let script = "echo started; trap 'echo got TERM; exit 7' TERM; while true; do sleep 0.05; done";
+    let b = s.bundle("b", script, |spec| {
+        spec["annotations"] = serde_json::json!({"org.example.key": "value"});
+    });
+    let rt = s.runtime(runsc(), "runsc");
+    let pid_file = s.dir.join("pid");
+    let (bundle, pid_path) = (b.to_str().unwrap(), pid_file.to_str().unwrap());
+    rt.cmd(&["create", "--bundle", bundle, "--pid-file", pid_path, "c1"]).ok();
+    let pid: i32 = fs::read_to_string(&pid_file).unwrap().parse().expect("pid file holds a pid");
+    assert!(process_alive(pid), "the sandbox runs after create");
+    let st = rt.state("c1").expect("state of a created container");
+    assert_eq!(st["status"], "created");
+    assert_eq!(st["id"], "c1");
+    assert_eq!(st["pid"], pid);
+    assert_eq!(st["bundle"], bundle);
+    assert_eq!(st["annotations"]["org.example.key"], "value");
+    assert!(st["ociVersion"].as_str().unwrap().starts_with("1."), "{st}");
+
+    let list = rt.cmd(&["list"]).ok().stdout;
+    let head: Vec<&str> = list.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(head, ["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]);
+    assert!(list.lines().any(|l| l.starts_with("c1 ") && l.contains("created")), "{list}");
+    let json: serde_json::Value = serde_json::from_str(&rt.cmd(&["list", "--format", "json"]).ok().stdout).unwrap();
+    assert_eq!(json[0]["id"], "c1");
+    assert_eq!(rt.cmd(&["list", "-q"]).ok().stdout, "c1\n");
+
+    // A second create of the same ID fails and leaves the first alone.
+    rt.cmd(&["create", "--bundle", bundle, "c1"]).fails_with("already exists");
+    assert_eq!(rt.status("c1").as_deref(), Some("created"));
+
+    rt.cmd(&["start", "c1"]).ok();
+    assert_eq!(rt.status("c1").as_deref(), Some("running"));
+    rt.cmd(&["start", "c1"]).fails_with("running");
+    rt.cmd(&["delete", "c1"]).fails_with("not stopped");
+    let pids: Vec<i32> = serde_json::from_str(&rt.cmd(&["ps", "--format", "json", "c1"]).ok().stdout).unwrap();
+    assert!(pids.contains(&1), "init is pid 1 in the sandbox: {pids:?}");
+    let table = rt.cmd(&["ps", "c1"]).ok().stdout;
+    assert!(table.lines().any(|l| l.split_whitespace().nth(1) == Some("1") && l.ends_with(" sh")), "{table}");
+
+    rt.cmd(&["kill", "c1", "NOSUCHSIGNAL"]).fails_with("unknown signal");
+    rt.cmd(&["kill", "c1", "TERM"]).ok();
+    rt.wait_status("c1", "stopped");
+    assert!(wait_gone(pid), "the sandbox exits with its init");
+    assert_eq!(rt.state("c1").unwrap()["pid"], 0, "a stopped container has no pid");
+    rt.cmd(&["kill", "c1", "KILL"]).fails_with("not running");
+    rt.cmd(&["delete", "c1"]).ok();
+    assert!(rt.state("c1").is_none());
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+    assert!(processes_mentioning(bundle).is_empty(), "{:?}", processes_mentioning(bundle));
+}
+
+/// The container's stdout is the create's: the trap ran and said so.
+#[test]
+fn stdio_and_signals_reach_the_container() {
+    let s = Scratch::new("stdio");
+    let b = s.bundle("b", "trap 'echo got USR1' USR1; echo ready; while true; do sleep 0.05; done", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    let out = s.dir.join("container.out");
+    let mut c = Command::new(runsc());
+    c.arg("--root").arg(&rt.root).args(["run", "--detach", "--bundle"]).arg(&b).arg("c1");
+    c.stdout(fs::File::create(&out).unwrap()).stderr(Stdio::null()).stdin(Stdio::null());
+    assert!(c.status().unwrap().success());
+    rt.wait_status("c1", "running");
+    let wait_for = |want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !fs::read_to_string(&out).unwrap_or_default().contains(want) {
+            assert!(std::time::Instant::now() < deadline, "no {want:?} in {:?}", fs::read_to_string(&out));
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    wait_for("ready");
+    rt.cmd(&["kill", "c1", "10"]).ok();
+    wait_for("got USR1");
+    rt.cmd(&["kill", "--all", "c1", "SIGKILL"]).ok();
+    rt.wait_status("c1", "stopped");
+    rt.cmd(&["delete", "c1"]).ok();
+}
+
+/// `delete --force` ends a running container and everything of it;
+/// deleting a created one needs no force.
+#[test]
+fn delete_force_leaves_nothing() {
+    let s = Scratch::new("force");
+    let b = s.bundle("b", "sleep 1000", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    let bundle = b.to_str().unwrap();
+    rt.cmd(&["run", "-d", "--bundle", bundle, "c1"]).ok();
+    let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap() as i32;
+    assert_eq!(rt.status("c1").as_deref(), Some("running"));
+    rt.cmd(&["delete", "--force", "c1"]).ok();
+    assert!(wait_gone(pid));
+    rt.cmd(&["create", "--bundle", bundle, "c2"]).ok();
+    rt.cmd(&["delete", "c2"]).ok();
+    // --force on what is not there succeeds, as runc's.
+    rt.cmd(&["delete", "--force", "c3"]).ok();
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+    assert!(processes_mentioning(bundle).is_empty(), "{:?}", processes_mentioning(bundle));
+}
+
+/// Bad input: a clear message, a failed exit, and no state left behind.
+#[test]
+fn bad_input_leaves_nothing() {
+    let s = Scratch::new("bad");
+    let good = s.bundle("good", "true", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    let g = good.to_str().unwrap();
+    rt.cmd(&["create", "--bundle", g, "bad/id"]).fails_with("invalid container ID");
+    rt.cmd(&["create", "--bundle", g, ".."]).fails_with("invalid container ID");
+    let missing = s.dir.join("missing");
+    rt.cmd(&["create", "--bundle", missing.to_str().unwrap(), "c1"]).fails_with("No such file");
+    let no_root = s.bundle("noroot", "true", |spec| spec["root"]["path"] = "nowhere".into());
+    rt.cmd(&["create", "--bundle", no_root.to_str().unwrap(), "c1"]).fails_with("root.path");
+    let bad_type = s.bundle("badtype", "true", |spec| spec["process"]["user"]["uid"] = "zero".into());
+    rt.cmd(&["create", "--bundle", bad_type.to_str().unwrap(), "c1"]).fails_with("process.user.uid");
+    let no_args = s.bundle("noargs", "true", |spec| spec["process"]["args"] = serde_json::json!([]));
+    rt.cmd(&["create", "--bundle", no_args.to_str().unwrap(), "c1"]).fails_with("process.args");
+    let rel_cwd = s.bundle("relcwd", "true", |spec| spec["process"]["cwd"] = "here".into());
+    rt.cmd(&["create", "--bundle", rel_cwd.to_str().unwrap(), "c1"]).fails_with("process.cwd");
+    let no_prog = s.bundle("noprog", "true", |spec| spec["process"]["args"] = serde_json::json!(["/bin/nothing"]));
+    rt.cmd(&["create", "--bundle", no_prog.to_str().unwrap(), "c1"]).fails_with("/bin/nothing");
+    let garbage = s.dir.join("garbage");
+    fs::create_dir_all(&garbage).unwrap();
+    fs::write(garbage.join("config.json"), "{not json").unwrap();
+    rt.cmd(&["create", "--bundle", garbage.to_str().unwrap(), "c1"]).fails_with("config.json");
+    rt.cmd(&["start", "nosuch"]).fails_with("does not exist");
+    rt.cmd(&["state", "nosuch"]).fails_with("does not exist");
+    rt.cmd(&["kill", "nosuch"]).fails_with("does not exist");
+    rt.cmd(&["delete", "nosuch"]).fails_with("does not exist");
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+    assert!(processes_mentioning(s.dir.to_str().unwrap()).is_empty());
+
+    // Errors also go to --log, as the JSON lines containerd's shim reads.
+    let log = s.dir.join("log.json");
+    let mut c = Command::new(runsc());
+    c.arg("--root").arg(&rt.root).arg("--log").arg(&log).args(["--log-format", "json", "state", "nosuch"]);
+    rt.run(c).fails_with("does not exist");
+    let line = fs::read_to_string(&log).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert_eq!(v["level"], "error");
+    assert!(v["msg"].as_str().unwrap().contains("does not exist"), "{v}");
+}
+
+/// Go's flag syntax: one dash or two, as shims write them.
+#[test]
+fn single_dash_flags() {
+    let s = Scratch::new("dash");
+    let b = s.bundle("b", "echo one dash", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    let mut c = Command::new(runsc());
+    c.arg("-root").arg(&rt.root).args(["run", "-bundle"]).arg(&b).arg("c1");
+    let out = rt.run(c).ok();
+    assert_eq!(out.stdout, "one dash\n");
+}
+
+/// `exec` runs a process in a running container, with the container's
+/// environment and the command line's changes, as runc's does.
+#[test]
+fn exec_matches_runc() {
+    let s = Scratch::new("exec");
+    let b = s.bundle("b", "echo init; sleep 1000", |spec| {
+        spec["process"]["env"].as_array_mut().unwrap().push("FROM_SPEC=yes".into());
+    });
+    let bundle = b.to_str().unwrap();
+    let proc_json = s.dir.join("process.json");
+    fs::write(
+        &proc_json,
+        serde_json::to_vec(&serde_json::json!({
+            "args": ["sh", "-c", "echo from process.json; echo $A; pwd; id"],
+            "env": ["A=1", "PATH=/bin"],
+            "cwd": "/etc",
+            "user": {"uid": 7, "gid": 8},
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    let pj = proc_json.to_str().unwrap();
+    let mut outputs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (std::path::PathBuf::from("runc"), "runc")] {
+        let rt = s.runtime(bin, name);
+        rt.cmd(&["run", "--detach", "--bundle", bundle, "c1"]).ok();
+        rt.wait_status("c1", "running");
+        let mut seen = Vec::new();
+        let a = rt.cmd(&["exec", "c1", "sh", "-c", "echo $FROM_SPEC $(hostname); pwd; echo err >&2; exit 5"]);
+        seen.push(a);
+        seen.push(rt.cmd(&[
+            "exec",
+            "--env",
+            "FOO=bar",
+            "--cwd",
+            "/tmp",
+            "--user",
+            "1000:1000",
+            "c1",
+            "sh",
+            "-c",
+            "echo $FOO; pwd; id",
+        ]));
+        seen.push(rt.cmd(&["exec", "--process", pj, "c1"]));
+        seen.push(rt.cmd(&["exec", "c1", "/bin/nothing"]));
+        rt.cmd(&["delete", "--force", "c1"]).ok();
+        rt.cmd(&["exec", "c1", "true"]).fails_with("not exist");
+        outputs.push(seen);
+    }
+    let (ours, theirs) = (&outputs[0], &outputs[1]);
+    assert_eq!(theirs[0].code, 5, "runc: {:?}", theirs[0]);
+    for (a, r) in ours.iter().zip(theirs.iter()).take(3) {
+        assert_eq!(a.code, r.code, "exit status: ours {a:?}, runc's {r:?}");
+        assert_eq!(a.stdout, r.stdout, "stdout: ours {a:?}, runc's {r:?}");
+        assert_eq!(a.stderr, r.stderr, "stderr: ours {a:?}, runc's {r:?}");
+    }
+    // A program that is not there: a failure naming it.
+    assert_ne!(ours[3].code, 0);
+    assert_ne!(theirs[3].code, 0);
+    assert!(ours[3].stderr.contains("/bin/nothing"), "{:?}", ours[3]);
+}
+
+/// `exec --detach`: a runsc in the background waits for the process; the
+/// pid file names it; signals to it reach the process, and its exit is the
+/// process's.
+#[test]
+fn exec_detached_waiter_is_the_process() {
+    let s = Scratch::new("execd");
+    let b = s.bundle("b", "sleep 1000", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+    rt.wait_status("c1", "running");
+    let pid_file = s.dir.join("exec.pid");
+    let out = s.dir.join("exec.out");
+    let mut c = Command::new(runsc());
+    c.arg("--root").arg(&rt.root).args(["exec", "-d", "--pid-file"]).arg(&pid_file);
+    c.args(["c1", "sh", "-c", "trap 'echo got TERM; exit 9' TERM; echo running; while true; do sleep 0.05; done"]);
+    c.stdout(fs::File::create(&out).unwrap()).stderr(Stdio::inherit()).stdin(Stdio::null());
+    assert!(c.status().unwrap().success(), "exec -d");
+    let waiter: i32 = fs::read_to_string(&pid_file).unwrap().parse().unwrap();
+    assert!(process_alive(waiter), "the waiter runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&out).unwrap_or_default().contains("running") {
+        assert!(std::time::Instant::now() < deadline, "the exec'd process never ran");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pids: Vec<i32> = serde_json::from_str(&rt.cmd(&["ps", "--format", "json", "c1"]).ok().stdout).unwrap();
+    assert!(pids.len() >= 2, "init and the exec'd shell: {pids:?}");
+    // SIGTERM to the waiter goes on to the process, which says so and exits.
+    let _ = Command::new("kill").args(["-TERM", &waiter.to_string()]).status();
+    assert!(wait_gone(waiter), "the waiter ends with the process");
+    assert!(fs::read_to_string(&out).unwrap().contains("got TERM"));
+    assert_eq!(rt.status("c1").as_deref(), Some("running"), "the container runs on");
+
+    // A waiter killed outright takes its process with it.
+    let pid_file2 = s.dir.join("exec2.pid");
+    let mut c = Command::new(runsc());
+    c.arg("--root").arg(&rt.root).args(["exec", "-d", "--pid-file"]).arg(&pid_file2).args(["c1", "sleep", "1000"]);
+    c.stdout(Stdio::null()).stderr(Stdio::null()).stdin(Stdio::null());
+    assert!(c.status().unwrap().success(), "exec -d");
+    let count =
+        || serde_json::from_str::<Vec<i32>>(&rt.cmd(&["ps", "--format", "json", "c1"]).ok().stdout).unwrap().len();
+    assert_eq!(count(), 2, "init and sleep");
+    let waiter: i32 = fs::read_to_string(&pid_file2).unwrap().parse().unwrap();
+    let _ = Command::new("kill").args(["-KILL", &waiter.to_string()]).status();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count() != 1 {
+        assert!(std::time::Instant::now() < deadline, "the exec'd sleep outlived its waiter");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    rt.cmd(&["delete", "--force", "c1"]).ok();
 }

@@ -114,6 +114,10 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_epoll_pwait),
         Any(libc::SYS_epoll_ctl),
         Any(libc::SYS_poll),
+        // The control socket (OCI containers): one connection at a time,
+        // each with a read timeout.
+        Any(libc::SYS_accept4),
+        OneOf { nr: libc::SYS_setsockopt, arg: 2, values: &[libc::SO_RCVTIMEO as u64] },
         // A stdio socket, used without blocking.
         Any(libc::SYS_recvfrom),
         Any(libc::SYS_sendto),

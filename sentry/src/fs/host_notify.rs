@@ -44,6 +44,13 @@ fn notifier() -> Option<&'static Arc<Notifier>> {
         .as_ref()
 }
 
+/// Starts the notifier now, while its host calls are still allowed (the
+/// sentry's seccomp filter has no epoll_create1): a sandbox that may be
+/// handed host fds later (`runsc exec`'s stdio) needs it ready.
+pub fn start() -> bool {
+    notifier().is_some()
+}
+
 impl Notifier {
     fn run(&self) {
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; 64];

@@ -269,6 +269,27 @@ impl Task {
     }
 }
 
+/// A process to start from outside the sandbox: its loaded image and
+/// what it starts with.
+pub struct NewProcess {
+    /// Its address space, with the image loaded.
+    pub mm: Arc<MemoryManager>,
+    /// Its open files.
+    pub fds: Arc<FdTable>,
+    /// Its root, working directory and umask.
+    pub fs: Arc<crate::vfs::FsState>,
+    /// Its credentials.
+    pub creds: crate::auth::Credentials,
+    /// Its resource limits.
+    pub rlimits: [crate::abi::Rlimit; crate::kernel::limits::RLIM_NLIMITS],
+    /// Its personality.
+    pub personality: u32,
+    /// PR_SET_NO_NEW_PRIVS from the start (the spec's noNewPrivileges).
+    pub no_new_privs: bool,
+    /// The loaded program.
+    pub exec: crate::loader::Loaded,
+}
+
 impl Kernel {
     /// Undoes `register_child` when the child's thread could not start.
     fn unregister_failed_child(&self, shared: &Arc<TaskShared>, thread: bool) {
@@ -281,19 +302,20 @@ impl Kernel {
     }
 
     /// Starts the sandbox's init process (pid 1) from a loaded image.
-    #[allow(clippy::too_many_arguments)]
-    pub fn start_init(
-        self: &Arc<Kernel>,
-        mm: Arc<MemoryManager>,
-        fds: Arc<FdTable>,
-        fs: Arc<crate::vfs::FsState>,
-        creds: crate::auth::Credentials,
-        rlimits: [crate::abi::Rlimit; crate::kernel::limits::RLIM_NLIMITS],
-        personality: u32,
-        exec: crate::loader::Loaded,
-    ) -> Result<(), Errno> {
+    pub fn start_init(self: &Arc<Kernel>, image: NewProcess) -> Result<(), Errno> {
+        self.start_process(image).map(|_| ())
+    }
+
+    /// Starts a process from outside the sandbox (init, or `runsc exec`):
+    /// no parent in the sandbox, a session and process group of its own.
+    /// Its exit status is kept on the returned thread group.
+    pub fn start_process(self: &Arc<Kernel>, image: NewProcess) -> Result<Arc<ThreadGroup>, Errno> {
+        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec } = image;
         let creds = Arc::new(creds);
         let mut tree = self.tasks.write();
+        if tree.tasks.len() >= self.max_tasks {
+            return Err(Errno::EAGAIN);
+        }
         let pid = tree.alloc_id()?;
         let tg = ThreadGroup::new(pid, crate::kernel::signals::SignalHandlers::new(), rlimits);
         {
@@ -301,6 +323,7 @@ impl Kernel {
             st.exe = Some(exec.exe.clone());
             st.exe_path = exec.exe_path.clone();
             st.personality = personality;
+            st.no_new_privs = no_new_privs;
         }
         let res = Resources { mm, fds, fs, creds: creds.clone(), comm: exec.comm.clone() };
         let shared = TaskShared::new(pid, tg.clone(), res.clone(), 0);
@@ -328,6 +351,10 @@ impl Kernel {
         let cpu = crate::platform::CpuState::new(regs, self.platform.initial_fp());
         let ctx = self.platform.new_context();
         let altstack = StackT { ss_sp: 0, ss_flags: SS_DISABLE, pad: 0, ss_size: 0 };
-        Kernel::spawn(Task::new(self.clone(), shared, cpu, ctx, res, altstack))
+        if let Err(e) = Kernel::spawn(Task::new(self.clone(), shared.clone(), cpu, ctx, res, altstack)) {
+            self.unregister_failed_child(&shared, false);
+            return Err(e);
+        }
+        Ok(tg)
     }
 }

@@ -146,6 +146,7 @@ impl Kernel {
         notices: &mut Vec<(Arc<ThreadGroup>, SigInfo)>,
     ) {
         let pid = tg.pid;
+        *tg.exit_status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
         tg.timers.clear();
         tg.sem_undo.exit(pid);
         // Children go to the reaper (a subreaper ancestor, or init).
@@ -183,6 +184,7 @@ impl Kernel {
             }
             tree.remove_proc(1);
             self.init_exited(status);
+            tg.exit_events.notify(EVENT_ANY);
             return;
         }
         let usage = {

@@ -181,6 +181,16 @@ impl Kernel {
         self.tasks.pids()
     }
 
+    /// A process's parent pid, real uid and command name (its main
+    /// thread's, or any live thread's), for `runsc ps`; None if it is gone
+    /// or a zombie.
+    pub fn process_summary(&self, pid: i32) -> Option<(i32, u32, Vec<u8>)> {
+        let tree = self.tasks.read();
+        let p = tree.procs.get(&pid).filter(|p| p.zombie.is_none())?;
+        let t = tree.tasks.get(&pid).cloned().or_else(|| p.tg.signals().threads.first().cloned())?;
+        Some((p.parent, t.resources().creds.uid, t.resources().comm))
+    }
+
     /// The process with `pid`.
     pub fn thread_group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
         self.tasks.thread_group(pid)
@@ -205,6 +215,11 @@ impl Kernel {
     pub(crate) fn task_gone(&self) {
         let _g = self.done.lock().unwrap_or_else(|e| e.into_inner());
         self.done_cv.notify_all();
+    }
+
+    /// Init's exit status, once it has exited.
+    pub fn init_exit(&self) -> Option<ExitStatus> {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits until init has exited and every task is gone; returns init's

@@ -153,6 +153,20 @@ impl Kernel {
         start_group_exit(&mut gs, status);
     }
 
+    /// Sends `sig` from outside the sandbox (`runsc kill`) to process `pid`,
+    /// or to every process with `pid` None (`runsc kill --all`). Returns
+    /// whether a process received it.
+    pub fn signal_from_host(&self, pid: Option<i32>, sig: i32) -> bool {
+        let targets: Vec<Arc<ThreadGroup>> = match pid {
+            Some(p) => self.thread_group(p).into_iter().collect(),
+            None => self.pids().into_iter().filter_map(|p| self.thread_group(p)).collect(),
+        };
+        for tg in &targets {
+            self.send_group_signal(tg, SigInfo::user(sig, SI_USER, 0, 0), Origin::Outside);
+        }
+        !targets.is_empty()
+    }
+
     /// Forwards a signal from outside the sandbox to its init (pid 1); the
     /// ones a terminal raises (SIGINT, SIGQUIT, SIGTSTP, SIGWINCH) go to
     /// the foreground group of the host console instead, when init runs on

@@ -169,6 +169,8 @@ pub struct ThreadGroup {
     pub timers: ProcessTimers,
     /// When the process started.
     pub start: Instant,
+    /// How it ended, once its last thread has exited.
+    pub exit_status: Mutex<Option<ExitStatus>>,
 }
 
 impl ThreadGroup {
@@ -207,7 +209,26 @@ impl ThreadGroup {
             sem_undo: Default::default(),
             timers: ProcessTimers::default(),
             start: Instant::now(),
+            exit_status: Mutex::new(None),
         })
+    }
+
+    /// Waits (from a sentry thread that is not a task: the control
+    /// socket's) until the process has exited or `deadline` passes; returns
+    /// its exit status if it has.
+    pub fn wait_exited(&self, deadline: Option<Instant>) -> Option<ExitStatus> {
+        let parker = Arc::new(crate::kernel::block::Parker::default());
+        let waker = crate::kernel::block::TaskWaker::new(parker.clone());
+        let _reg = crate::waiter::Registration::new(&self.exit_events, crate::waiter::EVENT_ANY, waker);
+        loop {
+            if let Some(s) = *self.exit_status.lock().unwrap_or_else(|e| e.into_inner()) {
+                return Some(s);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return None;
+            }
+            parker.park(deadline);
+        }
     }
 
     /// Linux's defaults for init's limits.

@@ -170,6 +170,11 @@ impl MemoryManager {
             if smaps {
                 self.usage(&i, v).write(&mut s, false);
                 let _ = writeln!(s, "THPeligible:           0");
+                if host_has_pkeys() {
+                    // Linux shows a mapping's protection key where the CPU
+                    // and kernel support them; ours are all key 0.
+                    let _ = writeln!(s, "ProtectionKey:         0");
+                }
                 let f = |b: bool, n: &str| if b { format!("{n} ") } else { String::new() };
                 let flags = [
                     f(v.prot & libc::PROT_READ != 0, "rd"),
@@ -190,4 +195,15 @@ impl MemoryManager {
         }
         s
     }
+}
+
+/// Whether the host CPU has protection keys enabled by its kernel
+/// (CPUID.(EAX=7,ECX=0):ECX.OSPKE), as Linux's smaps asks.
+fn host_has_pkeys() -> bool {
+    static PKEYS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PKEYS.get_or_init(|| {
+        // Leaf 7 reads as zeros where it is not supported.
+        let r = std::arch::x86_64::__cpuid_count(7, 0);
+        r.ecx & (1 << 4) != 0
+    })
 }

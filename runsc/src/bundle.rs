@@ -1,0 +1,148 @@
+//! OCI bundles: loading a bundle's config.json through oci-spec and
+//! checking what the sandbox needs of it, each failure named by its JSON
+//! path; and the spec's bind mounts, which get a gofer each.
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::{Mount, Spec};
+
+/// A bundle's problem, with the JSON path of the field at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The bundle directory is missing or not a directory.
+    #[error("bundle {path}: {why}")]
+    Dir {
+        /// The bundle path.
+        path: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// config.json could not be read or parsed.
+    #[error("{path}: {why}")]
+    Load {
+        /// The config.json path.
+        path: String,
+        /// The parser's message.
+        why: String,
+    },
+    /// A field is wrong.
+    #[error("config.json: {field}: {why}")]
+    Field {
+        /// The JSON path, e.g. `mounts[2].destination`.
+        field: String,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+fn field(field: impl Into<String>, why: impl Into<String>) -> BundleError {
+    BundleError::Field { field: field.into(), why: why.into() }
+}
+
+/// A loaded, checked bundle.
+#[derive(Debug)]
+pub struct Bundle {
+    /// The bundle directory (absolute, resolved).
+    pub dir: PathBuf,
+    /// The spec.
+    pub spec: Spec,
+    /// The root filesystem's host directory (absolute, resolved).
+    pub rootfs: PathBuf,
+}
+
+/// Whether `m` is a bind mount: type `bind`, or a `bind`/`rbind` option
+/// (specs write both).
+pub fn is_bind(m: &Mount) -> bool {
+    m.typ().as_deref() == Some("bind") || m.options().iter().flatten().any(|o| o == "bind" || o == "rbind")
+}
+
+/// Whether a bind mount is read-only (its last `ro`/`rw` option wins).
+pub fn is_readonly(m: &Mount) -> bool {
+    m.options().iter().flatten().rev().find(|o| *o == "ro" || *o == "rw").is_some_and(|o| o == "ro")
+}
+
+/// The spec's bind mounts, in order: each is served by a gofer of its own.
+pub fn binds(spec: &Spec) -> Vec<&Mount> {
+    spec.mounts().iter().flatten().filter(|m| is_bind(m)).collect()
+}
+
+/// Loads `dir`/config.json and checks it.
+pub fn load(dir: &Path) -> Result<Bundle, BundleError> {
+    let shown = dir.display().to_string();
+    let meta = std::fs::metadata(dir).map_err(|e| BundleError::Dir { path: shown.clone(), why: e.to_string() })?;
+    if !meta.is_dir() {
+        return Err(BundleError::Dir { path: shown, why: "not a directory".into() });
+    }
+    let dir = std::fs::canonicalize(dir).map_err(|e| BundleError::Dir { path: shown, why: e.to_string() })?;
+    let config = dir.join("config.json");
+    let text = std::fs::read(&config)
+        .map_err(|e| BundleError::Load { path: config.display().to_string(), why: e.to_string() })?;
+    // Parse errors name the field at fault by its JSON path.
+    let spec: Spec =
+        serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_slice(&text)).map_err(|e| {
+            let at = e.path().to_string();
+            let why = e.into_inner().to_string();
+            let why = if at == "." { why } else { format!("{at}: {why}") };
+            BundleError::Load { path: config.display().to_string(), why }
+        })?;
+    let rootfs = check(&dir, &spec)?;
+    Ok(Bundle { dir, spec, rootfs })
+}
+
+/// Checks the fields the sandbox relies on; returns the resolved rootfs.
+fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
+    let version = spec.version();
+    if !version.starts_with("1.") {
+        return Err(field("ociVersion", format!("{version:?} is not a 1.x version")));
+    }
+    let root = spec.root().as_ref().ok_or_else(|| field("root", "missing"))?;
+    if root.path().as_os_str().is_empty() {
+        return Err(field("root.path", "empty"));
+    }
+    let rootfs = dir.join(root.path());
+    let rootfs =
+        std::fs::canonicalize(&rootfs).map_err(|e| field("root.path", format!("{}: {e}", rootfs.display())))?;
+    if !rootfs.is_dir() {
+        return Err(field("root.path", format!("{} is not a directory", rootfs.display())));
+    }
+    let process = spec.process().as_ref().ok_or_else(|| field("process", "missing"))?;
+    if process.args().as_ref().is_none_or(|a| a.is_empty()) {
+        return Err(field("process.args", "empty: there is no program to run"));
+    }
+    if !process.cwd().is_absolute() {
+        return Err(field("process.cwd", format!("{} is not an absolute path", process.cwd().display())));
+    }
+    for (i, e) in process.env().iter().flatten().enumerate() {
+        if !e.contains('=') || e.starts_with('=') {
+            return Err(field(format!("process.env[{i}]"), format!("{e:?} is not NAME=VALUE")));
+        }
+    }
+    for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        if !m.destination().is_absolute() {
+            return Err(field(
+                format!("mounts[{i}].destination"),
+                format!("{} is not an absolute path", m.destination().display()),
+            ));
+        }
+        if !is_bind(m) {
+            continue;
+        }
+        let src = m.source().as_ref().ok_or_else(|| field(format!("mounts[{i}].source"), "missing"))?;
+        let src = dir.join(src);
+        let meta = std::fs::metadata(&src)
+            .map_err(|e| field(format!("mounts[{i}].source"), format!("{}: {e}", src.display())))?;
+        if !meta.is_dir() {
+            return Err(field(
+                format!("mounts[{i}].source"),
+                format!("{}: binding a single file is not supported yet (only directories)", src.display()),
+            ));
+        }
+    }
+    Ok(rootfs)
+}
+
+/// The host directory a bind mount serves (relative sources are the
+/// bundle's).
+pub fn bind_source(bundle_dir: &Path, m: &Mount) -> PathBuf {
+    bundle_dir.join(m.source().as_deref().unwrap_or(Path::new("")))
+}

@@ -1,0 +1,160 @@
+//! `runsc create` and `runsc run`: a container from a bundle. `create`
+//! starts the gofers and the sandbox, which loads the process and waits;
+//! it returns once the sandbox answers on its control socket (the pid file
+//! written). `run` is `create` and `start` in one and, without
+//! `--detach`, waits for the container and exits with its status.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+
+use crate::cli::{CreateArgs, GlobalFlags, RunArgs};
+use crate::launch::{self, Launched};
+use crate::state::{self, Container, Saved};
+use crate::{bundle, control, signals};
+
+/// How long a sandbox may take to load its process before `create` gives
+/// up on it.
+const READY_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Writes `pid` to `path` as runc does (whole, then renamed into place).
+pub fn write_pid_file(path: &Path, pid: u32) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| anyhow::anyhow!("--pid-file {}: not a file name", path.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&tmp, pid.to_string()).with_context(|| format!("--pid-file {}", path.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("--pid-file {}", path.display()))
+}
+
+/// The owner of the state: the caller's user name.
+fn owner() -> String {
+    let uid = nix::unistd::getuid();
+    nix::unistd::User::from_uid(uid).ok().flatten().map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+/// Creates the container; returns its processes and state directory, the
+/// state saved and unlocked.
+fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<(Launched, PathBuf)> {
+    if args.console_socket.is_some() {
+        bail!("--console-socket: passing a terminal to a console socket is not supported yet");
+    }
+    if args.preserve_fds > 0 {
+        bail!("--preserve-fds: passing extra fds to the container is not supported yet");
+    }
+    let container = Container::create(&g.root, &args.id)?;
+    let made = (|| {
+        let b = bundle::load(&args.bundle)?;
+        let terminal = b.spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
+        if terminal && detached {
+            bail!("config.json: process.terminal is true, which needs --console-socket when runsc does not stay attached (not supported yet)");
+        }
+        let listener = control::listen(&container.dir)?;
+        let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("error pipe")?;
+        let plan = launch::Plan {
+            spec: &b.spec,
+            rootfs: &b.rootfs,
+            bundle_dir: &b.dir,
+            control: Some(&listener),
+            errors: Some(&err_w),
+            detached,
+        };
+        let mut launched = launch::start(g, &plan)?;
+        drop((listener, err_w));
+        let ready = control::call(&container.dir, &control::Request::State, Some(READY_TIMEOUT));
+        if let Err(e) = ready {
+            launched.kill();
+            // The sandbox's own account of what went wrong, if it gave one.
+            let mut why = String::new();
+            let _ = std::io::Read::read_to_string(&mut std::fs::File::from(err_r), &mut why);
+            if why.is_empty() {
+                return Err(e.context("the sandbox failed to start"));
+            }
+            bail!("{why}");
+        }
+        let saved = Saved {
+            id: args.id.clone(),
+            bundle: b.dir.clone(),
+            rootfs: b.rootfs.clone(),
+            pid: launched.boot.id() as i32,
+            pid_start: state::start_time(launched.boot.id() as i32).unwrap_or(0),
+            gofers: launched
+                .gofers
+                .iter()
+                .map(|c| (c.id() as i32, state::start_time(c.id() as i32).unwrap_or(0)))
+                .collect(),
+            created: state::now_rfc3339(),
+            owner: owner(),
+            annotations: b.spec.annotations().clone().unwrap_or_default(),
+            started: false,
+        };
+        let saved_ok = container.save(&saved).and_then(|()| match &args.pid_file {
+            Some(p) => write_pid_file(p, launched.boot.id()),
+            None => Ok(()),
+        });
+        if let Err(e) = saved_ok {
+            launched.kill();
+            return Err(e);
+        }
+        Ok(launched)
+    })();
+    match made {
+        Ok(launched) => {
+            let dir = container.dir.clone();
+            drop(container);
+            Ok((launched, dir))
+        }
+        Err(e) => {
+            let _ = container.destroy();
+            Err(e)
+        }
+    }
+}
+
+/// `runsc create`.
+pub fn run_create(g: &GlobalFlags, args: &CreateArgs) -> anyhow::Result<i32> {
+    create(g, args, true)?;
+    Ok(0)
+}
+
+/// Asks the sandbox in `dir` to start init and records that it did.
+pub fn start_in(dir: &Path, container: &Container, saved: &mut Saved) -> anyhow::Result<()> {
+    control::call(dir, &control::Request::Start, Some(READY_TIMEOUT))?;
+    saved.started = true;
+    container.save(saved)
+}
+
+/// `runsc run`.
+pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
+    let id = &args.create.id;
+    if !args.detach {
+        // Signals for the container are forwarded; orphans of the
+        // sandbox's processes come back to us to be reaped.
+        signals::block()?;
+        nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
+    }
+    let (mut launched, _dir) = create(g, &args.create, args.detach)?;
+    let started = (|| {
+        let (container, mut saved) = Container::open(&g.root, id, true)?;
+        start_in(&container.dir.clone(), &container, &mut saved)
+    })();
+    if let Err(e) = started {
+        launched.kill();
+        if let Ok((c, _)) = Container::open(&g.root, id, true) {
+            let _ = c.destroy();
+        }
+        return Err(e);
+    }
+    if args.detach {
+        return Ok(0);
+    }
+    let status = launched.supervise()?;
+    // A foreground container's state goes with it unless --keep (as
+    // runc's `run`).
+    if !args.keep {
+        if let Ok((c, _)) = Container::open(&g.root, id, true) {
+            c.destroy()?;
+        }
+    }
+    Ok(status)
+}

@@ -1,0 +1,345 @@
+//! The control socket: how runsc commands talk to a running sandbox
+//! (`ROOT/ID/sock`, a unix stream socket). One request per connection,
+//! one JSON line each way. `runsc create` binds and listens before it
+//! starts `runsc boot`, which inherits the listening socket (so boot never
+//! names a host path) and answers on a thread of its own once its init
+//! program is loaded: a connection that gets an answer knows the sandbox
+//! is ready.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Write as _};
+use std::os::fd::{AsFd as _, AsRawFd as _, OwnedFd, RawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context as _};
+use sentry::fs::host::HostFile;
+use sentry::kernel::{Kernel, ThreadGroup};
+
+use crate::sandbox::Sandbox;
+use serde::{Deserialize, Serialize};
+
+/// A request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    /// The sandbox's status.
+    State,
+    /// Run init.
+    Start,
+    /// Send a signal to init (or `pid`), or with `all` to every process.
+    Signal {
+        /// The signal number.
+        signal: i32,
+        /// Every process, not just init.
+        all: bool,
+        /// This process instead of init.
+        #[serde(default)]
+        pid: Option<i32>,
+    },
+    /// The processes.
+    Ps,
+    /// Start a new process (`runsc exec`); its stdio fds come with the
+    /// request, one per `Some` in `stdio`.
+    Exec {
+        /// The process.
+        process: Box<oci_spec::runtime::Process>,
+        /// Fds 0, 1 and 2: None for one that is closed.
+        stdio: Vec<Option<StdioInfo>>,
+    },
+    /// Wait for a process started by `Exec` to exit; it is killed if the
+    /// connection closes first.
+    Wait {
+        /// Its pid.
+        pid: i32,
+    },
+}
+
+/// What comes with a stdio fd passed to the sandbox.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StdioInfo {
+    /// Its status flags.
+    pub flags: i32,
+    /// Its name (/proc/self/fd's link).
+    pub name: String,
+    /// Whether the fd is non-blocking.
+    pub nonblocking: bool,
+}
+
+/// A process, as `runsc ps` shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ProcInfo {
+    /// Its pid in the sandbox.
+    pub pid: i32,
+    /// Its parent's pid.
+    pub ppid: i32,
+    /// Its real uid.
+    pub uid: u32,
+    /// Its command name.
+    pub comm: String,
+}
+
+/// A reply.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Reply {
+    /// Why the request failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// created, running or stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The processes (`ps`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procs: Option<Vec<ProcInfo>>,
+    /// The new process's pid (`exec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<i32>,
+    /// How the process ended, as a shell's status (`wait`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit: Option<i32>,
+}
+
+/// The socket's address: the state directory through /proc/self/fd, so
+/// that a long `--root` still fits a socket address.
+fn with_addr<T>(dir: &Path, f: impl FnOnce(&str) -> std::io::Result<T>) -> anyhow::Result<T> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let d = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+        .open(dir)
+        .with_context(|| format!("open {}", dir.display()))?;
+    let addr = format!("/proc/self/fd/{}/sock", d.as_raw_fd());
+    f(&addr).with_context(|| format!("control socket in {}", dir.display()))
+}
+
+/// Makes the listening socket in state directory `dir`.
+pub fn listen(dir: &Path) -> anyhow::Result<OwnedFd> {
+    let l = with_addr(dir, |a| UnixListener::bind(a))?;
+    Ok(OwnedFd::from(l))
+}
+
+/// Sends `req` to the sandbox whose state directory is `dir`; waits at
+/// most `timeout` for the reply (None: as long as it takes).
+pub fn call(dir: &Path, req: &Request, timeout: Option<Duration>) -> anyhow::Result<Reply> {
+    call_with_fds(dir, req, &[], timeout)
+}
+
+/// [`call`], with `fds` passed to the sandbox alongside the request.
+pub fn call_with_fds(dir: &Path, req: &Request, fds: &[RawFd], timeout: Option<Duration>) -> anyhow::Result<Reply> {
+    let s = with_addr(dir, |a| UnixStream::connect(a))?;
+    s.set_read_timeout(timeout)?;
+    let mut line = serde_json::to_vec(req)?;
+    line.push(b'\n');
+    // One sendmsg: the fds ride on the request's first byte.
+    gofer::transport::send_fds(s.as_raw_fd(), &line, fds).context("send to the sandbox")?;
+    let mut answer = String::new();
+    BufReader::new(s).read_line(&mut answer).context("read the sandbox's answer")?;
+    if answer.is_empty() {
+        return Err(anyhow!("the sandbox closed the control connection without answering"));
+    }
+    let reply: Reply = serde_json::from_str(&answer).context("parse the sandbox's answer")?;
+    match reply.error {
+        Some(e) => Err(anyhow!("{e}")),
+        None => Ok(reply),
+    }
+}
+
+/// The sandbox's side: what init has come to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Loaded, waiting for `start`.
+    Created,
+    /// Started.
+    Running,
+}
+
+/// What the control thread shares with boot's main thread.
+pub struct Server {
+    /// The kernel.
+    pub kernel: Arc<Kernel>,
+    /// The sandbox (to load new processes).
+    pub sandbox: Arc<Sandbox>,
+    /// Processes started by `exec`, until waited for.
+    pub execs: Mutex<HashMap<i32, Arc<ThreadGroup>>>,
+    /// Init's phase.
+    pub phase: Mutex<Phase>,
+    /// `start` requests, to the main thread, which answers on the channel
+    /// it is given.
+    pub start: Mutex<mpsc::Sender<mpsc::Sender<Result<(), String>>>>,
+}
+
+impl Server {
+    /// Answers connections on `listener` for as long as the sandbox lives.
+    pub fn serve(self: Arc<Self>, listener: OwnedFd) -> anyhow::Result<()> {
+        let listener = UnixListener::from(listener);
+        std::thread::Builder::new().name("control".into()).spawn(move || {
+            for conn in listener.incoming() {
+                match conn {
+                    Ok(c) => {
+                        // A connection may wait long (`wait`): each has a
+                        // thread of its own.
+                        let me = self.clone();
+                        let spawned = std::thread::Builder::new().name("control-conn".into()).spawn(move || {
+                            if let Err(e) = me.answer(c) {
+                                tracing::debug!("control connection: {e:#}");
+                            }
+                        });
+                        if let Err(e) = spawned {
+                            tracing::warn!("control connection: no thread: {e}");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!("control socket: {e}");
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }
+        })?;
+        Ok(())
+    }
+
+    fn answer(&self, conn: UnixStream) -> anyhow::Result<()> {
+        conn.set_read_timeout(Some(Duration::from_secs(5)))?;
+        // The first read takes the fds that came with the request.
+        let mut buf = vec![0u8; 64 * 1024];
+        let (n, fds) = gofer::transport::recv_fds(conn.as_raw_fd(), &mut buf)?;
+        let mut line = buf[..n].to_vec();
+        let mut rest = BufReader::new(&conn);
+        if !line.ends_with(b"\n") {
+            rest.read_until(b'\n', &mut line)?;
+        }
+        let reply = match serde_json::from_slice::<Request>(&line) {
+            Ok(Request::Wait { pid }) => self.wait(pid, &conn),
+            Ok(req) => self.handle(req, fds),
+            Err(e) => Reply { error: Some(format!("bad request: {e}")), ..Reply::default() },
+        };
+        let mut out = serde_json::to_vec(&reply)?;
+        out.push(b'\n');
+        (&conn).write_all(&out)?;
+        Ok(())
+    }
+
+    fn status(&self) -> &'static str {
+        if self.kernel.init_exit().is_some() {
+            return "stopped";
+        }
+        match *self.phase.lock().unwrap_or_else(|e| e.into_inner()) {
+            Phase::Created => "created",
+            Phase::Running => "running",
+        }
+    }
+
+    fn handle(&self, req: Request, fds: Vec<OwnedFd>) -> Reply {
+        let err = |e: String| Reply { error: Some(e), ..Reply::default() };
+        match req {
+            Request::State => Reply { status: Some(self.status().into()), ..Reply::default() },
+            Request::Start => {
+                if self.status() != "created" {
+                    return err(format!("cannot start a container that is {}", self.status()));
+                }
+                let (tx, rx) = mpsc::channel();
+                let sent = self.start.lock().unwrap_or_else(|e| e.into_inner()).send(tx);
+                if sent.is_err() {
+                    return err("the sandbox is not waiting to start".into());
+                }
+                match rx.recv() {
+                    Ok(Ok(())) => Reply { status: Some("running".into()), ..Reply::default() },
+                    Ok(Err(e)) => err(e),
+                    Err(_) => err("the sandbox failed to start init".into()),
+                }
+            }
+            Request::Signal { signal, all, pid } => {
+                if self.status() != "running" {
+                    return err(format!("cannot signal a container that is {}", self.status()));
+                }
+                let target = if all { None } else { Some(pid.unwrap_or(1)) };
+                if self.kernel.signal_from_host(target, signal) {
+                    Reply::default()
+                } else {
+                    err("no such process".into())
+                }
+            }
+            Request::Ps => Reply { procs: Some(self.procs()), ..Reply::default() },
+            Request::Exec { process, stdio } => match self.exec(&process, stdio, fds) {
+                Ok(pid) => Reply { pid: Some(pid), ..Reply::default() },
+                Err(e) => match e.downcast_ref::<crate::sandbox::StartError>() {
+                    Some(se) => err(se.msg.clone()),
+                    None => err(format!("{e:#}")),
+                },
+            },
+            Request::Wait { .. } => err("wait needs its own connection".into()),
+        }
+    }
+
+    /// Starts `process` with the passed stdio fds; returns its pid.
+    fn exec(
+        &self,
+        process: &oci_spec::runtime::Process,
+        stdio: Vec<Option<StdioInfo>>,
+        fds: Vec<OwnedFd>,
+    ) -> anyhow::Result<i32> {
+        if self.status() != "running" {
+            return Err(anyhow!("cannot exec in a container that is {}", self.status()));
+        }
+        if stdio.len() > 3 || stdio.iter().flatten().count() != fds.len() {
+            return Err(anyhow!("exec: {} stdio fds announced, {} passed", stdio.iter().flatten().count(), fds.len()));
+        }
+        let mut fds = fds.into_iter();
+        let mut files = Vec::new();
+        for info in stdio {
+            files.push(match (info, fds.next()) {
+                (Some(i), Some(fd)) => {
+                    let ops = Arc::new(HostFile::import(fd, i.nonblocking));
+                    Some(sentry::vfs::File::new(ops, i.flags as u32, None, i.name.into_bytes()))
+                }
+                _ => None,
+            });
+        }
+        let image = self.sandbox.prepare_process(process, files, false)?;
+        let tg = self.sandbox.start_process(image)?;
+        let pid = tg.pid;
+        self.execs.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, tg);
+        Ok(pid)
+    }
+
+    /// Waits for exec'd process `pid` to exit; kills it if the waiting
+    /// runsc goes away first (its connection closes).
+    fn wait(&self, pid: i32, conn: &UnixStream) -> Reply {
+        let Some(tg) = self.execs.lock().unwrap_or_else(|e| e.into_inner()).get(&pid).cloned() else {
+            return Reply { error: Some(format!("no process {pid} started by exec")), ..Reply::default() };
+        };
+        let status = loop {
+            if let Some(s) = tg.wait_exited(Some(Instant::now() + Duration::from_millis(100))) {
+                break s;
+            }
+            if peer_gone(conn) {
+                tracing::debug!(pid, "exec waiter gone: killing the process");
+                self.kernel.signal_from_host(Some(pid), libc::SIGKILL);
+            }
+        };
+        self.execs.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        Reply { exit: Some(status.shell_code()), ..Reply::default() }
+    }
+
+    fn procs(&self) -> Vec<ProcInfo> {
+        self.kernel
+            .pids()
+            .into_iter()
+            .filter_map(|pid| {
+                let (ppid, uid, comm) = self.kernel.process_summary(pid)?;
+                Some(ProcInfo { pid, ppid, uid, comm: String::from_utf8_lossy(&comm).into_owned() })
+            })
+            .collect()
+    }
+}
+
+/// Whether the other end of `conn` has closed (it sends nothing after its
+/// request, so readable means end of file).
+fn peer_gone(conn: &UnixStream) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    let mut fds = [PollFd::new(conn.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}
