@@ -26,6 +26,7 @@ const WITH_VALUE: &[&str] = &[
     "env",
     "user",
     "additional-gids",
+    "interval",
 ];
 
 /// Long flags without a value.
@@ -46,6 +47,7 @@ const WITHOUT_VALUE: &[&str] = &[
     "version",
     "tty",
     "no-new-privs",
+    "stats",
 ];
 
 /// The subcommands whose first positional argument starts a program's

@@ -165,6 +165,16 @@ pub enum Command {
     Ps(PsArgs),
     /// Run a new process in a running container.
     Exec(ExecArgs),
+    /// Hold every process of a container.
+    Pause(IdArgs),
+    /// Let a paused container's processes run again.
+    Resume(IdArgs),
+    /// Print a container's CPU, memory and process figures as JSON events.
+    Events(EventsArgs),
+    /// Wait for a container's init to exit; print its status as JSON.
+    Wait(IdArgs),
+    /// Print the OCI features this runtime supports (JSON).
+    Features,
     /// (internal) The sandbox process.
     #[command(hide = true)]
     Boot(BootArgs),
@@ -327,6 +337,19 @@ pub struct PsArgs {
     /// Output format (json: the pids, as runc gives them).
     #[arg(long, short = 'f', value_enum, default_value = "table")]
     pub format: Format,
+    /// The container ID.
+    pub id: String,
+}
+
+/// `runsc events`.
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Print the figures once and exit.
+    #[arg(long)]
+    pub stats: bool,
+    /// How often to print them (e.g. 5s, 500ms).
+    #[arg(long, default_value = "5s")]
+    pub interval: String,
     /// The container ID.
     pub id: String,
 }

@@ -110,6 +110,7 @@ fn run_container(
         kernel: sandbox.kernel(),
         sandbox: sandbox.clone(),
         execs: Mutex::new(Default::default()),
+        init_waiters: Default::default(),
         phase: Mutex::new(control::Phase::Created),
         start: Mutex::new(start_tx),
     });
@@ -126,5 +127,7 @@ fn run_container(
             return Err(e);
         }
     }
-    Ok(sandbox.wait())
+    let status = sandbox.wait();
+    server.drain_init_waiters();
+    Ok(status)
 }

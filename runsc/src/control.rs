@@ -50,6 +50,14 @@ pub enum Request {
         /// Fds 0, 1 and 2: None for one that is closed.
         stdio: Vec<Option<StdioInfo>>,
     },
+    /// Hold every task (`runsc pause`).
+    Pause,
+    /// Let them run again (`runsc resume`).
+    Resume,
+    /// CPU, memory and process figures (`runsc events`).
+    Stats,
+    /// Wait for init to exit (`runsc wait`).
+    WaitInit,
     /// Wait for a process started by `Exec` to exit; it is killed if the
     /// connection closes first.
     Wait {
@@ -100,6 +108,22 @@ pub struct Reply {
     /// How the process ended, as a shell's status (`wait`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit: Option<i32>,
+    /// The figures (`stats`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats: Option<Stats>,
+}
+
+/// The sandbox's resource figures.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Stats {
+    /// CPU time in application code, ns.
+    pub cpu_user_ns: u64,
+    /// CPU time in the sentry for the application, ns.
+    pub cpu_sys_ns: u64,
+    /// Bytes of sandbox memory in use.
+    pub memory_bytes: u64,
+    /// Processes.
+    pub pids: u64,
 }
 
 /// The socket's address: the state directory through /proc/self/fd, so
@@ -164,6 +188,8 @@ pub struct Server {
     pub sandbox: Arc<Sandbox>,
     /// Processes started by `exec`, until waited for.
     pub execs: Mutex<HashMap<i32, Arc<ThreadGroup>>>,
+    /// `runsc wait`s yet to be answered.
+    pub init_waiters: std::sync::atomic::AtomicUsize,
     /// Init's phase.
     pub phase: Mutex<Phase>,
     /// `start` requests, to the main thread, which answers on the channel
@@ -172,6 +198,15 @@ pub struct Server {
 }
 
 impl Server {
+    /// Gives the `runsc wait`s their answers before the sandbox exits (at
+    /// most a second).
+    pub fn drain_init_waiters(&self) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while self.init_waiters.load(std::sync::atomic::Ordering::Acquire) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Answers connections on `listener` for as long as the sandbox lives.
     pub fn serve(self: Arc<Self>, listener: OwnedFd) -> anyhow::Result<()> {
         let listener = UnixListener::from(listener);
@@ -211,20 +246,31 @@ impl Server {
         if !line.ends_with(b"\n") {
             rest.read_until(b'\n', &mut line)?;
         }
-        let reply = match serde_json::from_slice::<Request>(&line) {
+        let req = serde_json::from_slice::<Request>(&line);
+        let waits_init = matches!(req, Ok(Request::WaitInit));
+        if waits_init {
+            self.init_waiters.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
+        let reply = match req {
             Ok(Request::Wait { pid }) => self.wait(pid, &conn),
             Ok(req) => self.handle(req, fds),
             Err(e) => Reply { error: Some(format!("bad request: {e}")), ..Reply::default() },
         };
         let mut out = serde_json::to_vec(&reply)?;
         out.push(b'\n');
-        (&conn).write_all(&out)?;
-        Ok(())
+        let sent = (&conn).write_all(&out);
+        if waits_init {
+            self.init_waiters.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+        }
+        Ok(sent?)
     }
 
     fn status(&self) -> &'static str {
         if self.kernel.init_exit().is_some() {
             return "stopped";
+        }
+        if self.kernel.frozen() {
+            return "paused";
         }
         match *self.phase.lock().unwrap_or_else(|e| e.into_inner()) {
             Phase::Created => "created",
@@ -252,7 +298,9 @@ impl Server {
                 }
             }
             Request::Signal { signal, all, pid } => {
-                if self.status() != "running" {
+                // A paused container's tasks take signals too: they queue,
+                // and SIGKILL kills (as the cgroup freezer lets it).
+                if !matches!(self.status(), "running" | "paused") {
                     return err(format!("cannot signal a container that is {}", self.status()));
                 }
                 let target = if all { None } else { Some(pid.unwrap_or(1)) };
@@ -270,6 +318,31 @@ impl Server {
                     None => err(format!("{e:#}")),
                 },
             },
+            Request::Pause => match self.status() {
+                "running" => {
+                    self.kernel.freeze();
+                    Reply::default()
+                }
+                s => err(format!("cannot pause a container that is {s}")),
+            },
+            Request::Resume => match self.status() {
+                "paused" => {
+                    self.kernel.thaw();
+                    Reply::default()
+                }
+                s => err(format!("cannot resume a container that is {s}, not paused")),
+            },
+            Request::Stats => {
+                let cpu = self.kernel.cpu_usage();
+                let stats = Stats {
+                    cpu_user_ns: cpu.user,
+                    cpu_sys_ns: cpu.sys,
+                    memory_bytes: self.kernel.mf.used(),
+                    pids: self.kernel.process_count() as u64,
+                };
+                Reply { stats: Some(stats), ..Reply::default() }
+            }
+            Request::WaitInit => Reply { exit: Some(self.kernel.wait_init_exit().shell_code()), ..Reply::default() },
             Request::Wait { .. } => err("wait needs its own connection".into()),
         }
     }

@@ -10,14 +10,18 @@ mod cmd_boot;
 mod cmd_create;
 mod cmd_delete;
 mod cmd_do;
+mod cmd_events;
 mod cmd_exec;
+mod cmd_features;
 mod cmd_gofer;
 mod cmd_kill;
+mod cmd_pause;
 mod cmd_ps;
 mod cmd_spec;
 mod cmd_start;
 mod cmd_state;
 mod cmd_syscalls;
+mod cmd_wait;
 mod confine;
 mod control;
 mod filters;
@@ -55,6 +59,11 @@ fn main() {
         cli::Command::Delete(args) => cmd_delete::run(g, args),
         cli::Command::Ps(args) => cmd_ps::run(g, args),
         cli::Command::Exec(args) => cmd_exec::run(g, args),
+        cli::Command::Pause(args) => cmd_pause::run(g, args, true),
+        cli::Command::Resume(args) => cmd_pause::run(g, args, false),
+        cli::Command::Events(args) => cmd_events::run(g, args),
+        cli::Command::Wait(args) => cmd_wait::run(g, args),
+        cli::Command::Features => cmd_features::run(),
     };
     match result {
         Ok(code) => std::process::exit(code),

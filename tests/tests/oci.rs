@@ -360,3 +360,69 @@ fn exec_detached_waiter_is_the_process() {
     }
     rt.cmd(&["delete", "--force", "c1"]).ok();
 }
+
+/// `pause` holds every process (a busy loop stops using CPU), `resume`
+/// lets them go on; `events --stats` reports figures; `wait` gives init's
+/// exit status; SIGKILL ends a paused container.
+#[test]
+fn pause_resume_events_wait() {
+    let s = Scratch::new("pause");
+    let b = s.bundle("b", "i=0; while true; do i=$((i+1)); done", |_| {});
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+    rt.wait_status("c1", "running");
+    let stats = || -> serde_json::Value {
+        serde_json::from_str(&rt.cmd(&["events", "--stats", "c1"]).ok().stdout).expect("events JSON")
+    };
+    let cpu = |v: &serde_json::Value| v["data"]["cpu"]["usage"]["total"].as_u64().expect("cpu total");
+    // CPU time used over 300 ms.
+    let burn = || {
+        let a = cpu(&stats());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        cpu(&stats()) - a
+    };
+    rt.cmd(&["resume", "c1"]).fails_with("not paused");
+    let running = burn();
+    assert!(running > 10_000_000, "a busy loop uses CPU: {running} ns in 300 ms");
+    rt.cmd(&["pause", "c1"]).ok();
+    assert_eq!(rt.status("c1").as_deref(), Some("paused"));
+    rt.cmd(&["pause", "c1"]).fails_with("paused");
+    rt.cmd(&["exec", "c1", "true"]).fails_with("paused");
+    let paused = burn();
+    assert!(paused < 5_000_000, "a paused container uses no CPU: {paused} ns in 300 ms");
+    let ev = stats();
+    assert_eq!(ev["type"], "stats");
+    assert_eq!(ev["id"], "c1");
+    assert!(ev["data"]["memory"]["usage"]["usage"].as_u64().unwrap() > 0, "{ev}");
+    assert_eq!(ev["data"]["pids"]["current"], 1, "{ev}");
+    rt.cmd(&["resume", "c1"]).ok();
+    assert_eq!(rt.status("c1").as_deref(), Some("running"));
+    let resumed = burn();
+    assert!(resumed > 10_000_000, "resumed: {resumed} ns in 300 ms");
+
+    // `wait` answers when init dies, here of SIGKILL while paused.
+    rt.cmd(&["pause", "c1"]).ok();
+    let mut waiter = Command::new(runsc());
+    waiter.arg("--root").arg(&rt.root).args(["wait", "c1"]);
+    let waiter = std::thread::spawn(move || waiter.output().unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    rt.cmd(&["kill", "c1", "KILL"]).ok();
+    let out = waiter.join().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("wait: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["exitStatus"], 137, "{v}");
+    assert_eq!(v["id"], "c1");
+    rt.wait_status("c1", "stopped");
+    rt.cmd(&["delete", "c1"]).ok();
+}
+
+/// `features` is the OCI features document.
+#[test]
+fn features_document() {
+    let out = Command::new(runsc()).arg("features").output().unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["ociVersionMin"], "1.0.0");
+    assert!(v["mountOptions"].as_array().unwrap().iter().any(|o| o == "ro"));
+    assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "pid"));
+}

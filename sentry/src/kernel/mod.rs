@@ -103,6 +103,10 @@ pub struct Kernel {
     pub ttys: Arc<crate::fs::tty::Ttys>,
     /// CPU time of the tasks that exited (for /proc/stat).
     pub exited_cpu: Mutex<thread_group::Usage>,
+    /// Every task is held before it next returns to application code
+    /// (`runsc pause`, the cgroup freezer's semantics: signals queue,
+    /// SIGKILL still kills).
+    frozen: std::sync::atomic::AtomicBool,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -120,6 +124,7 @@ impl Kernel {
         Ok(Arc::new_cyclic(|k| Kernel {
             ttys: crate::fs::tty::Ttys::new(k.clone()),
             exited_cpu: Mutex::new(Default::default()),
+            frozen: Default::default(),
             vdso,
             platform,
             mf,
@@ -215,6 +220,43 @@ impl Kernel {
     pub(crate) fn task_gone(&self) {
         let _g = self.done.lock().unwrap_or_else(|e| e.into_inner());
         self.done_cv.notify_all();
+    }
+
+    /// Holds every task before it next runs application code (`runsc
+    /// pause`); a task blocked in a syscall leaves it to be held (the
+    /// syscall restarts after [`thaw`](Self::thaw)).
+    pub fn freeze(&self) {
+        self.frozen.store(true, std::sync::atomic::Ordering::Release);
+        self.kick_all();
+    }
+
+    /// Lets every task run again (`runsc resume`).
+    pub fn thaw(&self) {
+        self.frozen.store(false, std::sync::atomic::Ordering::Release);
+        self.kick_all();
+    }
+
+    /// Whether the sandbox is frozen.
+    pub fn frozen(&self) -> bool {
+        self.frozen.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    fn kick_all(&self) {
+        for t in self.tasks.read().tasks.values() {
+            t.kick();
+        }
+    }
+
+    /// Waits until init has exited (not for the other tasks); returns its
+    /// status.
+    pub fn wait_init_exit(&self) -> ExitStatus {
+        let mut d = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(s) = *d {
+                return s;
+            }
+            d = self.done_cv.wait(d).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     /// Init's exit status, once it has exited.

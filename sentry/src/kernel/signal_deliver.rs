@@ -44,6 +44,11 @@ impl Task {
     pub(crate) fn handle_signals(&mut self) -> Flow {
         loop {
             match self.next_signal() {
+                Step::Done if self.kernel.frozen() => {
+                    // Held until thawed; a signal's kick (SIGKILL) or the
+                    // thaw's wakes us to look again.
+                    self.shared.parker.park(None);
+                }
                 Step::Done => {
                     self.finish_restart(None);
                     self.restore_saved_mask();
