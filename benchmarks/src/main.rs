@@ -10,7 +10,9 @@
 //!   `micro/micro.c` (compiled here with gcc into `target/bench/`);
 //! - wall time of running `/bin/true` (start-up plus tear-down);
 //! - wall time of commands that work the filesystem (`commands.rs`);
-//! - resident memory of the whole sandbox while it runs `/bin/sleep 10`.
+//! - resident memory of the whole sandbox while it runs `/bin/sleep 10`;
+//! - the OCI runtime (`oci.rs`): `run` and `exec` of `true` in a busybox
+//!   bundle and an idle container's memory, beside runc and crun.
 //!
 //! Runs of the three runtimes are interleaved and repeated, and the median is
 //! kept, so a noisy machine still gives a fair comparison. Every child has a
@@ -23,6 +25,7 @@ mod commands;
 mod json_edit;
 mod memory;
 mod micro;
+mod oci;
 mod procfs;
 mod report;
 mod runc;
@@ -69,6 +72,9 @@ fn run_all(opts: &Options, columns: &[Column], micro: &Path, runsc: &Path) {
     }
     memory::report(runsc);
     sleepers::report(runsc);
+    if opts.selected("oci") {
+        oci::report(runsc, opts.true_runs);
+    }
 }
 
 /// The Cargo workspace this crate lives in.

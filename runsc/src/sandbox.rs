@@ -89,9 +89,8 @@ impl Sandbox {
         let mut mounts = vec![root_mount];
         let creds = Credentials::new(0, 0, vec![]);
         for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
-            let at = Walker::new(&root, &creds)
-                .walk(&root, path.as_bytes(), Lookup::Follow)
-                .map_err(|e| anyhow!("mount point {path}: {e}"))?;
+            // Made if the image lacks it (in the overlay's upper layer).
+            let at = mount_point(&root, &creds, path.as_bytes()).map_err(|e| anyhow!("mount point {path}: {e}"))?;
             let inode: Arc<dyn sentry::vfs::Inode> =
                 if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs(kernel.ttys.clone()) };
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
@@ -99,9 +98,7 @@ impl Sandbox {
         // /sys: the sandbox's own, never the host's.
         let cpus: Vec<usize> =
             (0..kernel.cpu_mask.len() * 8).filter(|&i| kernel.cpu_mask[i / 8] & (1 << (i % 8)) != 0).collect();
-        let sys_at = Walker::new(&root, &creds)
-            .walk(&root, b"/sys", Lookup::Follow)
-            .map_err(|e| anyhow!("mount point /sys: {e}"))?;
+        let sys_at = mount_point(&root, &creds, b"/sys").map_err(|e| anyhow!("mount point /sys: {e}"))?;
         mounts.push(Mount::mount_at(
             &sys_at,
             Dentry::new_root(sentry::fs::sysfs::new_sysfs(&cpus)),

@@ -426,3 +426,25 @@ fn features_document() {
     assert!(v["mountOptions"].as_array().unwrap().iter().any(|o| o == "ro"));
     assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "pid"));
 }
+
+/// A root filesystem with nothing but the program still runs: the mount
+/// points the sandbox needs are made in its overlay (the image is
+/// untouched).
+#[test]
+fn bare_rootfs_gets_mount_points() {
+    let s = Scratch::new("bare");
+    let b = s.bundle("b", "ls -d /proc /dev /sys; cat /proc/1/comm", |_| {});
+    for d in ["proc", "dev", "sys", "tmp", "etc"] {
+        fs::remove_dir(b.join("rootfs").join(d)).unwrap();
+    }
+    let rt = s.runtime(runsc(), "runsc");
+    let out = rt.cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+    // The shell execs its last command, so pid 1 is cat by then.
+    assert_eq!(out.stdout, "/dev\n/proc\n/sys\ncat\n");
+    let mut left: Vec<String> = fs::read_dir(b.join("rootfs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["bin"], "the image is unchanged");
+}
