@@ -36,6 +36,8 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
         .user(user)
         .terminal(false)
         .rlimits(caller_rlimits()?)
+        // As the caller's child would have it (oci-spec's default is true).
+        .no_new_privileges(caller_no_new_privs())
         .build()?;
     let root = RootBuilder::default().path("/").readonly(true).build()?;
     let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
@@ -52,6 +54,14 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(SpecBuilder::default().process(process).root(root).hostname(hostname).mounts(mounts).build()?)
+}
+
+/// Whether the caller has no_new_privs set (its child inherits it).
+fn caller_no_new_privs() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("NoNewPrivs:").map(|v| v.trim() == "1")))
+        .unwrap_or(false)
 }
 
 /// The caller's resource limits, which the sandboxed program inherits as a

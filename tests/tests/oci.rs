@@ -75,7 +75,9 @@ fn spec_writes_a_config_like_runcs() {
 #[test]
 fn run_matches_runc() {
     let s = Scratch::new("run");
-    let script = "echo hi; id; pwd; hostname; echo $PATH; ls /; echo err >&2; exit 3";
+    // noNewPrivileges (true in the spec) shows in /proc/self/status.
+    let script =
+        "echo hi; id; pwd; hostname; echo $PATH; ls /; grep NoNewPrivs /proc/self/status; echo err >&2; exit 3";
     let b = s.bundle("b", script, |_| {});
     let ours = s.runtime(runsc(), "runsc");
     let theirs = s.runtime("runc", "runc");
