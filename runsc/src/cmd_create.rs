@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _};
 use crate::cli::{CreateArgs, GlobalFlags, RunArgs};
 use crate::launch::{self, Launched};
 use crate::state::{self, Container, Saved};
-use crate::{bundle, control, signals};
+use crate::{bundle, console, control, signals};
 
 /// How long a sandbox may take to load its process before `create` gives
 /// up on it.
@@ -36,19 +36,27 @@ fn owner() -> String {
 /// Creates the container; returns its processes and state directory, the
 /// state saved and unlocked.
 fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<(Launched, PathBuf)> {
-    if args.console_socket.is_some() {
-        bail!("--console-socket: passing a terminal to a console socket is not supported yet");
-    }
     if args.preserve_fds > 0 {
         bail!("--preserve-fds: passing extra fds to the container is not supported yet");
     }
     let container = Container::create(&g.root, &args.id)?;
     let made = (|| {
         let b = bundle::load(&args.bundle)?;
-        let terminal = b.spec.process().as_ref().and_then(|p| p.terminal()).unwrap_or(false);
-        if terminal && detached {
-            bail!("config.json: process.terminal is true, which needs --console-socket when runsc does not stay attached (not supported yet)");
-        }
+        let process = b.spec.process().as_ref();
+        let terminal = process.and_then(|p| p.terminal()).unwrap_or(false);
+        let console = match (&args.console_socket, terminal) {
+            (Some(sock), true) => {
+                let size = process.and_then(|p| p.console_size()).map(|b| (b.height() as u16, b.width() as u16));
+                Some(console::send_pty(sock, size)?)
+            }
+            (Some(_), false) => bail!("--console-socket is given but config.json's process.terminal is false"),
+            (None, true) if detached => {
+                bail!("config.json: process.terminal is true: a detached container needs --console-socket")
+            }
+            // `run` in the foreground: runsc's own stdio (a terminal on
+            // stdin is the sandbox's console).
+            (None, _) => None,
+        };
         let listener = control::listen(&container.dir)?;
         let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("error pipe")?;
         let plan = launch::Plan {
@@ -57,6 +65,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             bundle_dir: &b.dir,
             control: Some(&listener),
             errors: Some(&err_w),
+            console: console.as_ref(),
             detached,
         };
         let mut launched = launch::start(g, &plan)?;

@@ -108,6 +108,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         bundle_dir: Path::new("/"),
         control: None,
         errors: None,
+        console: None,
         detached: false,
     };
     let launched = launch::start(g, &plan)?;

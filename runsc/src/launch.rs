@@ -29,6 +29,8 @@ pub struct Plan<'a> {
     pub control: Option<&'a OwnedFd>,
     /// Where boot writes why it could not start (OCI containers).
     pub errors: Option<&'a OwnedFd>,
+    /// A terminal to be init's stdio instead of ours (`--console-socket`).
+    pub console: Option<&'a OwnedFd>,
     /// The sandbox outlives the runsc that starts it (`create`, `run -d`);
     /// otherwise it dies with it.
     pub detached: bool,
@@ -237,8 +239,10 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     }
     let (spec_r, spec_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("spec pipe")?;
     inheritable(&spec_r)?;
-    let closed: Vec<String> =
-        (0..3).filter(|&fd| sentry::fs::host_stdio::closed_at_start(fd)).map(|fd| fd.to_string()).collect();
+    let closed: Vec<String> = (0..3)
+        .filter(|&fd| plan.console.is_none() && sentry::fs::host_stdio::closed_at_start(fd))
+        .map(|fd| fd.to_string())
+        .collect();
     let mut boot = Command::new(&exe);
     boot.args(global_args(g))
         .arg("boot")
@@ -262,6 +266,10 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     }
     if plan.detached {
         boot.arg("--detached");
+    }
+    if let Some(tty) = plan.console {
+        let dup = || tty.try_clone().map(Stdio::from).context("terminal for the sandbox");
+        boot.stdin(dup()?).stdout(dup()?).stderr(dup()?);
     }
     let boot = boot.spawn();
     drop((store, root_end, ends, spec_r));

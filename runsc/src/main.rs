@@ -23,6 +23,7 @@ mod cmd_state;
 mod cmd_syscalls;
 mod cmd_wait;
 mod confine;
+mod console;
 mod control;
 mod filters;
 mod launch;

@@ -450,3 +450,69 @@ fn bare_rootfs_gets_mount_points() {
     left.sort();
     assert_eq!(left, ["bin"], "the image is unchanged");
 }
+
+/// The receiving end of `--console-socket` (as containerd's shim has it):
+/// takes the terminal's master, types a line once the container asks for
+/// it, and prints everything the container wrote until it hangs up.
+const CONSOLE_RECEIVER: &str = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
+m = fds[0]
+out = b""
+typed = False
+while True:
+    try:
+        b = os.read(m, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+    if not typed and b"ready" in out:
+        os.write(m, b"ping\n")
+        typed = True
+sys.stdout.write("name=%s\n" % msg.decode())
+sys.stdout.write(out.decode().replace("\r\n", "\n"))
+"#;
+
+/// `process.terminal` with `--console-socket`: the container gets a
+/// terminal of the consoleSize asked for, as /dev/console, and the master
+/// end goes to the socket.
+#[test]
+fn console_socket_gets_the_terminal() {
+    let s = Scratch::new("console");
+    let b = s.bundle("b", "tty; stty size; echo ready; read line; echo got $line", |spec| {
+        spec["process"]["terminal"] = true.into();
+        spec["process"]["consoleSize"] = serde_json::json!({"height": 30, "width": 100});
+    });
+    let rt = s.runtime(runsc(), "runsc");
+    let sock = s.dir.join("console.sock");
+    let out = s.dir.join("console.out");
+    let mut receiver = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(CONSOLE_RECEIVER)
+        .arg(&sock)
+        .stdout(fs::File::create(&out).unwrap())
+        .spawn()
+        .expect("python3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(std::time::Instant::now() < deadline, "the receiver never listened");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let (bundle, sock_path) = (b.to_str().unwrap(), sock.to_str().unwrap());
+    // Without the socket, a detached terminal is refused.
+    rt.cmd(&["create", "--bundle", bundle, "c0"]).fails_with("console-socket");
+    rt.cmd(&["create", "--bundle", bundle, "--console-socket", sock_path, "c1"]).ok();
+    rt.cmd(&["start", "c1"]).ok();
+    rt.wait_status("c1", "stopped");
+    assert!(receiver.wait().unwrap().success());
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(text.starts_with("name=/dev/pts/"), "{text}");
+    assert!(text.contains("/dev/console\n30 100\nready\n"), "{text}");
+    assert!(text.contains("got ping\n"), "{text}");
+    rt.cmd(&["delete", "c1"]).ok();
+}

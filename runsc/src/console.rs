@@ -1,0 +1,26 @@
+//! A terminal for a container whose process asks for one
+//! (`process.terminal`) and whose runtime does not stay attached: runsc
+//! makes a host pseudo-terminal, sends its master end to the caller's
+//! `--console-socket` (SCM_RIGHTS, as runc does: the message is the
+//! terminal's name), and gives the replica to the sandbox as init's stdio,
+//! where it becomes /dev/console and init's controlling terminal.
+
+use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use anyhow::Context as _;
+
+/// Makes the terminal (sized as `process.consoleSize` says, if it does),
+/// sends its master to `socket`, and returns the replica.
+pub fn send_pty(socket: &Path, size: Option<(u16, u16)>) -> anyhow::Result<OwnedFd> {
+    let ws = size.map(|(rows, cols)| nix::pty::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 });
+    let pty = nix::pty::openpty(ws.as_ref(), None).context("make a terminal for the container")?;
+    let name = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
+        .map(|p| p.into_os_string().into_encoded_bytes())
+        .unwrap_or_else(|_| b"/dev/ptmx".to_vec());
+    let sock = UnixStream::connect(socket).with_context(|| format!("--console-socket {}", socket.display()))?;
+    gofer::transport::send_fds(sock.as_raw_fd(), &name, &[pty.master.as_raw_fd()])
+        .with_context(|| format!("--console-socket {}: send the terminal", socket.display()))?;
+    Ok(pty.slave)
+}
