@@ -124,6 +124,9 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
                 format!("{} is not an absolute path", m.destination().display()),
             ));
         }
+        if m.typ().as_deref() == Some("tmpfs") {
+            tmpfs_options(m).map_err(|e| field(format!("mounts[{i}].options"), e))?;
+        }
         if !is_bind(m) {
             continue;
         }
@@ -145,4 +148,21 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
 /// bundle's).
 pub fn bind_source(bundle_dir: &Path, m: &Mount) -> PathBuf {
     bundle_dir.join(m.source().as_deref().unwrap_or(Path::new("")))
+}
+
+/// Mount options a spec's tmpfs may have beyond tmpfs's own (propagation
+/// and the like, which a sandbox-private mount has no use for).
+const TMPFS_IGNORED: &[&str] =
+    &["rprivate", "private", "rslave", "slave", "rshared", "shared", "exec", "suid", "dev", "tmpcopyup"];
+
+/// A spec tmpfs mount's options, or which one is not understood.
+pub fn tmpfs_options(m: &Mount) -> Result<sentry::fs::tmpfs::TmpfsOptions, String> {
+    let opts: Vec<&str> =
+        m.options().iter().flatten().map(String::as_str).filter(|o| !TMPFS_IGNORED.contains(o)).collect();
+    for o in &opts {
+        if sentry::fs::tmpfs::TmpfsOptions::parse(o.as_bytes()).is_err() {
+            return Err(format!("tmpfs option {o:?} is not supported"));
+        }
+    }
+    sentry::fs::tmpfs::TmpfsOptions::parse(opts.join(",").as_bytes()).map_err(|e| format!("tmpfs options: {e}"))
 }

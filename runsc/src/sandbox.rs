@@ -122,16 +122,28 @@ impl Sandbox {
         if binds.len() != volumes.len() {
             return Err(anyhow!("{} bind mounts in the spec but {} volume connections", binds.len(), volumes.len()));
         }
-        for (i, (m, fd)) in binds.into_iter().zip(volumes).enumerate() {
+        // The spec's bind and tmpfs mounts, in its order (the sandbox's
+        // own /dev, /proc, /sys, /dev/pts and /dev/shm stand for the rest).
+        let mut volumes = volumes.into_iter();
+        for (i, m) in spec.mounts().iter().flatten().enumerate() {
             let dest = m.destination();
+            let minor = 50 + i as u32;
             let readonly = crate::bundle::is_readonly(m);
+            let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_bind(m) {
+                let fd = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
+                let client = Arc::new(gofer::Client::new(fd));
+                GoferInode::volume_root(client, kernel.mf.clone())
+                    .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?
+            } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
+                let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
+                Tmpfs::new_root(kernel.mf.clone(), opts)
+            } else {
+                continue;
+            };
             let at = mount_point(&root, &creds, dest.as_os_str().as_encoded_bytes())
                 .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
-            let client = Arc::new(gofer::Client::new(fd));
-            let inode = GoferInode::volume_root(client, kernel.mf.clone())
-                .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
-            let minor = 50 + i as u32;
-            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, "9p"));
+            let fs = if crate::bundle::is_bind(m) { "9p" } else { "tmpfs" };
+            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs));
         }
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());

@@ -29,31 +29,7 @@ fn read_str(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 
 /// A tmpfs's options from mount's data string.
 fn tmpfs_options(data: &[u8]) -> Result<TmpfsOptions, Errno> {
-    let mut o = TmpfsOptions::default();
-    let text = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
-    let number = |v: &str| -> Result<u64, Errno> {
-        let (digits, mult) = match v.chars().last() {
-            Some('k' | 'K') => (&v[..v.len() - 1], 1u64 << 10),
-            Some('m' | 'M') => (&v[..v.len() - 1], 1 << 20),
-            Some('g' | 'G') => (&v[..v.len() - 1], 1 << 30),
-            _ => (v, 1),
-        };
-        digits.parse::<u64>().map_err(|_| Errno::EINVAL)?.checked_mul(mult).ok_or(Errno::EINVAL)
-    };
-    for opt in text.split(',').filter(|s| !s.is_empty()) {
-        let (k, v) = opt.split_once('=').unwrap_or((opt, ""));
-        match k {
-            "size" => o.size = number(v)?.div_ceil(4096) * 4096,
-            "nr_inodes" => o.nr_inodes = number(v)?,
-            "mode" => o.mode = u32::from_str_radix(v, 8).map_err(|_| Errno::EINVAL)? & 0o7777,
-            "uid" => o.uid = v.parse().map_err(|_| Errno::EINVAL)?,
-            "gid" => o.gid = v.parse().map_err(|_| Errno::EINVAL)?,
-            // Flags that need no work here.
-            "rw" | "ro" | "nosuid" | "nodev" | "noexec" | "relatime" | "noatime" | "strictatime" => {}
-            _ => return Err(Errno::EINVAL),
-        }
-    }
-    Ok(o)
+    TmpfsOptions::parse(data)
 }
 
 fn is_mount_root(l: &Location) -> bool {

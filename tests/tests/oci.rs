@@ -516,3 +516,34 @@ fn console_socket_gets_the_terminal() {
     assert!(text.contains("got ping\n"), "{text}");
     rt.cmd(&["delete", "c1"]).ok();
 }
+
+/// The spec's tmpfs mounts, with their size and mode, as runc makes them;
+/// an option that is not understood is an error naming the field.
+#[test]
+fn spec_tmpfs_mounts_match_runc() {
+    let s = Scratch::new("tmpfs");
+    let script = "stat -c '%a' /run /cache; echo x > /run/f && cat /run/f; \
+                  dd if=/dev/zero of=/run/big bs=1k count=2048 2>/dev/null; echo dd=$?; \
+                  stat -c '%s' /run/big; touch /cache/f 2>/dev/null; echo touch=$?";
+    let b = s.bundle("b", script, |spec| {
+        let mounts = spec["mounts"].as_array_mut().unwrap();
+        mounts.push(serde_json::json!({"destination": "/run", "type": "tmpfs", "source": "tmpfs",
+            "options": ["nosuid", "nodev", "size=1m", "mode=700"]}));
+        mounts.push(serde_json::json!({"destination": "/cache", "type": "tmpfs", "source": "tmpfs",
+            "options": ["ro", "mode=755"]}));
+    });
+    let bundle = b.to_str().unwrap();
+    let ours = s.runtime(runsc(), "runsc").cmd(&["run", "--bundle", bundle, "c1"]);
+    let theirs = s.runtime("runc", "runc").cmd(&["run", "--bundle", bundle, "c1"]);
+    assert_eq!(theirs.code, 0, "runc: {theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout, "ours {ours:?}\nrunc's {theirs:?}");
+    assert!(ours.stdout.contains("dd=1"), "the size limit holds: {ours:?}");
+
+    let bad = s.bundle("bad", "true", |spec| {
+        spec["mounts"].as_array_mut().unwrap().push(serde_json::json!({"destination": "/x", "type": "tmpfs",
+            "source": "tmpfs", "options": ["huge=always"]}));
+    });
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["create", "--bundle", bad.to_str().unwrap(), "c2"]).fails_with("options");
+    assert!(rt.leftovers().is_empty());
+}
