@@ -70,13 +70,17 @@ impl Drop for Bundle {
     }
 }
 
-/// Runs `cmd` with no stdio but a captured stderr, whose last line an
-/// error carries.
+/// Runs `cmd` with no stdin or stdout and stderr in a file (not a pipe: a
+/// detached container keeps its stderr open), whose last line an error
+/// carries.
 fn quiet(cmd: &mut Command) -> Result<()> {
-    let out = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        bail!("{}: {}", out.status, crate::child::tail(&err));
+    let path = std::env::temp_dir().join(format!("runsc-bench-oci-{}.err", std::process::id()));
+    let err = fs::File::create(&path).context("stderr file")?;
+    let st = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err).status()?;
+    let text = fs::read_to_string(&path).unwrap_or_default();
+    let _ = fs::remove_file(&path);
+    if !st.success() {
+        bail!("{st}: {}", crate::child::tail(&text));
     }
     Ok(())
 }
