@@ -134,10 +134,10 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         let src = dir.join(src);
         let meta = std::fs::metadata(&src)
             .map_err(|e| field(format!("mounts[{i}].source"), format!("{}: {e}", src.display())))?;
-        if !meta.is_dir() {
+        if !meta.is_dir() && !meta.is_file() {
             return Err(field(
                 format!("mounts[{i}].source"),
-                format!("{}: binding a single file is not supported yet (only directories)", src.display()),
+                format!("{}: only directories and regular files can be bound", src.display()),
             ));
         }
     }

@@ -422,6 +422,9 @@ pub struct BootArgs {
     /// Fds of the gofer connections of the spec's bind mounts, in order.
     #[arg(long = "volume-fds", value_delimiter = ',')]
     pub volume_fds: Vec<i32>,
+    /// Which of the volumes (by index) are single files.
+    #[arg(long = "file-volumes", value_delimiter = ',')]
+    pub file_volumes: Vec<usize>,
     /// Fd of the file that keeps the overlay's upper layer (with
     /// `--overlay2=root:self` or a directory).
     #[arg(long = "filestore-fd")]

@@ -94,6 +94,9 @@ pub fn pivot_to_empty_root() -> Result<(), ConfineError> {
 pub fn pivot_into(dir: &Path, readonly: bool) -> Result<(), ConfineError> {
     let none: Option<&str> = None;
     mount(none, "/", none, MsFlags::MS_REC | MsFlags::MS_PRIVATE, none).map_err(host("make mounts private"))?;
+    if !dir.is_dir() {
+        return pivot_beside_file(dir, readonly);
+    }
     // pivot_root needs a mount point: the tree bound onto itself, with the
     // mounts under it; the host's "/" onto any directory of its own (a
     // mount stacked on "/" is out of reach of a process whose root is
@@ -106,6 +109,43 @@ pub fn pivot_into(dir: &Path, readonly: bool) -> Result<(), ConfineError> {
     }
     nix::unistd::chdir(at).map_err(host("chdir to the served tree"))?;
     nix::unistd::pivot_root(".", ".").map_err(host("pivot_root into the served tree"))?;
+    umount2(".", MntFlags::MNT_DETACH).map_err(host("detach old root"))?;
+    nix::unistd::chdir("/").map_err(host("chdir /"))?;
+    Ok(())
+}
+
+/// The root for serving one file (a bind mount of a file, as Docker's
+/// /etc/hosts): an empty tmpfs holding only `file`, the host file bound
+/// onto it. The mounts are private already.
+fn pivot_beside_file(file: &Path, readonly: bool) -> Result<(), ConfineError> {
+    let none: Option<&str> = None;
+    // Held open first: the file may be under the directory the new root
+    // covers.
+    use std::os::fd::AsRawFd as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let held = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_PATH).open(file).map_err(|e| {
+        ConfineError::Host {
+            step: "open the served file",
+            errno: nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+        }
+    })?;
+    let source = format!("/proc/self/fd/{}", held.as_raw_fd());
+    let at = Path::new("/tmp");
+    mount(Some("runsc-file"), at, Some("tmpfs"), MsFlags::MS_NOSUID | MsFlags::MS_NODEV, Some("size=4k,mode=0755"))
+        .map_err(host("mount a root for the served file"))?;
+    let target = at.join("file");
+    std::fs::File::create(&target).map_err(|e| ConfineError::Host {
+        step: "make the served file's mount point",
+        errno: nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+    })?;
+    mount(Some(source.as_str()), &target, none, MsFlags::MS_BIND, none).map_err(host("bind the served file"))?;
+    drop(held);
+    if readonly {
+        let flags = MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY;
+        mount(none, &target, none, flags, none).map_err(host("make the served file read-only"))?;
+    }
+    nix::unistd::chdir(at).map_err(host("chdir to the served file's root"))?;
+    nix::unistd::pivot_root(".", ".").map_err(host("pivot_root beside the served file"))?;
     umount2(".", MntFlags::MNT_DETACH).map_err(host("detach old root"))?;
     nix::unistd::chdir("/").map_err(host("chdir /"))?;
     Ok(())

@@ -258,6 +258,17 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     if let Some(f) = &store {
         boot.arg(format!("--filestore-fd={}", f.as_raw_fd()));
     }
+    // Which volumes are single files (Docker's /etc/hosts): the sandbox
+    // mounts those on files.
+    let files: Vec<String> = bundle::binds(plan.spec)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| bundle::bind_source(plan.bundle_dir, m).is_file())
+        .map(|(i, _)| i.to_string())
+        .collect();
+    if !files.is_empty() {
+        boot.arg(format!("--file-volumes={}", files.join(",")));
+    }
     if let Some(c) = plan.control {
         boot.arg(format!("--control-fd={}", c.as_raw_fd()));
     }

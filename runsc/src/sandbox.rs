@@ -53,6 +53,7 @@ impl Sandbox {
         spec: &Spec,
         gofer: OwnedFd,
         volumes: Vec<OwnedFd>,
+        file_volumes: &[usize],
         strace: bool,
         overlay: bool,
         store: Option<OwnedFd>,
@@ -124,24 +125,36 @@ impl Sandbox {
         }
         // The spec's bind and tmpfs mounts, in its order (the sandbox's
         // own /dev, /proc, /sys, /dev/pts and /dev/shm stand for the rest).
-        let mut volumes = volumes.into_iter();
+        let mut volumes = volumes.into_iter().enumerate();
         for (i, m) in spec.mounts().iter().flatten().enumerate() {
             let dest = m.destination();
             let minor = 50 + i as u32;
             let readonly = crate::bundle::is_readonly(m);
+            let mut file = false;
             let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_bind(m) {
-                let fd = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
+                let (n, fd) = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
                 let client = Arc::new(gofer::Client::new(fd));
-                GoferInode::volume_root(client, kernel.mf.clone())
-                    .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?
+                let root = GoferInode::volume_root(client, kernel.mf.clone())
+                    .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
+                file = file_volumes.contains(&n);
+                if file {
+                    // The gofer serves the file alone, as `file` in an
+                    // empty directory.
+                    sentry::vfs::Inode::lookup(&*root, b"file")
+                        .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?
+                } else {
+                    root
+                }
             } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
                 let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
                 Tmpfs::new_root(kernel.mf.clone(), opts)
             } else {
                 continue;
             };
-            let at = mount_point(&root, &creds, dest.as_os_str().as_encoded_bytes())
-                .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
+            let dest_bytes = dest.as_os_str().as_encoded_bytes();
+            let at =
+                if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
+                    .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
             let fs = if crate::bundle::is_bind(m) { "9p" } else { "tmpfs" };
             mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs));
         }
@@ -296,6 +309,32 @@ fn mount_point(root: &Location, creds: &Credentials, path: &[u8]) -> Result<Loca
         return Err(Errno::ENOTDIR);
     }
     Ok(cur)
+}
+
+/// The file at `path` for a bind mount of a file, made empty (with its
+/// parent directories) if missing and the root can take it.
+fn file_mount_point(root: &Location, creds: &Credentials, path: &[u8]) -> Result<Location, Errno> {
+    let (dir, name) = match path.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => (&b""[..], path),
+    };
+    if name.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    let parent = mount_point(root, creds, dir)?;
+    let at = match Walker::new(root, creds).walk(&parent, name, Lookup::Follow) {
+        Ok(l) => l,
+        Err(Errno::ENOENT) => {
+            sentry::vfs::ops::may_create(&parent, creds)?;
+            let node = sentry::vfs::ops::new_node(&parent, creds, libc::S_IFREG | 0o644, 0, Vec::new())?;
+            sentry::vfs::ops::create(&parent, name, &node)?
+        }
+        Err(e) => return Err(e),
+    };
+    if at.dentry.inode.file_type() == sentry::vfs::FileType::Directory {
+        return Err(Errno::EISDIR);
+    }
+    Ok(at)
 }
 
 /// Init's resource limits: Linux's defaults, overridden by the spec's.

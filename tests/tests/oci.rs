@@ -547,3 +547,43 @@ fn spec_tmpfs_mounts_match_runc() {
     rt.cmd(&["create", "--bundle", bad.to_str().unwrap(), "c2"]).fails_with("options");
     assert!(rt.leftovers().is_empty());
 }
+
+/// Bind mounts of single files, as Docker gives /etc/hosts and
+/// /etc/resolv.conf: read-only ones refuse writes, writable ones write
+/// through to the host file; as runc does.
+#[test]
+fn file_bind_mounts_match_runc() {
+    let s = Scratch::new("filebind");
+    let hosts = s.dir.join("hosts");
+    let notes = s.dir.join("notes");
+    let script = "cat /etc/hosts; echo more >> /etc/hosts 2>/dev/null; echo ro=$?; \
+                  cat /data/notes; echo appended >> /data/notes; echo rw=$?; ls /data";
+    let b = s.bundle("b", script, |spec| {
+        let mounts = spec["mounts"].as_array_mut().unwrap();
+        mounts.push(serde_json::json!({"destination": "/etc/hosts", "type": "bind",
+            "source": hosts, "options": ["rbind", "ro"]}));
+        mounts.push(serde_json::json!({"destination": "/data/notes", "type": "bind",
+            "source": notes, "options": ["rbind", "rw"]}));
+    });
+    let bundle = b.to_str().unwrap();
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (std::path::PathBuf::from("runc"), "runc")] {
+        fs::write(&hosts, "127.0.0.1 localhost box\n").unwrap();
+        fs::write(&notes, "first\n").unwrap();
+        let out = s.runtime(bin, name).cmd(&["run", "--bundle", bundle, "c1"]);
+        if name == "runsc" {
+            // The mount points were made in the overlay, not the image
+            // (runc makes them in the image).
+            assert!(!b.join("rootfs/data").exists(), "the image is untouched");
+        }
+        outs.push((out, fs::read_to_string(&notes).unwrap(), fs::read_to_string(&hosts).unwrap()));
+    }
+    let ((ours, our_notes, our_hosts), (theirs, their_notes, their_hosts)) = (&outs[0], &outs[1]);
+    assert_eq!(theirs.code, 0, "runc: {theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout, "ours {ours:?}\nrunc's {theirs:?}");
+    assert_eq!(ours.stderr, theirs.stderr, "ours {ours:?}\nrunc's {theirs:?}");
+    assert_eq!(ours.code, theirs.code);
+    assert_eq!(our_notes, their_notes, "the writable file on the host");
+    assert_eq!(our_notes, "first\nappended\n");
+    assert_eq!(our_hosts, their_hosts, "the read-only file is unchanged");
+}
