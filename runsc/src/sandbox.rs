@@ -289,21 +289,31 @@ fn console_stdio(root: &Location, creds: &Credentials, console: &HostFile, stdio
     }
 }
 
+/// `name` in `dir`, made as an empty node of `mode` if missing and `dir`
+/// can take it.
+fn walk_or_create(
+    root: &Location,
+    creds: &Credentials,
+    dir: &Location,
+    name: &[u8],
+    mode: u32,
+) -> Result<Location, Errno> {
+    match Walker::new(root, creds).walk(dir, name, Lookup::Follow) {
+        Err(Errno::ENOENT) => {
+            sentry::vfs::ops::may_create(dir, creds)?;
+            let node = sentry::vfs::ops::new_node(dir, creds, mode, 0, Vec::new())?;
+            sentry::vfs::ops::create(dir, name, &node)
+        }
+        r => r,
+    }
+}
+
 /// The directory at `path` for a mount, made (with its parents) if missing
 /// and the root can take it.
 fn mount_point(root: &Location, creds: &Credentials, path: &[u8]) -> Result<Location, Errno> {
     let mut cur = root.clone();
     for comp in path.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-        let next = match Walker::new(root, creds).walk(&cur, comp, Lookup::Follow) {
-            Ok(l) => l,
-            Err(Errno::ENOENT) => {
-                sentry::vfs::ops::may_create(&cur, creds)?;
-                let node = sentry::vfs::ops::new_node(&cur, creds, libc::S_IFDIR | 0o755, 0, Vec::new())?;
-                sentry::vfs::ops::create(&cur, comp, &node)?
-            }
-            Err(e) => return Err(e),
-        };
-        cur = next;
+        cur = walk_or_create(root, creds, &cur, comp, libc::S_IFDIR | 0o755)?;
     }
     if cur.dentry.inode.file_type() != sentry::vfs::FileType::Directory {
         return Err(Errno::ENOTDIR);
@@ -322,15 +332,7 @@ fn file_mount_point(root: &Location, creds: &Credentials, path: &[u8]) -> Result
         return Err(Errno::EINVAL);
     }
     let parent = mount_point(root, creds, dir)?;
-    let at = match Walker::new(root, creds).walk(&parent, name, Lookup::Follow) {
-        Ok(l) => l,
-        Err(Errno::ENOENT) => {
-            sentry::vfs::ops::may_create(&parent, creds)?;
-            let node = sentry::vfs::ops::new_node(&parent, creds, libc::S_IFREG | 0o644, 0, Vec::new())?;
-            sentry::vfs::ops::create(&parent, name, &node)?
-        }
-        Err(e) => return Err(e),
-    };
+    let at = walk_or_create(root, creds, &parent, name, libc::S_IFREG | 0o644)?;
     if at.dentry.inode.file_type() == sentry::vfs::FileType::Directory {
         return Err(Errno::EISDIR);
     }

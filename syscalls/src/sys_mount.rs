@@ -27,11 +27,6 @@ fn read_str(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     t.mm().read_cstring(addr, 4096)
 }
 
-/// A tmpfs's options from mount's data string.
-fn tmpfs_options(data: &[u8]) -> Result<TmpfsOptions, Errno> {
-    TmpfsOptions::parse(data)
-}
-
 fn is_mount_root(l: &Location) -> bool {
     Arc::ptr_eq(&l.dentry, &l.mount.root)
 }
@@ -80,7 +75,9 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             return Err(Errno::ENOTDIR.into());
         }
         match fstype.as_slice() {
-            b"tmpfs" => (Tmpfs::new_root(t.kernel.mf.clone(), tmpfs_options(&data)?), dev_make(0, minor), "tmpfs"),
+            b"tmpfs" => {
+                (Tmpfs::new_root(t.kernel.mf.clone(), TmpfsOptions::parse(&data)?), dev_make(0, minor), "tmpfs")
+            }
             b"proc" => (sentry::fs::proc::new_procfs(Arc::downgrade(&t.kernel)), dev_make(0, minor), "proc"),
             b"sysfs" => {
                 let mask = &t.kernel.cpu_mask;
