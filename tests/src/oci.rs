@@ -57,6 +57,11 @@ impl Scratch {
         spec["process"]["terminal"] = false.into();
         spec["process"]["args"] = serde_json::json!(["sh", "-c", script]);
         spec["hostname"] = "box".into();
+        // runc names a container's cgroup after its ID unless told: tests
+        // running at once with the same IDs would share one (and runc warns
+        // of a non-empty cgroup).
+        let leaf = self.dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        spec["linux"]["cgroupsPath"] = format!("/{leaf}-{name}").into();
         edit(&mut spec);
         fs::write(&path, serde_json::to_vec_pretty(&spec).expect("encode")).expect("write config.json");
         b
