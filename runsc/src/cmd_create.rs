@@ -72,6 +72,12 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
         drop((listener, err_w));
         let ready = control::call(&container.dir, &control::Request::State, Some(READY_TIMEOUT));
         if let Err(e) = ready {
+            // The sandbox is on its way out: let it write why before it is
+            // killed (it closes the control socket first).
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while matches!(launched.boot.try_wait(), Ok(None)) && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(2));
+            }
             launched.kill();
             // The sandbox's own account of what went wrong, if it gave one.
             let mut why = String::new();
