@@ -320,7 +320,9 @@ impl Server {
             },
             Request::Pause => match self.status() {
                 "running" => {
-                    self.kernel.freeze();
+                    if !self.kernel.freeze(Duration::from_secs(5)) {
+                        tracing::warn!("pause: not every task was held within 5 s");
+                    }
                     Reply::default()
                 }
                 s => err(format!("cannot pause a container that is {s}")),

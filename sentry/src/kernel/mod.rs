@@ -107,6 +107,8 @@ pub struct Kernel {
     /// (`runsc pause`, the cgroup freezer's semantics: signals queue,
     /// SIGKILL still kills).
     frozen: std::sync::atomic::AtomicBool,
+    /// Tasks held by the freezer now.
+    pub(crate) held: std::sync::atomic::AtomicUsize,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -125,6 +127,7 @@ impl Kernel {
             ttys: crate::fs::tty::Ttys::new(k.clone()),
             exited_cpu: Mutex::new(Default::default()),
             frozen: Default::default(),
+            held: Default::default(),
             vdso,
             platform,
             mf,
@@ -225,9 +228,23 @@ impl Kernel {
     /// Holds every task before it next runs application code (`runsc
     /// pause`); a task blocked in a syscall leaves it to be held (the
     /// syscall restarts after [`thaw`](Self::thaw)).
-    pub fn freeze(&self) {
-        self.frozen.store(true, std::sync::atomic::Ordering::Release);
+    /// Returns once every task is held, or after `patience` (a task may
+    /// be in a host call that cannot be interrupted; it is held when that
+    /// ends), as the cgroup freezer reports "frozen" only when it is.
+    pub fn freeze(&self, patience: std::time::Duration) -> bool {
+        use std::sync::atomic::Ordering;
+        self.frozen.store(true, Ordering::Release);
         self.kick_all();
+        let deadline = Instant::now() + patience;
+        loop {
+            if self.held.load(Ordering::Acquire) >= self.tasks.task_count() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 
     /// Lets every task run again (`runsc resume`).

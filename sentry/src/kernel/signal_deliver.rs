@@ -45,9 +45,13 @@ impl Task {
         loop {
             match self.next_signal() {
                 Step::Done if self.kernel.frozen() => {
-                    // Held until thawed; a signal's kick (SIGKILL) or the
-                    // thaw's wakes us to look again.
-                    self.shared.parker.park(None);
+                    // Held until thawed (the time held is no CPU time); a
+                    // signal's kick (SIGKILL) or the thaw's wakes us to look
+                    // again.
+                    use std::sync::atomic::Ordering;
+                    self.kernel.held.fetch_add(1, Ordering::AcqRel);
+                    self.park(None);
+                    self.kernel.held.fetch_sub(1, Ordering::AcqRel);
                 }
                 Step::Done => {
                     self.finish_restart(None);
