@@ -67,7 +67,7 @@ pub struct GlobalFlags {
     /// Networking (only `none`, loopback only, so far).
     #[arg(long, global = true, value_enum, default_value = "none")]
     pub network: NetworkKind,
-    /// Use systemd for cgroups (accepted for runc compatibility; cgroups are not managed yet).
+    /// Use systemd for cgroups (not supported yet: it fails with a message; cgroupfs is the driver).
     #[arg(long = "systemd-cgroup", global = true)]
     pub systemd_cgroup: bool,
     /// Audit mode: let syscalls outside the seccomp policies through and have
@@ -444,6 +444,10 @@ pub struct BootArgs {
     /// containers; otherwise errors go to stderr).
     #[arg(long = "error-fd")]
     pub error_fd: Option<i32>,
+    /// Fds of the container's `cgroup.procs` files, to join before
+    /// anything is forked.
+    #[arg(long = "cgroup-fds", value_delimiter = ',')]
+    pub cgroup_fds: Vec<i32>,
 }
 
 /// `runsc gofer`.
@@ -461,4 +465,7 @@ pub struct GoferArgs {
     /// Outlive the runsc that started us (we end when the sandbox hangs up).
     #[arg(long)]
     pub detached: bool,
+    /// Fds of the container's `cgroup.procs` files, to join first.
+    #[arg(long = "cgroup-fds", value_delimiter = ',')]
+    pub cgroup_fds: Vec<i32>,
 }

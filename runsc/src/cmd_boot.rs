@@ -32,6 +32,7 @@ pub fn run(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
 /// Boots the sandbox and runs init; an error that keeps init from starting
 /// is a [`StartError`] (with a shell's exit status) or any other error.
 fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
+    crate::cgroup::join_inherited(&args.cgroup_fds).context("boot")?;
     logging::init(g, g.debug_log.as_deref(), "boot")?;
     if !args.detached {
         confine::die_with_parent().context("boot")?;

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 
+use crate::cgroup::{self, Cgroup};
 use crate::cli::{CreateArgs, GlobalFlags, RunArgs};
 use crate::launch::{self, Launched};
 use crate::state::{self, Container, Saved};
@@ -40,8 +41,13 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
         bail!("--preserve-fds: passing extra fds to the container is not supported yet");
     }
     let container = Container::create(&g.root, &args.id)?;
+    let mut cgroups = Vec::new();
     let made = (|| {
         let b = bundle::load(&args.bundle)?;
+        let cg =
+            if g.ignore_cgroups { Cgroup::default() } else { Cgroup::create(&b.spec, &args.id, g.systemd_cgroup)? };
+        cgroups.clone_from(&cg.dirs);
+        let procs = cg.procs_files()?;
         let process = b.spec.process().as_ref();
         let terminal = process.and_then(|p| p.terminal()).unwrap_or(false);
         let console = match (&args.console_socket, terminal) {
@@ -67,6 +73,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             errors: Some(&err_w),
             console: console.as_ref(),
             detached,
+            cgroup: &procs,
         };
         let mut launched = launch::start(g, &plan)?;
         drop((listener, err_w));
@@ -102,6 +109,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             owner: owner(),
             annotations: b.spec.annotations().clone().unwrap_or_default(),
             started: false,
+            cgroups: cg.dirs.clone(),
         };
         let saved_ok = container.save(&saved).and_then(|()| match &args.pid_file {
             Some(p) => write_pid_file(p, launched.boot.id()),
@@ -120,6 +128,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             Ok((launched, dir))
         }
         Err(e) => {
+            let _ = cgroup::remove(&cgroups);
             let _ = container.destroy();
             Err(e)
         }
@@ -155,7 +164,8 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
     })();
     if let Err(e) = started {
         launched.kill();
-        if let Ok((c, _)) = Container::open(&g.root, id, true) {
+        if let Ok((c, saved)) = Container::open(&g.root, id, true) {
+            let _ = cgroup::remove(&saved.cgroups);
             let _ = c.destroy();
         }
         return Err(e);
@@ -167,7 +177,8 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
     // A foreground container's state goes with it unless --keep (as
     // runc's `run`).
     if !args.keep {
-        if let Ok((c, _)) = Container::open(&g.root, id, true) {
+        if let Ok((c, saved)) = Container::open(&g.root, id, true) {
+            cgroup::remove(&saved.cgroups)?;
             c.destroy()?;
         }
     }

@@ -23,6 +23,7 @@ pub fn run(g: &GlobalFlags, args: &DeleteArgs) -> anyhow::Result<i32> {
     }
     // Whatever is left of it goes: the sandbox, and any gofer it left.
     state::kill_sandbox(&saved)?;
+    crate::cgroup::remove(&saved.cgroups)?;
     container.destroy()?;
     Ok(0)
 }

@@ -103,6 +103,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
     let spec = build_spec(args)?;
     let plan = launch::Plan {
+        cgroup: &[],
         spec: &spec,
         rootfs: Path::new("/"),
         bundle_dir: Path::new("/"),

@@ -9,6 +9,7 @@ use crate::{confine, filters, logging};
 
 /// Runs the file server until the sentry hangs up.
 pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
+    crate::cgroup::join_inherited(&args.cgroup_fds).context("gofer")?;
     logging::init(g, g.debug_log.as_deref(), "gofer")?;
     if !args.detached {
         confine::die_with_parent().context("gofer")?;

@@ -34,6 +34,9 @@ pub struct Plan<'a> {
     /// The sandbox outlives the runsc that starts it (`create`, `run -d`);
     /// otherwise it dies with it.
     pub detached: bool,
+    /// The `cgroup.procs` files of the container's cgroup, which boot and
+    /// the gofers join as they start (before boot forks anything).
+    pub cgroup: &'a [OwnedFd],
 }
 
 /// The processes of a started sandbox.
@@ -127,6 +130,15 @@ fn inheritable(fd: &OwnedFd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Has the process `cmd` starts join the container's cgroup, whose
+/// `cgroup.procs` files are `procs` (made inheritable by [`start`]).
+fn join_cgroup(cmd: &mut Command, procs: &[OwnedFd]) {
+    if !procs.is_empty() {
+        let fds: Vec<String> = procs.iter().map(|f| f.as_raw_fd().to_string()).collect();
+        cmd.arg(format!("--cgroup-fds={}", fds.join(",")));
+    }
+}
+
 /// The global flags boot and the gofers are given.
 fn global_args(g: &GlobalFlags) -> Vec<String> {
     let mut v = Vec::new();
@@ -177,7 +189,7 @@ fn filestore(g: &GlobalFlags, rootfs: &Path) -> anyhow::Result<Option<OwnedFd>> 
 /// Starts one gofer serving `dir`; returns it and the sentry's end of its
 /// channel (close-on-exec until boot is started, so that no other gofer
 /// holds it).
-fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, detached: bool) -> anyhow::Result<(Child, OwnedFd)> {
+fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, plan: &Plan<'_>) -> anyhow::Result<(Child, OwnedFd)> {
     let (sentry_end, gofer_end) = gofer::transport::socketpair().context("gofer channel")?;
     inheritable(&gofer_end)?;
     let mut cmd = Command::new(exe);
@@ -190,9 +202,10 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, detached: bool
     if writable {
         cmd.arg("--writable");
     }
-    if detached {
+    if plan.detached {
         cmd.arg("--detached");
     }
+    join_cgroup(&mut cmd, plan.cgroup);
     let child = cmd.spawn().with_context(|| format!("start gofer for {}", dir.display()))?;
     Ok((child, sentry_end))
 }
@@ -200,6 +213,9 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, detached: bool
 /// Starts the gofers and boot, and sends boot the spec.
 pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     let exe = std::env::current_exe().context("find runsc binary")?;
+    for fd in plan.cgroup {
+        inheritable(fd)?;
+    }
     let mut gofers = Vec::new();
     let mut ends = Vec::new();
     let dirs = std::iter::once((plan.rootfs.to_path_buf(), false)).chain(
@@ -208,7 +224,7 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
             .map(|m| (bundle::bind_source(plan.bundle_dir, m), !bundle::is_readonly(m))),
     );
     for (dir, writable) in dirs {
-        match gofer(g, &exe, &dir, writable, plan.detached) {
+        match gofer(g, &exe, &dir, writable, plan) {
             Ok((c, end)) => {
                 gofers.push(c);
                 ends.push(end);
@@ -282,6 +298,7 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
         let dup = || tty.try_clone().map(Stdio::from).context("terminal for the sandbox");
         boot.stdin(dup()?).stdout(dup()?).stderr(dup()?);
     }
+    join_cgroup(&mut boot, plan.cgroup);
     let boot = boot.spawn();
     drop((store, root_end, ends, spec_r));
     let boot = match boot {

@@ -5,6 +5,7 @@
 
 mod args;
 mod bundle;
+mod cgroup;
 mod cli;
 mod cmd_boot;
 mod cmd_create;

@@ -38,6 +38,9 @@ pub struct Saved {
     pub annotations: HashMap<String, String>,
     /// Whether `start` has been asked for.
     pub started: bool,
+    /// The container's host cgroup directories (removed on delete).
+    #[serde(default)]
+    pub cgroups: Vec<PathBuf>,
 }
 
 /// The OCI status of a container.

@@ -13,7 +13,9 @@
 //! programs and runsc's own behaviour: flags, error paths, exit statuses).
 
 pub mod compile;
+pub mod containerd;
 pub mod diff;
+pub mod image;
 pub mod known_failures;
 pub mod oci;
 pub mod paths;

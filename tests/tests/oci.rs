@@ -220,6 +220,13 @@ fn bad_input_leaves_nothing() {
     fs::create_dir_all(&garbage).unwrap();
     fs::write(garbage.join("config.json"), "{not json").unwrap();
     rt.cmd(&["create", "--bundle", garbage.to_str().unwrap(), "c1"]).fails_with("config.json");
+    let up = s.bundle("up", "true", |spec| spec["linux"]["cgroupsPath"] = "/a/../../b".into());
+    rt.cmd(&["create", "--bundle", up.to_str().unwrap(), "c1"]).fails_with("cgroupsPath");
+    let rdma = s.bundle("rdma", "true", |spec| {
+        spec["linux"]["resources"]["rdma"] = serde_json::json!({"mlx5_1": {"hcaHandles": 3}})
+    });
+    rt.cmd(&["create", "--bundle", rdma.to_str().unwrap(), "c1"]).fails_with("rdma is not supported");
+    rt.cmd(&["--systemd-cgroup", "create", "--bundle", g, "c1"]).fails_with("systemd cgroup driver");
     rt.cmd(&["start", "nosuch"]).fails_with("does not exist");
     rt.cmd(&["state", "nosuch"]).fails_with("does not exist");
     rt.cmd(&["kill", "nosuch"]).fails_with("does not exist");
@@ -586,4 +593,73 @@ fn file_bind_mounts_match_runc() {
     assert_eq!(our_notes, their_notes, "the writable file on the host");
     assert_eq!(our_notes, "first\nappended\n");
     assert_eq!(our_hosts, their_hosts, "the read-only file is unchanged");
+}
+
+/// The cgroup a container's spec names is made in every hierarchy, with
+/// the limits runc writes there; the sandbox's host processes are in it,
+/// and it goes with the container.
+#[test]
+fn cgroup_limits_match_runc() {
+    let s = Scratch::new("cgroup");
+    let resources = serde_json::json!({
+        "memory": {"limit": 67108864, "reservation": 33554432},
+        "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+        "pids": {"limit": 500},
+    });
+    let files = [
+        "memory/memory.limit_in_bytes",
+        "memory/memory.soft_limit_in_bytes",
+        "cpu/cpu.shares",
+        "cpu/cpu.cfs_quota_us",
+        "cpu/cpu.cfs_period_us",
+        "pids/pids.max",
+    ];
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let mut seen = Vec::new();
+    for name in ["runc", "runsc"] {
+        let b = s.bundle(name, "sleep 1000", |spec| spec["linux"]["resources"] = resources.clone());
+        let spec = json(&b.join("config.json"));
+        let cg = spec["linux"]["cgroupsPath"].as_str().unwrap().trim_start_matches('/').to_string();
+        let rt = s.runtime(if name == "runc" { "runc".into() } else { runsc() }, name);
+        rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+        let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap();
+        let values: Vec<String> = if v2 {
+            ["memory.max", "memory.low", "cpu.weight", "cpu.max", "pids.max"]
+                .iter()
+                .map(|f| fs::read_to_string(Path::new("/sys/fs/cgroup").join(&cg).join(f)).unwrap_or_default())
+                .collect()
+        } else {
+            files
+                .iter()
+                .map(|f| {
+                    let (h, file) = f.split_once('/').unwrap();
+                    fs::read_to_string(Path::new("/sys/fs/cgroup").join(h).join(&cg).join(file)).unwrap_or_default()
+                })
+                .collect()
+        };
+        seen.push(values);
+        // The container's process (runc's init; our boot) is in it, in
+        // every hierarchy.
+        let procs = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+        for line in procs.lines() {
+            assert!(line.ends_with(&format!("/{cg}")), "{name}: pid {pid} is in {line}, not in {cg}");
+        }
+        if name == "runsc" {
+            // So are the gofer and the stubs.
+            let mem =
+                if v2 { Path::new("/sys/fs/cgroup").join(&cg) } else { Path::new("/sys/fs/cgroup/memory").join(&cg) };
+            let inside = fs::read_to_string(mem.join("cgroup.procs")).unwrap();
+            assert!(inside.lines().count() >= 3, "boot, gofer and a stub: {inside}");
+        }
+        rt.cmd(&["delete", "--force", "c1"]).ok();
+        let left: Vec<_> = fs::read_dir("/sys/fs/cgroup")
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join(&cg))
+            .filter(|p| p.exists())
+            .collect();
+        assert!(left.is_empty(), "{name}: the cgroup is left: {left:?}");
+    }
+    assert!(seen[0].iter().all(|v| !v.is_empty()), "runc wrote {:?}", seen[0]);
+    assert_eq!(seen[0], seen[1], "the limits runc and runsc wrote");
 }
