@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{Mount, Spec};
+use sentry::vfs::MountFlags;
 
 /// A bundle's problem, with the JSON path of the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +149,24 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
 /// bundle's).
 pub fn bind_source(bundle_dir: &Path, m: &Mount) -> PathBuf {
     bundle_dir.join(m.source().as_deref().unwrap_or(Path::new("")))
+}
+
+/// A spec mount's nosuid, nodev and noexec, from `base` as its options
+/// change it (the last of `nosuid`/`suid` and so on wins).
+pub fn mount_flags(m: &Mount, base: MountFlags) -> MountFlags {
+    let mut f = base;
+    for o in m.options().iter().flatten() {
+        match o.as_str() {
+            "nosuid" => f |= MountFlags::NOSUID,
+            "suid" => f -= MountFlags::NOSUID,
+            "nodev" => f |= MountFlags::NODEV,
+            "dev" => f -= MountFlags::NODEV,
+            "noexec" => f |= MountFlags::NOEXEC,
+            "exec" => f -= MountFlags::NOEXEC,
+            _ => {}
+        }
+    }
+    f
 }
 
 /// Mount options a spec's tmpfs may have beyond tmpfs's own (propagation

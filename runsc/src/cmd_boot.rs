@@ -60,15 +60,9 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     };
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true).context("confine sandbox")?;
-    let sandbox = std::sync::Arc::new(Sandbox::new(
-        &spec,
-        gofer,
-        volumes,
-        &args.file_volumes,
-        g.strace,
-        g.overlay2.overlaid(),
-        store,
-    )?);
+    let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, g.strace, g.overlay2.overlaid(), store)?;
+    sandbox.default_home = control.is_some();
+    let sandbox = std::sync::Arc::new(sandbox);
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let stdio = sandbox::import_stdio(&args.closed_fds)?;

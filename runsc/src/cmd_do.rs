@@ -11,7 +11,7 @@ use crate::cli::{DoArgs, GlobalFlags};
 use crate::{launch, signals};
 
 /// Builds the spec `do` runs: the host's root, the caller's cwd, env and ids.
-fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
+fn build_spec(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<Spec> {
     let cwd = match &args.cwd {
         Some(c) => c.clone(),
         None => std::env::current_dir().context("current directory")?,
@@ -39,7 +39,9 @@ fn build_spec(args: &DoArgs) -> anyhow::Result<Spec> {
         // As the caller's child would have it (oci-spec's default is true).
         .no_new_privileges(caller_no_new_privs())
         .build()?;
-    let root = RootBuilder::default().path("/").readonly(true).build()?;
+    // The host's / is never written: with an overlay, writes go to its
+    // upper layer; without one, the root is read-only.
+    let root = RootBuilder::default().path("/").readonly(!g.overlay2.overlaid()).build()?;
     let hostname = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "runsc".into());
     let mounts = args
         .volumes
@@ -101,7 +103,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     // sandbox's processes come back to us to be reaped.
     signals::block()?;
     nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
-    let spec = build_spec(args)?;
+    let spec = build_spec(g, args)?;
     let plan = launch::Plan {
         cgroup: &[],
         spec: &spec,

@@ -203,7 +203,11 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, plan: &Plan<'_
         cmd.arg("--writable");
     }
     if plan.detached {
-        cmd.arg("--detached");
+        // A detached gofer outlives `runsc create`, and must not hold its
+        // stderr open: a shim reads that to its end (containerd's does
+        // with a terminal) and would wait for the container to exit. Its
+        // errors go to the debug log.
+        cmd.arg("--detached").stderr(Stdio::null());
     }
     join_cgroup(&mut cmd, plan.cgroup);
     let child = cmd.spawn().with_context(|| format!("start gofer for {}", dir.display()))?;

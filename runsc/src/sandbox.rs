@@ -23,6 +23,7 @@ use sentry::loader::ExecEnv;
 use sentry::mm::{MemoryFile, MemoryManager};
 use sentry::platform::ptrace::PtracePlatform;
 use sentry::vfs::path::{FsContext, FsState, Walker};
+use sentry::vfs::MountFlags;
 use sentry::vfs::{Dentry, FdTable, File, Location, Lookup, Mount};
 
 /// Why the init program could not start: a message and the exit status a
@@ -41,6 +42,10 @@ pub struct Sandbox {
     kernel: Arc<Kernel>,
     platform: Arc<PtracePlatform>,
     root: Location,
+    /// Whether a process without HOME gets its user's (OCI containers,
+    /// as runc gives it; `runsc do` passes the caller's environment as
+    /// it is).
+    pub default_home: bool,
 }
 
 impl Sandbox {
@@ -71,10 +76,11 @@ impl Sandbox {
 
         let client = Arc::new(gofer::Client::new(gofer));
         let lower = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
-        let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(true);
+        let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false);
         let root_mount = if overlay {
-            // The spec's readonly is about the image: the overlay keeps it
-            // unchanged and takes the writes (gVisor does the same).
+            // The overlay keeps the image unchanged and takes the writes;
+            // a read-only root (`docker run --read-only`) is made so once
+            // its mount points are in place.
             let mut opts = TmpfsOptions::default();
             if let Some(room) = store_room {
                 opts.in_store = true;
@@ -87,7 +93,7 @@ impl Sandbox {
             Mount::new_root(Dentry::new_root(lower), dev_make(0, 40), readonly, "9p")
         };
         let root = Location { dentry: root_mount.root.clone(), mount: root_mount.clone() };
-        let mut mounts = vec![root_mount];
+        let mut mounts = vec![root_mount.clone()];
         let creds = Credentials::new(0, 0, vec![]);
         for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
             // Made if the image lacks it (in the overlay's upper layer).
@@ -156,11 +162,27 @@ impl Sandbox {
                 if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
                     .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
             let fs = if crate::bundle::is_bind(m) { "9p" } else { "tmpfs" };
-            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs));
+            let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs);
+            mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
+            mounts.push(mount);
+        }
+        // The spec's options for the mounts the sandbox makes its own
+        // (Docker's nosuid,noexec,nodev /dev/shm; a read-only /proc).
+        let own = [("/dev", 1), ("/proc", 2), ("/sys", 3), ("/dev/pts", 4), ("/dev/shm", 5)];
+        for m in spec.mounts().iter().flatten() {
+            let Some(&(_, n)) = own.iter().find(|(p, _)| m.destination() == std::path::Path::new(p)) else { continue };
+            let Some(mount) = mounts.get(n) else { continue };
+            mount.set_flags(crate::bundle::mount_flags(m, mount.flags()));
+            if crate::bundle::is_readonly(m) {
+                mount.set_readonly(true);
+            }
+        }
+        if readonly && overlay {
+            root_mount.set_readonly(true);
         }
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
-        Ok(Sandbox { kernel, platform, root })
+        Ok(Sandbox { kernel, platform, root, default_home: false })
     }
 
     /// Starts the spec's process as pid 1 and runs the sandbox until init
@@ -210,11 +232,28 @@ impl Sandbox {
         if argv.is_empty() {
             return Err(anyhow!("spec process has no args"));
         }
-        let envp: Vec<Vec<u8>> =
+        let mut envp: Vec<Vec<u8>> =
             process.env().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         let user = process.user();
+        if self.default_home && !envp.iter().any(|e| e.starts_with(b"HOME=")) {
+            // As runc does: the user's home from the image's /etc/passwd,
+            // or /.
+            let home = self.home_of(user.uid()).unwrap_or_else(|| b"/".to_vec());
+            envp.push([b"HOME=".as_slice(), &home].concat());
+        }
         let groups = user.additional_gids().clone().unwrap_or_default();
-        let creds = Credentials::new(user.uid(), user.gid(), groups);
+        let mut creds = Credentials::new(user.uid(), user.gid(), groups);
+        if let Some(c) = process.capabilities() {
+            // The spec's sets as given, before the program's execve works
+            // out what it keeps (runc sets them the same way).
+            creds.caps = sentry::auth::Caps {
+                bounding: cap_set(c.bounding().as_ref()),
+                effective: cap_set(c.effective().as_ref()),
+                permitted: cap_set(c.permitted().as_ref()),
+                inheritable: cap_set(c.inheritable().as_ref()),
+                ambient: cap_set(c.ambient().as_ref()),
+            };
+        }
         let cwd = Walker::new(&self.root, &creds)
             .walk(&self.root, process.cwd().as_os_str().as_encoded_bytes(), Lookup::Follow)
             .map_err(|e| start_error_msg(format!("working directory {}: {e}", process.cwd().display()), 126))?;
@@ -267,6 +306,27 @@ impl Sandbox {
         Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded })
     }
 
+    /// The home directory of `uid` in the container's /etc/passwd.
+    fn home_of(&self, uid: u32) -> Option<Vec<u8>> {
+        let creds = Credentials::new(0, 0, vec![]);
+        let file =
+            sentry::vfs::open::open(&self.root, &creds, &self.root, b"/etc/passwd", libc::O_RDONLY as u32, 0).ok()?;
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        // A passwd file past 1 MiB is not read further.
+        while data.len() < 1 << 20 {
+            let n = file.pread(&mut buf, data.len() as u64).ok()?;
+            if n == 0 {
+                break;
+            }
+            data.extend_from_slice(&buf[..n]);
+        }
+        data.split(|&b| b == b'\n').find_map(|line| {
+            let f: Vec<&[u8]> = line.split(|&b| b == b':').collect();
+            (f.len() >= 7 && f[2] == uid.to_string().as_bytes() && !f[5].is_empty()).then(|| f[5].to_vec())
+        })
+    }
+
     /// The kernel (for the signal-forwarding thread).
     pub fn kernel(&self) -> Arc<Kernel> {
         self.kernel.clone()
@@ -275,6 +335,17 @@ impl Sandbox {
 
 /// The stdio fds on the host console become files of /dev/console (named
 /// so, with its node's identity), so that ttyname(3) finds them there.
+/// A spec capability set as a bit mask (capabilities this kernel does not
+/// know are left out, as runc leaves them).
+fn cap_set(set: Option<&oci_spec::runtime::Capabilities>) -> u64 {
+    set.into_iter()
+        .flatten()
+        .filter_map(|c| format!("CAP_{c}").parse::<caps::Capability>().ok())
+        .filter_map(|c| 1u64.checked_shl(u32::from(c.index())))
+        .filter(|&bit| bit & sentry::auth::ALL_CAPS != 0)
+        .fold(0, |m, bit| m | bit)
+}
+
 fn console_stdio(root: &Location, creds: &Credentials, console: &HostFile, stdio: &mut [Option<Arc<File>>]) {
     let Ok(node) = Walker::new(root, creds).walk(root, b"/dev/console", Lookup::NoFollow) else { return };
     let Ok(st) = node.dentry.inode.stat() else { return };

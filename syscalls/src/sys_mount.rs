@@ -1,7 +1,8 @@
 //! mount(2) and umount2(2) inside the sandbox, for CAP_SYS_ADMIN: new
 //! tmpfs (size=, nr_inodes=, mode=, uid=, gid=), proc and sysfs instances,
 //! bind mounts of a file or directory (recursive with MS_REC), moves
-//! (MS_MOVE), remounts read-only or read-write, propagation changes
+//! (MS_MOVE), remounts (read-only or read-write; nosuid, nodev and noexec
+//! as for new mounts), propagation changes
 //! (no-ops: the sandbox has one mount namespace), and pivot_root(2).
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -11,9 +12,12 @@ use sentry::abi::{dev_make, Errno};
 use sentry::auth::CAP_SYS_ADMIN;
 use sentry::fs::tmpfs::{Tmpfs, TmpfsOptions};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
-use sentry::vfs::{Dentry, FileType, Inode, Location, Lookup, Mount};
+use sentry::vfs::{Dentry, FileType, Inode, Location, Lookup, Mount, MountFlags};
 
 const MS_RDONLY: u64 = 1;
+const MS_NOSUID: u64 = 2;
+const MS_NODEV: u64 = 4;
+const MS_NOEXEC: u64 = 8;
 const MS_REMOUNT: u64 = 32;
 const MS_BIND: u64 = 4096;
 const MS_MOVE: u64 = 8192;
@@ -25,6 +29,18 @@ static NEXT_MINOR: AtomicU32 = AtomicU32::new(100);
 
 fn read_str(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
     t.mm().read_cstring(addr, 4096)
+}
+
+/// The per-mount flags `flags` asks for.
+fn mount_flags(flags: u64) -> MountFlags {
+    let mut f = MountFlags::empty();
+    for (bit, flag) in [(MS_NOSUID, MountFlags::NOSUID), (MS_NODEV, MountFlags::NODEV), (MS_NOEXEC, MountFlags::NOEXEC)]
+    {
+        if flags & bit != 0 {
+            f |= flag;
+        }
+    }
+    f
 }
 
 fn is_mount_root(l: &Location) -> bool {
@@ -47,6 +63,7 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
             return Err(Errno::EINVAL.into());
         }
         at.mount.set_readonly(flags & MS_RDONLY != 0);
+        at.mount.set_flags(mount_flags(flags));
         return Ok(0);
     }
     if flags & MS_MOVE != 0 {
@@ -63,6 +80,8 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
         let mut mounts = t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner());
         let m = Mount::mount_at(&at, src.dentry.clone(), src.mount.dev, src.mount.readonly(), src.mount.fstype);
+        // A bind mount keeps the source mount's flags.
+        m.set_flags(src.mount.flags());
         mounts.push(m.clone());
         if flags & MS_REC != 0 {
             bind_children(&mut mounts, &src, &m);
@@ -88,6 +107,7 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         }
     };
     let m = Mount::mount_at(&at, Dentry::new_root(root), dev, flags & MS_RDONLY != 0, fs);
+    m.set_flags(mount_flags(flags));
     t.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).push(m);
     Ok(0)
 }
@@ -105,6 +125,7 @@ fn bind_children(mounts: &mut Vec<Arc<Mount>>, src: &Location, copy: &Arc<Mount>
         let Some((_, pd)) = c.parent() else { continue };
         let at = Location { mount: copy.clone(), dentry: pd };
         let m = Mount::mount_at(&at, c.root.clone(), c.dev, c.readonly(), c.fstype);
+        m.set_flags(c.flags());
         mounts.push(m.clone());
         bind_children(mounts, &Location { mount: c.clone(), dentry: c.root.clone() }, &m);
     }

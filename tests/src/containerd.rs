@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::image;
-use crate::oci::Outcome;
+use crate::oci::{cgroup_dirs, run_in, Outcome};
 
 /// A running private containerd.
 pub struct Containerd {
@@ -79,39 +79,14 @@ impl Containerd {
         c
     }
 
-    /// Runs `ctr args...` (stdin empty, at most 60 s).
+    /// Runs `ctr args...` (stdin empty).
     pub fn ctr(&self, args: &[&str]) -> Outcome {
         self.run(self.ctr_command(args), b"")
     }
 
-    /// Runs a prepared command with `input` on stdin; stdout and stderr
-    /// go to files (a detached task keeps a pipe open).
-    pub fn run(&self, mut c: Command, input: &[u8]) -> Outcome {
-        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (i, o, e) =
-            (self.dir.join(format!("in.{n}")), self.dir.join(format!("out.{n}")), self.dir.join(format!("err.{n}")));
-        fs::write(&i, input).expect("stdin file");
-        c.stdin(fs::File::open(&i).expect("stdin"))
-            .stdout(fs::File::create(&o).expect("stdout file"))
-            .stderr(fs::File::create(&e).expect("stderr file"));
-        let mut child = c.spawn().unwrap_or_else(|e| panic!("{c:?}: {e}"));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let st = loop {
-            if let Some(st) = child.try_wait().expect("wait") {
-                break st;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("{c:?} did not finish in 60 s; stderr: {}", fs::read_to_string(&e).unwrap_or_default());
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        Outcome {
-            code: st.code().unwrap_or(-1),
-            stdout: fs::read_to_string(&o).unwrap_or_default(),
-            stderr: fs::read_to_string(&e).unwrap_or_default(),
-        }
+    /// Runs a prepared command with `input` on stdin (at most 60 s).
+    pub fn run(&self, c: Command, input: &[u8]) -> Outcome {
+        run_in(&self.dir, c, input, Duration::from_secs(60))
     }
 
     /// A host cgroup path for container `id` of runtime `rt`, unique to
@@ -121,18 +96,6 @@ impl Containerd {
         let p = format!("/{leaf}-{rt}-{id}");
         self.cgroups.borrow_mut().push(p.clone());
         p
-    }
-
-    /// The directories of cgroup `path` that exist, in every hierarchy.
-    pub fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
-        fs::read_dir("/sys/fs/cgroup")
-            .into_iter()
-            .flatten()
-            .flatten()
-            .map(|e| e.path().join(path.trim_start_matches('/')))
-            .chain(std::iter::once(PathBuf::from("/sys/fs/cgroup").join(path.trim_start_matches('/'))))
-            .filter(|p| p.join("cgroup.procs").exists())
-            .collect()
     }
 
     /// The task IDs ctr lists.
@@ -158,7 +121,7 @@ impl Drop for Containerd {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
         for p in self.cgroups.borrow().iter() {
-            for d in Containerd::cgroup_dirs(p) {
+            for d in cgroup_dirs(p) {
                 let _ = fs::remove_dir(d);
             }
         }

@@ -17,7 +17,8 @@ pub const NAME: &str = "docker.io/library/rbox:latest";
 /// The applets linked in the image's /bin.
 const APPLETS: &[&str] = &[
     "sh", "echo", "cat", "ls", "sleep", "id", "true", "false", "env", "pwd", "hostname", "kill", "wc", "grep", "ps",
-    "uname", "mount", "head", "sort", "touch", "mkdir", "rm", "date", "dd", "stat", "whoami", "nproc", "top",
+    "uname", "mount", "head", "sort", "touch", "mkdir", "rm", "date", "dd", "stat", "whoami", "nproc", "top", "tty",
+    "stty", "chown", "test", "[",
 ];
 
 /// Runs `c`, panicking with its stderr if it fails.

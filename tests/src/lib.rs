@@ -15,6 +15,7 @@
 pub mod compile;
 pub mod containerd;
 pub mod diff;
+pub mod docker;
 pub mod image;
 pub mod known_failures;
 pub mod oci;

@@ -198,6 +198,50 @@ impl Runtime {
     }
 }
 
+/// Runs `c` with `input` on stdin, its stdout and stderr in files in `dir`
+/// (a detached container keeps a pipe open), for at most `limit`.
+pub fn run_in(dir: &Path, mut c: Command, input: &[u8], limit: std::time::Duration) -> Outcome {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let (i, o, e) = (dir.join(format!("in.{n}")), dir.join(format!("out.{n}")), dir.join(format!("err.{n}")));
+    fs::write(&i, input).expect("stdin file");
+    c.stdin(fs::File::open(&i).expect("stdin"))
+        .stdout(fs::File::create(&o).expect("stdout file"))
+        .stderr(fs::File::create(&e).expect("stderr file"));
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("{c:?}: {e}"));
+    let deadline = std::time::Instant::now() + limit;
+    let st = loop {
+        if let Some(st) = child.try_wait().expect("wait") {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{c:?} did not finish in {limit:?}; stderr: {}", fs::read_to_string(&e).unwrap_or_default());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    Outcome {
+        code: st.code().unwrap_or(-1),
+        stdout: fs::read_to_string(&o).unwrap_or_default(),
+        stderr: fs::read_to_string(&e).unwrap_or_default(),
+    }
+}
+
+/// The host directories of cgroup `path` that exist, in every hierarchy
+/// (v1 controllers under /sys/fs/cgroup/*, or v2 at /sys/fs/cgroup).
+pub fn cgroup_dirs(path: &str) -> Vec<PathBuf> {
+    let rel = path.trim_start_matches('/');
+    fs::read_dir("/sys/fs/cgroup")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join(rel))
+        .chain(std::iter::once(PathBuf::from("/sys/fs/cgroup").join(rel)))
+        .filter(|p| p.join("cgroup.procs").exists())
+        .collect()
+}
+
 /// Whether host process `pid` exists and is not a zombie.
 pub fn process_alive(pid: i32) -> bool {
     match fs::read_to_string(format!("/proc/{pid}/stat")) {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use runsc_tests::containerd::Containerd;
 use runsc_tests::image::NAME;
-use runsc_tests::oci::{processes_mentioning, Outcome};
+use runsc_tests::oci::{cgroup_dirs, processes_mentioning, Outcome};
 use runsc_tests::runsc;
 
 /// The runtimes compared: runc, then ours.
@@ -71,7 +71,7 @@ fn ctr_run_matches_runc() {
     assert!(outs[0].contains("got typed"), "runc: {}", outs[0]);
     assert_eq!(outs[0], outs[1], "stdout under runc and runsc differ");
     assert!(c.tasks().is_empty(), "--rm leaves no task: {:?}", c.tasks());
-    assert!(Containerd::cgroup_dirs(&c.cgroup("runsc", "r1")).is_empty(), "the container's cgroup is removed with it");
+    assert!(cgroup_dirs(&c.cgroup("runsc", "r1")).is_empty(), "the container's cgroup is removed with it");
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn ctr_task_lifecycle_matches_runc() {
         let d = c.ctr(&["task", "delete", &id]).ok();
         assert!(d.stderr.contains("exit code 3"), "{rt}: ctr reports init's status: {d:?}");
         c.ctr(&["container", "rm", &id]).ok();
-        assert!(Containerd::cgroup_dirs(&c.cgroup(rt, &id)).is_empty(), "{rt}: the cgroup goes with the container");
+        assert!(cgroup_dirs(&c.cgroup(rt, &id)).is_empty(), "{rt}: the cgroup goes with the container");
     }
     assert!(c.tasks().is_empty());
     let left = processes_mentioning(&c.dir.to_string_lossy());

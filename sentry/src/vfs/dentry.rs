@@ -256,6 +256,33 @@ fn attach(m: &Arc<Mount>, at: &Location) {
 
 static NEXT_MOUNT_ID: AtomicU32 = AtomicU32::new(1);
 
+bitflags::bitflags! {
+    /// A mount's per-mount flags beside read-only (mount(2)'s MS_NOSUID,
+    /// MS_NODEV, MS_NOEXEC).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct MountFlags: u32 {
+        /// Set-ID bits and file capabilities are ignored on execve.
+        const NOSUID = 1;
+        /// Device files cannot be opened.
+        const NODEV = 2;
+        /// Files cannot be executed.
+        const NOEXEC = 4;
+    }
+}
+
+impl MountFlags {
+    /// What a new mount of `fstype` has unless told otherwise: the
+    /// sandbox's proc and sysfs are nosuid, nodev and noexec, its device
+    /// filesystems nosuid (as a container's are under runc).
+    pub fn default_for(fstype: &str) -> MountFlags {
+        match fstype {
+            "proc" | "sysfs" => MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC,
+            "devtmpfs" | "devpts" => MountFlags::NOSUID,
+            _ => MountFlags::empty(),
+        }
+    }
+}
+
 /// A mounted filesystem.
 pub struct Mount {
     /// Mount id (for /proc/self/mountinfo and statx).
@@ -269,6 +296,8 @@ pub struct Mount {
     pub dev: u64,
     /// Mounted read-only (MS_RDONLY; remount changes it).
     readonly: std::sync::atomic::AtomicBool,
+    /// The other per-mount flags ([`MountFlags`] bits).
+    flags: AtomicU32,
     /// Filesystem type name.
     pub fstype: &'static str,
 }
@@ -282,6 +311,7 @@ impl Mount {
             parent: Mutex::new(None),
             dev,
             readonly: readonly.into(),
+            flags: MountFlags::default_for(fstype).bits().into(),
             fstype,
         })
     }
@@ -295,6 +325,7 @@ impl Mount {
             parent: Mutex::new(None),
             dev,
             readonly: readonly.into(),
+            flags: MountFlags::default_for(fstype).bits().into(),
             fstype,
         });
         attach(&m, &top(at));
@@ -317,6 +348,16 @@ impl Mount {
     /// Remount read-only or read-write.
     pub fn set_readonly(&self, ro: bool) {
         self.readonly.store(ro, Ordering::Relaxed);
+    }
+
+    /// Its nosuid, nodev and noexec flags.
+    pub fn flags(&self) -> MountFlags {
+        MountFlags::from_bits_truncate(self.flags.load(Ordering::Relaxed))
+    }
+
+    /// Sets its nosuid, nodev and noexec flags (mount, remount).
+    pub fn set_flags(&self, f: MountFlags) {
+        self.flags.store(f.bits(), Ordering::Relaxed);
     }
 
     /// Unmounts it from its mount point (umount2); the caller checked it is
@@ -423,25 +464,35 @@ impl Mount {
 
     /// Mounted noexec (execve of its files gives EACCES).
     pub fn noexec(&self) -> bool {
-        matches!(self.fstype, "proc" | "sysfs")
+        self.flags().contains(MountFlags::NOEXEC)
     }
 
     /// Mounted nosuid (set-ID bits and file capabilities are ignored on
-    /// execve): the sandbox's proc, sysfs and device filesystems.
+    /// execve).
     pub fn nosuid(&self) -> bool {
-        matches!(self.fstype, "proc" | "sysfs" | "devtmpfs" | "devpts")
+        self.flags().contains(MountFlags::NOSUID)
+    }
+
+    /// Mounted nodev (device files cannot be opened: EACCES).
+    pub fn nodev(&self) -> bool {
+        self.flags().contains(MountFlags::NODEV)
     }
 
     /// Mount options as `/proc/[pid]/mounts` shows them.
-    pub fn options(&self) -> &'static str {
-        match (self.fstype, self.readonly(), self.nosuid()) {
-            ("proc", _, _) => "rw,nosuid,nodev,noexec,relatime",
-            ("sysfs", _, _) => "ro,nosuid,nodev,noexec,relatime",
-            (_, true, true) => "ro,nosuid,relatime",
-            (_, true, false) => "ro,relatime",
-            (_, false, true) => "rw,nosuid,relatime",
-            (_, false, false) => "rw,relatime",
+    pub fn options(&self) -> String {
+        // The sandbox's sysfs is always read-only.
+        let ro = self.readonly() || self.fstype == "sysfs";
+        let f = self.flags();
+        let mut s = String::from(if ro { "ro" } else { "rw" });
+        for (bit, name) in
+            [(MountFlags::NOSUID, ",nosuid"), (MountFlags::NODEV, ",nodev"), (MountFlags::NOEXEC, ",noexec")]
+        {
+            if f.contains(bit) {
+                s.push_str(name);
+            }
         }
+        s.push_str(",relatime");
+        s
     }
 }
 

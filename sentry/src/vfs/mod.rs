@@ -15,7 +15,7 @@ pub mod open;
 pub mod ops;
 pub mod path;
 
-pub use dentry::{Dentry, Location, Mount};
+pub use dentry::{Dentry, Location, Mount, MountFlags};
 pub use fdtable::FdTable;
 pub use file::{File, FileOps, OffsetMode};
 pub use inode::{DirEntry, FileType, Inode};

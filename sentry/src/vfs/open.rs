@@ -195,6 +195,10 @@ fn open_in(
         }
     }
     let st = loc.dentry.inode.stat()?;
+    // may_open: devices on a nodev mount are not opened.
+    if matches!(ftype, FileType::CharDevice | FileType::BlockDevice) && loc.mount.nodev() {
+        return Err(Errno::EACCES);
+    }
     // A file just made may be opened as asked whatever its mode.
     if !created && !may_access(&st, creds, mask) {
         return Err(Errno::EACCES);

@@ -1,0 +1,193 @@
+//! Docker runs containers on runsc (`--runtime ours`, added to a private
+//! dockerd: see `runsc_tests::docker`), and they behave as under runc:
+//! each scenario runs under both and what the containers print must agree,
+//! apart from what is the sandbox's by design (its kernel release, and a
+//! volume's filesystem type: 9p, served by the gofer).
+
+use std::time::{Duration, Instant};
+
+use runsc_tests::docker::Dockerd;
+use runsc_tests::oci::{cgroup_dirs, Outcome};
+
+/// The runtimes compared: runc, then ours.
+const RUNTIMES: [&str; 2] = ["runc", "ours"];
+
+/// `docker run --rm --network none --runtime rt [flags] rbox sh -c script`.
+fn run(d: &Dockerd, rt: &str, flags: &[&str], script: &str) -> Outcome {
+    let mut args = vec!["run", "--rm", "--network", "none", "--runtime", rt];
+    args.extend_from_slice(flags);
+    args.extend_from_slice(&["rbox", "sh", "-c", script]);
+    d.docker(&args)
+}
+
+/// Runs `script` with `flags` under both runtimes; returns runc's outcome
+/// after checking that ours agrees on status, stdout and stderr.
+fn same(d: &Dockerd, flags: &[&str], script: &str) -> Outcome {
+    let runc = run(d, "runc", flags, script);
+    let ours = run(d, "ours", flags, script);
+    assert_eq!(
+        (runc.code, &runc.stdout, &runc.stderr),
+        (ours.code, &ours.stdout, &ours.stderr),
+        "docker run {flags:?} sh -c {script:?}: runc (left) and runsc (right) differ"
+    );
+    runc
+}
+
+#[test]
+fn docker_run_matches_runc() {
+    let d = Dockerd::start("run");
+    let o = same(
+        &d,
+        &[],
+        "echo hi; cat /etc/hosts; id; hostname | wc -c; cat /etc/hostname | wc -c; pwd; env | grep -v HOSTNAME | sort",
+    );
+    same(&d, &["-u", "1000"], "echo $HOME");
+    assert!(o.stdout.starts_with("hi\n127.0.0.1\tlocalhost\n"), "{o:?}");
+    same(&d, &[], "echo out; echo err >&2; exit 3");
+    same(&d, &[], "exec /nonexistent");
+    // The kernel release is the sandbox's own.
+    let ours = run(&d, "ours", &[], "uname -sr").ok();
+    assert!(ours.stdout.starts_with("Linux "), "{ours:?}");
+}
+
+#[test]
+fn docker_run_flags_match_runc() {
+    let d = Dockerd::start("flags");
+    let vol = d.dir.join("vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    std::fs::write(vol.join("f"), "from the host\n").unwrap();
+    let rw = format!("{}:/data", vol.display());
+    let ro = format!("{}:/ro:ro", vol.display());
+    // Mount points and their flags (not the filesystem type or its own
+    // options: a volume is 9p in the sandbox), sorted: Docker orders
+    // mounts of one depth as its map gives them.
+    let mounts = "grep -E ' (/|/data|/ro|/run|/dev/shm|/proc|/sys|/tmp) ' /proc/self/mounts \
+                  | while read src at fs opts rest; do echo $at ${opts%%,relatime*}; done | sort";
+    same(
+        &d,
+        &["-v", &rw, "-v", &ro, "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:exec,size=1m"],
+        &format!(
+            "cat /data/f; echo new > /data/new; cat /data/new; rm /data/new; echo x > /ro/x; echo ro=$?; \
+             touch /file 2>/dev/null; echo root=$?; touch /run/a && echo run ok; {mounts}"
+        ),
+    );
+    assert!(!vol.join("new").exists() && !vol.join("x").exists());
+    same(&d, &["-e", "FOO=bar", "-e", "EMPTY=", "-w", "/tmp"], "echo $FOO; env | grep -c EMPTY; pwd");
+    same(&d, &["-u", "1000:1000"], "id; touch /root/x; echo $?; grep Cap /proc/self/status");
+    same(&d, &["--cap-drop", "ALL"], "grep Cap /proc/self/status; chown 1 /bin; echo chown=$?");
+    same(&d, &["--cap-drop", "ALL", "--cap-add", "CHOWN"], "grep Cap /proc/self/status");
+    same(&d, &["--hostname", "box", "--user", "1000"], "hostname; id -u");
+}
+
+#[test]
+fn docker_detached_lifecycle_matches_runc() {
+    let d = Dockerd::start("detached");
+    for rt in RUNTIMES {
+        let name = format!("life-{rt}");
+        let script = "trap 'echo got TERM; exit 4' TERM; echo started; while true; do sleep 0.1; done";
+        let o =
+            d.docker(&["run", "-d", "--name", &name, "--network", "none", "--runtime", rt, "rbox", "sh", "-c", script]);
+        let id = o.ok().stdout.trim().to_string();
+        wait_log(&d, &name, "started");
+        let e = d.docker(&["exec", &name, "sh", "-c", "echo in exec; exit 6"]);
+        assert_eq!((e.code, e.stdout.as_str()), (6, "in exec\n"), "{rt}: docker exec: {e:?}");
+        let e = d.run(d.docker_command(&["exec", "-i", &name, "cat"]), b"piped\n");
+        assert_eq!(e.stdout, "piped\n", "{rt}: docker exec -i: {e:?}");
+        let top = d.docker(&["top", &name]).ok();
+        assert!(top.stdout.lines().count() >= 2, "{rt}: docker top: {top:?}");
+        assert!(!d.container_cgroups(&id).is_empty(), "{rt}: the container has its cgroup");
+        // docker stop: SIGTERM, which the trap takes.
+        d.docker(&["stop", "-t", "10", &name]).ok();
+        let st = d.docker(&["inspect", "-f", "{{.State.ExitCode}}", &name]).ok();
+        assert_eq!(st.stdout.trim(), "4", "{rt}: exit code after docker stop");
+        let logs = d.docker(&["logs", &name]).ok();
+        assert_eq!(logs.stdout, "started\ngot TERM\n", "{rt}: docker logs");
+        d.docker(&["rm", &name]).ok();
+        assert!(d.container_cgroups(&id).is_empty(), "{rt}: the cgroup goes with the container");
+
+        // One that ignores SIGTERM is killed after the grace period.
+        let name = format!("stubborn-{rt}");
+        let script = "trap '' TERM; echo started; while true; do sleep 0.1; done";
+        d.docker(&["run", "-d", "--name", &name, "--network", "none", "--runtime", rt, "rbox", "sh", "-c", script])
+            .ok();
+        wait_log(&d, &name, "started");
+        let t0 = Instant::now();
+        d.docker(&["stop", "-t", "1", &name]).ok();
+        assert!(t0.elapsed() >= Duration::from_millis(900), "{rt}: stop waited for the grace period");
+        let st = d.docker(&["inspect", "-f", "{{.State.ExitCode}}", &name]).ok();
+        assert_eq!(st.stdout.trim(), "137", "{rt}: SIGKILL after the grace period");
+        d.docker(&["rm", &name]).ok();
+    }
+}
+
+#[test]
+fn docker_run_tty_matches_runc() {
+    let d = Dockerd::start("tty");
+    let mut outs = Vec::new();
+    for rt in RUNTIMES {
+        // A terminal for docker's client: `script` runs it on a pty, sized
+        // first. (The terminal's name is the one difference: runc's is
+        // /dev/pts/0, the sandbox's /dev/console, both the same terminal.)
+        let cmd = format!(
+            "stty rows 33 cols 101; /usr/bin/docker -H unix://{}/sock run -it --rm --network none --runtime {rt} rbox \
+             sh -c 'tty | sed s,/dev/pts/0,/dev/console,; stty size; test -t 0 && echo stdin is a tty; echo done'",
+            d.dir.display()
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]);
+        let o = d.run(c, b"");
+        assert_eq!(o.code, 0, "{rt}: {o:?}");
+        outs.push(o.stdout.replace(['\r', '\0'], ""));
+    }
+    assert!(outs[0].contains("stdin is a tty") && outs[0].contains("33 101"), "runc: {}", outs[0]);
+    assert_eq!(outs[0], outs[1], "docker run -it: runc and runsc differ");
+}
+
+#[test]
+fn docker_memory_limit_in_cgroup() {
+    let d = Dockerd::start("memory");
+    for rt in RUNTIMES {
+        let name = format!("mem-{rt}");
+        let o = d.docker(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            "--network",
+            "none",
+            "--runtime",
+            rt,
+            "--memory",
+            "64m",
+            "rbox",
+            "sleep",
+            "1000",
+        ]);
+        let id = o.ok().stdout.trim().to_string();
+        let dirs = d.container_cgroups(&id);
+        let limit = dirs
+            .iter()
+            .find_map(|p| {
+                std::fs::read_to_string(p.join("memory.limit_in_bytes"))
+                    .or_else(|_| std::fs::read_to_string(p.join("memory.max")))
+                    .ok()
+            })
+            .unwrap_or_default();
+        assert_eq!(limit.trim(), "67108864", "{rt}: the container's cgroup holds it to 64 MiB: {dirs:?}");
+        d.docker(&["rm", "-f", &name]).ok();
+        assert!(cgroup_dirs(&format!("{}/{id}", d.cgroup_parent)).is_empty(), "{rt}: cgroup removed");
+    }
+}
+
+/// Waits (up to 20 s) until `docker logs NAME` shows `want`.
+fn wait_log(d: &Dockerd, name: &str, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let l = d.docker(&["logs", name]);
+        if l.stdout.contains(want) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} never logged {want:?}: {l:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
