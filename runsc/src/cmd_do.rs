@@ -39,6 +39,10 @@ fn build_spec(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<Spec> {
         // As the caller's child would have it (oci-spec's default is true).
         .no_new_privileges(caller_no_new_privs())
         .build()?;
+    // No capability sets: the process has what its uid gives (all of them
+    // for root), not oci-spec's default container set.
+    let mut process = process;
+    process.set_capabilities(None);
     // The host's / is never written: with an overlay, writes go to its
     // upper layer; without one, the root is read-only.
     let root = RootBuilder::default().path("/").readonly(!g.overlay2.overlaid()).build()?;

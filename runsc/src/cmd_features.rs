@@ -16,7 +16,7 @@ pub fn run() -> anyhow::Result<i32> {
             // namespace whatever the spec asks.
             "namespaces": ["pid", "mount", "ipc", "uts", "network"],
             "capabilities": [],
-            "cgroup": { "v1": false, "v2": false, "systemd": false, "systemdUser": false, "rdma": false },
+            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false },
             "seccomp": { "enabled": false },
             "apparmor": { "enabled": false },
             "selinux": { "enabled": false },

@@ -45,7 +45,11 @@ impl Containerd {
         );
         fs::write(dir.join("config.toml"), config).expect("write containerd config");
         let log = fs::File::create(dir.join("containerd.log")).expect("containerd log");
+        // Its shims' temporary files (console sockets) go in the scratch
+        // directory too.
+        fs::create_dir_all(dir.join("tmp")).expect("scratch tmp");
         let daemon = Command::new("unshare")
+            .env("TMPDIR", dir.join("tmp"))
             .args(["--mount", "--propagation", "private", "sh", "-c"])
             .arg(format!("mount -t tmpfs tmpfs /run && exec containerd --config {d}/config.toml"))
             .stdin(Stdio::null())

@@ -51,7 +51,11 @@ impl Dockerd {
             runsc = runsc().display()
         );
         let log = fs::File::create(dir.join("dockerd.log")).expect("dockerd log");
+        // Its shims' temporary files (console sockets) go in the scratch
+        // directory too.
+        fs::create_dir_all(dir.join("tmp")).expect("scratch tmp");
         let daemon = Command::new("unshare")
+            .env("TMPDIR", dir.join("tmp"))
             .args(["--mount", "--propagation", "private", "sh", "-c", &script])
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))

@@ -126,11 +126,12 @@ fn docker_run_tty_matches_runc() {
     let mut outs = Vec::new();
     for rt in RUNTIMES {
         // A terminal for docker's client: `script` runs it on a pty, sized
-        // first. (The terminal's name is the one difference: runc's is
+        // first (docker resizes the container's after starting it: the
+        // shell waits a moment before it looks). (The terminal's name is the one difference: runc's is
         // /dev/pts/0, the sandbox's /dev/console, both the same terminal.)
         let cmd = format!(
             "stty rows 33 cols 101; /usr/bin/docker -H unix://{}/sock run -it --rm --network none --runtime {rt} rbox \
-             sh -c 'tty | sed s,/dev/pts/0,/dev/console,; stty size; test -t 0 && echo stdin is a tty; echo done'",
+             sh -c 'tty | sed s,/dev/pts/0,/dev/console,; sleep 1; stty size; test -t 0 && echo stdin is a tty; echo done'",
             d.dir.display()
         );
         let mut c = std::process::Command::new("script");
