@@ -62,9 +62,18 @@ pub fn is_readonly(m: &Mount) -> bool {
     m.options().iter().flatten().rev().find(|o| *o == "ro" || *o == "rw").is_some_and(|o| o == "ro")
 }
 
-/// The spec's bind mounts, in order: each is served by a gofer of its own.
+/// Whether `m` is a volume: a bind mount the sandbox serves from the host
+/// through a gofer. A bind on /dev/shm is not: Podman shares a host tmpfs
+/// there between the containers of a pod, and in the sandbox, whose
+/// containers share its kernel, POSIX shared memory is the sandbox's own
+/// tmpfs /dev/shm (taking the bind's flags).
+pub fn is_volume(m: &Mount) -> bool {
+    is_bind(m) && m.destination() != Path::new("/dev/shm")
+}
+
+/// The spec's volumes, in order: each is served by a gofer of its own.
 pub fn binds(spec: &Spec) -> Vec<&Mount> {
-    spec.mounts().iter().flatten().filter(|m| is_bind(m)).collect()
+    spec.mounts().iter().flatten().filter(|m| is_volume(m)).collect()
 }
 
 /// Loads `dir`/config.json and checks it.
@@ -128,7 +137,7 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         if m.typ().as_deref() == Some("tmpfs") {
             tmpfs_options(m).map_err(|e| field(format!("mounts[{i}].options"), e))?;
         }
-        if !is_bind(m) {
+        if !is_volume(m) {
             continue;
         }
         let src = m.source().as_ref().ok_or_else(|| field(format!("mounts[{i}].source"), "missing"))?;

@@ -2,6 +2,7 @@
 //! runs the container's process; exits with its status.
 
 use std::io::Read as _;
+use std::os::fd::AsFd as _;
 
 use anyhow::Context as _;
 use oci_spec::runtime::Spec;
@@ -41,6 +42,9 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     // init; a session of its own keeps the terminal's away.
     signals::block()?;
     nix::unistd::setsid().context("boot: setsid")?;
+    // A terminal from --console-socket is this session's: its signals come
+    // here to be forwarded.
+    crate::console::control(std::io::stdin().as_fd());
     let spec_fd = gofer::transport::adopt_inherited(args.spec_fd).context("boot --spec-fd")?;
     let mut json = Vec::new();
     std::fs::File::from(spec_fd).read_to_end(&mut json).context("read spec")?;

@@ -5,7 +5,7 @@
 //! terminal's name), and gives the replica to the sandbox as init's stdio,
 //! where it becomes /dev/console and init's controlling terminal.
 
-use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::fd::{AsRawFd as _, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
@@ -23,4 +23,19 @@ pub fn send_pty(socket: &Path, size: Option<(u16, u16)>) -> anyhow::Result<Owned
     gofer::transport::send_fds(sock.as_raw_fd(), &name, &[pty.master.as_raw_fd()])
         .with_context(|| format!("--console-socket {}: send the terminal", socket.display()))?;
     Ok(pty.slave)
+}
+
+/// Makes the terminal on `fd`, if it is one and belongs to no session, the
+/// controlling terminal of the caller (a session leader without one), so
+/// that the host's line discipline sends the signals its keys raise (^C,
+/// ^\\, ^Z) and its resizes (SIGWINCH) to this process, which forwards them
+/// to the terminal's foreground group in the sandbox. A terminal that is
+/// another session's (the user's, under `runsc run`) is left to it.
+pub fn control(fd: BorrowedFd<'_>) {
+    if !nix::unistd::isatty(fd.as_raw_fd()).unwrap_or(false) {
+        return;
+    }
+    if let Err(e) = sentry::fs::host::control_host_terminal(fd) {
+        tracing::debug!("terminal on fd {}: not made controlling: {e}", fd.as_raw_fd());
+    }
 }

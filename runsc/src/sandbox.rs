@@ -137,7 +137,7 @@ impl Sandbox {
             let minor = 50 + i as u32;
             let readonly = crate::bundle::is_readonly(m);
             let mut file = false;
-            let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_bind(m) {
+            let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_volume(m) {
                 let (n, fd) = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
                 let client = Arc::new(gofer::Client::new(fd));
                 let root = GoferInode::volume_root(client, kernel.mf.clone())
@@ -161,7 +161,7 @@ impl Sandbox {
             let at =
                 if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
                     .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
-            let fs = if crate::bundle::is_bind(m) { "9p" } else { "tmpfs" };
+            let fs = if crate::bundle::is_volume(m) { "9p" } else { "tmpfs" };
             let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs);
             mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
             mounts.push(mount);

@@ -20,6 +20,7 @@ pub mod image;
 pub mod known_failures;
 pub mod oci;
 pub mod paths;
+pub mod podman;
 pub mod read_only;
 pub mod run;
 

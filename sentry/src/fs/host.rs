@@ -301,3 +301,17 @@ impl FileOps for HostFile {
         Some(self)
     }
 }
+
+/// Makes the host terminal on `fd` the controlling terminal of the calling
+/// process, a session leader without one (TIOCSCTTY, not stealing it from
+/// another session), so that the host's line discipline signals this
+/// process for the terminal's keys and resizes. runsc forwards those.
+pub fn control_host_terminal(fd: std::os::fd::BorrowedFd<'_>) -> std::io::Result<()> {
+    // SAFETY: TIOCSCTTY takes an integer argument (0: do not steal); no
+    // memory is passed.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TIOCSCTTY, 0) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
