@@ -117,6 +117,7 @@ fn run_container(
         kernel: sandbox.kernel(),
         sandbox: sandbox.clone(),
         execs: Mutex::new(Default::default()),
+        bridges: Mutex::new(Default::default()),
         init_waiters: Default::default(),
         phase: Mutex::new(control::Phase::Created),
         start: Mutex::new(start_tx),

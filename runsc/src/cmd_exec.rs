@@ -6,6 +6,9 @@
 //! signals it gets (so a shim that waits for and signals the pid in
 //! `--pid-file` reaches the process). With `--detach`, a copy of this
 //! command does the waiting in the background and the pid file names it.
+//! A process with a terminal (`--tty`, or `process.terminal`) runs on a
+//! terminal of the sandbox's joined to a host one (`exec_tty`); this
+//! command passes that terminal's resizes on.
 
 use std::io::Read as _;
 use std::os::fd::AsRawFd as _;
@@ -77,8 +80,10 @@ fn build_process(args: &ExecArgs, bundle: &std::path::Path) -> anyhow::Result<Pr
 
 /// Runs `args` in container `args.id`.
 pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
-    if args.console_socket.is_some() || args.tty {
-        bail!("exec --tty/--console-socket: a terminal for an exec'd process is not supported yet");
+    // The copy that waits for a detached exec has --started-fd.
+    let detached = args.detach || args.started_fd.is_some();
+    if args.tty && detached && args.console_socket.is_none() {
+        bail!("exec --tty --detach: a detached process's terminal needs --console-socket");
     }
     if args.preserve_fds > 0 {
         bail!("exec --preserve-fds: passing extra fds is not supported yet");
@@ -92,28 +97,47 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
         s => bail!("cannot exec in container {:?}: it is {}, not running", args.id, s.name()),
     }
     let process = build_process(args, &saved.bundle)?;
-    if process.terminal().unwrap_or(false) {
-        bail!("exec: process.terminal is true: a terminal for an exec'd process is not supported yet");
+    let terminal = process.terminal().unwrap_or(false);
+    if terminal && detached && args.console_socket.is_none() {
+        bail!("exec: process.terminal is true: a detached process's terminal needs --console-socket");
+    }
+    if !terminal && args.console_socket.is_some() {
+        bail!("exec --console-socket: the process has no terminal (give --tty, or process.terminal)");
     }
     let dir = container.dir.clone();
     drop(container);
     // Signals for the process are forwarded, not taken.
     signals::block()?;
-    let stdio = stdio_for_sandbox()?;
-    let fds: Vec<i32> = stdio.iter().flatten().map(|s| s.fd.as_raw_fd()).collect();
-    let req = control::Request::Exec {
-        process: Box::new(process),
-        stdio: stdio
-            .iter()
-            .map(|s| {
-                s.as_ref().map(|s| control::StdioInfo {
-                    flags: s.flags,
-                    name: String::from_utf8_lossy(&s.name).into_owned(),
-                    nonblocking: s.nonblocking,
-                })
-            })
-            .collect(),
+    // Its terminal (kept until the process exits), or this command's stdio.
+    let host_tty = if !terminal {
+        None
+    } else if let Some(sock) = &args.console_socket {
+        let size = process.console_size().map(|b| (b.height() as u16, b.width() as u16));
+        Some(crate::exec_tty::from_console_socket(sock, size)?)
+    } else {
+        Some(crate::exec_tty::own()?)
     };
+    let stdio = if host_tty.is_some() { Vec::new() } else { stdio_for_sandbox()? };
+    let (fds, infos): (Vec<i32>, Vec<Option<control::StdioInfo>>) = match &host_tty {
+        Some(t) => (
+            vec![t.fd.as_raw_fd()],
+            vec![Some(control::StdioInfo { flags: libc::O_RDWR, name: t.name.clone(), nonblocking: true })],
+        ),
+        None => (
+            stdio.iter().flatten().map(|s| s.fd.as_raw_fd()).collect(),
+            stdio
+                .iter()
+                .map(|s| {
+                    s.as_ref().map(|s| control::StdioInfo {
+                        flags: s.flags,
+                        name: String::from_utf8_lossy(&s.name).into_owned(),
+                        nonblocking: s.nonblocking,
+                    })
+                })
+                .collect(),
+        ),
+    };
+    let req = control::Request::Exec { process: Box::new(process), stdio: infos, terminal };
     let reply = control::call_with_fds(&dir, &req, &fds, None)?;
     drop(stdio);
     let pid = reply.pid.ok_or_else(|| anyhow!("the sandbox gave no pid for the new process"))?;
@@ -127,13 +151,19 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
     }
     let signal_dir = dir.clone();
     signals::forward("forward", move |sig| {
-        let req = control::Request::Signal { signal: sig, all: false, pid: Some(pid) };
+        // A resize of its terminal is the sandbox terminal's to announce.
+        let req = if terminal && sig == libc::SIGWINCH {
+            control::Request::Resize { pid }
+        } else {
+            control::Request::Signal { signal: sig, all: false, pid: Some(pid) }
+        };
         if let Err(e) = control::call(&signal_dir, &req, Some(std::time::Duration::from_secs(10))) {
             tracing::debug!("forward signal {sig} to pid {pid}: {e:#}");
         }
     })?;
     // The sandbox kills the process if this connection goes away first.
     let done = control::call(&dir, &control::Request::Wait { pid }, None)?;
+    drop(host_tty);
     done.exit.ok_or_else(|| anyhow!("the sandbox gave no exit status"))
 }
 

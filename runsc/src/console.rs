@@ -14,11 +14,22 @@ use anyhow::Context as _;
 /// Makes the terminal (sized as `process.consoleSize` says, if it does),
 /// sends its master to `socket`, and returns the replica.
 pub fn send_pty(socket: &Path, size: Option<(u16, u16)>) -> anyhow::Result<OwnedFd> {
+    send_pty_with(socket, size, |_| Ok(()))
+}
+
+/// [`send_pty`], with `prepare` done to the replica before the master goes
+/// (what must be in place before the client can resize the terminal).
+pub fn send_pty_with(
+    socket: &Path,
+    size: Option<(u16, u16)>,
+    prepare: impl FnOnce(&OwnedFd) -> anyhow::Result<()>,
+) -> anyhow::Result<OwnedFd> {
     let ws = size.map(|(rows, cols)| nix::pty::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 });
     let pty = nix::pty::openpty(ws.as_ref(), None).context("make a terminal for the container")?;
     let name = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| b"/dev/ptmx".to_vec());
+    prepare(&pty.slave)?;
     let sock = UnixStream::connect(socket).with_context(|| format!("--console-socket {}", socket.display()))?;
     gofer::transport::send_fds(sock.as_raw_fd(), &name, &[pty.master.as_raw_fd()])
         .with_context(|| format!("--console-socket {}: send the terminal", socket.display()))?;

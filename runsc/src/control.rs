@@ -49,6 +49,15 @@ pub enum Request {
         process: Box<oci_spec::runtime::Process>,
         /// Fds 0, 1 and 2: None for one that is closed.
         stdio: Vec<Option<StdioInfo>>,
+        /// The one fd passed is a host terminal (`exec --tty`): the
+        /// process runs on a terminal of the sandbox's joined to it.
+        #[serde(default)]
+        terminal: bool,
+    },
+    /// The host terminal of process `pid` (exec'd with one) was resized.
+    Resize {
+        /// Its pid.
+        pid: i32,
     },
     /// Hold every task (`runsc pause`).
     Pause,
@@ -188,6 +197,8 @@ pub struct Server {
     pub sandbox: Arc<Sandbox>,
     /// Processes started by `exec`, until waited for.
     pub execs: Mutex<HashMap<i32, Arc<ThreadGroup>>>,
+    /// The terminals of those exec'd with one.
+    pub bridges: Mutex<HashMap<i32, Arc<sentry::fs::tty::bridge::Bridge>>>,
     /// `runsc wait`s yet to be answered.
     pub init_waiters: std::sync::atomic::AtomicUsize,
     /// Init's phase.
@@ -311,7 +322,14 @@ impl Server {
                 }
             }
             Request::Ps => Reply { procs: Some(self.procs()), ..Reply::default() },
-            Request::Exec { process, stdio } => match self.exec(&process, stdio, fds) {
+            Request::Resize { pid } => match self.bridges.lock().unwrap_or_else(|e| e.into_inner()).get(&pid) {
+                Some(b) => {
+                    b.resize();
+                    Reply::default()
+                }
+                None => err(format!("no process {pid} exec'd with a terminal")),
+            },
+            Request::Exec { process, stdio, terminal } => match self.exec(&process, stdio, terminal, fds) {
                 Ok(pid) => Reply { pid: Some(pid), ..Reply::default() },
                 Err(e) => match e.downcast_ref::<crate::sandbox::StartError>() {
                     Some(se) => err(se.msg.clone()),
@@ -354,10 +372,22 @@ impl Server {
         &self,
         process: &oci_spec::runtime::Process,
         stdio: Vec<Option<StdioInfo>>,
+        terminal: bool,
         fds: Vec<OwnedFd>,
     ) -> anyhow::Result<i32> {
         if self.status() != "running" {
             return Err(anyhow!("cannot exec in a container that is {}", self.status()));
+        }
+        if terminal {
+            let [fd] = <[OwnedFd; 1]>::try_from(fds)
+                .map_err(|f| anyhow!("exec --tty: {} fds passed, not the terminal alone", f.len()))?;
+            let nonblocking = stdio.iter().flatten().next().is_some_and(|i| i.nonblocking);
+            let (image, bridge) = self.sandbox.prepare_on_terminal(process, HostFile::import(fd, nonblocking))?;
+            let tg = self.sandbox.start_process(image)?;
+            let pid = tg.pid;
+            self.bridges.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, bridge);
+            self.execs.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, tg);
+            return Ok(pid);
         }
         if stdio.len() > 3 || stdio.iter().flatten().count() != fds.len() {
             return Err(anyhow!("exec: {} stdio fds announced, {} passed", stdio.iter().flatten().count(), fds.len()));
@@ -396,6 +426,13 @@ impl Server {
             }
         };
         self.execs.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        let bridge = self.bridges.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
+        if let Some(b) = bridge {
+            // Its last output reaches the host terminal before its status
+            // reaches the waiter (unless a process it left holds the
+            // terminal open).
+            b.wait_done(Duration::from_secs(1));
+        }
         Reply { exit: Some(status.shell_code()), ..Reply::default() }
     }
 

@@ -26,6 +26,7 @@ mod cmd_wait;
 mod confine;
 mod console;
 mod control;
+mod exec_tty;
 mod filters;
 mod launch;
 mod logging;

@@ -303,7 +303,28 @@ impl Sandbox {
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
         let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
             .map_err(|e| start_error(&argv[0], e))?;
-        Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded })
+        Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded, ctty: None })
+    }
+
+    /// Loads `process` (exec'd with a terminal) to run on a pair of the
+    /// sandbox's joined to host terminal `host`: the replica, as
+    /// /dev/pts/N, is its stdio and its session's controlling terminal.
+    pub fn prepare_on_terminal(
+        &self,
+        process: &oci_spec::runtime::Process,
+        host: HostFile,
+    ) -> anyhow::Result<(NewProcess, Arc<sentry::fs::tty::bridge::Bridge>)> {
+        let uid = process.user().uid();
+        let (bridge, replica) = sentry::fs::tty::bridge::Bridge::start(&self.kernel.ttys, host, uid)
+            .map_err(|e| anyhow!("a terminal for the process: {e}"))?;
+        let path = format!("/dev/pts/{}", bridge.terminal().index).into_bytes();
+        let creds = Credentials::new(0, 0, vec![]);
+        let node = Walker::new(&self.root, &creds).walk(&self.root, &path, Lookup::NoFollow).ok();
+        let file = File::new(replica, libc::O_RDWR as u32, node, path);
+        let mut image =
+            self.prepare_process(process, vec![Some(file.clone()), Some(file.clone()), Some(file)], false)?;
+        image.ctty = Some(bridge.terminal().clone());
+        Ok((image, bridge))
     }
 
     /// The home directory of `uid` in the container's /etc/passwd.

@@ -145,6 +145,35 @@ fn docker_run_tty_matches_runc() {
 }
 
 #[test]
+fn docker_exec_tty_matches_runc() {
+    // `docker exec -it`: the shim asks the runtime for a terminal for the
+    // exec'd process (`exec --tty --console-socket`). (Not its size yet:
+    // dockerd's resize of an exec on runsc fails, the shim taking it for
+    // stopped.)
+    let d = Dockerd::start("exec-tty");
+    let mut outs = Vec::new();
+    for rt in RUNTIMES {
+        let name = format!("sh-{rt}");
+        d.docker(&["run", "-d", "--name", &name, "--network", "none", "--runtime", rt, "rbox", "sleep", "1000"]).ok();
+        let cmd = format!(
+            "stty rows 22 cols 77; /usr/bin/docker -H unix://{}/sock exec -it {name} \
+             sh -c 'tty; test -t 0 && test -t 1 && echo on a tty; exit 7'",
+            d.dir.display()
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qec", &cmd, "/dev/null"]);
+        let o = d.run(c, b"");
+        assert_eq!(o.code, 7, "{rt}: the exit status comes through: {o:?}");
+        // A NUL can reach the terminal's input as the client's stdin ends,
+        // echoed as ^@ where it lands.
+        outs.push(o.stdout.replace(['\r', '\0'], "").replace("^@", ""));
+        d.docker(&["rm", "-f", &name]).ok();
+    }
+    assert_eq!(outs[0], "/dev/pts/0\non a tty\n", "runc");
+    assert_eq!(outs[0], outs[1], "docker exec -it: runc and runsc differ");
+}
+
+#[test]
 fn docker_memory_limit_in_cgroup() {
     let d = Dockerd::start("memory");
     for rt in RUNTIMES {

@@ -3,7 +3,7 @@
 //! never overwrites one or writes outside a bundle directory.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use std::process::Stdio;
@@ -498,18 +498,7 @@ fn console_socket_gets_the_terminal() {
     let rt = s.runtime(runsc(), "runsc");
     let sock = s.dir.join("console.sock");
     let out = s.dir.join("console.out");
-    let mut receiver = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(CONSOLE_RECEIVER)
-        .arg(&sock)
-        .stdout(fs::File::create(&out).unwrap())
-        .spawn()
-        .expect("python3");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !sock.exists() {
-        assert!(std::time::Instant::now() < deadline, "the receiver never listened");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let mut receiver = console_receiver(&sock, &out);
     let (bundle, sock_path) = (b.to_str().unwrap(), sock.to_str().unwrap());
     // Without the socket, a detached terminal is refused.
     rt.cmd(&["create", "--bundle", bundle, "c0"]).fails_with("console-socket");
@@ -522,6 +511,95 @@ fn console_socket_gets_the_terminal() {
     assert!(text.contains("/dev/console\n30 100\nready\n"), "{text}");
     assert!(text.contains("got ping\n"), "{text}");
     rt.cmd(&["delete", "c1"]).ok();
+}
+
+/// Starts [`CONSOLE_RECEIVER`] on socket `sock`, writing to `out`; returns
+/// once it listens.
+fn console_receiver(sock: &Path, out: &Path) -> std::process::Child {
+    let receiver = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(CONSOLE_RECEIVER)
+        .arg(sock)
+        .stdout(fs::File::create(out).unwrap())
+        .spawn()
+        .expect("python3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(std::time::Instant::now() < deadline, "the receiver never listened");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    receiver
+}
+
+/// `exec --tty`: with `--console-socket` (detached, as shims run it) the
+/// master goes to the socket; in the foreground, the process runs on
+/// runsc's own terminal. Either way the process has a terminal of its own,
+/// /dev/pts/0, as under runc.
+#[test]
+fn exec_with_a_terminal_matches_runc() {
+    let s = Scratch::new("exec-tty");
+    let b = s.bundle("b", "sleep 60", |spec| {
+        spec["process"]["consoleSize"] = serde_json::json!({"height": 25, "width": 70});
+    });
+    let mut outs = Vec::new();
+    for (bin, name) in [(PathBuf::from("runc"), "runc"), (runsc(), "runsc")] {
+        let rt = s.runtime(&bin, name);
+        let id = format!("t-{name}");
+        rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), &id]).ok();
+        let sock = s.dir.join(format!("{name}.sock"));
+        let out = s.dir.join(format!("{name}.out"));
+        let mut receiver = console_receiver(&sock, &out);
+        let pid_file = s.dir.join(format!("{name}.pid"));
+        let script = "tty; stty size; test -t 0 && test -t 2 && echo on a tty; echo ready; read line; echo got $line";
+        let e = rt.cmd(&[
+            "exec",
+            "-d",
+            "--tty",
+            "--console-socket",
+            sock.to_str().unwrap(),
+            "--pid-file",
+            pid_file.to_str().unwrap(),
+            &id,
+            "sh",
+            "-c",
+            script,
+        ]);
+        assert_eq!(e.code, 0, "{name}: exec -d --tty: {e:?}");
+        assert!(receiver.wait().unwrap().success());
+        // (runc names the master /dev/ptmx, runsc the replica.)
+        let text = fs::read_to_string(&out).unwrap();
+        let text = text.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default();
+        assert!(fs::read_to_string(&pid_file).unwrap().trim().parse::<i32>().is_ok(), "{name}: pid file");
+        // In the foreground, on the caller's terminal (`script` gives one).
+        let fg = format!(
+            "stty rows 12 cols 34; {} --root {} exec -t {id} sh -c 'tty; stty size; echo fg; exit 4'",
+            bin.display(),
+            rt.root.display()
+        );
+        let mut c = Command::new("script");
+        c.args(["-qec", &fg, "/dev/null"]);
+        let o = rt.run(c);
+        // runc's copying into its terminal can type a NUL (its stdin
+        // ends at once), echoed as ^@ where it lands.
+        outs.push((text, o.code, o.stdout.replace('\r', "").replace("^@", "")));
+        rt.cmd(&["kill", &id, "KILL"]);
+        rt.wait_status(&id, "stopped");
+        rt.cmd(&["delete", &id]).ok();
+    }
+    assert!(
+        outs[0].0.contains("/dev/pts/0\n25 70\non a tty\nready\n") && outs[0].0.contains("got ping"),
+        "{:?}",
+        outs[0]
+    );
+    assert_eq!(outs[0].2, "/dev/pts/0\n12 34\nfg\n", "runc: {:?}", outs[0]);
+    assert_eq!(outs[0], outs[1], "exec --tty: runc (left) and runsc (right) differ");
+    // A detached terminal needs the socket; a socket needs a terminal.
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "t2"]).ok();
+    rt.cmd(&["exec", "-d", "--tty", "t2", "true"]).fails_with("--console-socket");
+    let sock = s.dir.join("unused.sock");
+    rt.cmd(&["exec", "--console-socket", sock.to_str().unwrap(), "t2", "true"]).fails_with("no terminal");
+    rt.cmd(&["delete", "--force", "t2"]).ok();
 }
 
 /// The spec's tmpfs mounts, with their size and mode, as runc makes them;

@@ -267,7 +267,7 @@ fn podman_tty_interrupt_reaches_the_container() {
         // The key once the trap is set; stdin stays open until it is taken.
         let v = vol.display();
         let feed = format!(
-            "(while [ ! -e {v}/ready ]; do sleep 0.05; done; printf '\\003'; \
+            "(i=0; while [ ! -e {v}/ready ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; printf '\\003'; \
               i=0; while [ ! -e {v}/done ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done)"
         );
         let s = on_terminal(&p, &c, "", &feed);
@@ -275,4 +275,50 @@ fn podman_tty_interrupt_reaches_the_container() {
         let out = o.stdout.replace('\r', "");
         assert!(out.contains("got INT") && !out.contains("not interrupted"), "{rt}: {o:?}");
     }
+}
+
+#[test]
+fn podman_exec_tty_matches_runc() {
+    // `podman exec -it`: conmon asks the runtime for a terminal for the
+    // exec'd process (`exec --tty --console-socket`). What the shell on it
+    // prints, how ^C interrupts its command, its size and a resize, and
+    // its exit status agree with runc's.
+    let p = Podman::start("exec-tty");
+    let mut outs = Vec::new();
+    for rt in RUNTIMES {
+        let vol = p.dir.join(format!("vol-{rt}"));
+        std::fs::create_dir_all(&vol).unwrap();
+        let name = format!("sh-{rt}");
+        let bind = format!("{}:/data", vol.display());
+        run_detached(&p, rt, &name, &["-v", &bind], &["sleep", "1000"]);
+        let c = p.podman_command(&["exec", "-it", &name, "sh"]);
+        let v = vol.display();
+        // Keys: a command; one interrupted once it runs; a resize (of the
+        // outer terminal, which podman passes on); a last command.
+        let feed = format!(
+            "(sleep 0.5; printf 'tty; stty size; echo typed $((6*7))\\r'; \
+              printf 'touch /data/busy; sleep 20; echo not interrupted\\r'; \
+              i=0; while [ ! -e {v}/busy ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; sleep 0.3; \
+              printf '\\003'; sleep 0.3; touch {v}/resize; sleep 0.5; \
+              printf 'stty size; touch /data/done; exit 5\\r'; \
+              i=0; while [ ! -e {v}/done ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done)"
+        );
+        // The resize, on the terminal podman runs on, when the keys say.
+        let resize = format!(
+            "stty rows 20 cols 60; (i=0; while [ ! -e {v}/resize ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; \
+             stty rows 30 cols 90 <&2) &"
+        );
+        let s = on_terminal(&p, &c, &resize, &feed);
+        let o = p.run(s, b"");
+        assert_eq!(o.code, 5, "{rt}: the shell's exit status: {o:?}");
+        outs.push(o.stdout.replace(['\r', '\0'], "").replace("^@", ""));
+        p.podman(&["rm", "-f", "-t", "0", &name]).ok();
+    }
+    let runc = &outs[0];
+    assert!(
+        runc.contains("/dev/pts/0\n20 60\ntyped 42\n") && runc.contains("^C") && runc.contains("30 90\n"),
+        "runc: {runc:?}"
+    );
+    assert!(!runc.contains("\nnot interrupted"), "runc: {runc:?}");
+    assert_eq!(outs[0], outs[1], "podman exec -it: runc and runsc differ");
 }

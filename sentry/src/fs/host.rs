@@ -99,6 +99,15 @@ impl HostFile {
         }
     }
 
+    /// The window size of a host terminal (TIOCGWINSZ), if it is one.
+    pub fn host_winsize(&self) -> Option<Winsize> {
+        let mut ws = Winsize::default();
+        // SAFETY: TIOCGWINSZ writes one struct winsize, which `ws` is (the
+        // abi layout test checks the sizes match).
+        let r = unsafe { libc::ioctl(self.raw(), libc::TIOCGWINSZ, std::ptr::from_mut(&mut ws)) };
+        (r == 0).then_some(ws)
+    }
+
     /// The host's device number of a device file, to tell whether two
     /// stdio fds are one terminal.
     pub fn host_rdev(&self) -> Option<u64> {

@@ -288,6 +288,9 @@ pub struct NewProcess {
     pub no_new_privs: bool,
     /// The loaded program.
     pub exec: crate::loader::Loaded,
+    /// A terminal to be the controlling terminal of its session (a
+    /// process exec'd with one), with it as the foreground group.
+    pub ctty: Option<Arc<crate::fs::tty::Terminal>>,
 }
 
 impl Kernel {
@@ -310,7 +313,7 @@ impl Kernel {
     /// no parent in the sandbox, a session and process group of its own.
     /// Its exit status is kept on the returned thread group.
     pub fn start_process(self: &Arc<Kernel>, image: NewProcess) -> Result<Arc<ThreadGroup>, Errno> {
-        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec } = image;
+        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty } = image;
         let creds = Arc::new(creds);
         let mut tree = self.tasks.write();
         if tree.tasks.len() >= self.max_tasks {
@@ -343,6 +346,11 @@ impl Kernel {
             uid: creds.uid,
         });
         tree.tasks.insert(pid, shared.clone());
+        if let Some(term) = &ctty {
+            // Before it runs: its session (sid = pid) has the terminal
+            // from the start, as after setsid and TIOCSCTTY.
+            self.ttys.attach(term, pid, pid);
+        }
         drop(tree);
         crate::kernel::cpu_clock::watch_cpu_limit(self, &tg);
         let mut regs = self.platform.initial_regs();

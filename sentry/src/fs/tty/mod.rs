@@ -4,11 +4,14 @@
 //!
 //! Files: `ldisc` (the line discipline), `pty` (the master and replica
 //! open files and the terminal ioctls), `devpts` (the /dev/pts
-//! filesystem, /dev/ptmx and /dev/tty).
+//! filesystem, /dev/ptmx and /dev/tty), `console` (the host terminal init
+//! may run on), `bridge` (a pair whose master is joined to a host
+//! terminal, for a process exec'd with one).
 //!
 //! Lock order: the kernel's task tree before a terminal's state before
 //! [`Ttys`]' maps; signals are sent with no terminal lock held.
 
+pub mod bridge;
 pub mod console;
 pub mod devpts;
 pub mod ldisc;
@@ -91,6 +94,26 @@ impl Terminal {
     pub fn signal_group(&self, pgid: i32, sig: i32) {
         if let Some(t) = self.ttys() {
             t.signal_group(pgid, sig);
+        }
+    }
+
+    /// Sets the window size (TIOCSWINSZ); a change signals the foreground
+    /// group with SIGWINCH.
+    pub fn resize(&self, ws: Winsize) {
+        let fg = {
+            let mut s = self.lock();
+            let old = s.winsize;
+            s.winsize = ws;
+            let changed = (old.ws_row, old.ws_col, old.ws_xpixel, old.ws_ypixel)
+                != (ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel);
+            if changed {
+                s.fg_pgrp
+            } else {
+                None
+            }
+        };
+        if let Some(pg) = fg {
+            self.signal_group(pg, libc::SIGWINCH);
         }
     }
 }
@@ -194,6 +217,16 @@ impl Ttys {
     /// The controlling terminal of session `sid`.
     pub fn controlling(&self, sid: i32) -> Option<Arc<Terminal>> {
         self.cttys().get(&sid).cloned()
+    }
+
+    /// Makes `term` the controlling terminal of session `sid` (a new one,
+    /// without a terminal), with `pgid` in the foreground.
+    pub fn attach(&self, term: &Arc<Terminal>, sid: i32, pgid: i32) {
+        let mut s = term.lock();
+        s.session = Some(sid);
+        s.fg_pgrp = Some(pgid);
+        drop(s);
+        self.set_controlling(sid, term);
     }
 
     /// Init's stdin is a host terminal: it controls session `sid`, whose

@@ -414,21 +414,7 @@ pub fn ioctl(t: &Task, term: &Arc<Terminal>, master: bool, cmd: u32, arg: u64) -
         }
         TIOCSWINSZ => {
             let ws: Winsize = mm.copy_in_obj(arg)?;
-            let fg = {
-                let mut s = term.lock();
-                let old = s.winsize;
-                s.winsize = ws;
-                let changed = (old.ws_row, old.ws_col, old.ws_xpixel, old.ws_ypixel)
-                    != (ws.ws_row, ws.ws_col, ws.ws_xpixel, ws.ws_ypixel);
-                if changed {
-                    s.fg_pgrp
-                } else {
-                    None
-                }
-            };
-            if let Some(pg) = fg {
-                term.signal_group(pg, libc::SIGWINCH);
-            }
+            term.resize(ws);
         }
         FIONREAD => {
             let s = term.lock();
