@@ -118,14 +118,7 @@ impl Drop for Dockerd {
         let _ = self.daemon.kill();
         let _ = self.daemon.wait();
         // The containers' cgroups went with them; their parent is ours.
-        for d in cgroup_dirs(&self.cgroup_parent) {
-            for e in fs::read_dir(&d).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    let _ = fs::remove_dir(e.path());
-                }
-            }
-            let _ = fs::remove_dir(d);
-        }
+        crate::clients::remove_cgroups(&self.cgroup_parent);
         let _ = fs::remove_dir_all(&self.dir);
     }
 }

@@ -12,6 +12,7 @@
 //! in `conformance/` and `conformance_ro/`) and `tests/programs.rs` (real
 //! programs and runsc's own behaviour: flags, error paths, exit statuses).
 
+pub mod clients;
 pub mod compile;
 pub mod containerd;
 pub mod diff;

@@ -127,14 +127,7 @@ impl Drop for Podman {
         let _ = self.podman(&["rm", "-a", "-f", "-t", "0"]);
         let _ = self.holder.kill();
         let _ = self.holder.wait();
-        for d in cgroup_dirs(&self.cgroup_parent) {
-            for e in fs::read_dir(&d).into_iter().flatten().flatten() {
-                if e.path().is_dir() {
-                    let _ = fs::remove_dir(e.path());
-                }
-            }
-            let _ = fs::remove_dir(d);
-        }
+        crate::clients::remove_cgroups(&self.cgroup_parent);
         let _ = fs::remove_dir_all(&self.dir);
     }
 }

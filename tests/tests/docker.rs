@@ -6,6 +6,7 @@
 
 use std::time::{Duration, Instant};
 
+use runsc_tests::clients::{check_volume, flag_scenarios};
 use runsc_tests::docker::Dockerd;
 use runsc_tests::oci::{cgroup_dirs, Outcome};
 
@@ -54,29 +55,11 @@ fn docker_run_matches_runc() {
 fn docker_run_flags_match_runc() {
     let d = Dockerd::start("flags");
     let vol = d.dir.join("vol");
-    std::fs::create_dir_all(&vol).unwrap();
-    std::fs::write(vol.join("f"), "from the host\n").unwrap();
-    let rw = format!("{}:/data", vol.display());
-    let ro = format!("{}:/ro:ro", vol.display());
-    // Mount points and their flags (not the filesystem type or its own
-    // options: a volume is 9p in the sandbox), sorted: Docker orders
-    // mounts of one depth as its map gives them.
-    let mounts = "grep -E ' (/|/data|/ro|/run|/dev/shm|/proc|/sys|/tmp) ' /proc/self/mounts \
-                  | while read src at fs opts rest; do echo $at ${opts%%,relatime*}; done | sort";
-    same(
-        &d,
-        &["-v", &rw, "-v", &ro, "--read-only", "--tmpfs", "/run", "--tmpfs", "/tmp:exec,size=1m"],
-        &format!(
-            "cat /data/f; echo new > /data/new; cat /data/new; rm /data/new; echo x > /ro/x; echo ro=$?; \
-             touch /file 2>/dev/null; echo root=$?; touch /run/a && echo run ok; {mounts}"
-        ),
-    );
-    assert!(!vol.join("new").exists() && !vol.join("x").exists());
-    same(&d, &["-e", "FOO=bar", "-e", "EMPTY=", "-w", "/tmp"], "echo $FOO; env | grep -c EMPTY; pwd");
-    same(&d, &["-u", "1000:1000"], "id; touch /root/x; echo $?; grep Cap /proc/self/status");
-    same(&d, &["--cap-drop", "ALL"], "grep Cap /proc/self/status; chown 1 /bin; echo chown=$?");
-    same(&d, &["--cap-drop", "ALL", "--cap-add", "CHOWN"], "grep Cap /proc/self/status");
-    same(&d, &["--hostname", "box", "--user", "1000"], "hostname; id -u");
+    for sc in flag_scenarios(&vol) {
+        let flags: Vec<&str> = sc.flags.iter().map(String::as_str).collect();
+        same(&d, &flags, &sc.script);
+    }
+    check_volume(&vol);
 }
 
 #[test]

@@ -570,9 +570,10 @@ fn exec_with_a_terminal_matches_runc() {
         let text = fs::read_to_string(&out).unwrap();
         let text = text.split_once('\n').map(|(_, rest)| rest.to_string()).unwrap_or_default();
         assert!(fs::read_to_string(&pid_file).unwrap().trim().parse::<i32>().is_ok(), "{name}: pid file");
-        // In the foreground, on the caller's terminal (`script` gives one).
+        // In the foreground, on the caller's terminal (`script` gives one;
+        // runc sizes its terminal from it just after the start).
         let fg = format!(
-            "stty rows 12 cols 34; {} --root {} exec -t {id} sh -c 'tty; stty size; echo fg; exit 4'",
+            "stty rows 12 cols 34; {} --root {} exec -t {id} sh -c 'tty; sleep 1; stty size; echo fg; exit 4'",
             bin.display(),
             rt.root.display()
         );
