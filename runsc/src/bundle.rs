@@ -127,6 +127,7 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
             return Err(field(format!("process.env[{i}]"), format!("{e:?} is not NAME=VALUE")));
         }
     }
+    check_hooks(spec)?;
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         if !m.destination().is_absolute() {
             return Err(field(
@@ -152,6 +153,37 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         }
     }
     Ok(rootfs)
+}
+
+/// Checks each hook: an absolute path, NAME=VALUE environment entries, a
+/// positive timeout.
+fn check_hooks(spec: &Spec) -> Result<(), BundleError> {
+    let Some(h) = spec.hooks() else { return Ok(()) };
+    let lists = [
+        ("prestart", h.prestart()),
+        ("createRuntime", h.create_runtime()),
+        ("createContainer", h.create_container()),
+        ("startContainer", h.start_container()),
+        ("poststart", h.poststart()),
+        ("poststop", h.poststop()),
+    ];
+    for (kind, list) in lists {
+        for (i, hook) in list.iter().flatten().enumerate() {
+            let at = format!("hooks.{kind}[{i}]");
+            if !hook.path().is_absolute() {
+                return Err(field(format!("{at}.path"), format!("{:?} is not an absolute path", hook.path())));
+            }
+            for (j, e) in hook.env().iter().flatten().enumerate() {
+                if !e.contains('=') || e.starts_with('=') {
+                    return Err(field(format!("{at}.env[{j}]"), format!("{e:?} is not NAME=VALUE")));
+                }
+            }
+            if hook.timeout().is_some_and(|t| t <= 0) {
+                return Err(field(format!("{at}.timeout"), "must be more than 0 seconds"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The host directory a bind mount serves (relative sources are the

@@ -122,9 +122,21 @@ fn run_container(
         phase: Mutex::new(control::Phase::Created),
         start: Mutex::new(start_tx),
     });
+    // startContainer hooks run before init, which keeps pid 1.
+    sandbox.kernel().reserve_init_pid();
     server.clone().serve(listener)?;
-    let reply: mpsc::Sender<Result<(), String>> =
+    let control::StartRequest { hook_state, reply } =
         start_rx.recv().map_err(|_| anyhow::anyhow!("control socket closed before start"))?;
+    let hooks = spec.hooks().as_ref().and_then(|h| h.start_container().as_deref()).unwrap_or_default();
+    if !hooks.is_empty() {
+        let process = spec.process().as_ref().ok_or_else(|| anyhow::anyhow!("spec has no process"))?;
+        let state = hook_state.unwrap_or_default();
+        if let Err(e) = crate::start_hooks::run(sandbox, process, hooks, state.as_bytes()) {
+            let _ = reply.send(Err(e.clone()));
+            server.drain_init_waiters();
+            return Err(anyhow::anyhow!(e));
+        }
+    }
     match sandbox.start_init(init) {
         Ok(()) => {
             *server.phase.lock().unwrap_or_else(|e| e.into_inner()) = control::Phase::Running;
@@ -132,6 +144,7 @@ fn run_container(
         }
         Err(e) => {
             let _ = reply.send(Err(format!("{e:#}")));
+            server.drain_init_waiters();
             return Err(e);
         }
     }

@@ -110,13 +110,20 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             annotations: b.spec.annotations().clone().unwrap_or_default(),
             started: false,
             cgroups: cg.dirs.clone(),
+            hooks: b.spec.hooks().clone(),
         };
-        let saved_ok = container.save(&saved).and_then(|()| match &args.pid_file {
-            Some(p) => write_pid_file(p, launched.boot.id()),
-            None => Ok(()),
-        });
+        let saved_ok =
+            container.save(&saved).and_then(|()| create_hooks(&saved, &b)).and_then(|()| match &args.pid_file {
+                Some(p) => write_pid_file(p, launched.boot.id()),
+                None => Ok(()),
+            });
         if let Err(e) = saved_ok {
             launched.kill();
+            if saved.hooks.is_some() {
+                // As runc: a container that fails to be made is destroyed,
+                // and that runs the poststop hooks.
+                saved.run_poststop(Some(&b.dir));
+            }
             return Err(e);
         }
         Ok(launched)
@@ -135,6 +142,17 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
     }
 }
 
+/// The hooks run as the container is made, in the runtime's namespaces,
+/// the sandbox ready (its init loaded): prestart and createRuntime in the
+/// bundle, createContainer in the root filesystem (where runc runs them,
+/// in the container's mount namespace before its pivot_root).
+fn create_hooks(saved: &Saved, b: &bundle::Bundle) -> anyhow::Result<()> {
+    let state = saved.hook_state(state::Status::Creating);
+    crate::hooks::run("prestart", saved.hooks_of(|h| h.prestart()), &state, Some(&b.dir))?;
+    crate::hooks::run("createRuntime", saved.hooks_of(|h| h.create_runtime()), &state, Some(&b.dir))?;
+    crate::hooks::run("createContainer", saved.hooks_of(|h| h.create_container()), &state, Some(&b.rootfs))
+}
+
 /// `runsc create`.
 pub fn run_create(g: &GlobalFlags, args: &CreateArgs) -> anyhow::Result<i32> {
     create(g, args, true)?;
@@ -143,9 +161,26 @@ pub fn run_create(g: &GlobalFlags, args: &CreateArgs) -> anyhow::Result<i32> {
 
 /// Asks the sandbox in `dir` to start init and records that it did.
 pub fn start_in(dir: &Path, container: &Container, saved: &mut Saved) -> anyhow::Result<()> {
-    control::call(dir, &control::Request::Start, Some(READY_TIMEOUT))?;
+    // startContainer hooks run in the sandbox, before init, seeing it as
+    // pid 1 of a created container.
+    let hook_state = (!saved.hooks_of(|h| h.start_container()).is_empty()).then(|| {
+        let mut st = saved.hook_state(state::Status::Created);
+        st.pid = Some(1);
+        String::from_utf8_lossy(&st.json()).into_owned()
+    });
+    control::call(dir, &control::Request::Start { hook_state }, Some(READY_TIMEOUT))?;
     saved.started = true;
-    container.save(saved)
+    container.save(saved)?;
+    let poststart = saved.hooks_of(|h| h.poststart());
+    if !poststart.is_empty() {
+        crate::hooks::run_warning(
+            "poststart",
+            poststart,
+            &saved.hook_state(state::Status::Running),
+            Some(&saved.bundle),
+        );
+    }
+    Ok(())
 }
 
 /// `runsc run`.
@@ -167,6 +202,7 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
         if let Ok((c, saved)) = Container::open(&g.root, id, true) {
             let _ = cgroup::remove(&saved.cgroups);
             let _ = c.destroy();
+            saved.run_poststop(Some(&saved.bundle));
         }
         return Err(e);
     }
@@ -180,6 +216,7 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
         if let Ok((c, saved)) = Container::open(&g.root, id, true) {
             cgroup::remove(&saved.cgroups)?;
             c.destroy()?;
+            saved.run_poststop(Some(&saved.bundle));
         }
     }
     Ok(status)

@@ -25,5 +25,6 @@ pub fn run(g: &GlobalFlags, args: &DeleteArgs) -> anyhow::Result<i32> {
     state::kill_sandbox(&saved)?;
     crate::cgroup::remove(&saved.cgroups)?;
     container.destroy()?;
+    saved.run_poststop(None);
     Ok(0)
 }

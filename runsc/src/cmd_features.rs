@@ -8,8 +8,7 @@ pub fn run() -> anyhow::Result<i32> {
     let doc = json!({
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.2.0",
-        // Hooks are not run yet.
-        "hooks": [],
+        "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
         "mountOptions": ["bind", "rbind", "ro", "rw"],
         "linux": {
             // The sandbox is its own pid, mount, IPC, UTS and network

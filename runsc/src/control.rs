@@ -28,8 +28,12 @@ use serde::{Deserialize, Serialize};
 pub enum Request {
     /// The sandbox's status.
     State,
-    /// Run init.
-    Start,
+    /// Run init (after the spec's startContainer hooks, given this state).
+    Start {
+        /// The container's state for the hooks, as JSON.
+        #[serde(default)]
+        hook_state: Option<String>,
+    },
     /// Send a signal to init (or `pid`), or with `all` to every process.
     Signal {
         /// The signal number.
@@ -189,6 +193,15 @@ pub enum Phase {
     Running,
 }
 
+/// A `start` passed to boot's main thread: the hooks' state, and where
+/// to answer.
+pub struct StartRequest {
+    /// The state for the startContainer hooks.
+    pub hook_state: Option<String>,
+    /// The answer goes here.
+    pub reply: mpsc::Sender<Result<(), String>>,
+}
+
 /// What the control thread shares with boot's main thread.
 pub struct Server {
     /// The kernel.
@@ -199,18 +212,18 @@ pub struct Server {
     pub execs: Mutex<HashMap<i32, Arc<ThreadGroup>>>,
     /// The terminals of those exec'd with one.
     pub bridges: Mutex<HashMap<i32, Arc<sentry::fs::tty::bridge::Bridge>>>,
-    /// `runsc wait`s yet to be answered.
+    /// `runsc wait`s and `start`s yet to be answered.
     pub init_waiters: std::sync::atomic::AtomicUsize,
     /// Init's phase.
     pub phase: Mutex<Phase>,
     /// `start` requests, to the main thread, which answers on the channel
     /// it is given.
-    pub start: Mutex<mpsc::Sender<mpsc::Sender<Result<(), String>>>>,
+    pub start: Mutex<mpsc::Sender<StartRequest>>,
 }
 
 impl Server {
-    /// Gives the `runsc wait`s their answers before the sandbox exits (at
-    /// most a second).
+    /// Gives the `runsc wait`s and `start`s their answers before the
+    /// sandbox exits (at most a second).
     pub fn drain_init_waiters(&self) {
         let deadline = Instant::now() + Duration::from_secs(1);
         while self.init_waiters.load(std::sync::atomic::Ordering::Acquire) > 0 && Instant::now() < deadline {
@@ -258,7 +271,9 @@ impl Server {
             rest.read_until(b'\n', &mut line)?;
         }
         let req = serde_json::from_slice::<Request>(&line);
-        let waits_init = matches!(req, Ok(Request::WaitInit));
+        // `wait` and `start` answers tell of init's fate: the sandbox does
+        // not exit before they are sent.
+        let waits_init = matches!(req, Ok(Request::WaitInit | Request::Start { .. }));
         if waits_init {
             self.init_waiters.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         }
@@ -293,12 +308,13 @@ impl Server {
         let err = |e: String| Reply { error: Some(e), ..Reply::default() };
         match req {
             Request::State => Reply { status: Some(self.status().into()), ..Reply::default() },
-            Request::Start => {
+            Request::Start { hook_state } => {
                 if self.status() != "created" {
                     return err(format!("cannot start a container that is {}", self.status()));
                 }
                 let (tx, rx) = mpsc::channel();
-                let sent = self.start.lock().unwrap_or_else(|e| e.into_inner()).send(tx);
+                let sent =
+                    self.start.lock().unwrap_or_else(|e| e.into_inner()).send(StartRequest { hook_state, reply: tx });
                 if sent.is_err() {
                     return err("the sandbox is not waiting to start".into());
                 }

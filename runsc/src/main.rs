@@ -28,10 +28,12 @@ mod console;
 mod control;
 mod exec_tty;
 mod filters;
+mod hooks;
 mod launch;
 mod logging;
 mod sandbox;
 mod signals;
+mod start_hooks;
 mod state;
 mod table;
 

@@ -227,6 +227,19 @@ impl Sandbox {
         stdio: Vec<Option<Arc<File>>>,
         init: bool,
     ) -> anyhow::Result<NewProcess> {
+        self.prepare_program(process, None, stdio, init)
+    }
+
+    /// Loads `process`, running program `exe` (an absolute path in the
+    /// sandbox) if given, else its args[0] found as execvp would; an `exe`
+    /// (a hook's) runs with exactly the environment given, no HOME added.
+    pub fn prepare_program(
+        &self,
+        process: &oci_spec::runtime::Process,
+        exe: Option<&[u8]>,
+        stdio: Vec<Option<Arc<File>>>,
+        init: bool,
+    ) -> anyhow::Result<NewProcess> {
         let argv: Vec<Vec<u8>> =
             process.args().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         if argv.is_empty() {
@@ -235,7 +248,7 @@ impl Sandbox {
         let mut envp: Vec<Vec<u8>> =
             process.env().clone().unwrap_or_default().into_iter().map(String::into_bytes).collect();
         let user = process.user();
-        if self.default_home && !envp.iter().any(|e| e.starts_with(b"HOME=")) {
+        if self.default_home && exe.is_none() && !envp.iter().any(|e| e.starts_with(b"HOME=")) {
             // As runc does: the user's home from the image's /etc/passwd,
             // or /.
             let home = self.home_of(user.uid()).unwrap_or_else(|| b"/".to_vec());
@@ -299,10 +312,13 @@ impl Sandbox {
             no_new_privs,
         };
         let path_var = envp.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(<[u8]>::to_vec);
-        let exe = resolve_program(&env, &argv[0], path_var.as_deref())?;
+        let (exe, shown) = match exe {
+            Some(p) => (p.to_vec(), p),
+            None => (resolve_program(&env, &argv[0], path_var.as_deref())?, argv[0].as_slice()),
+        };
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
         let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
-            .map_err(|e| start_error(&argv[0], e))?;
+            .map_err(|e| start_error(shown, e))?;
         Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded, ctty: None })
     }
 

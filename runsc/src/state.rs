@@ -41,6 +41,40 @@ pub struct Saved {
     /// The container's host cgroup directories (removed on delete).
     #[serde(default)]
     pub cgroups: Vec<PathBuf>,
+    /// The spec's hooks (poststart and poststop run after create).
+    #[serde(default)]
+    pub hooks: Option<oci_spec::runtime::Hooks>,
+}
+
+impl Saved {
+    /// The state the spec's hooks read, in `status`.
+    pub fn hook_state(&self, status: Status) -> crate::hooks::HookState<'_> {
+        crate::hooks::HookState {
+            oci_version: "1.0.2",
+            id: &self.id,
+            status: status.name(),
+            pid: (status != Status::Stopped).then_some(self.pid),
+            bundle: &self.bundle,
+            annotations: &self.annotations,
+        }
+    }
+
+    /// Hooks of one kind (empty if the spec has none).
+    pub fn hooks_of(
+        &self,
+        kind: impl Fn(&oci_spec::runtime::Hooks) -> &Option<Vec<oci_spec::runtime::Hook>>,
+    ) -> &[oci_spec::runtime::Hook] {
+        self.hooks.as_ref().and_then(|h| kind(h).as_deref()).unwrap_or_default()
+    }
+
+    /// Runs the poststop hooks (their failures are warnings), in `cwd` if
+    /// given.
+    pub fn run_poststop(&self, cwd: Option<&Path>) {
+        let hooks = self.hooks_of(|h| h.poststop());
+        if !hooks.is_empty() {
+            crate::hooks::run_warning("poststop", hooks, &self.hook_state(Status::Stopped), cwd);
+        }
+    }
 }
 
 /// The OCI status of a container.

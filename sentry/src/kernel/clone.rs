@@ -306,7 +306,14 @@ impl Kernel {
 
     /// Starts the sandbox's init process (pid 1) from a loaded image.
     pub fn start_init(self: &Arc<Kernel>, image: NewProcess) -> Result<(), Errno> {
+        self.tasks.write().release_init_pid();
         self.start_process(image).map(|_| ())
+    }
+
+    /// Keeps pid 1 for init until [`Kernel::start_init`]: processes
+    /// started before it (a container's startContainer hooks) get others.
+    pub fn reserve_init_pid(&self) {
+        self.tasks.write().init_reserved = true;
     }
 
     /// Starts a process from outside the sandbox (init, or `runsc exec`):

@@ -50,16 +50,28 @@ pub struct Tree {
     /// Processes by pid, live and zombie.
     pub procs: BTreeMap<i32, Proc>,
     last: i32,
+    /// Pid 1 is kept for init, which has not started yet (helpers such as
+    /// a container's startContainer hooks run before it).
+    pub init_reserved: bool,
     groups: BTreeMap<i32, usize>,
     sessions: BTreeMap<i32, usize>,
 }
 
 impl Tree {
     fn in_use(&self, id: i32) -> bool {
-        self.tasks.contains_key(&id)
+        (id == 1 && self.init_reserved)
+            || self.tasks.contains_key(&id)
             || self.procs.contains_key(&id)
             || self.groups.contains_key(&id)
             || self.sessions.contains_key(&id)
+    }
+
+    /// Ends [`Tree::init_reserved`]: the next pid allocated is 1.
+    pub fn release_init_pid(&mut self) {
+        if self.init_reserved {
+            self.init_reserved = false;
+            self.last = 0;
+        }
     }
 
     /// Allocates a pid/tid: the next free one after the last, wrapping.
