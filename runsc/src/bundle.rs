@@ -128,6 +128,15 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         }
     }
     check_hooks(spec)?;
+    if let Some(linux) = spec.linux() {
+        for (name, list) in [("maskedPaths", linux.masked_paths()), ("readonlyPaths", linux.readonly_paths())] {
+            for (i, p) in list.iter().flatten().enumerate() {
+                if !p.starts_with('/') {
+                    return Err(field(format!("linux.{name}[{i}]"), format!("{p:?} is not an absolute path")));
+                }
+            }
+        }
+    }
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         if !m.destination().is_absolute() {
             return Err(field(

@@ -31,6 +31,7 @@ mod filters;
 mod hooks;
 mod launch;
 mod logging;
+mod masked_paths;
 mod sandbox;
 mod signals;
 mod start_hooks;

@@ -180,8 +180,10 @@ impl Sandbox {
         if readonly && overlay {
             root_mount.set_readonly(true);
         }
+        let dev = mounts[1].clone();
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+        crate::masked_paths::apply(&kernel, spec, &root, &dev)?;
         Ok(Sandbox { kernel, platform, root, default_home: false })
     }
 

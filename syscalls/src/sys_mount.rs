@@ -115,9 +115,12 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// MS_BIND | MS_REC: the mounts inside the source's subtree (`src`, seen
 /// through its mount) are bound again at the same places in `copy`, and
 /// theirs below them.
-fn bind_children(mounts: &mut Vec<Arc<Mount>>, src: &Location, copy: &Arc<Mount>) {
+pub fn bind_children(mounts: &mut Vec<Arc<Mount>>, src: &Location, copy: &Arc<Mount>) {
     let children: Vec<Arc<Mount>> = mounts
         .iter()
+        // Not the copy itself: bound onto its own source's subtree, it is
+        // one of the source mount's children.
+        .filter(|c| !Arc::ptr_eq(c, copy))
         .filter(|c| c.parent().is_some_and(|(pm, pd)| Arc::ptr_eq(&pm, &src.mount) && src.dentry.is_ancestor_of(&pd)))
         .cloned()
         .collect();

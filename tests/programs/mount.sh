@@ -1,8 +1,9 @@
 # mount and umount inside: tmpfs with size= and mode=, ENOSPC, bind mounts of
 # a directory and a file, EBUSY, remount ro and rw, a mount made under a
 # directory after it was bound elsewhere (not seen through the bind),
-# recursive binds, moves (and ELOOP into itself), lazy unmounts. Natively
-# it runs in a private mount namespace (tests/tests/filesystems.rs).
+# recursive binds (one onto itself), moves (and ELOOP into itself), lazy
+# unmounts. Natively it runs in a private mount namespace
+# (tests/tests/filesystems.rs).
 d=$(mktemp -d /tmp/runsc-mnt.XXXXXX)
 mount -t tmpfs -o size=1m,mode=0700 none $d && echo mounted
 stat -c '%a %F' $d
@@ -28,6 +29,9 @@ ls $d/a/sub | tr '\n' ' '; echo
 ls $d/view/sub | tr '\n' ' '; echo
 mount --rbind $d/a $d/rview && ls $d/rview/sub | tr '\n' ' '; echo
 grep -c " $d/rview" /proc/mounts
+# A recursive bind onto itself (its own copy is not bound again).
+mount --rbind $d/a $d/a && ls $d/a/sub | tr '\n' ' '; echo
+umount -l $d/a && ls $d/a/sub | tr '\n' ' '; echo
 mount --move $d/a/sub $d/moved && ls $d/moved | tr '\n' ' '; echo
 ls $d/a/sub | tr '\n' ' '; echo
 mount --move $d/moved $d/moved/x 2>&1 | grep -c 'Too many levels\|failed' 

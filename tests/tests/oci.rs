@@ -742,3 +742,53 @@ fn cgroup_limits_match_runc() {
     assert!(seen[0].iter().all(|v| !v.is_empty()), "runc wrote {:?}", seen[0]);
     assert_eq!(seen[0], seen[1], "the limits runc and runsc wrote");
 }
+
+/// maskedPaths and readonlyPaths as runc applies them: a masked file reads
+/// empty and swallows writes (/dev/null), a masked directory is empty and
+/// read-only, a read-only path refuses writes but the mounts below it keep
+/// theirs; paths the container lacks are passed over.
+#[test]
+fn masked_and_readonly_paths_match_runc() {
+    let s = Scratch::new("masked");
+    let script = "cat /etc/secret; echo cat=$?; stat -c '%F %t,%T' /etc/secret; echo x > /etc/secret; echo w=$?; \
+                  ls -A /etc/secretdir; stat -c '%a %F' /etc/secretdir; touch /etc/secretdir/f 2>&1; echo t=$?; \
+                  cat /data/keep; touch /data/f 2>&1; echo ro=$?; touch /data/sub/y; echo sub=$?; \
+                  echo box > /proc/sys/kernel/domainname; echo sys=$?; cat /etc/public";
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(&format!("b-{name}"), script, |spec| {
+            spec["root"]["readonly"] = false.into();
+            spec["mounts"].as_array_mut().unwrap().push(serde_json::json!({"destination": "/data/sub",
+                "type": "tmpfs", "source": "tmpfs", "options": ["mode=755"]}));
+            spec["linux"]["maskedPaths"] =
+                serde_json::json!(["/etc/secret", "/etc/secretdir", "/proc/kcore", "/no/such/path", "/sys/firmware"]);
+            spec["linux"]["readonlyPaths"] = serde_json::json!(["/data", "/proc/sys", "/proc/sysrq-trigger"]);
+        });
+        let root = b.join("rootfs");
+        for a in ["stat", "touch"] {
+            std::os::unix::fs::symlink("busybox", root.join("bin").join(a)).unwrap();
+        }
+        fs::write(root.join("etc/secret"), "hidden\n").unwrap();
+        fs::write(root.join("etc/public"), "shown\n").unwrap();
+        fs::create_dir_all(root.join("etc/secretdir")).unwrap();
+        fs::write(root.join("etc/secretdir/key"), "hidden\n").unwrap();
+        fs::create_dir_all(root.join("data/sub")).unwrap();
+        fs::write(root.join("data/keep"), "kept\n").unwrap();
+        let out = s.runtime(bin, name).cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]);
+        assert_eq!(fs::read_to_string(root.join("etc/secret")).unwrap(), "hidden\n", "{name}: the file is unchanged");
+        outs.push(out);
+    }
+    let (ours, theirs) = (&outs[0], &outs[1]);
+    assert_eq!(theirs.code, 0, "runc: {theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout, "ours {ours:?}\nrunc's {theirs:?}");
+    assert_eq!(ours.code, theirs.code);
+    for want in ["cat=0", "character special file 1,3", "w=0", "t=1", "ro=1", "sub=0", "sys=1", "shown"] {
+        assert!(ours.stdout.contains(want), "{want}: {ours:?}");
+    }
+    assert!(!ours.stdout.contains("hidden") && !ours.stdout.contains("key"), "{ours:?}");
+
+    let bad = s.bundle("bad", "true", |spec| spec["linux"]["maskedPaths"] = serde_json::json!(["/ok", "rel"]));
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["create", "--bundle", bad.to_str().unwrap(), "c2"]).fails_with("linux.maskedPaths[1]");
+    assert!(rt.leftovers().is_empty());
+}
