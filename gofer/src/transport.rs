@@ -41,7 +41,7 @@ pub fn send(sock: RawFd, msg: &[u8], fd: Option<RawFd>) -> Result<(), TransportE
 }
 
 /// The most fds one message carries.
-pub const MAX_FDS: usize = 8;
+pub const MAX_FDS: usize = 64;
 
 /// Sends one message with `fds` (at most [`MAX_FDS`]) attached.
 pub fn send_fds(sock: RawFd, msg: &[u8], fds: &[RawFd]) -> Result<(), TransportError> {

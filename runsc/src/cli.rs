@@ -433,6 +433,9 @@ pub struct BootArgs {
     /// sandbox's are closed too.
     #[arg(long = "closed-fds", value_delimiter = ',')]
     pub closed_fds: Vec<i32>,
+    /// Fds 3 .. 3+N are init's too (`--preserve-fds`).
+    #[arg(long = "preserve-fds", default_value = "0")]
+    pub preserve_fds: u32,
     /// Fd of the listening control socket (OCI containers): init waits
     /// for `start` on it.
     #[arg(long = "control-fd")]

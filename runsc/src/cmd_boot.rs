@@ -69,7 +69,8 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     let sandbox = std::sync::Arc::new(sandbox);
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
-    let stdio = sandbox::import_stdio(&args.closed_fds)?;
+    let mut stdio = sandbox::import_stdio(&args.closed_fds)?;
+    stdio.extend(sandbox::import_preserved(args.preserve_fds)?);
     if control.is_some() && !sentry::fs::host_notify::start() {
         anyhow::bail!("boot: cannot start the host fd notifier");
     }

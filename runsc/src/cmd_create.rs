@@ -37,9 +37,9 @@ fn owner() -> String {
 /// Creates the container; returns its processes and state directory, the
 /// state saved and unlocked.
 fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<(Launched, PathBuf)> {
-    if args.preserve_fds > 0 {
-        bail!("--preserve-fds: passing extra fds to the container is not supported yet");
-    }
+    // Fds 3 .. 3+N are init's: only boot inherits them (not the gofers or
+    // hooks), and runsc's own come after them.
+    crate::launch::set_preserved_cloexec(args.preserve_fds, true)?;
     let container = Container::create(&g.root, &args.id)?;
     let mut cgroups = Vec::new();
     let made = (|| {
@@ -74,6 +74,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             console: console.as_ref(),
             detached,
             cgroup: &procs,
+            preserve_fds: args.preserve_fds,
         };
         let mut launched = launch::start(g, &plan)?;
         drop((listener, err_w));

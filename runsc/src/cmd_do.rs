@@ -117,6 +117,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
         errors: None,
         console: None,
         detached: false,
+        preserve_fds: 0,
     };
     let launched = launch::start(g, &plan)?;
     launched.supervise()

@@ -85,8 +85,11 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
     if args.tty && detached && args.console_socket.is_none() {
         bail!("exec --tty --detach: a detached process's terminal needs --console-socket");
     }
-    if args.preserve_fds > 0 {
-        bail!("exec --preserve-fds: passing extra fds is not supported yet");
+    if args.preserve_fds as usize > gofer::transport::MAX_FDS - 3 {
+        bail!("exec --preserve-fds {}: at most {} fds can be passed", args.preserve_fds, gofer::transport::MAX_FDS - 3);
+    }
+    if args.preserve_fds > 0 && args.tty {
+        bail!("exec --preserve-fds with --tty: the process's stdio is its terminal; extra fds are not passed with one");
     }
     if args.detach {
         return detach(args);
@@ -117,7 +120,7 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
     } else {
         Some(crate::exec_tty::own()?)
     };
-    let stdio = if host_tty.is_some() { Vec::new() } else { stdio_for_sandbox()? };
+    let stdio = if host_tty.is_some() { Vec::new() } else { stdio_for_sandbox(args.preserve_fds)? };
     let (fds, infos): (Vec<i32>, Vec<Option<control::StdioInfo>>) = match &host_tty {
         Some(t) => (
             vec![t.fd.as_raw_fd()],
@@ -238,12 +241,12 @@ fn argv_with_started(argv: Vec<std::ffi::OsString>, fd: i32) -> Vec<std::ffi::Os
     out
 }
 
-/// This command's stdio, as the sandbox should get them (None for one
-/// that was closed).
-fn stdio_for_sandbox() -> anyhow::Result<Vec<Option<crate::sandbox::Stdio>>> {
-    (0..3)
+/// This command's stdio (None for one that was closed) and the
+/// `--preserve-fds` after it, as the sandbox should get them.
+fn stdio_for_sandbox(preserve_fds: u32) -> anyhow::Result<Vec<Option<crate::sandbox::Stdio>>> {
+    (0..3 + preserve_fds as i32)
         .map(|n| {
-            if sentry::fs::host_stdio::closed_at_start(n) {
+            if n < 3 && sentry::fs::host_stdio::closed_at_start(n) {
                 Ok(None)
             } else {
                 crate::sandbox::reopen_stdio(n).map(Some)

@@ -51,7 +51,8 @@ pub enum Request {
     Exec {
         /// The process.
         process: Box<oci_spec::runtime::Process>,
-        /// Fds 0, 1 and 2: None for one that is closed.
+        /// Fds 0, 1 and 2 (None for one that is closed), and any passed
+        /// after them (`--preserve-fds`: 3, 4, ...).
         stdio: Vec<Option<StdioInfo>>,
         /// The one fd passed is a host terminal (`exec --tty`): the
         /// process runs on a terminal of the sandbox's joined to it.
@@ -405,7 +406,7 @@ impl Server {
             self.execs.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, tg);
             return Ok(pid);
         }
-        if stdio.len() > 3 || stdio.iter().flatten().count() != fds.len() {
+        if stdio.len() > gofer::transport::MAX_FDS || stdio.iter().flatten().count() != fds.len() {
             return Err(anyhow!("exec: {} stdio fds announced, {} passed", stdio.iter().flatten().count(), fds.len()));
         }
         let mut fds = fds.into_iter();

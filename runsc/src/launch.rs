@@ -37,6 +37,9 @@ pub struct Plan<'a> {
     /// The `cgroup.procs` files of the container's cgroup, which boot and
     /// the gofers join as they start (before boot forks anything).
     pub cgroup: &'a [OwnedFd],
+    /// Our fds 3 .. 3+N go to init (`--preserve-fds`); they are
+    /// close-on-exec but for boot's start.
+    pub preserve_fds: u32,
 }
 
 /// The processes of a started sandbox.
@@ -121,6 +124,20 @@ fn kill_all(children: &mut [Child]) {
         let _ = c.kill();
         let _ = c.wait();
     }
+}
+
+/// Sets or clears close-on-exec on our fds 3 .. 3+`count` (those
+/// `--preserve-fds` passes to init: only boot inherits them).
+pub fn set_preserved_cloexec(count: u32, cloexec: bool) -> anyhow::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+    let flag = if cloexec { FdFlag::FD_CLOEXEC } else { FdFlag::empty() };
+    for fd in 3..3 + count as i32 {
+        fcntl(fd, FcntlArg::F_SETFD(flag)).map_err(|e| match e {
+            nix::errno::Errno::EBADF => anyhow::anyhow!("--preserve-fds {count}: fd {fd} is not open"),
+            e => anyhow::anyhow!("--preserve-fds {count}: fd {fd}: {e}"),
+        })?;
+    }
+    Ok(())
 }
 
 /// Makes `fd` inheritable by the children we spawn next.
@@ -303,7 +320,12 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
         boot.stdin(dup()?).stdout(dup()?).stderr(dup()?);
     }
     join_cgroup(&mut boot, plan.cgroup);
+    if plan.preserve_fds > 0 {
+        boot.arg(format!("--preserve-fds={}", plan.preserve_fds));
+    }
+    set_preserved_cloexec(plan.preserve_fds, false)?;
     let boot = boot.spawn();
+    set_preserved_cloexec(plan.preserve_fds, true)?;
     drop((store, root_end, ends, spec_r));
     let boot = match boot {
         Ok(b) => b,

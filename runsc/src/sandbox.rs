@@ -543,14 +543,30 @@ pub struct Stdio {
     pub nonblocking: bool,
 }
 
-/// Our stdio fd `n` (0, 1 or 2), ready for the sandbox.
+/// The files for init's fds 3, 4, ... from ours (`--preserve-fds`), made
+/// as [`import_stdio`] makes stdio's.
+pub fn import_preserved(count: u32) -> anyhow::Result<Vec<Option<Arc<File>>>> {
+    (3..3 + count as i32)
+        .map(|n| {
+            let s = reopen_stdio(n)?;
+            Ok(Some(File::new(Arc::new(HostFile::import(s.fd, s.nonblocking)), s.flags as u32, None, s.name)))
+        })
+        .collect()
+}
+
+/// Our inherited fd `n` (stdio, or one of `--preserve-fds` from 3 on,
+/// which this takes), ready for the sandbox.
 pub fn reopen_stdio(n: i32) -> anyhow::Result<Stdio> {
     use nix::fcntl::{fcntl, FcntlArg};
     use std::os::fd::AsRawFd;
     let fd = match n {
         0 => std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?,
         1 => std::io::stdout().as_fd().try_clone_to_owned().context("stdout")?,
-        _ => std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?,
+        2 => std::io::stderr().as_fd().try_clone_to_owned().context("stderr")?,
+        // Ours from now on: the original closes once reopened, so the
+        // sandbox's is the only one (a pipe's reader sees its end when the
+        // container closes it).
+        _ => gofer::transport::adopt_inherited(n).map_err(|e| anyhow!("--preserve-fds: fd {n}: {e}"))?,
     };
     let flags = fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL).unwrap_or(0);
     let name = std::fs::read_link(format!("/proc/self/fd/{n}"))

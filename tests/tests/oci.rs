@@ -792,3 +792,59 @@ fn masked_and_readonly_paths_match_runc() {
     rt.cmd(&["create", "--bundle", bad.to_str().unwrap(), "c2"]).fails_with("linux.maskedPaths[1]");
     assert!(rt.leftovers().is_empty());
 }
+
+/// `--preserve-fds N`: fds 3 .. 3+N of `run` are the container's, and of
+/// `exec` the new process's, as runc passes them; fds that are not open
+/// are an error.
+#[test]
+fn preserve_fds_match_runc() {
+    let s = Scratch::new("preserve");
+    let f3 = s.dir.join("f3");
+    fs::write(&f3, "from three\n").unwrap();
+    let script = "cat <&3; echo to-four >&4; exec 4>&-; readlink /proc/self/fd/3; \
+                  [ -e /proc/self/fd/5 ] && echo five || echo no-five; sleep 2";
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(&format!("b-{name}"), script, |_| {});
+        std::os::unix::fs::symlink("busybox", b.join("rootfs/bin/readlink")).unwrap();
+        let rt = s.runtime(bin.clone(), name);
+        let f4 = s.dir.join(format!("f4-{name}"));
+        // The host shell sets up fds 3 and 4 for the runtime.
+        let line = |args: &str, redirect: &str| {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!("exec \"$0\" --root \"$1\" {args} {redirect}"))
+                .arg(&bin)
+                .arg(&rt.root)
+                .arg(&f3)
+                .arg(&f4);
+            c
+        };
+        let run = rt.run(line(&format!("run -d --preserve-fds 2 --bundle {} c1", b.display()), "3<\"$2\" 4>\"$3\""));
+        assert_eq!(run.code, 0, "{name}: {run:?}");
+        let exec =
+            rt.run(line("exec --preserve-fds 1 c1 sh -c 'cat <&3; [ -e /proc/self/fd/4 ] && echo four'", "3<\"$2\""));
+        rt.wait_status("c1", "stopped");
+        let logs = rt.cmd(&["delete", "c1"]);
+        assert_eq!(logs.code, 0, "{name}: {logs:?}");
+        outs.push((exec, fs::read_to_string(&f4).unwrap_or_default()));
+        if name == "runc" {
+            // runc passes its own fds in place of ones that are not open.
+            continue;
+        }
+        // Not open: an error, and nothing left.
+        let bad = rt.run({
+            let mut c = Command::new(&bin);
+            c.arg("--root").arg(&rt.root).args(["run", "--preserve-fds", "3", "--bundle"]).arg(&b).arg("c2");
+            c
+        });
+        assert_ne!(bad.code, 0, "{name}: {bad:?}");
+        assert!(bad.stderr.contains("--preserve-fds 3: fd 3 is not open"), "{bad:?}");
+        assert!(rt.leftovers().is_empty(), "{name}: {:?}", rt.leftovers());
+    }
+    let ((our_exec, our_f4), (their_exec, their_f4)) = (&outs[0], &outs[1]);
+    assert_eq!(our_exec.stdout, their_exec.stdout, "exec: ours {our_exec:?}\nrunc's {their_exec:?}");
+    assert_eq!(our_exec.stdout, "from three\n");
+    assert_eq!(our_f4, their_f4);
+    assert_eq!(our_f4, "to-four\n");
+}
