@@ -325,6 +325,27 @@ impl Cgroup {
     }
 }
 
+/// Applies `r` to a container's cgroup directories `dirs` (`runsc
+/// update`): what the driver cannot give is an error before anything is
+/// written.
+pub fn update(dirs: &[PathBuf], r: &LinuxResources) -> anyhow::Result<()> {
+    if let Some(what) = unsupported(r) {
+        bail!("{} cannot be updated: not supported yet", what.trim_start_matches("linux.resources."));
+    }
+    let all = hierarchies()?;
+    let hybrid = all.iter().any(|h| !h.v2);
+    for dir in dirs {
+        // The hierarchy mounted where the directory is.
+        let Some(h) = all.iter().filter(|h| dir.starts_with(&h.mount)).max_by_key(|h| h.mount.as_os_str().len()) else {
+            bail!("cgroup {}: no hierarchy mounted there any more", dir.display());
+        };
+        if !(h.v2 && hybrid) {
+            apply(h, dir, r).with_context(|| format!("cgroup {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Moves this process into the cgroups whose `cgroup.procs` files it
 /// inherited as `fds` (a write of "0" names the writer), and closes them.
 /// Boot does this first thing, before it forks any stub; the gofers too.

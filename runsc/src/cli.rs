@@ -173,6 +173,8 @@ pub enum Command {
     Events(EventsArgs),
     /// Wait for a container's init to exit; print its status as JSON.
     Wait(IdArgs),
+    /// Change a container's resource limits (its host cgroup's).
+    Update(UpdateArgs),
     /// Print the OCI features this runtime supports (JSON).
     Features,
     /// (internal) The sandbox process.
@@ -306,6 +308,59 @@ pub struct ListArgs {
     /// Print only the IDs.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `runsc update`: as runc's flags (sizes take k, m, g suffixes).
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// A JSON file of the resources (the spec's linux.resources), `-` for
+    /// stdin; the other flags are then ignored.
+    #[arg(long, short = 'r')]
+    pub resources: Option<String>,
+    /// Block I/O weight, 10 to 1000.
+    #[arg(long = "blkio-weight")]
+    pub blkio_weight: Option<u16>,
+    /// CPU CFS period (µs).
+    #[arg(long = "cpu-period")]
+    pub cpu_period: Option<u64>,
+    /// CPU CFS quota (µs per period; -1 for none).
+    #[arg(long = "cpu-quota", allow_hyphen_values = true)]
+    pub cpu_quota: Option<i64>,
+    /// CPU shares.
+    #[arg(long = "cpu-share")]
+    pub cpu_share: Option<u64>,
+    /// Realtime period (µs).
+    #[arg(long = "cpu-rt-period")]
+    pub cpu_rt_period: Option<u64>,
+    /// Realtime runtime (µs).
+    #[arg(long = "cpu-rt-runtime", allow_hyphen_values = true)]
+    pub cpu_rt_runtime: Option<i64>,
+    /// CPUs to use.
+    #[arg(long = "cpuset-cpus")]
+    pub cpuset_cpus: Option<String>,
+    /// Memory nodes to use.
+    #[arg(long = "cpuset-mems")]
+    pub cpuset_mems: Option<String>,
+    /// Memory limit.
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Memory soft limit.
+    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
+    pub memory_reservation: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap).
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Most processes (0 or -1: no limit).
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Intel RDT L3 cache schema (not supported).
+    #[arg(long = "l3-cache-schema")]
+    pub l3_cache_schema: Option<String>,
+    /// Intel RDT memory bandwidth schema (not supported).
+    #[arg(long = "mem-bw-schema")]
+    pub mem_bw_schema: Option<String>,
+    /// The container ID.
+    pub id: String,
 }
 
 /// `runsc kill`.

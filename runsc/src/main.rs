@@ -22,6 +22,7 @@ mod cmd_spec;
 mod cmd_start;
 mod cmd_state;
 mod cmd_syscalls;
+mod cmd_update;
 mod cmd_wait;
 mod confine;
 mod console;
@@ -69,6 +70,7 @@ fn main() {
         cli::Command::Resume(args) => cmd_pause::run(g, args, false),
         cli::Command::Events(args) => cmd_events::run(g, args),
         cli::Command::Wait(args) => cmd_wait::run(g, args),
+        cli::Command::Update(args) => cmd_update::run(g, args),
         cli::Command::Features => cmd_features::run(),
     };
     match result {

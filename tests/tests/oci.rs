@@ -685,14 +685,6 @@ fn cgroup_limits_match_runc() {
         "cpu": {"shares": 512, "quota": 50000, "period": 100000},
         "pids": {"limit": 500},
     });
-    let files = [
-        "memory/memory.limit_in_bytes",
-        "memory/memory.soft_limit_in_bytes",
-        "cpu/cpu.shares",
-        "cpu/cpu.cfs_quota_us",
-        "cpu/cpu.cfs_period_us",
-        "pids/pids.max",
-    ];
     let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
     let mut seen = Vec::new();
     for name in ["runc", "runsc"] {
@@ -702,21 +694,7 @@ fn cgroup_limits_match_runc() {
         let rt = s.runtime(if name == "runc" { "runc".into() } else { runsc() }, name);
         rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c1"]).ok();
         let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap();
-        let values: Vec<String> = if v2 {
-            ["memory.max", "memory.low", "cpu.weight", "cpu.max", "pids.max"]
-                .iter()
-                .map(|f| fs::read_to_string(Path::new("/sys/fs/cgroup").join(&cg).join(f)).unwrap_or_default())
-                .collect()
-        } else {
-            files
-                .iter()
-                .map(|f| {
-                    let (h, file) = f.split_once('/').unwrap();
-                    fs::read_to_string(Path::new("/sys/fs/cgroup").join(h).join(&cg).join(file)).unwrap_or_default()
-                })
-                .collect()
-        };
-        seen.push(values);
+        seen.push(cgroup_limits(&cg));
         // The container's process (runc's init; our boot) is in it, in
         // every hierarchy.
         let procs = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -741,6 +719,87 @@ fn cgroup_limits_match_runc() {
     }
     assert!(seen[0].iter().all(|v| !v.is_empty()), "runc wrote {:?}", seen[0]);
     assert_eq!(seen[0], seen[1], "the limits runc and runsc wrote");
+}
+
+/// The memory, CPU and pids limits in cgroup `cg` (relative to each
+/// hierarchy), as the host's cgroup files show them.
+fn cgroup_limits(cg: &str) -> Vec<String> {
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        return ["memory.max", "memory.low", "cpu.weight", "cpu.max", "pids.max"]
+            .iter()
+            .map(|f| fs::read_to_string(Path::new("/sys/fs/cgroup").join(cg).join(f)).unwrap_or_default())
+            .collect();
+    }
+    [
+        "memory/memory.limit_in_bytes",
+        "memory/memory.soft_limit_in_bytes",
+        "cpu/cpu.shares",
+        "cpu/cpu.cfs_quota_us",
+        "cpu/cpu.cfs_period_us",
+        "pids/pids.max",
+    ]
+    .iter()
+    .map(|f| {
+        let (h, file) = f.split_once('/').unwrap();
+        fs::read_to_string(Path::new("/sys/fs/cgroup").join(h).join(cg).join(file)).unwrap_or_default()
+    })
+    .collect()
+}
+
+/// `update` writes new limits to the container's cgroup as runc does, from
+/// flags or a resources file; it refuses a stopped container, a bad size
+/// and what the driver cannot do, changing nothing.
+#[test]
+fn update_matches_runc() {
+    let s = Scratch::new("update");
+    let file = s.dir.join("resources.json");
+    fs::write(&file, r#"{"memory": {"limit": 50331648}, "pids": {"limit": 64}}"#).unwrap();
+    let mut seen = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(name, "sleep 1000", |spec| {
+            spec["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}, "pids": {"limit": 500}});
+        });
+        let cg =
+            json(&b.join("config.json"))["linux"]["cgroupsPath"].as_str().unwrap().trim_start_matches('/').to_string();
+        let rt = s.runtime(bin, name);
+        rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+        rt.cmd(&[
+            "update",
+            "--memory",
+            "32m",
+            "--memory-reservation",
+            "16m",
+            "--pids-limit",
+            "100",
+            "--cpu-quota",
+            "20000",
+            "--cpu-period",
+            "100000",
+            "--cpu-share",
+            "256",
+            "c1",
+        ])
+        .ok();
+        let after_flags = cgroup_limits(&cg);
+        rt.cmd(&["update", "--resources", file.to_str().unwrap(), "c1"]).ok();
+        let after_file = cgroup_limits(&cg);
+        let bad = rt.cmd(&["update", "--memory", "12q", "c1"]);
+        assert_ne!(bad.code, 0, "{name}: {bad:?}");
+        assert_eq!(cgroup_limits(&cg), after_file, "{name}: a bad update changes nothing");
+        if name == "runsc" {
+            rt.cmd(&["update", "--cpu-rt-runtime", "1000", "c1"]).fails_with("not supported");
+            assert_eq!(cgroup_limits(&cg), after_file);
+        }
+        rt.cmd(&["kill", "c1", "KILL"]).ok();
+        rt.wait_status("c1", "stopped");
+        if name == "runsc" {
+            rt.cmd(&["update", "--memory", "64m", "c1"]).fails_with("stopped");
+        }
+        rt.cmd(&["delete", "c1"]).ok();
+        seen.push((after_flags, after_file));
+    }
+    assert!(seen[0].0.iter().any(|v| v.trim() == "33554432"), "{:?}", seen[0]);
+    assert_eq!(seen[0], seen[1], "the limits runsc and runc wrote");
 }
 
 /// maskedPaths and readonlyPaths as runc applies them: a masked file reads
