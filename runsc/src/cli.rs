@@ -175,6 +175,10 @@ pub enum Command {
     Wait(IdArgs),
     /// Change a container's resource limits (its host cgroup's).
     Update(UpdateArgs),
+    /// Add runsc to Docker's daemon.json as a runtime.
+    Install(InstallArgs),
+    /// Take runsc out of Docker's daemon.json.
+    Uninstall(UninstallArgs),
     /// Print the OCI features this runtime supports (JSON).
     Features,
     /// (internal) The sandbox process.
@@ -308,6 +312,37 @@ pub struct ListArgs {
     /// Print only the IDs.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+/// `runsc install`.
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Docker's daemon configuration.
+    #[arg(long = "config-file", default_value = "/etc/docker/daemon.json")]
+    pub config_file: PathBuf,
+    /// The runtime's name (`docker run --runtime NAME`).
+    #[arg(long, default_value = "runsc")]
+    pub runtime: String,
+    /// Replace a runtime of that name already there.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub clobber: bool,
+    /// Also turn on Docker's experimental features.
+    #[arg(long)]
+    pub experimental: bool,
+    /// Flags for runsc each time Docker runs it (after `--`).
+    #[arg(last = true)]
+    pub runtime_args: Vec<String>,
+}
+
+/// `runsc uninstall`.
+#[derive(Args, Debug)]
+pub struct UninstallArgs {
+    /// Docker's daemon configuration.
+    #[arg(long = "config-file", default_value = "/etc/docker/daemon.json")]
+    pub config_file: PathBuf,
+    /// The runtime's name.
+    #[arg(long, default_value = "runsc")]
+    pub runtime: String,
 }
 
 /// `runsc update`: as runc's flags (sizes take k, m, g suffixes).

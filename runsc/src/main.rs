@@ -15,6 +15,7 @@ mod cmd_events;
 mod cmd_exec;
 mod cmd_features;
 mod cmd_gofer;
+mod cmd_install;
 mod cmd_kill;
 mod cmd_pause;
 mod cmd_ps;
@@ -71,6 +72,8 @@ fn main() {
         cli::Command::Events(args) => cmd_events::run(g, args),
         cli::Command::Wait(args) => cmd_wait::run(g, args),
         cli::Command::Update(args) => cmd_update::run(g, args),
+        cli::Command::Install(args) => cmd_install::run_install(args),
+        cli::Command::Uninstall(args) => cmd_install::run_uninstall(args),
         cli::Command::Features => cmd_features::run(),
     };
     match result {

@@ -4,7 +4,8 @@
 //! directory), its data and exec roots, socket and pid file in the scratch
 //! directory, no bridge and no iptables (containers run with `--network
 //! none`; the host's network is not touched), its containers' cgroups
-//! under a parent of the test's own, and runsc added as runtime `ours`.
+//! under a parent of the test's own, and runsc added as runtime `ours` by
+//! `runsc install` (to the overlaid /etc/docker/daemon.json).
 //! Dropping it removes every container, stops dockerd and removes the
 //! scratch directory and cgroups.
 
@@ -45,9 +46,10 @@ impl Dockerd {
         let script = format!(
             "mount -t tmpfs tmpfs /run && \
              mount -t overlay overlay -o lowerdir=/etc,upperdir={d}/etc-upper,workdir={d}/etc-work /etc && \
+             {runsc} install --runtime ours && \
              exec dockerd --data-root {d}/data --exec-root {d}/exec --pidfile {d}/dockerd.pid -H unix://{d}/sock \
              --bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
-             --cgroup-parent {cgroup_parent} --add-runtime ours={runsc} --log-level warn",
+             --cgroup-parent {cgroup_parent} --log-level warn",
             runsc = runsc().display()
         );
         let log = fs::File::create(dir.join("dockerd.log")).expect("dockerd log");

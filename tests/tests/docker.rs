@@ -156,6 +156,7 @@ fn docker_exec_tty_matches_runc() {
     assert_eq!(outs[0], outs[1], "docker exec -it: runc and runsc differ");
 }
 
+/// `--memory` and `docker update` reach the container's cgroup.
 #[test]
 fn docker_memory_limit_in_cgroup() {
     let d = Dockerd::start("memory");
@@ -178,15 +179,19 @@ fn docker_memory_limit_in_cgroup() {
         ]);
         let id = o.ok().stdout.trim().to_string();
         let dirs = d.container_cgroups(&id);
-        let limit = dirs
-            .iter()
-            .find_map(|p| {
-                std::fs::read_to_string(p.join("memory.limit_in_bytes"))
-                    .or_else(|_| std::fs::read_to_string(p.join("memory.max")))
-                    .ok()
-            })
-            .unwrap_or_default();
+        let read = |file_v1: &str, file_v2: &str| {
+            dirs.iter()
+                .find_map(|p| {
+                    std::fs::read_to_string(p.join(file_v1)).or_else(|_| std::fs::read_to_string(p.join(file_v2))).ok()
+                })
+                .unwrap_or_default()
+        };
+        let limit = read("memory.limit_in_bytes", "memory.max");
         assert_eq!(limit.trim(), "67108864", "{rt}: the container's cgroup holds it to 64 MiB: {dirs:?}");
+        // `docker update` goes through the runtime's `update`.
+        d.docker(&["update", "--memory", "32m", "--memory-swap", "64m", "--pids-limit", "77", &name]).ok();
+        assert_eq!(read("memory.limit_in_bytes", "memory.max").trim(), "33554432", "{rt}: updated: {dirs:?}");
+        assert_eq!(read("pids.max", "pids.max").trim(), "77", "{rt}: updated: {dirs:?}");
         d.docker(&["rm", "-f", &name]).ok();
         assert!(cgroup_dirs(&format!("{}/{id}", d.cgroup_parent)).is_empty(), "{rt}: cgroup removed");
     }

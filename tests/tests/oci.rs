@@ -907,3 +907,35 @@ fn preserve_fds_match_runc() {
     assert_eq!(our_f4, their_f4);
     assert_eq!(our_f4, "to-four\n");
 }
+
+/// `install` adds runsc to a daemon.json (keeping what else it holds, with
+/// runtime flags after `--`), refuses to replace one without --clobber,
+/// and `uninstall` takes it out; a file that is not a JSON object is left
+/// as it was. (Docker's own use of it is in tests/src/docker.rs.)
+#[test]
+fn install_edits_daemon_json() {
+    let s = Scratch::new("install");
+    let file = s.dir.join("docker/daemon.json");
+    let f = file.to_str().unwrap();
+    fs::create_dir_all(file.parent().unwrap()).unwrap();
+    fs::write(&file, r#"{"log-level": "warn", "runtimes": {"other": {"path": "/bin/other"}}}"#).unwrap();
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["install", "--config-file", f, "--runtime", "ours", "--", "--debug"]).ok();
+    let doc = json(&file);
+    assert_eq!(doc["log-level"], "warn");
+    assert_eq!(doc["runtimes"]["other"]["path"], "/bin/other");
+    assert_eq!(doc["runtimes"]["ours"]["path"], runsc().to_str().unwrap());
+    assert_eq!(doc["runtimes"]["ours"]["runtimeArgs"], serde_json::json!(["--debug"]));
+    rt.cmd(&["install", "--config-file", f, "--runtime", "ours", "--clobber=false"]).fails_with("--clobber");
+    rt.cmd(&["install", "--config-file", f]).ok();
+    assert_eq!(json(&file)["runtimes"]["runsc"]["path"], runsc().to_str().unwrap());
+    rt.cmd(&["uninstall", "--config-file", f, "--runtime", "ours"]).ok();
+    let doc = json(&file);
+    assert!(doc["runtimes"]["ours"].is_null() && !doc["runtimes"]["runsc"].is_null(), "{doc}");
+    rt.cmd(&["uninstall", "--config-file", f, "--runtime", "ours"]).fails_with("no runtime");
+    fs::write(&file, "[1, 2]").unwrap();
+    rt.cmd(&["install", "--config-file", f]).fails_with("not a JSON object");
+    assert_eq!(fs::read_to_string(&file).unwrap(), "[1, 2]");
+    let names: Vec<_> = fs::read_dir(file.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+}
