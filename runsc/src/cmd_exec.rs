@@ -149,6 +149,12 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
         let mut f = std::fs::File::from(gofer::transport::adopt_inherited(fd).context("exec --started-fd")?);
         use std::io::Write as _;
         let _ = writeln!(f, "{pid}");
+        // The detached waiter lets go of the stdio it shared with the
+        // command that started it (the sandbox has its own descriptions of
+        // what the process needs): a shim reading that command's output to
+        // its end (containerd's does, to learn the exec started) would
+        // otherwise wait for the process to exit.
+        release_stdio();
     } else if let Some(p) = &args.pid_file {
         crate::cmd_create::write_pid_file(p, std::process::id())?;
     }
@@ -239,6 +245,16 @@ fn argv_with_started(argv: Vec<std::ffi::OsString>, fd: i32) -> Vec<std::ffi::Os
         }
     }
     out
+}
+
+/// Points fds 0, 1 and 2 at /dev/null (warnings go to the debug log).
+fn release_stdio() {
+    let Ok(null) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/null") else { return };
+    for fd in 0..3 {
+        if let Err(e) = nix::unistd::dup2(null.as_raw_fd(), fd) {
+            tracing::debug!("exec waiter: fd {fd} to /dev/null: {e}");
+        }
+    }
 }
 
 /// This command's stdio (None for one that was closed) and the

@@ -130,9 +130,8 @@ fn docker_run_tty_matches_runc() {
 #[test]
 fn docker_exec_tty_matches_runc() {
     // `docker exec -it`: the shim asks the runtime for a terminal for the
-    // exec'd process (`exec --tty --console-socket`). (Not its size yet:
-    // dockerd's resize of an exec on runsc fails, the shim taking it for
-    // stopped.)
+    // exec'd process (`exec --tty --console-socket`), which the client then
+    // sizes as its own (the process waits, at most 5 s, for the size).
     let d = Dockerd::start("exec-tty");
     let mut outs = Vec::new();
     for rt in RUNTIMES {
@@ -140,11 +139,15 @@ fn docker_exec_tty_matches_runc() {
         d.docker(&["run", "-d", "--name", &name, "--network", "none", "--runtime", rt, "rbox", "sleep", "1000"]).ok();
         let cmd = format!(
             "stty rows 22 cols 77; /usr/bin/docker -H unix://{}/sock exec -it {name} \
-             sh -c 'tty; test -t 0 && test -t 1 && echo on a tty; exit 7'",
+             sh -c 'tty; test -t 0 && test -t 1 && echo on a tty; i=0; \
+             while [ -z \"$(stty size 2>/dev/null)\" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done; stty size; exit 7'",
             d.dir.display()
         );
-        let mut c = std::process::Command::new("script");
-        c.args(["-qec", &cmd, "/dev/null"]);
+        // The client's terminal input stays open a while (script passes
+        // the end of its input on to the terminal, and the client stops
+        // sizing it).
+        let mut c = std::process::Command::new("sh");
+        c.args(["-c", "sleep 3 | script -qec \"$0\" /dev/null", &cmd]);
         let o = d.run(c, b"");
         assert_eq!(o.code, 7, "{rt}: the exit status comes through: {o:?}");
         // A NUL can reach the terminal's input as the client's stdin ends,
@@ -152,7 +155,7 @@ fn docker_exec_tty_matches_runc() {
         outs.push(o.stdout.replace(['\r', '\0'], "").replace("^@", ""));
         d.docker(&["rm", "-f", &name]).ok();
     }
-    assert_eq!(outs[0], "/dev/pts/0\non a tty\n", "runc");
+    assert_eq!(outs[0], "/dev/pts/0\non a tty\n22 77\n", "runc");
     assert_eq!(outs[0], outs[1], "docker exec -it: runc and runsc differ");
 }
 
