@@ -12,7 +12,9 @@
 //! - wall time of commands that work the filesystem (`commands.rs`);
 //! - resident memory of the whole sandbox while it runs `/bin/sleep 10`;
 //! - the OCI runtime (`oci.rs`): `run` and `exec` of `true` in a busybox
-//!   bundle and an idle container's memory, beside runc and crun.
+//!   bundle and an idle container's memory, beside runc and crun;
+//! - `docker run --rm IMAGE true` through a private dockerd (`docker.rs`)
+//!   under runc, crun and runsc.
 //!
 //! Runs of the three runtimes are interleaved and repeated, and the median is
 //! kept, so a noisy machine still gives a fair comparison. Every child has a
@@ -22,6 +24,7 @@
 mod child;
 mod cli;
 mod commands;
+mod docker;
 mod json_edit;
 mod memory;
 mod micro;
@@ -74,6 +77,9 @@ fn run_all(opts: &Options, columns: &[Column], micro: &Path, runsc: &Path) {
     sleepers::report(runsc);
     if opts.selected("oci") {
         oci::report(runsc, opts.true_runs);
+    }
+    if opts.selected("docker") {
+        docker::report(runsc, opts.true_runs.min(10));
     }
 }
 

@@ -21,13 +21,13 @@ struct Oci {
 }
 
 /// The busybox bundle and a state root per runtime.
-struct Bundle {
-    dir: PathBuf,
+pub(crate) struct Bundle {
+    pub(crate) dir: PathBuf,
     config: String,
 }
 
 impl Bundle {
-    fn create(runsc: &Path) -> Result<Bundle> {
+    pub(crate) fn create(runsc: &Path) -> Result<Bundle> {
         let dir = std::env::temp_dir().join(format!("runsc-bench-oci-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         let bin = dir.join("rootfs/bin");
@@ -73,7 +73,7 @@ impl Drop for Bundle {
 /// Runs `cmd` with no stdin or stdout and stderr in a file (not a pipe: a
 /// detached container keeps its stderr open), whose last line an error
 /// carries.
-fn quiet(cmd: &mut Command) -> Result<()> {
+pub(crate) fn quiet(cmd: &mut Command) -> Result<()> {
     let path = std::env::temp_dir().join(format!("runsc-bench-oci-{}.err", std::process::id()));
     let err = fs::File::create(&path).context("stderr file")?;
     let st = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err).status()?;
@@ -92,7 +92,7 @@ fn cmd(b: &Bundle, rt: &Oci, args: &[&str]) -> Command {
 }
 
 /// Median wall time of `runs` runs of `f`, in ms.
-fn timed(runs: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<f64> {
+pub(crate) fn timed(runs: usize, mut f: impl FnMut(usize) -> Result<()>) -> Result<f64> {
     let mut v = Vec::new();
     for i in 0..runs {
         let t = Instant::now();
