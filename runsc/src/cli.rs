@@ -533,6 +533,10 @@ pub struct BootArgs {
     /// Outlive the runsc that started us.
     #[arg(long)]
     pub detached: bool,
+    /// Stdio is a host terminal from --console-socket: init runs on a pair
+    /// of the sandbox's joined to it (its /dev/pts/0, as runc's).
+    #[arg(long = "console-bridge")]
+    pub console_bridge: bool,
     /// Fd to write the error to if the sandbox cannot start (OCI
     /// containers; otherwise errors go to stderr).
     #[arg(long = "error-fd")]

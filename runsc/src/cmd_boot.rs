@@ -3,6 +3,7 @@
 
 use std::io::Read as _;
 use std::os::fd::AsFd as _;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use oci_spec::runtime::Spec;
@@ -66,16 +67,32 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     confine::enter_namespaces(true).context("confine sandbox")?;
     let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, g.strace, g.overlay2.overlaid(), store)?;
     sandbox.default_home = control.is_some();
-    let sandbox = std::sync::Arc::new(sandbox);
+    let sandbox = Arc::new(sandbox);
     // After the platform (it forks while single-threaded); before the pivot
     // (stdio is reopened through /proc).
     let mut stdio = sandbox::import_stdio(&args.closed_fds)?;
     stdio.extend(sandbox::import_preserved(args.preserve_fds)?);
+    // A --console-socket terminal, raw: the sandbox's pair joined to it
+    // has the line discipline.
+    let console_fd = if args.console_bridge {
+        let fd = sandbox::reopen_stdio(0)?.fd;
+        crate::exec_tty::make_raw(&fd).context("boot: the console")?;
+        Some(fd)
+    } else {
+        None
+    };
     if control.is_some() && !sentry::fs::host_notify::start() {
         anyhow::bail!("boot: cannot start the host fd notifier");
     }
+    let console = console_fd.map(|fd| sentry::fs::host::HostFile::import(fd, true));
     let kernel = sandbox.kernel();
-    signals::forward("signals", move |sig| kernel.signal_init_from_host(sig))?;
+    let bridge: Arc<OnceLock<Arc<sentry::fs::tty::bridge::Bridge>>> = Arc::default();
+    let resized = bridge.clone();
+    signals::forward("signals", move |sig| match resized.get() {
+        // The host terminal's new size is the bridged pair's.
+        Some(b) if sig == libc::SIGWINCH => b.resize(),
+        _ => kernel.signal_init_from_host(sig),
+    })?;
     confine::pivot_to_empty_root().context("confine sandbox")?;
     confine::drop_capabilities().context("confine sandbox")?;
     // The errno filter first: installing a filter is not allowed once the
@@ -83,7 +100,7 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     confine::install_errno_filter(&filters::sentry::errno_table()).context("confine sandbox")?;
     confine::install_filter(&filters::sentry::table(), g.seccomp_log).context("confine sandbox")?;
     let result = match control {
-        Some(listener) => run_container(&sandbox, &spec, stdio, listener),
+        Some(listener) => run_container(&sandbox, &spec, stdio, listener, console, &bridge),
         None => sandbox.run_init(&spec, stdio),
     };
     match result {
@@ -106,13 +123,27 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
 /// on the control socket (which answers nothing until init is loaded, so
 /// `runsc create` returns only once the program is found).
 fn run_container(
-    sandbox: &std::sync::Arc<Sandbox>,
+    sandbox: &Arc<Sandbox>,
     spec: &Spec,
-    stdio: Vec<Option<std::sync::Arc<sentry::vfs::File>>>,
+    stdio: Vec<Option<Arc<sentry::vfs::File>>>,
     listener: std::os::fd::OwnedFd,
+    console: Option<sentry::fs::host::HostFile>,
+    bridge: &OnceLock<Arc<sentry::fs::tty::bridge::Bridge>>,
 ) -> anyhow::Result<sentry::kernel::ExitStatus> {
-    use std::sync::{mpsc, Arc, Mutex};
-    let init = sandbox.prepare_init(spec, stdio)?;
+    use std::sync::{mpsc, Mutex};
+    let init = match console {
+        // On a terminal from --console-socket: a pair of the sandbox's
+        // (/dev/pts/0, its session's controlling terminal, /dev/console)
+        // joined to it, as runc gives the container a pts of its own.
+        Some(host) => {
+            let process = spec.process().as_ref().ok_or_else(|| anyhow::anyhow!("spec has no process"))?;
+            let (image, b) = sandbox.prepare_on_terminal(process, host)?;
+            sandbox.kernel().ttys.set_console_pair(b.terminal().clone());
+            let _ = bridge.set(b);
+            image
+        }
+        None => sandbox.prepare_init(spec, stdio)?,
+    };
     let (start_tx, start_rx) = mpsc::channel();
     let server = Arc::new(control::Server {
         kernel: sandbox.kernel(),
@@ -150,6 +181,10 @@ fn run_container(
         }
     }
     let status = sandbox.wait();
+    if let Some(b) = bridge.get() {
+        // Init's last output reaches the host terminal first.
+        b.wait_done(std::time::Duration::from_secs(1));
+    }
     server.drain_init_waiters();
     Ok(status)
 }

@@ -34,7 +34,7 @@ impl Drop for HostTerminal {
 }
 
 /// Puts terminal `fd` in raw mode; returns its modes before.
-fn make_raw(fd: &OwnedFd) -> anyhow::Result<Termios> {
+pub fn make_raw(fd: &OwnedFd) -> anyhow::Result<Termios> {
     let before = termios::tcgetattr(fd.as_fd()).context("terminal modes")?;
     let mut raw = before.clone();
     termios::cfmakeraw(&mut raw);

@@ -317,7 +317,7 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     }
     if let Some(tty) = plan.console {
         let dup = || tty.try_clone().map(Stdio::from).context("terminal for the sandbox");
-        boot.stdin(dup()?).stdout(dup()?).stderr(dup()?);
+        boot.stdin(dup()?).stdout(dup()?).stderr(dup()?).arg("--console-bridge");
     }
     join_cgroup(&mut boot, plan.cgroup);
     if plan.preserve_fds > 0 {

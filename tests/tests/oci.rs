@@ -486,31 +486,40 @@ sys.stdout.write(out.decode().replace("\r\n", "\n"))
 "#;
 
 /// `process.terminal` with `--console-socket`: the container gets a
-/// terminal of the consoleSize asked for, as /dev/console, and the master
-/// end goes to the socket.
+/// terminal of its own of the consoleSize asked for (/dev/pts/0, also
+/// /dev/console), and the master end goes to the socket; as runc does.
 #[test]
 fn console_socket_gets_the_terminal() {
     let s = Scratch::new("console");
-    let b = s.bundle("b", "tty; stty size; echo ready; read line; echo got $line", |spec| {
-        spec["process"]["terminal"] = true.into();
-        spec["process"]["consoleSize"] = serde_json::json!({"height": 30, "width": 100});
-    });
-    let rt = s.runtime(runsc(), "runsc");
-    let sock = s.dir.join("console.sock");
-    let out = s.dir.join("console.out");
-    let mut receiver = console_receiver(&sock, &out);
-    let (bundle, sock_path) = (b.to_str().unwrap(), sock.to_str().unwrap());
-    // Without the socket, a detached terminal is refused.
-    rt.cmd(&["create", "--bundle", bundle, "c0"]).fails_with("console-socket");
-    rt.cmd(&["create", "--bundle", bundle, "--console-socket", sock_path, "c1"]).ok();
-    rt.cmd(&["start", "c1"]).ok();
-    rt.wait_status("c1", "stopped");
-    assert!(receiver.wait().unwrap().success());
-    let text = fs::read_to_string(&out).unwrap();
-    assert!(text.starts_with("name=/dev/pts/"), "{text}");
-    assert!(text.contains("/dev/console\n30 100\nready\n"), "{text}");
-    assert!(text.contains("got ping\n"), "{text}");
-    rt.cmd(&["delete", "c1"]).ok();
+    let script = "tty; stty size; echo to-console > /dev/console; echo ready; read line; echo got $line";
+    let mut texts = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(&format!("b-{name}"), script, |spec| {
+            spec["process"]["terminal"] = true.into();
+            spec["process"]["consoleSize"] = serde_json::json!({"height": 30, "width": 100});
+        });
+        std::os::unix::fs::symlink("busybox", b.join("rootfs/bin/stty")).unwrap();
+        std::os::unix::fs::symlink("busybox", b.join("rootfs/bin/tty")).unwrap();
+        let rt = s.runtime(bin, name);
+        let sock = s.dir.join(format!("console-{name}.sock"));
+        let out = s.dir.join(format!("console-{name}.out"));
+        let mut receiver = console_receiver(&sock, &out);
+        let (bundle, sock_path) = (b.to_str().unwrap(), sock.to_str().unwrap());
+        // Without the socket, a detached terminal is refused.
+        rt.cmd(&["create", "--bundle", bundle, "c0"]).fails_with("console");
+        rt.cmd(&["create", "--bundle", bundle, "--console-socket", sock_path, "c1"]).ok();
+        rt.cmd(&["start", "c1"]).ok();
+        rt.wait_status("c1", "stopped");
+        assert!(receiver.wait().unwrap().success());
+        let text = fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with("name=/dev/p"), "{name}: {text}");
+        rt.cmd(&["delete", "c1"]).ok();
+        // The host pty's name differs; what the container saw must not.
+        texts.push(text.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>());
+    }
+    assert!(texts[1].contains("/dev/pts/0\n30 100\nto-console\nready\n"), "runc: {}", texts[1]);
+    assert!(texts[1].contains("got ping\n"), "runc: {}", texts[1]);
+    assert_eq!(texts[0], texts[1], "ours, then runc's");
 }
 
 /// Starts [`CONSOLE_RECEIVER`] on socket `sock`, writing to `out`; returns

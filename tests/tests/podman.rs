@@ -192,14 +192,13 @@ fn podman_run_tty_matches_runc() {
     let mut outs = Vec::new();
     for rt in RUNTIMES {
         // A terminal for podman: `script` runs it on a pty, sized first.
-        // (The terminal's name is the one difference: runc's is
-        // /dev/pts/0, the sandbox's /dev/console, both the same terminal.)
+        // The container's terminal is its /dev/pts/0 under both.
         let mut c = p.podman_command(&["--runtime", rt, "run", "-it", "--rm"]);
         c.args(run_flags(&p)).args([
             "rbox",
             "sh",
             "-c",
-            "tty | sed s,/dev/pts/0,/dev/console,; sleep 1; stty size; test -t 0 && echo stdin is a tty; echo done",
+            "tty; sleep 1; stty size; test -t 0 && echo stdin is a tty; echo done",
         ]);
         let s = on_terminal(&p, &c, "stty rows 33 cols 101", "true");
         let o = p.run(s, b"");
@@ -208,7 +207,11 @@ fn podman_run_tty_matches_runc() {
         // echoed as ^@ whenever it lands.
         outs.push(o.stdout.replace(['\r', '\0'], "").replace("^@", ""));
     }
-    assert!(outs[0].contains("stdin is a tty") && outs[0].contains("33 101"), "runc: {}", outs[0]);
+    assert!(
+        outs[0].contains("/dev/pts/0\n") && outs[0].contains("stdin is a tty") && outs[0].contains("33 101"),
+        "runc: {}",
+        outs[0]
+    );
     assert_eq!(outs[0], outs[1], "podman run -it: runc and runsc differ");
 }
 

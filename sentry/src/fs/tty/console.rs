@@ -4,8 +4,11 @@
 //! as runc bind-mounts a container's terminal there): opening that node
 //! gives it, /dev/tty gives it to processes of the console's session, and
 //! stdio fds on it are named /dev/console, so that ttyname(3) and `tty`
-//! find their node. Without a host console, /dev/console opens with
-//! ENODEV, as Linux's does with no console driver.
+//! find their node. An OCI container's console is instead a pair of the
+//! sandbox's joined to the host terminal (`bridge.rs`): /dev/console then
+//! opens its replica, as runc binds the container's /dev/pts/0 there.
+//! Without either, /dev/console opens with ENODEV, as Linux's does with
+//! no console driver.
 
 use std::sync::Arc;
 
@@ -37,6 +40,16 @@ impl Ttys {
     /// owned by `uid`:`gid`.
     pub fn set_console_host(&self, file: Arc<HostFile>, uid: u32, gid: u32) {
         *self.console_host.lock().unwrap_or_else(|e| e.into_inner()) = Some(HostConsole { file, uid, gid });
+    }
+
+    /// Pair `term` is the console (/dev/console opens its replica).
+    pub fn set_console_pair(&self, term: Arc<crate::fs::tty::Terminal>) {
+        *self.console_pair.lock().unwrap_or_else(|e| e.into_inner()) = Some(term);
+    }
+
+    /// The pair that is the console, if one is.
+    pub fn console_pair(&self) -> Option<Arc<crate::fs::tty::Terminal>> {
+        self.console_pair.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The host console's file, if there is one.
@@ -72,6 +85,9 @@ impl Inode for ConsoleInode {
     }
     fn open(&self, _flags: u32) -> Result<Arc<dyn FileOps>, Errno> {
         // Linux never makes the console a controlling terminal on open.
+        if let Some(term) = self.ttys.console_pair() {
+            return Ok(crate::fs::tty::pty::ReplicaFile::open(term)?);
+        }
         let c = self.ttys.console_host().ok_or(Errno::ENODEV)?;
         Ok(Arc::new(c.file.alias(Some(self.stat()?))))
     }

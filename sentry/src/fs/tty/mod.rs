@@ -131,6 +131,10 @@ pub struct Ttys {
     /// The host console's file and the owner its node shows
     /// (`console.rs`).
     console_host: Mutex<Option<console::HostConsole>>,
+    /// Or a pair of the sandbox's is the console (an OCI container's
+    /// terminal, joined to the host's by a bridge): /dev/console opens
+    /// its replica, as runc binds /dev/pts/0 there.
+    console_pair: Mutex<Option<Arc<Terminal>>>,
     /// When devpts was made (its root's times).
     pub created: Timespec,
 }
@@ -149,6 +153,7 @@ impl Ttys {
             ctty: Mutex::new(BTreeMap::new()),
             console: Mutex::new(None),
             console_host: Mutex::new(None),
+            console_pair: Mutex::new(None),
             created: now(),
         })
     }
