@@ -4,7 +4,9 @@
 //! cpuset, pids and block I/O weight limits written there. The sandbox's
 //! host processes (boot and the stubs it forks, the gofers) join it as they
 //! start, so what a shim or `docker stats` reads from the cgroup is the
-//! sandbox's, and the host holds the sandbox to the limits.
+//! sandbox's, and the host holds the sandbox to the limits (the pids limit
+//! the sandbox counts itself, in its tasks; the host's is a backstop: see
+//! [`host_pids_max`]).
 //!
 //! Paths follow runc's cgroupfs driver: an absolute cgroupsPath is taken
 //! from the hierarchy's root, a relative one from runsc's own cgroup, and
@@ -418,6 +420,25 @@ fn write(dir: &Path, file: &str, value: &str) -> anyhow::Result<()> {
     fs::write(&p, value).with_context(|| format!("write {value:?} to {}", p.display()))
 }
 
+/// The host cgroup's pids.max for a container limited to `limit` tasks.
+/// The sandbox counts its tasks itself, as Linux's pids controller counts
+/// a container's (fork and clone fail with EAGAIN at the limit); on the
+/// host each application task is a sentry thread and a stub thread, beside
+/// the sandbox's own threads and the gofers', so the host limit is a
+/// backstop above that, never reached first.
+pub fn host_pids_max(limit: i64) -> String {
+    if limit > 0 {
+        limit.saturating_mul(2).saturating_add(HOST_PIDS_SLACK).to_string()
+    } else {
+        "max".into()
+    }
+}
+
+/// Host tasks of a sandbox beyond two per application task: the sentry's
+/// control, timer, notifier and bridge threads, its stub processes'
+/// leaders, and the gofers.
+const HOST_PIDS_SLACK: i64 = 128;
+
 /// A limit as cgroup files take it: -1 (or none) is unlimited.
 fn limit_v1(v: i64) -> String {
     if v < 0 {
@@ -484,7 +505,7 @@ fn apply(h: &Hierarchy, dir: &Path, r: &LinuxResources) -> anyhow::Result<()> {
         }
     }
     if let (true, Some(p)) = (h.has("pids"), r.pids()) {
-        write(dir, "pids.max", &if p.limit() > 0 { p.limit().to_string() } else { "max".into() })?;
+        write(dir, "pids.max", &host_pids_max(p.limit()))?;
     }
     if let (true, Some(w)) = (h.has("blkio"), r.block_io().as_ref().and_then(|b| b.weight())) {
         if w > 0 {
@@ -534,7 +555,7 @@ fn apply_v2(dir: &Path, r: &LinuxResources) -> anyhow::Result<()> {
         }
     }
     if let Some(p) = r.pids() {
-        write(dir, "pids.max", &if p.limit() > 0 { p.limit().to_string() } else { "max".into() })?;
+        write(dir, "pids.max", &host_pids_max(p.limit()))?;
     }
     if let Some(w) = r.block_io().as_ref().and_then(|b| b.weight()).filter(|&w| w > 0) {
         // blkio weight [10, 1000] onto io weight [1, 10000].

@@ -113,6 +113,11 @@ pub fn run(g: &GlobalFlags, args: &UpdateArgs) -> anyhow::Result<i32> {
         _ => {}
     }
     crate::cgroup::update(&saved.cgroups, &r)?;
+    if let Some(p) = r.pids() {
+        // The sandbox counts its tasks itself.
+        let req = crate::control::Request::SetPidsLimit { limit: p.limit() };
+        crate::control::call(&container.dir, &req, Some(std::time::Duration::from_secs(10)))?;
+    }
     Ok(0)
 }
 

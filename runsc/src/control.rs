@@ -64,6 +64,11 @@ pub enum Request {
         /// Its pid.
         pid: i32,
     },
+    /// A new pids limit (`runsc update`; 0 or less: none).
+    SetPidsLimit {
+        /// The most tasks.
+        limit: i64,
+    },
     /// Hold every task (`runsc pause`).
     Pause,
     /// Let them run again (`runsc resume`).
@@ -353,6 +358,10 @@ impl Server {
                     None => err(format!("{e:#}")),
                 },
             },
+            Request::SetPidsLimit { limit } => {
+                self.kernel.set_task_limit(usize::try_from(limit).unwrap_or(0));
+                Reply::default()
+            }
             Request::Pause => match self.status() {
                 "running" => {
                     if !self.kernel.freeze(Duration::from_secs(5)) {

@@ -71,6 +71,11 @@ impl Sandbox {
             Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)
             .map_err(|e| anyhow!("kernel: {e}"))?;
+        // The container's pids limit, in the sandbox's tasks.
+        let pids = spec.linux().as_ref().and_then(|l| l.resources().as_ref()).and_then(|r| r.pids().as_ref());
+        if let Some(p) = pids.filter(|p| p.limit() > 0) {
+            kernel.set_task_limit(p.limit() as usize);
+        }
         // Before confinement: the timekeeper is a thread.
         kernel.vdso.start_timekeeper().context("start timekeeper")?;
 

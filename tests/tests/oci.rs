@@ -704,6 +704,13 @@ fn cgroup_limits_match_runc() {
         rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c1"]).ok();
         let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap();
         seen.push(cgroup_limits(&cg));
+        if name == "runsc" {
+            // The sandbox counts its own tasks; the host's limit is a
+            // backstop above them.
+            let last = seen.last_mut().unwrap().last_mut().unwrap();
+            assert_eq!(*last, host_pids_backstop(500), "pids.max");
+            *last = "500\n".into();
+        }
         // The container's process (runc's init; our boot) is in it, in
         // every hierarchy.
         let procs = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
@@ -728,6 +735,31 @@ fn cgroup_limits_match_runc() {
     }
     assert!(seen[0].iter().all(|v| !v.is_empty()), "runc wrote {:?}", seen[0]);
     assert_eq!(seen[0], seen[1], "the limits runc and runsc wrote");
+}
+
+/// The host pids.max runsc writes for a container limited to `limit`
+/// tasks: the sandbox counts them; each is two host tasks (a sentry thread,
+/// a stub thread), and the sandbox has some of its own.
+fn host_pids_backstop(limit: i64) -> String {
+    format!("{}\n", 2 * limit + 128)
+}
+
+/// The pids limit as Linux's pids controller keeps it: fork fails with
+/// EAGAIN once the container has that many tasks, the same count under
+/// runc and runsc (the sentry's own threads are not the container's).
+#[test]
+fn pids_limit_counts_tasks_like_runc() {
+    let s = Scratch::new("pids");
+    let script = "n=0; while [ $n -lt 40 ]; do sleep 5 >/dev/null 2>&1 & n=$((n+1)); echo $n; done 2>&1 | tail -2";
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(name, script, |spec| spec["linux"]["resources"] = serde_json::json!({"pids": {"limit": 20}}));
+        let out = s.runtime(bin, name).cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]);
+        outs.push(out);
+    }
+    assert_eq!(outs[1].code, 0, "runc: {:?}", outs[1]);
+    assert!(outs[1].stdout.contains("can't fork"), "runc: {:?}", outs[1]);
+    assert_eq!(outs[0].stdout, outs[1].stdout, "ours {:?}\nrunc's {:?}", outs[0], outs[1]);
 }
 
 /// The memory, CPU and pids limits in cgroup `cg` (relative to each
@@ -805,6 +837,14 @@ fn update_matches_runc() {
             rt.cmd(&["update", "--memory", "64m", "c1"]).fails_with("stopped");
         }
         rt.cmd(&["delete", "c1"]).ok();
+        let (mut after_flags, mut after_file) = (after_flags, after_file);
+        if name == "runsc" {
+            for (v, limit) in [(&mut after_flags, 100), (&mut after_file, 64)] {
+                let last = v.last_mut().unwrap();
+                assert_eq!(*last, host_pids_backstop(limit), "pids.max");
+                *last = format!("{limit}\n");
+            }
+        }
         seen.push((after_flags, after_file));
     }
     assert!(seen[0].0.iter().any(|v| v.trim() == "33554432"), "{:?}", seen[0]);

@@ -85,7 +85,7 @@ impl Task {
         let uid = self.creds.uid;
         {
             let tree = self.kernel.tasks.read();
-            if tree.tasks.len() >= self.kernel.max_tasks {
+            if tree.tasks.len() >= self.kernel.task_limit() {
                 return Err(Errno::EAGAIN);
             }
             let nproc = self.rlimit(libc::RLIMIT_NPROC);
@@ -323,7 +323,7 @@ impl Kernel {
         let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty } = image;
         let creds = Arc::new(creds);
         let mut tree = self.tasks.write();
-        if tree.tasks.len() >= self.max_tasks {
+        if tree.tasks.len() >= self.task_limit() {
             return Err(Errno::EAGAIN);
         }
         let pid = tree.alloc_id()?;

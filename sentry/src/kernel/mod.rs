@@ -89,8 +89,10 @@ pub struct Kernel {
     pub cpu_mask: Vec<u8>,
     /// The pid namespace.
     pub tasks: task_set::TaskSet,
-    /// The most tasks at once (the sandbox's pid limit).
-    pub max_tasks: usize,
+    /// The most tasks at once (the sandbox's pids limit: a container's
+    /// `linux.resources.pids.limit`, counted as Linux's pids cgroup counts,
+    /// in threads).
+    max_tasks: std::sync::atomic::AtomicUsize,
     /// The timer thread.
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
@@ -141,7 +143,7 @@ impl Kernel {
             futexes: futex::Futexes::default(),
             cpu_mask: boot_cpu_mask(),
             tasks: task_set::TaskSet::default(),
-            max_tasks: DEFAULT_MAX_TASKS,
+            max_tasks: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_TASKS),
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
             ipc: Default::default(),
@@ -279,6 +281,19 @@ impl Kernel {
     /// Init's exit status, once it has exited.
     pub fn init_exit(&self) -> Option<ExitStatus> {
         *self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The most tasks the sandbox may have at once.
+    pub fn task_limit(&self) -> usize {
+        self.max_tasks.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the most tasks at once (0: the default); tasks beyond it are
+    /// not killed, new ones are refused (fork and clone fail with EAGAIN,
+    /// as at a pids cgroup's limit).
+    pub fn set_task_limit(&self, n: usize) {
+        let n = if n == 0 { DEFAULT_MAX_TASKS } else { n.min(DEFAULT_MAX_TASKS) };
+        self.max_tasks.store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waits until init has exited and every task is gone; returns init's
