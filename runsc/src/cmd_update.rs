@@ -113,9 +113,11 @@ pub fn run(g: &GlobalFlags, args: &UpdateArgs) -> anyhow::Result<i32> {
         _ => {}
     }
     crate::cgroup::update(&saved.cgroups, &r)?;
-    if let Some(p) = r.pids() {
-        // The sandbox counts its tasks itself.
-        let req = crate::control::Request::SetPidsLimit { limit: p.limit() };
+    // The sandbox counts its tasks itself and shows the memory limit.
+    let pids = r.pids().as_ref().map(|p| p.limit());
+    let memory = r.memory().as_ref().and_then(|m| m.limit());
+    if pids.is_some() || memory.is_some() {
+        let req = crate::control::Request::SetLimits { pids, memory };
         crate::control::call(&container.dir, &req, Some(std::time::Duration::from_secs(10)))?;
     }
     Ok(0)

@@ -64,10 +64,15 @@ pub enum Request {
         /// Its pid.
         pid: i32,
     },
-    /// A new pids limit (`runsc update`; 0 or less: none).
-    SetPidsLimit {
-        /// The most tasks.
-        limit: i64,
+    /// New limits (`runsc update`).
+    SetLimits {
+        /// The most tasks (0 or less: none).
+        #[serde(default)]
+        pids: Option<i64>,
+        /// The container's memory limit, bytes, shown as the sandbox's
+        /// total memory (0 or less: none).
+        #[serde(default)]
+        memory: Option<i64>,
     },
     /// Hold every task (`runsc pause`).
     Pause,
@@ -358,8 +363,13 @@ impl Server {
                     None => err(format!("{e:#}")),
                 },
             },
-            Request::SetPidsLimit { limit } => {
-                self.kernel.set_task_limit(usize::try_from(limit).unwrap_or(0));
+            Request::SetLimits { pids, memory } => {
+                if let Some(limit) = pids {
+                    self.kernel.set_task_limit(usize::try_from(limit).unwrap_or(0));
+                }
+                if let Some(limit) = memory {
+                    self.kernel.mf.set_memory_limit(u64::try_from(limit).unwrap_or(0));
+                }
                 Reply::default()
             }
             Request::Pause => match self.status() {

@@ -71,10 +71,15 @@ impl Sandbox {
             Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)
             .map_err(|e| anyhow!("kernel: {e}"))?;
-        // The container's pids limit, in the sandbox's tasks.
-        let pids = spec.linux().as_ref().and_then(|l| l.resources().as_ref()).and_then(|r| r.pids().as_ref());
-        if let Some(p) = pids.filter(|p| p.limit() > 0) {
+        // The container's pids limit, in the sandbox's tasks, and its
+        // memory limit, shown as the sandbox's memory (the host cgroup
+        // holds it there).
+        let resources = spec.linux().as_ref().and_then(|l| l.resources().as_ref());
+        if let Some(p) = resources.and_then(|r| r.pids().as_ref()).filter(|p| p.limit() > 0) {
             kernel.set_task_limit(p.limit() as usize);
+        }
+        if let Some(l) = resources.and_then(|r| r.memory().as_ref()).and_then(|m| m.limit()) {
+            kernel.mf.set_memory_limit(u64::try_from(l).unwrap_or(0));
         }
         // Before confinement: the timekeeper is a thread.
         kernel.vdso.start_timekeeper().context("start timekeeper")?;

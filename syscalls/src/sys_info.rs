@@ -18,7 +18,8 @@ pub fn uname(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 }
 
 /// sysinfo(2): uptime and process count are the sandbox's; memory figures
-/// are the host's (the sandbox has no memory limit of its own yet).
+/// are a container's memory limit and what is not resident below it when
+/// there is one, else the host's.
 pub fn sysinfo(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let host = nix::sys::sysinfo::sysinfo().ok();
     let mut s = Sysinfo {
@@ -32,6 +33,13 @@ pub fn sysinfo(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
         s.freeram = h.ram_unused();
         s.totalswap = h.swap_total();
         s.freeswap = h.swap_free();
+    }
+    let limit = t.kernel.mf.memory_limit();
+    if limit > 0 {
+        s.totalram = limit;
+        s.freeram = limit.saturating_sub(t.kernel.mf.resident_total());
+        s.totalswap = 0;
+        s.freeswap = 0;
     }
     t.copy_out(a.a[0], &s)?;
     Ok(0)

@@ -988,3 +988,31 @@ fn install_edits_daemon_json() {
     let names: Vec<_> = fs::read_dir(file.parent().unwrap()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
 }
+
+/// `linux.resources.memory.limit`: a process past it is OOM-killed (the
+/// host cgroup holds the sandbox to it) and the container goes on, as
+/// under runc; the sandbox shows the limit as its total memory.
+#[test]
+fn memory_limit_kills_the_process_like_runc() {
+    let s = Scratch::new("memlimit");
+    let script = "sh -c 'x=$(head -c 200000000 /dev/zero | tr \"\\\\0\" a); echo survived'; \
+                  echo status=$?; echo still here";
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(name, script, |spec| {
+            spec["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}});
+        });
+        for a in ["head", "tr"] {
+            std::os::unix::fs::symlink("busybox", b.join("rootfs/bin").join(a)).unwrap();
+        }
+        outs.push(s.runtime(bin, name).cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]));
+    }
+    assert_eq!(outs[1].stdout, "status=137\nstill here\n", "runc: {:?}", outs[1]);
+    assert_eq!(outs[0].stdout, outs[1].stdout, "ours {:?}\nrunc's {:?}", outs[0], outs[1]);
+    let b = s.bundle("total", "head -1 /proc/meminfo", |spec| {
+        spec["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}});
+    });
+    std::os::unix::fs::symlink("busybox", b.join("rootfs/bin/head")).unwrap();
+    let out = s.runtime(runsc(), "runsc").cmd(&["run", "--bundle", b.to_str().unwrap(), "c2"]);
+    assert_eq!(out.stdout, "MemTotal:          65536 kB\n", "{out:?}");
+}

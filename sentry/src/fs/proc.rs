@@ -598,8 +598,8 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
     c
 }
 
-/// Host memory figures (the sandbox has no memory limit of its own yet):
-/// (total, free, shared, buffers, swap total, swap free) in bytes.
+/// Host memory figures: (total, free, shared, buffers, swap total, swap
+/// free) in bytes.
 fn host_memory() -> (u64, u64, u64, u64, u64, u64) {
     // SAFETY: sysinfo is plain data; zeroed is valid.
     let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
@@ -618,8 +618,13 @@ fn host_memory() -> (u64, u64, u64, u64, u64, u64) {
     )
 }
 
-fn meminfo_text() -> Vec<u8> {
-    let (total, free, shared, buffers, swap_total, swap_free) = host_memory();
+/// /proc/meminfo: a container's memory limit and what is not resident
+/// below it (`limit`, `resident`) when there is one, else the host's.
+fn meminfo_text(limited: Option<(u64, u64)>) -> Vec<u8> {
+    let (total, free, shared, buffers, swap_total, swap_free) = match limited {
+        Some((limit, used)) if limit > 0 => (limit, limit.saturating_sub(used), 0, 0, 0, 0),
+        _ => host_memory(),
+    };
     let kb = |b: u64| b / 1024;
     let mut s = String::new();
     let _ = writeln!(s, "MemTotal:       {:>8} kB", kb(total));
@@ -679,7 +684,15 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
         c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
         c.push((b"sys".to_vec(), sys.clone()));
         c.push((b"filesystems".to_vec(), filesystems.clone()));
-        c.push((b"meminfo".to_vec(), SynthFile::new(0o444, || Ok(meminfo_text()))));
+        let km = kernel.clone();
+        c.push((
+            b"meminfo".to_vec(),
+            SynthFile::new(0o444, move || {
+                Ok(meminfo_text(
+                    crate::fs::proc::kernel(&km).ok().map(|k| (k.mf.memory_limit(), k.mf.resident_total())),
+                ))
+            }),
+        ));
         let kc = kernel.clone();
         c.push((
             b"config.gz".to_vec(),

@@ -60,6 +60,9 @@ unsafe impl Sync for MemoryFile {}
 struct Allocator {
     /// One past the last offset it may hand out (0: the memfd's size).
     limit: u64,
+    /// The container's memory limit (0: none), shown as the sandbox's
+    /// total memory.
+    memory_limit: u64,
     /// Free ranges below `bump`: start -> length.
     free: BTreeMap<u64, u64>,
     /// Everything at or above is unallocated.
@@ -233,6 +236,26 @@ impl MemoryFile {
     /// The memfd, for platforms to map.
     pub fn fd(&self) -> i32 {
         self.fd.as_raw_fd()
+    }
+
+    /// Records the container's memory limit (0: none), which the sandbox
+    /// shows as its total memory (/proc/meminfo, sysinfo). The host cgroup
+    /// holds the sandbox to it: allocations here are address space, made
+    /// resident by the host as pages are touched, so it is the host that
+    /// counts them.
+    pub fn set_memory_limit(&self, bytes: u64) {
+        self.lock().memory_limit = bytes;
+    }
+
+    /// The limit [`set_memory_limit`](Self::set_memory_limit) recorded (0: none).
+    pub fn memory_limit(&self) -> u64 {
+        self.lock().memory_limit
+    }
+
+    /// Bytes of sandbox memory resident now (pages touched and not freed).
+    pub fn resident_total(&self) -> u64 {
+        let end = self.lock().bump;
+        self.resident_bytes(0, end)
     }
 
     /// Bytes allocated in sandbox memory (the file store not counted).
