@@ -247,7 +247,16 @@ pub fn status(dir: &Path, saved: &Saved) -> Status {
         return Status::Stopped;
     }
     let asked = crate::control::call(dir, &crate::control::Request::State, Some(std::time::Duration::from_secs(10)));
-    match asked.ok().and_then(|r| r.status).as_deref() {
+    let asked = match asked {
+        Ok(r) => r.status,
+        // A sandbox that hung up on us or refused us is on its way out
+        // (its init has exited), or already gone.
+        Err(e) if saved.started && (crate::control::hung_up(&e) || !alive(saved.pid, saved.pid_start)) => {
+            return Status::Stopped;
+        }
+        Err(_) => None,
+    };
+    match asked.as_deref() {
         Some("created") => Status::Created,
         Some("running") => Status::Running,
         Some("paused") => Status::Paused,
