@@ -38,6 +38,7 @@ mod sandbox;
 mod signals;
 mod start_hooks;
 mod state;
+mod sysctl;
 mod table;
 
 use clap::Parser;

@@ -67,8 +67,11 @@ impl Sandbox {
         let store_room = store.as_ref().map(free_space).transpose()?;
         let mf = Arc::new(MemoryFile::with_store(store).map_err(|e| anyhow!("memory file: {e}"))?);
         let platform = Arc::new(PtracePlatform::new(mf.fd(), mf.store_fd()).context("ptrace platform")?);
-        let uts =
-            Uts { hostname: spec.hostname().clone().unwrap_or_else(|| "runsc".into()), domainname: "(none)".into() };
+        let (sysctl_host, sysctl_domain) = crate::sysctl::uts(spec);
+        let uts = Uts {
+            hostname: sysctl_host.or_else(|| spec.hostname().clone()).unwrap_or_else(|| "runsc".into()),
+            domainname: sysctl_domain.or_else(|| spec.domainname().clone()).unwrap_or_else(|| "(none)".into()),
+        };
         let kernel = Kernel::new(platform.clone(), mf, SyscallTable::new(syscalls::table()), strace, uts)
             .map_err(|e| anyhow!("kernel: {e}"))?;
         // The container's pids limit, in the sandbox's tasks, and its
@@ -193,6 +196,7 @@ impl Sandbox {
         let dev = mounts[1].clone();
         *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
+        crate::sysctl::apply(&kernel, &root, spec)?;
         crate::masked_paths::apply(&kernel, spec, &root, &dev)?;
         Ok(Sandbox { kernel, platform, root, default_home: false })
     }

@@ -1016,3 +1016,36 @@ fn memory_limit_kills_the_process_like_runc() {
     let out = s.runtime(runsc(), "runsc").cmd(&["run", "--bundle", b.to_str().unwrap(), "c2"]);
     assert_eq!(out.stdout, "MemTotal:          65536 kB\n", "{out:?}");
 }
+
+/// `linux.sysctl` in the sandbox's terms: the UTS names and
+/// net.ipv4.ping_group_range are set, as runc sets them; a parameter at
+/// the sandbox's own value is accepted; one the sandbox cannot take or
+/// does not have is refused, naming it, and leaves nothing.
+#[test]
+fn sysctl_matches_runc() {
+    let s = Scratch::new("sysctl");
+    let script = "hostname; cd /proc/sys; cat kernel/domainname net/ipv4/ping_group_range \
+                  net/ipv4/ip_unprivileged_port_start kernel/shmmni";
+    let sysctl = serde_json::json!({"kernel.domainname": "example.org", "net.ipv4.ping_group_range": "0 2147483647",
+        "net.ipv4.ip_unprivileged_port_start": "0", "kernel.shmmni": "4096"});
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(name, script, |spec| spec["linux"]["sysctl"] = sysctl.clone());
+        outs.push(s.runtime(bin, name).cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]));
+    }
+    assert_eq!(outs[1].stdout, "box\nexample.org\n0\t2147483647\n0\n4096\n", "runc: {:?}", outs[1]);
+    assert_eq!(outs[0].stdout, outs[1].stdout, "ours {:?}\nrunc's {:?}", outs[0], outs[1]);
+    let rt = s.runtime(runsc(), "runsc");
+    for (i, (key, value, want)) in [
+        ("kernel.shmmni", "100", "linux.sysctl.kernel.shmmni: the sandbox's value is \"4096\""),
+        ("vm.no_such", "1", "linux.sysctl.vm.no_such: the sandbox has no such kernel parameter"),
+        ("net.ipv4.ping_group_range", "x", "linux.sysctl.net.ipv4.ping_group_range"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let b = s.bundle(&format!("bad{i}"), "true", |spec| spec["linux"]["sysctl"] = serde_json::json!({key: value}));
+        rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c2"]).fails_with(want);
+        assert!(rt.leftovers().is_empty());
+    }
+}

@@ -1,6 +1,7 @@
 //! /proc/sys and /proc/filesystems: the sandbox's own kernel parameters,
 //! read-only, each the value the sentry itself enforces (pipe sizes, IPC
-//! limits, listen backlogs, capabilities), never the host's.
+//! limits, listen backlogs, capabilities) or a container's spec set
+//! (`Kernel::sysctl`), never the host's.
 
 use std::sync::{Arc, OnceLock, Weak};
 
@@ -41,8 +42,15 @@ fn boot_id() -> String {
     ID.get_or_init(uuid).clone()
 }
 
+/// The sysctls a container may set that the sandbox keeps and shows, with
+/// Linux's defaults: the groups that may make ICMP echo sockets, and the
+/// first port that needs no privilege to bind (Docker sets both).
+pub const KEPT: &[(&str, &str)] =
+    &[("net.ipv4.ping_group_range", "1\t0"), ("net.ipv4.ip_unprivileged_port_start", "1024")];
+
 /// /proc/sys.
 pub fn new_sys(kernel: Weak<Kernel>) -> Arc<dyn Inode> {
+    let kernel_weak = kernel.clone();
     let k = kernel.clone();
     let hostname: Arc<dyn Inode> = SynthFile::new(0o644, move || {
         let k = k.upgrade().ok_or(crate::abi::Errno::ESRCH)?;
@@ -122,7 +130,23 @@ pub fn new_sys(kernel: Weak<Kernel>) -> Arc<dyn Inode> {
             ]),
         ),
     ]);
-    let net = dir(vec![("core", dir(vec![("somaxconn", file("4096\n"))]))]);
+    // Network parameters a container's spec may set: kept and shown (the
+    // sandbox has no inet sockets yet, so none acts on them), else
+    // Linux's defaults.
+    let ipv4: Vec<(&str, Arc<dyn Inode>)> = KEPT
+        .iter()
+        .filter_map(|&(name, default)| {
+            let leaf = name.strip_prefix("net.ipv4.")?;
+            let k = kernel_weak.clone();
+            let f: Arc<dyn Inode> = SynthFile::new(0o444, move || {
+                let k = k.upgrade().ok_or(crate::abi::Errno::ESRCH)?;
+                let v = k.sysctl.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned();
+                Ok(format!("{}\n", v.unwrap_or_else(|| default.into())).into_bytes())
+            });
+            Some((leaf, f))
+        })
+        .collect();
+    let net = dir(vec![("core", dir(vec![("somaxconn", file("4096\n"))])), ("ipv4", dir(ipv4))]);
     dir(vec![("kernel", kernel_dir), ("vm", vm), ("fs", fs), ("net", net)])
 }
 

@@ -89,6 +89,9 @@ pub struct Kernel {
     pub cpu_mask: Vec<u8>,
     /// The pid namespace.
     pub tasks: task_set::TaskSet,
+    /// Kernel parameters a container's spec set (`linux.sysctl`) that the
+    /// sandbox keeps and shows in /proc/sys, by dotted name.
+    pub sysctl: Mutex<std::collections::BTreeMap<String, String>>,
     /// The most tasks at once (the sandbox's pids limit: a container's
     /// `linux.resources.pids.limit`, counted as Linux's pids cgroup counts,
     /// in threads).
@@ -143,6 +146,7 @@ impl Kernel {
             futexes: futex::Futexes::default(),
             cpu_mask: boot_cpu_mask(),
             tasks: task_set::TaskSet::default(),
+            sysctl: Mutex::new(Default::default()),
             max_tasks: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_TASKS),
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
