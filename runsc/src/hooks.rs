@@ -1,8 +1,8 @@
 //! The spec's hooks that run on the host, in the runtime's namespaces:
 //! prestart, createRuntime and createContainer when the container is
 //! created, poststart once its process runs, poststop when it is deleted.
-//! Each gets the container's state as JSON on stdin, its own args (args[0]
-//! as its argv[0]) and, when the spec gives one, exactly its environment;
+//! Each gets the container's state as JSON on stdin, its own args (`args[0]`
+//! as its `argv[0]`) and, when the spec gives one, exactly its environment;
 //! its output is kept for the error if it fails or outlives its timeout.
 //! (startContainer hooks run inside the sandbox, where their paths resolve:
 //! see `start_hooks`.)

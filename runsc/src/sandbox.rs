@@ -247,7 +247,7 @@ impl Sandbox {
     }
 
     /// Loads `process`, running program `exe` (an absolute path in the
-    /// sandbox) if given, else its args[0] found as execvp would; an `exe`
+    /// sandbox) if given, else its `args[0]` found as execvp would; an `exe`
     /// (a hook's) runs with exactly the environment given, no HOME added.
     pub fn prepare_program(
         &self,
