@@ -186,7 +186,7 @@ pub fn call_with_fds(dir: &Path, req: &Request, fds: &[RawFd], timeout: Option<D
     let mut answer = String::new();
     BufReader::new(s).read_line(&mut answer).context("read the sandbox's answer")?;
     if answer.is_empty() {
-        return Err(anyhow!(CLOSED_UNANSWERED));
+        return Err(Unanswered.into());
     }
     let reply: Reply = serde_json::from_str(&answer).context("parse the sandbox's answer")?;
     match reply.error {
@@ -199,15 +199,17 @@ pub fn call_with_fds(dir: &Path, req: &Request, fds: &[RawFd], timeout: Option<D
 /// connection unanswered, or refused it): it is exiting.
 pub fn hung_up(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.to_string().contains(CLOSED_UNANSWERED)
+        c.is::<Unanswered>()
             || c.downcast_ref::<std::io::Error>().is_some_and(|io| {
                 matches!(io.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset)
             })
     })
 }
 
-/// The error of a connection the sandbox closed without answering.
-const CLOSED_UNANSWERED: &str = "the sandbox closed the control connection without answering";
+/// The sandbox closed a control connection without answering.
+#[derive(Debug, thiserror::Error)]
+#[error("the sandbox closed the control connection without answering")]
+pub struct Unanswered;
 
 /// The sandbox's side: what init has come to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1009,12 +1009,15 @@ fn memory_limit_kills_the_process_like_runc() {
     }
     assert_eq!(outs[1].stdout, "status=137\nstill here\n", "runc: {:?}", outs[1]);
     assert_eq!(outs[0].stdout, outs[1].stdout, "ours {:?}\nrunc's {:?}", outs[0], outs[1]);
-    let b = s.bundle("total", "head -1 /proc/meminfo", |spec| {
+    let b = s.bundle("total", "head -1 /proc/meminfo; free | grep -o 'Mem: *[0-9]*'", |spec| {
         spec["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}});
     });
-    std::os::unix::fs::symlink("busybox", b.join("rootfs/bin/head")).unwrap();
+    for a in ["head", "free"] {
+        std::os::unix::fs::symlink("busybox", b.join("rootfs/bin").join(a)).unwrap();
+    }
     let out = s.runtime(runsc(), "runsc").cmd(&["run", "--bundle", b.to_str().unwrap(), "c2"]);
-    assert_eq!(out.stdout, "MemTotal:          65536 kB\n", "{out:?}");
+    // /proc/meminfo, and sysinfo(2) (busybox free).
+    assert_eq!(out.stdout, "MemTotal:          65536 kB\nMem:          65536\n", "{out:?}");
 }
 
 /// `linux.sysctl` in the sandbox's terms: the UTS names and
