@@ -187,6 +187,10 @@ pub enum Command {
     /// (internal) The file server process.
     #[command(hide = true)]
     Gofer(GoferArgs),
+    /// (internal) The host process of a pod's container: waits for its
+    /// init and exits with its status, passing on the signals it gets.
+    #[command(hide = true, name = "pod-waiter")]
+    PodWaiter(PodWaiterArgs),
 }
 
 /// `runsc do`.
@@ -562,6 +566,17 @@ pub struct GoferArgs {
     /// Outlive the runsc that started us (we end when the sandbox hangs up).
     #[arg(long)]
     pub detached: bool,
+    /// Fds of the container's `cgroup.procs` files, to join first.
+    #[arg(long = "cgroup-fds", value_delimiter = ',')]
+    pub cgroup_fds: Vec<i32>,
+}
+
+/// `runsc pod-waiter`.
+#[derive(Args, Debug)]
+pub struct PodWaiterArgs {
+    /// The container's state directory (its control socket's).
+    #[arg(long = "state-dir")]
+    pub state_dir: PathBuf,
     /// Fds of the container's `cgroup.procs` files, to join first.
     #[arg(long = "cgroup-fds", value_delimiter = ',')]
     pub cgroup_fds: Vec<i32>,

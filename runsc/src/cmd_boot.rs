@@ -137,7 +137,7 @@ fn run_container(
         // joined to it, as runc gives the container a pts of its own.
         Some(host) => {
             let process = spec.process().as_ref().ok_or_else(|| anyhow::anyhow!("spec has no process"))?;
-            let (image, b) = sandbox.prepare_on_terminal(process, host)?;
+            let (image, b) = sandbox.prepare_on_terminal(sandbox.scope(), process, host)?;
             sandbox.kernel().ttys.set_console_pair(b.terminal().clone());
             let _ = bridge.set(b);
             image
@@ -153,6 +153,9 @@ fn run_container(
         init_waiters: Default::default(),
         phase: Mutex::new(control::Phase::Created),
         start: Mutex::new(start_tx),
+        sub: None,
+        tags: Default::default(),
+        closed: Default::default(),
     });
     // startContainer hooks run before init, which keeps pid 1.
     sandbox.kernel().reserve_init_pid();
@@ -163,7 +166,7 @@ fn run_container(
     if !hooks.is_empty() {
         let process = spec.process().as_ref().ok_or_else(|| anyhow::anyhow!("spec has no process"))?;
         let state = hook_state.unwrap_or_default();
-        if let Err(e) = crate::start_hooks::run(sandbox, process, hooks, state.as_bytes()) {
+        if let Err(e) = crate::start_hooks::run(sandbox, sandbox.scope(), process, hooks, state.as_bytes()) {
             let _ = reply.send(Err(e.clone()));
             server.drain_init_waiters();
             return Err(anyhow::anyhow!(e));

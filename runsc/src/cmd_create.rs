@@ -44,6 +44,8 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
     let mut cgroups = Vec::new();
     let made = (|| {
         let b = bundle::load(&args.bundle)?;
+        // A container of a pod whose sandbox runs joins it.
+        let pod = crate::pod::sandbox_of(&b.spec, &args.id)?;
         let cg =
             if g.ignore_cgroups { Cgroup::default() } else { Cgroup::create(&b.spec, &args.id, g.systemd_cgroup)? };
         cgroups.clone_from(&cg.dirs);
@@ -76,7 +78,10 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             cgroup: &procs,
             preserve_fds: args.preserve_fds,
         };
-        let mut launched = launch::start(g, &plan)?;
+        let mut launched = match &pod {
+            Some(sb) => crate::pod::launch(g, sb, &args.id, &container.dir, &plan, &listener)?,
+            None => launch::start(g, &plan)?,
+        };
         drop((listener, err_w));
         let ready = control::call(&container.dir, &control::Request::State, Some(READY_TIMEOUT));
         if let Err(e) = ready {
@@ -112,6 +117,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             started: false,
             cgroups: cg.dirs.clone(),
             hooks: b.spec.hooks().clone(),
+            sandbox: pod.clone(),
         };
         let saved_ok =
             container.save(&saved).and_then(|()| create_hooks(&saved, &b)).and_then(|()| match &args.pid_file {
@@ -119,6 +125,9 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
                 None => Ok(()),
             });
         if let Err(e) = saved_ok {
+            if pod.is_some() {
+                crate::pod::abandon(&container.dir);
+            }
             launched.kill();
             if saved.hooks.is_some() {
                 // As runc: a container that fails to be made is destroyed,
@@ -193,12 +202,15 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
         signals::block()?;
         nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
     }
-    let (mut launched, _dir) = create(g, &args.create, args.detach)?;
+    let (mut launched, dir) = create(g, &args.create, args.detach)?;
     let started = (|| {
         let (container, mut saved) = Container::open(&g.root, id, true)?;
         start_in(&container.dir.clone(), &container, &mut saved)
     })();
     if let Err(e) = started {
+        // A pod's container leaves its pod's sandbox (a sandbox's first
+        // container has nothing to remove: it goes with it).
+        crate::pod::abandon(&dir);
         launched.kill();
         if let Ok((c, saved)) = Container::open(&g.root, id, true) {
             let _ = cgroup::remove(&saved.cgroups);
@@ -215,6 +227,8 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
     // runc's `run`).
     if !args.keep {
         if let Ok((c, saved)) = Container::open(&g.root, id, true) {
+            // What is left (a pod container's gofers) goes.
+            state::kill_sandbox(&c.dir, &saved)?;
             cgroup::remove(&saved.cgroups)?;
             c.destroy()?;
             saved.run_poststop(Some(&saved.bundle));

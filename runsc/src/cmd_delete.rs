@@ -22,7 +22,7 @@ pub fn run(g: &GlobalFlags, args: &DeleteArgs) -> anyhow::Result<i32> {
         _ => {}
     }
     // Whatever is left of it goes: the sandbox, and any gofer it left.
-    state::kill_sandbox(&saved)?;
+    state::kill_sandbox(&container.dir, &saved)?;
     crate::cgroup::remove(&saved.cgroups)?;
     container.destroy()?;
     saved.run_poststop(None);

@@ -126,19 +126,7 @@ pub fn run(g: &GlobalFlags, args: &ExecArgs) -> anyhow::Result<i32> {
             vec![t.fd.as_raw_fd()],
             vec![Some(control::StdioInfo { flags: libc::O_RDWR, name: t.name.clone(), nonblocking: true })],
         ),
-        None => (
-            stdio.iter().flatten().map(|s| s.fd.as_raw_fd()).collect(),
-            stdio
-                .iter()
-                .map(|s| {
-                    s.as_ref().map(|s| control::StdioInfo {
-                        flags: s.flags,
-                        name: String::from_utf8_lossy(&s.name).into_owned(),
-                        nonblocking: s.nonblocking,
-                    })
-                })
-                .collect(),
-        ),
+        None => stdio_infos(&stdio),
     };
     let req = control::Request::Exec { process: Box::new(process), stdio: infos, terminal };
     let reply = control::call_with_fds(&dir, &req, &fds, None)?;
@@ -259,7 +247,7 @@ fn release_stdio() {
 
 /// This command's stdio (None for one that was closed) and the
 /// `--preserve-fds` after it, as the sandbox should get them.
-fn stdio_for_sandbox(preserve_fds: u32) -> anyhow::Result<Vec<Option<crate::sandbox::Stdio>>> {
+pub(crate) fn stdio_for_sandbox(preserve_fds: u32) -> anyhow::Result<Vec<Option<crate::sandbox::Stdio>>> {
     (0..3 + preserve_fds as i32)
         .map(|n| {
             if n < 3 && sentry::fs::host_stdio::closed_at_start(n) {
@@ -269,4 +257,21 @@ fn stdio_for_sandbox(preserve_fds: u32) -> anyhow::Result<Vec<Option<crate::sand
             }
         })
         .collect()
+}
+
+/// The fds of `stdio` to pass to the sandbox, and what it is told of
+/// each.
+pub(crate) fn stdio_infos(stdio: &[Option<crate::sandbox::Stdio>]) -> (Vec<i32>, Vec<Option<control::StdioInfo>>) {
+    let fds = stdio.iter().flatten().map(|s| s.fd.as_raw_fd()).collect();
+    let infos = stdio
+        .iter()
+        .map(|s| {
+            s.as_ref().map(|s| control::StdioInfo {
+                flags: s.flags,
+                name: String::from_utf8_lossy(&s.name).into_owned(),
+                nonblocking: s.nonblocking,
+            })
+        })
+        .collect();
+    (fds, infos)
 }

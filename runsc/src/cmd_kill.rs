@@ -43,7 +43,7 @@ pub fn run(g: &GlobalFlags, args: &KillArgs) -> anyhow::Result<i32> {
         // it, as it ends runc's waiting init.
         Status::Created | Status::Creating => {
             if sig != 0 {
-                state::kill_sandbox(&saved)?;
+                state::kill_sandbox(&container.dir, &saved)?;
             }
         }
         Status::Running | Status::Paused => {
@@ -60,7 +60,7 @@ pub fn run(g: &GlobalFlags, args: &KillArgs) -> anyhow::Result<i32> {
                 if sig != libc::SIGKILL {
                     return Err(e);
                 }
-                state::kill_sandbox(&saved)?;
+                state::kill_sandbox(&container.dir, &saved)?;
             }
         }
     }

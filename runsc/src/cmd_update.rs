@@ -107,6 +107,14 @@ fn resources(args: &UpdateArgs) -> anyhow::Result<LinuxResources> {
 pub fn run(g: &GlobalFlags, args: &UpdateArgs) -> anyhow::Result<i32> {
     let r = resources(args)?;
     let (container, saved) = Container::open(&g.root, &args.id, true)?;
+    if let Some(pod) = &saved.sandbox {
+        // Nothing is changed: its cgroup holds only its gofers.
+        bail!(
+            "cannot update container {:?}: not supported yet for a container of a pod (its processes run in the \
+             sandbox of {pod:?}, held to that container's cgroup: update it)",
+            args.id
+        );
+    }
     match state::status(&container.dir, &saved) {
         Status::Stopped => bail!("cannot update container {:?}: it is stopped", args.id),
         _ if saved.cgroups.is_empty() => bail!("container {:?} has no cgroup to update", args.id),

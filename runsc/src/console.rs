@@ -26,6 +26,12 @@ pub fn send_pty_with(
 ) -> anyhow::Result<OwnedFd> {
     let ws = size.map(|(rows, cols)| nix::pty::Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 });
     let pty = nix::pty::openpty(ws.as_ref(), None).context("make a terminal for the container")?;
+    // Ours alone: no gofer or hook started meanwhile may hold the
+    // terminal open (its client would never see it close).
+    for fd in [&pty.master, &pty.slave] {
+        nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC))
+            .context("terminal: close-on-exec")?;
+    }
     let name = std::fs::read_link(format!("/proc/self/fd/{}", pty.slave.as_raw_fd()))
         .map(|p| p.into_os_string().into_encoded_bytes())
         .unwrap_or_else(|_| b"/dev/ptmx".to_vec());

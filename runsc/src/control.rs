@@ -88,6 +88,33 @@ pub enum Request {
         /// Its pid.
         pid: i32,
     },
+    /// Make another container of the pod, in this sandbox (`runsc
+    /// create` of a container whose annotations name it): its own root
+    /// filesystem and mounts, its init loaded, answering on a control
+    /// socket of its own. The fds that come with it: that socket
+    /// (listening), the gofer channel of its root, those of its `volumes`
+    /// bind mounts, then its stdio (one per `Some` in `stdio`; with
+    /// `terminal`, the host terminal alone).
+    CreateContainer {
+        /// Its ID.
+        id: String,
+        /// Its spec.
+        spec: Box<oci_spec::runtime::Spec>,
+        /// How many bind-mount gofer channels come.
+        volumes: usize,
+        /// Which of those serve single files.
+        #[serde(default)]
+        file_volumes: Vec<usize>,
+        /// Its stdio.
+        stdio: Vec<Option<StdioInfo>>,
+        /// Its init runs on a terminal of the sandbox's joined to the
+        /// host terminal passed (`--console-socket`).
+        #[serde(default)]
+        terminal: bool,
+    },
+    /// Remove this container of the pod (`runsc delete`): its processes
+    /// are killed and its mounts dropped; the control socket closes.
+    Destroy,
 }
 
 /// What comes with a stdio fd passed to the sandbox.
@@ -246,6 +273,15 @@ pub struct Server {
     /// `start` requests, to the main thread, which answers on the channel
     /// it is given.
     pub start: Mutex<mpsc::Sender<StartRequest>>,
+    /// The other container of the pod this server answers for (None: the
+    /// sandbox's first, whose init is pid 1).
+    pub sub: Option<Arc<crate::control_pod::Sub>>,
+    /// The last tag given to a container of the pod (shared by every
+    /// server of the sandbox).
+    pub tags: Arc<std::sync::atomic::AtomicU32>,
+    /// The listening socket, once it is to answer no more (its container
+    /// was destroyed).
+    pub closed: crate::control_pod::Closer,
 }
 
 impl Server {
@@ -261,8 +297,12 @@ impl Server {
     /// Answers connections on `listener` for as long as the sandbox lives.
     pub fn serve(self: Arc<Self>, listener: OwnedFd) -> anyhow::Result<()> {
         let listener = UnixListener::from(listener);
+        self.closed.watch(&listener);
         std::thread::Builder::new().name("control".into()).spawn(move || {
             for conn in listener.incoming() {
+                if self.closed.is_closed() {
+                    break;
+                }
                 match conn {
                     Ok(c) => {
                         // A connection may wait long (`wait`): each has a
@@ -318,7 +358,10 @@ impl Server {
         Ok(sent?)
     }
 
-    fn status(&self) -> &'static str {
+    pub(crate) fn status(&self) -> &'static str {
+        if let Some(sub) = &self.sub {
+            return sub.status(&self.kernel);
+        }
         if self.kernel.init_exit().is_some() {
             return "stopped";
         }
@@ -331,8 +374,15 @@ impl Server {
         }
     }
 
-    fn handle(&self, req: Request, fds: Vec<OwnedFd>) -> Reply {
+    fn handle(&self, mut req: Request, fds: Vec<OwnedFd>) -> Reply {
         let err = |e: String| Reply { error: Some(e), ..Reply::default() };
+        if let Some(sub) = &self.sub {
+            match self.handle_sub(sub, req) {
+                Ok(reply) => return reply,
+                Err(common) => req = common,
+            }
+        }
+        let tag = self.scope().container;
         match req {
             Request::State => Reply { status: Some(self.status().into()), ..Reply::default() },
             Request::Start { hook_state } => {
@@ -357,8 +407,15 @@ impl Server {
                 if !matches!(self.status(), "running" | "paused") {
                     return err(format!("cannot signal a container that is {}", self.status()));
                 }
-                let target = if all { None } else { Some(pid.unwrap_or(1)) };
-                if self.kernel.signal_from_host(target, signal) {
+                let target = match (all, pid) {
+                    (true, _) => None,
+                    (false, Some(p)) => Some(p),
+                    (false, None) => match self.init_pid() {
+                        Some(p) => Some(p),
+                        None => return err("the container's init has not started".into()),
+                    },
+                };
+                if self.kernel.signal_from_host_in(Some(tag), target, signal) {
                     Reply::default()
                 } else {
                     err("no such process".into())
@@ -372,12 +429,10 @@ impl Server {
                 }
                 None => err(format!("no process {pid} exec'd with a terminal")),
             },
-            Request::Exec { process, stdio, terminal } => match self.exec(&process, stdio, terminal, fds) {
+            Request::Exec { process, stdio, terminal } => match self.exec(self.scope(), &process, stdio, terminal, fds)
+            {
                 Ok(pid) => Reply { pid: Some(pid), ..Reply::default() },
-                Err(e) => match e.downcast_ref::<crate::sandbox::StartError>() {
-                    Some(se) => err(se.msg.clone()),
-                    None => err(format!("{e:#}")),
-                },
+                Err(e) => err(start_error_text(&e)),
             },
             Request::SetLimits { pids, memory } => {
                 if let Some(limit) = pids {
@@ -410,18 +465,30 @@ impl Server {
                     cpu_user_ns: cpu.user,
                     cpu_sys_ns: cpu.sys,
                     memory_bytes: self.kernel.mf.used(),
-                    pids: self.kernel.process_count() as u64,
+                    pids: self.kernel.pids_in(tag).len() as u64,
                 };
                 Reply { stats: Some(stats), ..Reply::default() }
             }
             Request::WaitInit => Reply { exit: Some(self.kernel.wait_init_exit().shell_code()), ..Reply::default() },
             Request::Wait { .. } => err("wait needs its own connection".into()),
+            Request::CreateContainer { id, spec, volumes, file_volumes, stdio, terminal } => {
+                let made = self.create_container(&id, &spec, volumes, &file_volumes, stdio, terminal, fds);
+                match made {
+                    Ok(()) => Reply { status: Some("created".into()), ..Reply::default() },
+                    Err(e) => err(start_error_text(&e)),
+                }
+            }
+            Request::Destroy => {
+                err("the sandbox's first container goes with the sandbox (runsc delete kills it)".into())
+            }
         }
     }
 
-    /// Starts `process` with the passed stdio fds; returns its pid.
-    fn exec(
+    /// Starts `process` in `scope` with the passed stdio fds; returns its
+    /// pid.
+    pub(crate) fn exec(
         &self,
+        scope: &crate::sandbox::Scope,
         process: &oci_spec::runtime::Process,
         stdio: Vec<Option<StdioInfo>>,
         terminal: bool,
@@ -434,28 +501,16 @@ impl Server {
             let [fd] = <[OwnedFd; 1]>::try_from(fds)
                 .map_err(|f| anyhow!("exec --tty: {} fds passed, not the terminal alone", f.len()))?;
             let nonblocking = stdio.iter().flatten().next().is_some_and(|i| i.nonblocking);
-            let (image, bridge) = self.sandbox.prepare_on_terminal(process, HostFile::import(fd, nonblocking))?;
+            let (image, bridge) =
+                self.sandbox.prepare_on_terminal(scope, process, HostFile::import(fd, nonblocking))?;
             let tg = self.sandbox.start_process(image)?;
             let pid = tg.pid;
             self.bridges.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, bridge);
             self.execs.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, tg);
             return Ok(pid);
         }
-        if stdio.len() > gofer::transport::MAX_FDS || stdio.iter().flatten().count() != fds.len() {
-            return Err(anyhow!("exec: {} stdio fds announced, {} passed", stdio.iter().flatten().count(), fds.len()));
-        }
-        let mut fds = fds.into_iter();
-        let mut files = Vec::new();
-        for info in stdio {
-            files.push(match (info, fds.next()) {
-                (Some(i), Some(fd)) => {
-                    let ops = Arc::new(HostFile::import(fd, i.nonblocking));
-                    Some(sentry::vfs::File::new(ops, i.flags as u32, None, i.name.into_bytes()))
-                }
-                _ => None,
-            });
-        }
-        let image = self.sandbox.prepare_process(process, files, false)?;
+        let files = stdio_files(stdio, fds)?;
+        let image = self.sandbox.prepare_process(scope, process, files, false)?;
         let tg = self.sandbox.start_process(image)?;
         let pid = tg.pid;
         self.execs.lock().unwrap_or_else(|e| e.into_inner()).insert(pid, tg);
@@ -488,15 +543,50 @@ impl Server {
         Reply { exit: Some(status.shell_code()), ..Reply::default() }
     }
 
-    fn procs(&self) -> Vec<ProcInfo> {
+    /// The processes of this server's container.
+    pub(crate) fn procs(&self) -> Vec<ProcInfo> {
+        let tag = self.sub.as_ref().map_or(0, |s| s.scope.container);
         self.kernel
-            .pids()
+            .pids_in(tag)
             .into_iter()
             .filter_map(|pid| {
                 let (ppid, uid, comm) = self.kernel.process_summary(pid)?;
                 Some(ProcInfo { pid, ppid, uid, comm: String::from_utf8_lossy(&comm).into_owned() })
             })
             .collect()
+    }
+}
+
+/// The files for stdio fds passed with a request, announced by `stdio`
+/// (one per `Some`).
+pub(crate) fn stdio_files(
+    stdio: Vec<Option<StdioInfo>>,
+    fds: Vec<OwnedFd>,
+) -> anyhow::Result<Vec<Option<Arc<sentry::vfs::File>>>> {
+    if stdio.len() > gofer::transport::MAX_FDS || stdio.iter().flatten().count() != fds.len() {
+        return Err(anyhow!("{} stdio fds announced, {} passed", stdio.iter().flatten().count(), fds.len()));
+    }
+    let mut fds = fds.into_iter();
+    let mut files = Vec::new();
+    for info in stdio {
+        files.push(match info {
+            Some(i) => {
+                let fd = fds.next().ok_or_else(|| anyhow!("too few stdio fds"))?;
+                let ops = Arc::new(HostFile::import(fd, i.nonblocking));
+                Some(sentry::vfs::File::new(ops, i.flags as u32, None, i.name.into_bytes()))
+            }
+            None => None,
+        });
+    }
+    Ok(files)
+}
+
+/// An error's message for runsc: a program that cannot start says so
+/// alone.
+pub(crate) fn start_error_text(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<crate::sandbox::StartError>() {
+        Some(se) => se.msg.clone(),
+        None => format!("{e:#}"),
     }
 }
 

@@ -73,6 +73,15 @@ pub fn from_console_socket(socket: &Path, size: Option<(u16, u16)>) -> anyhow::R
     Ok(HostTerminal { fd, name, restore: None })
 }
 
+/// A pod container's terminal from `--console-socket` (the replica
+/// `runsc create` made), for the sandbox: in raw mode, as a non-blocking
+/// description of its own.
+pub fn for_pod_container(replica: &OwnedFd) -> anyhow::Result<HostTerminal> {
+    make_raw(replica)?;
+    let (fd, name) = reopen(replica)?;
+    Ok(HostTerminal { fd, name, restore: None })
+}
+
 /// This command's own terminal (its stdin), in raw mode until dropped.
 pub fn own() -> anyhow::Result<HostTerminal> {
     let stdin = std::io::stdin().as_fd().try_clone_to_owned().context("stdin")?;

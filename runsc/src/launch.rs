@@ -48,6 +48,9 @@ pub struct Launched {
     pub boot: Child,
     /// The gofers.
     pub gofers: Vec<Child>,
+    /// `boot` is a pod container's waiter: the gofers serve the pod's
+    /// sandbox until the container is deleted.
+    pub pod: bool,
 }
 
 impl Launched {
@@ -63,7 +66,7 @@ impl Launched {
     /// to end; returns its exit status. The caller is a subreaper with the
     /// forwarded signals blocked.
     pub fn supervise(self) -> anyhow::Result<i32> {
-        let Launched { mut boot, gofers } = self;
+        let Launched { mut boot, gofers, pod } = self;
         let boot_pid = nix::unistd::Pid::from_raw(boot.id() as i32);
         let gofer_pids: Vec<nix::unistd::Pid> =
             gofers.iter().map(|c| nix::unistd::Pid::from_raw(c.id() as i32)).collect();
@@ -89,11 +92,14 @@ impl Launched {
             }
         })?;
         let status = boot.wait().context("wait for sandbox")?;
-        // The gofers exit when the sandbox closes their channels.
-        for mut c in gofers {
-            let _ = c.wait();
+        // The gofers exit when the sandbox closes their channels (a pod
+        // container's, when it is deleted).
+        if !pod {
+            for mut c in gofers {
+                let _ = c.wait();
+            }
+            reap_orphans();
         }
-        reap_orphans();
         Ok(match (status.code(), status.signal()) {
             (Some(c), _) => c,
             (None, Some(s)) => 128 + s,
@@ -231,8 +237,20 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, plan: &Plan<'_
     Ok((child, sentry_end))
 }
 
-/// Starts the gofers and boot, and sends boot the spec.
-pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
+/// A container's gofers, started: the processes, and the sentry's ends
+/// of their channels (close-on-exec).
+pub struct Gofers {
+    /// The processes, the root's first.
+    pub children: Vec<Child>,
+    /// The root's channel.
+    pub root: OwnedFd,
+    /// The bind mounts' channels, in the spec's order.
+    pub volumes: Vec<OwnedFd>,
+}
+
+/// Starts the gofers of `plan`'s container: one for its root filesystem,
+/// one per bind mount.
+pub fn start_gofers(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Gofers> {
     let exe = std::env::current_exe().context("find runsc binary")?;
     for fd in plan.cgroup {
         inheritable(fd)?;
@@ -256,7 +274,26 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
             }
         }
     }
-    let root_end = ends.remove(0);
+    let root = ends.remove(0);
+    Ok(Gofers { children: gofers, root, volumes: ends })
+}
+
+/// Which of the spec's bind mounts are of single files (Docker's
+/// /etc/hosts), by their index among the bind mounts: the sandbox mounts
+/// those on files.
+pub fn file_volumes(spec: &Spec, bundle_dir: &Path) -> Vec<usize> {
+    bundle::binds(spec)
+        .into_iter()
+        .enumerate()
+        .filter(|(_, m)| bundle::bind_source(bundle_dir, m).is_file())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Starts the gofers and boot, and sends boot the spec.
+pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
+    let exe = std::env::current_exe().context("find runsc binary")?;
+    let Gofers { children: mut gofers, root: root_end, volumes: ends } = start_gofers(g, plan)?;
     // The overlay's upper layer in a host file, if asked for.
     let store = match filestore(g, plan.rootfs) {
         Ok(s) => s,
@@ -295,14 +332,7 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     if let Some(f) = &store {
         boot.arg(format!("--filestore-fd={}", f.as_raw_fd()));
     }
-    // Which volumes are single files (Docker's /etc/hosts): the sandbox
-    // mounts those on files.
-    let files: Vec<String> = bundle::binds(plan.spec)
-        .into_iter()
-        .enumerate()
-        .filter(|(_, m)| bundle::bind_source(plan.bundle_dir, m).is_file())
-        .map(|(i, _)| i.to_string())
-        .collect();
+    let files: Vec<String> = file_volumes(plan.spec, plan.bundle_dir).iter().map(usize::to_string).collect();
     if !files.is_empty() {
         boot.arg(format!("--file-volumes={}", files.join(",")));
     }
@@ -338,5 +368,5 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     let mut w = std::fs::File::from(spec_w);
     // A sandbox that died early closes the pipe; its status says why.
     let _ = w.write_all(&json);
-    Ok(Launched { boot, gofers })
+    Ok(Launched { boot, gofers, pod: false })
 }

@@ -28,12 +28,14 @@ mod cmd_wait;
 mod confine;
 mod console;
 mod control;
+mod control_pod;
 mod exec_tty;
 mod filters;
 mod hooks;
 mod launch;
 mod logging;
 mod masked_paths;
+mod pod;
 mod sandbox;
 mod signals;
 mod start_hooks;
@@ -57,6 +59,7 @@ fn main() {
         cli::Command::Do(args) => cmd_do::run(g, args),
         cli::Command::Boot(args) => cmd_boot::run(g, args),
         cli::Command::Gofer(args) => cmd_gofer::run(g, args),
+        cli::Command::PodWaiter(args) => pod::run_waiter(g, args),
         cli::Command::Syscalls(args) => cmd_syscalls::run(args),
         cli::Command::Spec(args) => cmd_spec::run(args),
         cli::Command::Create(args) => cmd_create::run_create(g, args),

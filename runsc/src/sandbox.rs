@@ -41,7 +41,13 @@ pub struct StartError {
 pub struct Sandbox {
     kernel: Arc<Kernel>,
     platform: Arc<PtracePlatform>,
-    root: Location,
+    /// The first container's root and tag.
+    scope: Scope,
+    /// The pod's /dev/shm, every container's (they share the IPC
+    /// namespace).
+    shm: Arc<Dentry>,
+    /// Whether containers' roots take writes in an upper layer.
+    overlay: bool,
     /// Whether a process without HOME gets its user's (OCI containers,
     /// as runc gives it; `runsc do` passes the caller's environment as
     /// it is).
@@ -87,118 +93,52 @@ impl Sandbox {
         // Before confinement: the timekeeper is a thread.
         kernel.vdso.start_timekeeper().context("start timekeeper")?;
 
-        let client = Arc::new(gofer::Client::new(gofer));
-        let lower = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
-        let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false);
-        let root_mount = if overlay {
-            // The overlay keeps the image unchanged and takes the writes;
-            // a read-only root (`docker run --read-only`) is made so once
-            // its mount points are in place.
-            let mut opts = TmpfsOptions::default();
-            if let Some(room) = store_room {
-                opts.in_store = true;
-                opts.size = room;
-            }
-            let upper = Tmpfs::new_root(kernel.mf.clone(), opts);
-            let root = Overlay::new_root(lower, upper).map_err(|e| anyhow!("overlay root: {e}"))?;
-            Mount::new_root(Dentry::new_root(root), dev_make(0, 40), false, "overlay")
-        } else {
-            Mount::new_root(Dentry::new_root(lower), dev_make(0, 40), readonly, "9p")
-        };
-        let root = Location { dentry: root_mount.root.clone(), mount: root_mount.clone() };
-        let mut mounts = vec![root_mount.clone()];
-        let creds = Credentials::new(0, 0, vec![]);
-        for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
-            // Made if the image lacks it (in the overlay's upper layer).
-            let at = mount_point(&root, &creds, path.as_bytes()).map_err(|e| anyhow!("mount point {path}: {e}"))?;
-            let inode: Arc<dyn sentry::vfs::Inode> =
-                if fs == "proc" { new_procfs(Arc::downgrade(&kernel)) } else { new_devfs(kernel.ttys.clone()) };
-            mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), false, fs));
-        }
-        // /sys: the sandbox's own, never the host's.
-        let cpus: Vec<usize> =
-            (0..kernel.cpu_mask.len() * 8).filter(|&i| kernel.cpu_mask[i / 8] & (1 << (i % 8)) != 0).collect();
-        let sys_at = mount_point(&root, &creds, b"/sys").map_err(|e| anyhow!("mount point /sys: {e}"))?;
-        mounts.push(Mount::mount_at(
-            &sys_at,
-            Dentry::new_root(sentry::fs::sysfs::new_sysfs(&cpus)),
-            dev_make(0, 44),
-            true,
-            "sysfs",
-        ));
-        // /dev/pts: the sandbox's pseudo-terminals.
-        let pts_at = Walker::new(&root, &creds)
-            .walk(&root, b"/dev/pts", Lookup::Follow)
-            .map_err(|e| anyhow!("mount point /dev/pts: {e}"))?;
-        let devpts = sentry::fs::tty::devpts::new_devpts(kernel.ttys.clone());
-        mounts.push(Mount::mount_at(&pts_at, Dentry::new_root(devpts), dev_make(0, 45), false, "devpts"));
-        // /dev/shm: POSIX shared memory and semaphores.
-        let shm_at = Walker::new(&root, &creds)
-            .walk(&root, b"/dev/shm", Lookup::Follow)
-            .map_err(|e| anyhow!("mount point /dev/shm: {e}"))?;
         let shm = Tmpfs::new_root(kernel.mf.clone(), TmpfsOptions { mode: 0o1777, ..TmpfsOptions::default() });
-        mounts.push(Mount::mount_at(&shm_at, Dentry::new_root(shm), dev_make(0, 43), false, "tmpfs"));
-        let binds = crate::bundle::binds(spec);
-        if binds.len() != volumes.len() {
-            return Err(anyhow!("{} bind mounts in the spec but {} volume connections", binds.len(), volumes.len()));
-        }
-        // The spec's bind and tmpfs mounts, in its order (the sandbox's
-        // own /dev, /proc, /sys, /dev/pts and /dev/shm stand for the rest).
-        let mut volumes = volumes.into_iter().enumerate();
-        for (i, m) in spec.mounts().iter().flatten().enumerate() {
-            let dest = m.destination();
-            let minor = 50 + i as u32;
-            let readonly = crate::bundle::is_readonly(m);
-            let mut file = false;
-            let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_volume(m) {
-                let (n, fd) = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
-                let client = Arc::new(gofer::Client::new(fd));
-                let root = GoferInode::volume_root(client, kernel.mf.clone())
-                    .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
-                file = file_volumes.contains(&n);
-                if file {
-                    // The gofer serves the file alone, as `file` in an
-                    // empty directory.
-                    sentry::vfs::Inode::lookup(&*root, b"file")
-                        .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?
-                } else {
-                    root
-                }
-            } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
-                let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
-                Tmpfs::new_root(kernel.mf.clone(), opts)
-            } else {
-                continue;
-            };
-            let dest_bytes = dest.as_os_str().as_encoded_bytes();
-            let at =
-                if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
-                    .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
-            let fs = if crate::bundle::is_volume(m) { "9p" } else { "tmpfs" };
-            let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev_make(0, minor), readonly, fs);
-            mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
-            mounts.push(mount);
-        }
-        // The spec's options for the mounts the sandbox makes its own
-        // (Docker's nosuid,noexec,nodev /dev/shm; a read-only /proc).
-        let own = [("/dev", 1), ("/proc", 2), ("/sys", 3), ("/dev/pts", 4), ("/dev/shm", 5)];
-        for m in spec.mounts().iter().flatten() {
-            let Some(&(_, n)) = own.iter().find(|(p, _)| m.destination() == std::path::Path::new(p)) else { continue };
-            let Some(mount) = mounts.get(n) else { continue };
-            mount.set_flags(crate::bundle::mount_flags(m, mount.flags()));
-            if crate::bundle::is_readonly(m) {
-                mount.set_readonly(true);
-            }
-        }
-        if readonly && overlay {
-            root_mount.set_readonly(true);
-        }
-        let dev = mounts[1].clone();
-        *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = mounts;
+        let shm = Dentry::new_root(shm);
+        let fs = build_fs(&kernel, spec, gofer, volumes, file_volumes, overlay, store_room, &shm, 0)?;
+        let root = fs.root.clone();
+        *kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()) = fs.mounts;
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
         crate::sysctl::apply(&kernel, &root, spec)?;
-        crate::masked_paths::apply(&kernel, spec, &root, &dev)?;
-        Ok(Sandbox { kernel, platform, root, default_home: false })
+        crate::masked_paths::apply(&kernel, spec, &root, &fs.dev)?;
+        let scope = Scope { root, container: 0 };
+        Ok(Sandbox { kernel, platform, scope, shm, overlay, default_home: false })
+    }
+
+    /// The first container's root and tag.
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// Builds the filesystem tree of container `tag`, another of the pod
+    /// (its own root from `gofer`, its own mounts; the pod's /dev/shm):
+    /// see [`build_fs`]. Returns its scope.
+    pub fn add_container_fs(
+        &self,
+        tag: u32,
+        spec: &Spec,
+        gofer: OwnedFd,
+        volumes: Vec<OwnedFd>,
+        file_volumes: &[usize],
+    ) -> anyhow::Result<Scope> {
+        let fs = build_fs(&self.kernel, spec, gofer, volumes, file_volumes, self.overlay, None, &self.shm, tag)?;
+        self.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).extend(fs.mounts);
+        crate::masked_paths::apply(&self.kernel, spec, &fs.root, &fs.dev)?;
+        Ok(Scope { root: fs.root, container: tag })
+    }
+
+    /// Drops the mounts of the tree under `root` (a container of the pod
+    /// that was deleted, whose processes are gone): their filesystems
+    /// (and gofer channels) go once nothing else holds them.
+    pub fn remove_container_fs(&self, root: &Location) {
+        let top = |m: &Arc<Mount>| {
+            let mut m = m.clone();
+            while let Some((p, _)) = m.parent() {
+                m = p;
+            }
+            m
+        };
+        self.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).retain(|m| !Arc::ptr_eq(&top(m), &root.mount));
     }
 
     /// Starts the spec's process as pid 1 and runs the sandbox until init
@@ -231,7 +171,7 @@ impl Sandbox {
     /// working directory, credentials, limits and stdio.
     pub fn prepare_init(&self, spec: &Spec, stdio: Vec<Option<Arc<File>>>) -> anyhow::Result<NewProcess> {
         let process = spec.process().as_ref().ok_or_else(|| anyhow!("spec has no process"))?;
-        self.prepare_process(process, stdio, true)
+        self.prepare_process(&self.scope, process, stdio, true)
     }
 
     /// Loads `process`, ready to start: its program, working directory,
@@ -239,11 +179,12 @@ impl Sandbox {
     /// terminal, which becomes the sandbox's console.
     pub fn prepare_process(
         &self,
+        scope: &Scope,
         process: &oci_spec::runtime::Process,
         stdio: Vec<Option<Arc<File>>>,
         init: bool,
     ) -> anyhow::Result<NewProcess> {
-        self.prepare_program(process, None, stdio, init)
+        self.prepare_program(scope, process, None, stdio, init)
     }
 
     /// Loads `process`, running program `exe` (an absolute path in the
@@ -251,6 +192,7 @@ impl Sandbox {
     /// (a hook's) runs with exactly the environment given, no HOME added.
     pub fn prepare_program(
         &self,
+        scope: &Scope,
         process: &oci_spec::runtime::Process,
         exe: Option<&[u8]>,
         stdio: Vec<Option<Arc<File>>>,
@@ -267,7 +209,7 @@ impl Sandbox {
         if self.default_home && exe.is_none() && !envp.iter().any(|e| e.starts_with(b"HOME=")) {
             // As runc does: the user's home from the image's /etc/passwd,
             // or /.
-            let home = self.home_of(user.uid()).unwrap_or_else(|| b"/".to_vec());
+            let home = self.home_of(&scope.root, user.uid()).unwrap_or_else(|| b"/".to_vec());
             envp.push([b"HOME=".as_slice(), &home].concat());
         }
         let groups = user.additional_gids().clone().unwrap_or_default();
@@ -283,8 +225,8 @@ impl Sandbox {
                 ambient: cap_set(c.ambient().as_ref()),
             };
         }
-        let cwd = Walker::new(&self.root, &creds)
-            .walk(&self.root, process.cwd().as_os_str().as_encoded_bytes(), Lookup::Follow)
+        let cwd = Walker::new(&scope.root, &creds)
+            .walk(&scope.root, process.cwd().as_os_str().as_encoded_bytes(), Lookup::Follow)
             .map_err(|e| start_error_msg(format!("working directory {}: {e}", process.cwd().display()), 126))?;
         if cwd.dentry.inode.file_type() != sentry::vfs::FileType::Directory {
             return Err(start_error_msg(
@@ -309,7 +251,7 @@ impl Sandbox {
         if let Some(host) = console {
             self.kernel.ttys.set_console(1, 1);
             self.kernel.ttys.set_console_host(host.clone(), creds.uid, creds.gid);
-            console_stdio(&self.root, &creds, &host, &mut stdio);
+            console_stdio(&scope.root, &creds, &host, &mut stdio);
         }
         for (n, file) in stdio.into_iter().enumerate() {
             if let Some(file) = file {
@@ -318,9 +260,9 @@ impl Sandbox {
         }
         let umask = user.umask().unwrap_or(0o022) & 0o777;
         let no_new_privs = process.no_new_privileges().unwrap_or(false);
-        let fs = FsState::new(FsContext { root: self.root.clone(), cwd: cwd.clone(), umask });
+        let fs = FsState::new(FsContext { root: scope.root.clone(), cwd: cwd.clone(), umask });
         let env = ExecEnv {
-            root: &self.root,
+            root: &scope.root,
             cwd: &cwd,
             creds: &creds,
             stack_limit: rlimits[libc::RLIMIT_STACK as usize].cur,
@@ -335,7 +277,18 @@ impl Sandbox {
         let mm = Arc::new(MemoryManager::new(self.kernel.mf.clone(), self.kernel.platform.clone()));
         let loaded = sentry::loader::load(&env, &mm, &self.kernel.vdso, &cwd, &exe, argv.clone(), envp)
             .map_err(|e| start_error(shown, e))?;
-        Ok(NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec: loaded, ctty: None })
+        Ok(NewProcess {
+            mm,
+            fds,
+            fs,
+            creds,
+            rlimits,
+            personality,
+            no_new_privs,
+            exec: loaded,
+            ctty: None,
+            container: scope.container,
+        })
     }
 
     /// Loads `process` (exec'd with a terminal) to run on a pair of the
@@ -343,6 +296,7 @@ impl Sandbox {
     /// /dev/pts/N, is its stdio and its session's controlling terminal.
     pub fn prepare_on_terminal(
         &self,
+        scope: &Scope,
         process: &oci_spec::runtime::Process,
         host: HostFile,
     ) -> anyhow::Result<(NewProcess, Arc<sentry::fs::tty::bridge::Bridge>)> {
@@ -351,19 +305,18 @@ impl Sandbox {
             .map_err(|e| anyhow!("a terminal for the process: {e}"))?;
         let path = format!("/dev/pts/{}", bridge.terminal().index).into_bytes();
         let creds = Credentials::new(0, 0, vec![]);
-        let node = Walker::new(&self.root, &creds).walk(&self.root, &path, Lookup::NoFollow).ok();
+        let node = Walker::new(&scope.root, &creds).walk(&scope.root, &path, Lookup::NoFollow).ok();
         let file = File::new(replica, libc::O_RDWR as u32, node, path);
         let mut image =
-            self.prepare_process(process, vec![Some(file.clone()), Some(file.clone()), Some(file)], false)?;
+            self.prepare_process(scope, process, vec![Some(file.clone()), Some(file.clone()), Some(file)], false)?;
         image.ctty = Some(bridge.terminal().clone());
         Ok((image, bridge))
     }
 
     /// The home directory of `uid` in the container's /etc/passwd.
-    fn home_of(&self, uid: u32) -> Option<Vec<u8>> {
+    fn home_of(&self, root: &Location, uid: u32) -> Option<Vec<u8>> {
         let creds = Credentials::new(0, 0, vec![]);
-        let file =
-            sentry::vfs::open::open(&self.root, &creds, &self.root, b"/etc/passwd", libc::O_RDONLY as u32, 0).ok()?;
+        let file = sentry::vfs::open::open(root, &creds, root, b"/etc/passwd", libc::O_RDONLY as u32, 0).ok()?;
         let mut data = Vec::new();
         let mut buf = [0u8; 4096];
         // A passwd file past 1 MiB is not read further.
@@ -617,4 +570,153 @@ fn free_space(fd: &OwnedFd) -> anyhow::Result<u64> {
     let st = nix::sys::statvfs::fstatvfs(fd.as_fd()).context("file store: statvfs")?;
     let bytes = st.blocks_available() as u64 * st.fragment_size() as u64;
     Ok(bytes.min(sentry::mm::memfile::MEMORY_FILE_SIZE) & !(sentry::abi::PAGE_SIZE - 1))
+}
+
+/// Where a process of one container of the pod runs: the container's
+/// root, and its tag (0: the sandbox's first container).
+#[derive(Clone)]
+pub struct Scope {
+    /// The container's root.
+    pub root: Location,
+    /// Its tag, which its processes carry.
+    pub container: u32,
+}
+
+/// A container's filesystem tree: its root and mounts.
+pub struct ContainerFs {
+    /// The root.
+    pub root: Location,
+    /// Its mounts, the root's first, in mount order.
+    pub mounts: Vec<Arc<Mount>>,
+    /// Its /dev.
+    pub dev: Arc<Mount>,
+}
+
+/// Builds a container's filesystem tree from its spec: the root from
+/// gofer channel `gofer` (under an upper layer in sandbox memory with
+/// `overlay`), the sandbox's own /dev, /proc, /sys, /dev/pts and the
+/// pod's shared /dev/shm (`shm`), and the spec's bind mounts (from
+/// `volumes`, the gofer channels of its bind mounts in their order;
+/// `file_volumes` are those of single files) and tmpfs mounts.
+#[allow(clippy::too_many_arguments)]
+fn build_fs(
+    kernel: &Arc<Kernel>,
+    spec: &Spec,
+    gofer: OwnedFd,
+    volumes: Vec<OwnedFd>,
+    file_volumes: &[usize],
+    overlay: bool,
+    store_room: Option<u64>,
+    shm: &Arc<Dentry>,
+    tag: u32,
+) -> anyhow::Result<ContainerFs> {
+    // Each container's filesystems have device numbers of their own.
+    let dev = |minor: u32| dev_make(0, minor + 1000 * tag);
+    let client = Arc::new(gofer::Client::new(gofer));
+    let lower = GoferInode::root(client).map_err(|e| anyhow!("gofer root: {e}"))?;
+    let readonly = spec.root().as_ref().and_then(|r| r.readonly()).unwrap_or(false);
+    let root_mount = if overlay {
+        // The overlay keeps the image unchanged and takes the writes;
+        // a read-only root (`docker run --read-only`) is made so once
+        // its mount points are in place.
+        let mut opts = TmpfsOptions::default();
+        if let Some(room) = store_room {
+            opts.in_store = true;
+            opts.size = room;
+        }
+        let upper = Tmpfs::new_root(kernel.mf.clone(), opts);
+        let root = Overlay::new_root(lower, upper).map_err(|e| anyhow!("overlay root: {e}"))?;
+        Mount::new_root(Dentry::new_root(root), dev(40), false, "overlay")
+    } else {
+        Mount::new_root(Dentry::new_root(lower), dev(40), readonly, "9p")
+    };
+    let root = Location { dentry: root_mount.root.clone(), mount: root_mount.clone() };
+    let mut mounts = vec![root_mount.clone()];
+    let creds = Credentials::new(0, 0, vec![]);
+    for (path, minor, fs) in [("/dev", 41u32, "devtmpfs"), ("/proc", 42, "proc")] {
+        // Made if the image lacks it (in the overlay's upper layer).
+        let at = mount_point(&root, &creds, path.as_bytes()).map_err(|e| anyhow!("mount point {path}: {e}"))?;
+        let inode: Arc<dyn sentry::vfs::Inode> =
+            if fs == "proc" { new_procfs(Arc::downgrade(kernel)) } else { new_devfs(kernel.ttys.clone()) };
+        mounts.push(Mount::mount_at(&at, Dentry::new_root(inode), dev(minor), false, fs));
+    }
+    // /sys: the sandbox's own, never the host's.
+    let cpus: Vec<usize> =
+        (0..kernel.cpu_mask.len() * 8).filter(|&i| kernel.cpu_mask[i / 8] & (1 << (i % 8)) != 0).collect();
+    let sys_at = mount_point(&root, &creds, b"/sys").map_err(|e| anyhow!("mount point /sys: {e}"))?;
+    mounts.push(Mount::mount_at(
+        &sys_at,
+        Dentry::new_root(sentry::fs::sysfs::new_sysfs(&cpus)),
+        dev(44),
+        true,
+        "sysfs",
+    ));
+    // /dev/pts: the sandbox's pseudo-terminals.
+    let pts_at = Walker::new(&root, &creds)
+        .walk(&root, b"/dev/pts", Lookup::Follow)
+        .map_err(|e| anyhow!("mount point /dev/pts: {e}"))?;
+    let devpts = sentry::fs::tty::devpts::new_devpts(kernel.ttys.clone());
+    mounts.push(Mount::mount_at(&pts_at, Dentry::new_root(devpts), dev(45), false, "devpts"));
+    // /dev/shm: POSIX shared memory and semaphores.
+    let shm_at = Walker::new(&root, &creds)
+        .walk(&root, b"/dev/shm", Lookup::Follow)
+        .map_err(|e| anyhow!("mount point /dev/shm: {e}"))?;
+    // One filesystem in every container: one device number.
+    mounts.push(Mount::mount_at(&shm_at, shm.clone(), dev_make(0, 43), false, "tmpfs"));
+    let binds = crate::bundle::binds(spec);
+    if binds.len() != volumes.len() {
+        return Err(anyhow!("{} bind mounts in the spec but {} volume connections", binds.len(), volumes.len()));
+    }
+    // The spec's bind and tmpfs mounts, in its order (the sandbox's
+    // own /dev, /proc, /sys, /dev/pts and /dev/shm stand for the rest).
+    let mut volumes = volumes.into_iter().enumerate();
+    for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        let dest = m.destination();
+        let minor = 50 + i as u32;
+        let readonly = crate::bundle::is_readonly(m);
+        let mut file = false;
+        let inode: Arc<dyn sentry::vfs::Inode> = if crate::bundle::is_volume(m) {
+            let (n, fd) = volumes.next().ok_or_else(|| anyhow!("too few volume connections"))?;
+            let client = Arc::new(gofer::Client::new(fd));
+            let root = GoferInode::volume_root(client, kernel.mf.clone())
+                .map_err(|e| anyhow!("volume {}: {e}", dest.display()))?;
+            file = file_volumes.contains(&n);
+            if file {
+                // The gofer serves the file alone, as `file` in an
+                // empty directory.
+                sentry::vfs::Inode::lookup(&*root, b"file").map_err(|e| anyhow!("volume {}: {e}", dest.display()))?
+            } else {
+                root
+            }
+        } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
+            let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
+            Tmpfs::new_root(kernel.mf.clone(), opts)
+        } else {
+            continue;
+        };
+        let dest_bytes = dest.as_os_str().as_encoded_bytes();
+        let at =
+            if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
+                .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
+        let fs = if crate::bundle::is_volume(m) { "9p" } else { "tmpfs" };
+        let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev(minor), readonly, fs);
+        mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
+        mounts.push(mount);
+    }
+    // The spec's options for the mounts the sandbox makes its own
+    // (Docker's nosuid,noexec,nodev /dev/shm; a read-only /proc).
+    let own = [("/dev", 1), ("/proc", 2), ("/sys", 3), ("/dev/pts", 4), ("/dev/shm", 5)];
+    for m in spec.mounts().iter().flatten() {
+        let Some(&(_, n)) = own.iter().find(|(p, _)| m.destination() == std::path::Path::new(p)) else { continue };
+        let Some(mount) = mounts.get(n) else { continue };
+        mount.set_flags(crate::bundle::mount_flags(m, mount.flags()));
+        if crate::bundle::is_readonly(m) {
+            mount.set_readonly(true);
+        }
+    }
+    if readonly && overlay {
+        root_mount.set_readonly(true);
+    }
+    let dev_mount = mounts[1].clone();
+    Ok(ContainerFs { root, mounts, dev: dev_mount })
 }

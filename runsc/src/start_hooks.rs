@@ -13,15 +13,15 @@ use oci_spec::runtime::{Hook, Process};
 use sentry::fs::pipe::{new_pipe, PipeEnd};
 use sentry::vfs::File;
 
-use crate::sandbox::Sandbox;
+use crate::sandbox::{Sandbox, Scope};
 
 /// Most of a hook's output kept for its error.
 const OUTPUT_KEPT: usize = 1 << 20;
 
 /// Runs `hooks` in order for `init`; the first that fails is the error.
-pub fn run(sandbox: &Sandbox, init: &Process, hooks: &[Hook], state: &[u8]) -> Result<(), String> {
+pub fn run(sandbox: &Sandbox, scope: &Scope, init: &Process, hooks: &[Hook], state: &[u8]) -> Result<(), String> {
     for (i, h) in hooks.iter().enumerate() {
-        run_one(sandbox, init, h, state)
+        run_one(sandbox, scope, init, h, state)
             .map_err(|e| format!("error running startContainer hook #{i} ({}): {e}", h.path().display()))?;
     }
     Ok(())
@@ -51,7 +51,7 @@ fn drain(from: &PipeEnd, to: &mut Vec<u8>) -> bool {
     }
 }
 
-fn run_one(sandbox: &Sandbox, init: &Process, h: &Hook, state: &[u8]) -> Result<(), String> {
+fn run_one(sandbox: &Sandbox, scope: &Scope, init: &Process, h: &Hook, state: &[u8]) -> Result<(), String> {
     let path = h.path().as_os_str().as_encoded_bytes();
     let mut p = init.clone();
     let args = h.args().clone().filter(|a| !a.is_empty()).unwrap_or_else(|| vec![h.path().display().to_string()]);
@@ -65,7 +65,7 @@ fn run_one(sandbox: &Sandbox, init: &Process, h: &Hook, state: &[u8]) -> Result<
     drop(state_w);
     let (out_r, _, _, out_w) = pipe_files();
     let (err_r, _, _, err_w) = pipe_files();
-    let image = sandbox.prepare_program(&p, Some(path), vec![Some(stdin), Some(out_w), Some(err_w)], false);
+    let image = sandbox.prepare_program(scope, &p, Some(path), vec![Some(stdin), Some(out_w), Some(err_w)], false);
     let image = image.map_err(|e| match e.downcast_ref::<crate::sandbox::StartError>() {
         Some(se) => se.msg.clone(),
         None => format!("{e:#}"),

@@ -44,6 +44,10 @@ pub struct Saved {
     /// The spec's hooks (poststart and poststop run after create).
     #[serde(default)]
     pub hooks: Option<oci_spec::runtime::Hooks>,
+    /// The pod sandbox container whose sandbox this container runs in
+    /// (None: its own sandbox). `pid` is then its waiter's.
+    #[serde(default)]
+    pub sandbox: Option<String>,
 }
 
 impl Saved {
@@ -268,9 +272,18 @@ pub fn status(dir: &Path, saved: &Saved) -> Status {
 }
 
 /// Kills the sandbox and its gofers (SIGKILL) and waits until they are
-/// gone (at most 10 s).
-pub fn kill_sandbox(saved: &Saved) -> anyhow::Result<()> {
+/// gone (at most 10 s); `dir` is its state directory. A container of a pod is removed from its pod's
+/// sandbox instead, and its waiter and gofers killed.
+pub fn kill_sandbox(dir: &Path, saved: &Saved) -> anyhow::Result<()> {
     use nix::sys::signal::{kill, Signal};
+    if saved.sandbox.is_some() {
+        // Its state directory holds its control socket; a sandbox already
+        // gone took the container with it.
+        let destroy = crate::control::Request::Destroy;
+        if let Err(e) = crate::control::call(dir, &destroy, Some(std::time::Duration::from_secs(10))) {
+            tracing::debug!(id = saved.id, "destroy in the pod's sandbox: {e:#}");
+        }
+    }
     let procs: Vec<(i32, u64)> =
         std::iter::once((saved.pid, saved.pid_start)).chain(saved.gofers.iter().copied()).collect();
     for &(pid, start) in &procs {

@@ -276,3 +276,48 @@ pub fn processes_mentioning(needle: &str) -> Vec<(i32, String)> {
     }
     out
 }
+
+/// The receiving end of `--console-socket` (as containerd's shim has it):
+/// takes the terminal's master, types a line once the container asks for
+/// it, and prints everything the container wrote until it hangs up.
+pub const CONSOLE_RECEIVER: &str = r#"
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
+m = fds[0]
+out = b""
+typed = False
+while True:
+    try:
+        b = os.read(m, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+    if not typed and b"ready" in out:
+        os.write(m, b"ping\n")
+        typed = True
+sys.stdout.write("name=%s\n" % msg.decode())
+sys.stdout.write(out.decode().replace("\r\n", "\n"))
+"#;
+
+/// Starts [`CONSOLE_RECEIVER`] on socket `sock`, writing to `out`; returns
+/// once it listens.
+pub fn console_receiver(sock: &Path, out: &Path) -> std::process::Child {
+    let receiver = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(CONSOLE_RECEIVER)
+        .arg(sock)
+        .stdout(fs::File::create(out).unwrap())
+        .spawn()
+        .expect("python3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !sock.exists() {
+        assert!(std::time::Instant::now() < deadline, "the receiver never listened");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    receiver
+}

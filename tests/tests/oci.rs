@@ -8,7 +8,7 @@ use std::process::Command;
 
 use std::process::Stdio;
 
-use runsc_tests::oci::{process_alive, processes_mentioning, wait_gone, Scratch};
+use runsc_tests::oci::{console_receiver, process_alive, processes_mentioning, wait_gone, Scratch};
 use runsc_tests::runsc;
 
 fn run(cmd: &mut Command) -> (bool, String) {
@@ -458,33 +458,6 @@ fn bare_rootfs_gets_mount_points() {
     assert_eq!(left, ["bin"], "the image is unchanged");
 }
 
-/// The receiving end of `--console-socket` (as containerd's shim has it):
-/// takes the terminal's master, types a line once the container asks for
-/// it, and prints everything the container wrote until it hangs up.
-const CONSOLE_RECEIVER: &str = r#"
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.bind(sys.argv[1]); s.listen(1)
-c, _ = s.accept()
-msg, fds, _, _ = socket.recv_fds(c, 4096, 1)
-m = fds[0]
-out = b""
-typed = False
-while True:
-    try:
-        b = os.read(m, 4096)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
-    if not typed and b"ready" in out:
-        os.write(m, b"ping\n")
-        typed = True
-sys.stdout.write("name=%s\n" % msg.decode())
-sys.stdout.write(out.decode().replace("\r\n", "\n"))
-"#;
-
 /// `process.terminal` with `--console-socket`: the container gets a
 /// terminal of its own of the consoleSize asked for (/dev/pts/0, also
 /// /dev/console), and the master end goes to the socket; as runc does.
@@ -520,24 +493,6 @@ fn console_socket_gets_the_terminal() {
     assert!(texts[1].contains("/dev/pts/0\n30 100\nto-console\nready\n"), "runc: {}", texts[1]);
     assert!(texts[1].contains("got ping\n"), "runc: {}", texts[1]);
     assert_eq!(texts[0], texts[1], "ours, then runc's");
-}
-
-/// Starts [`CONSOLE_RECEIVER`] on socket `sock`, writing to `out`; returns
-/// once it listens.
-fn console_receiver(sock: &Path, out: &Path) -> std::process::Child {
-    let receiver = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(CONSOLE_RECEIVER)
-        .arg(sock)
-        .stdout(fs::File::create(out).unwrap())
-        .spawn()
-        .expect("python3");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !sock.exists() {
-        assert!(std::time::Instant::now() < deadline, "the receiver never listened");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-    receiver
 }
 
 /// `exec --tty`: with `--console-socket` (detached, as shims run it) the

@@ -118,6 +118,9 @@ pub fn table() -> Vec<Allow> {
         // each with a read timeout.
         Any(libc::SYS_accept4),
         OneOf { nr: libc::SYS_setsockopt, arg: 2, values: &[libc::SO_RCVTIMEO as u64] },
+        // Ending the accept loop of a pod container's control socket when
+        // the container is destroyed.
+        OneOf { nr: libc::SYS_shutdown, arg: 1, values: &[libc::SHUT_RDWR as u64] },
         // A stdio socket, used without blocking.
         Any(libc::SYS_recvfrom),
         Any(libc::SYS_sendto),

@@ -232,7 +232,7 @@ impl Task {
         if !thread {
             let me = tree.procs.get(&self.tg.pid).ok_or(Errno::ESRCH)?;
             let parent = if has(f, libc::CLONE_PARENT) { me.parent } else { self.tg.pid };
-            let (pgid, sid) = (me.pgid, me.sid);
+            let (pgid, sid, container) = (me.pgid, me.sid, me.container);
             tree.add_proc(Proc {
                 tg,
                 parent,
@@ -246,6 +246,7 @@ impl Task {
                 cont_report: false,
                 creator: self.tid,
                 uid: self.creds.uid,
+                container,
             });
         }
         tree.tasks.insert(tid, shared.clone());
@@ -291,6 +292,8 @@ pub struct NewProcess {
     /// A terminal to be the controlling terminal of its session (a
     /// process exec'd with one), with it as the foreground group.
     pub ctty: Option<Arc<crate::fs::tty::Terminal>>,
+    /// The container of the pod it runs in (0: the sandbox's first).
+    pub container: u32,
 }
 
 impl Kernel {
@@ -320,7 +323,7 @@ impl Kernel {
     /// no parent in the sandbox, a session and process group of its own.
     /// Its exit status is kept on the returned thread group.
     pub fn start_process(self: &Arc<Kernel>, image: NewProcess) -> Result<Arc<ThreadGroup>, Errno> {
-        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty } = image;
+        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty, container } = image;
         let creds = Arc::new(creds);
         let mut tree = self.tasks.write();
         if tree.tasks.len() >= self.task_limit() {
@@ -351,6 +354,7 @@ impl Kernel {
             cont_report: false,
             creator: 0,
             uid: creds.uid,
+            container,
         });
         tree.tasks.insert(pid, shared.clone());
         if let Some(term) = &ctty {

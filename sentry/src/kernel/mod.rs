@@ -195,6 +195,11 @@ impl Kernel {
         self.tasks.pids()
     }
 
+    /// Pids of the processes of one container of the pod, ascending.
+    pub fn pids_in(&self, container: u32) -> Vec<i32> {
+        self.tasks.pids_in(container)
+    }
+
     /// A process's parent pid, real uid and command name (its main
     /// thread's, or any live thread's), for `runsc ps`; None if it is gone
     /// or a zombie.

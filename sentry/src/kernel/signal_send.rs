@@ -157,9 +157,20 @@ impl Kernel {
     /// or to every process with `pid` None (`runsc kill --all`). Returns
     /// whether a process received it.
     pub fn signal_from_host(&self, pid: Option<i32>, sig: i32) -> bool {
-        let targets: Vec<Arc<ThreadGroup>> = match pid {
-            Some(p) => self.thread_group(p).into_iter().collect(),
-            None => self.pids().into_iter().filter_map(|p| self.thread_group(p)).collect(),
+        self.signal_from_host_in(None, pid, sig)
+    }
+
+    /// [`signal_from_host`](Self::signal_from_host) within one container
+    /// of the pod (`container` Some): `pid` must be one of its processes,
+    /// and "every process" means its own.
+    pub fn signal_from_host_in(&self, container: Option<u32>, pid: Option<i32>, sig: i32) -> bool {
+        let targets: Vec<Arc<ThreadGroup>> = {
+            let tree = self.tasks.read();
+            let ours = |p: &crate::kernel::task_set::Proc| container.is_none_or(|c| p.container == c);
+            match pid {
+                Some(p) => tree.procs.get(&p).filter(|p| ours(p)).map(|p| p.tg.clone()).into_iter().collect(),
+                None => tree.procs.values().filter(|p| ours(p)).map(|p| p.tg.clone()).collect(),
+            }
         };
         for tg in &targets {
             self.send_group_signal(tg, SigInfo::user(sig, SI_USER, 0, 0), Origin::Outside);

@@ -40,6 +40,9 @@ pub struct Proc {
     pub creator: i32,
     /// Real uid (RLIMIT_NPROC counts processes per user).
     pub uid: u32,
+    /// The container of the pod it belongs to (0: the sandbox's first;
+    /// children inherit their parent's).
+    pub container: u32,
 }
 
 /// The tree itself.
@@ -210,6 +213,11 @@ impl TaskSet {
     /// Pids of every process, ascending.
     pub fn pids(&self) -> Vec<i32> {
         self.read().procs.keys().copied().collect()
+    }
+
+    /// Pids of the processes of container `c`, ascending.
+    pub fn pids_in(&self, c: u32) -> Vec<i32> {
+        self.read().procs.iter().filter(|(_, p)| p.container == c).map(|(&pid, _)| pid).collect()
     }
 
     /// Number of live tasks.

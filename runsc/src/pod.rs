@@ -1,0 +1,182 @@
+//! Pods, on the host side: a bundle whose annotations say it is a
+//! container of a pod whose sandbox runs already (the CRI's
+//! `io.kubernetes.cri.container-type: container` with
+//! `io.kubernetes.cri.sandbox-id`, or CRI-O's and dockershim's
+//! equivalents) joins that sandbox instead of starting one, as gVisor's
+//! containers do: `runsc create` starts its gofers (confined in its own
+//! root filesystem), binds its control socket, and passes both to the
+//! sandbox (`CreateContainer`), which builds its filesystem tree and
+//! loads its init. Its host process, what its pid file and state name,
+//! is a waiter (`runsc pod-waiter`) that exits with its init's status and
+//! passes on the signals it gets, as a sandbox's `runsc boot` does for
+//! the first container.
+
+use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context as _};
+use oci_spec::runtime::Spec;
+
+use crate::cli::{GlobalFlags, PodWaiterArgs};
+use crate::launch::{self, Launched, Plan};
+use crate::state::{self, Container, Status};
+use crate::{control, logging, signals};
+
+/// The annotations that say what a container is in its pod, by the
+/// client that writes them: the key of its type, the type values of a
+/// pod's sandbox and of its other containers, and the key of the
+/// sandbox's ID.
+const KINDS: [(&str, &str, &str, &str); 3] = [
+    ("io.kubernetes.cri.container-type", "sandbox", "container", "io.kubernetes.cri.sandbox-id"),
+    ("io.kubernetes.cri-o.ContainerType", "sandbox", "container", "io.kubernetes.cri-o.SandboxID"),
+    ("io.kubernetes.docker.type", "podsandbox", "container", "io.kubernetes.sandbox.id"),
+];
+
+/// The ID of the pod sandbox container `id` (with `spec`) is to join, or
+/// None if it is a sandbox of its own (no pod annotations, or a pod's
+/// sandbox).
+pub fn sandbox_of(spec: &Spec, id: &str) -> anyhow::Result<Option<String>> {
+    let Some(ann) = spec.annotations().as_ref() else { return Ok(None) };
+    for (type_key, sandbox, container, id_key) in KINDS {
+        let Some(kind) = ann.get(type_key) else { continue };
+        if kind == sandbox {
+            return Ok(None);
+        }
+        if kind != container {
+            bail!("config.json: annotations[{type_key:?}]: {kind:?} is neither {sandbox:?} nor {container:?}");
+        }
+        let sb = ann.get(id_key).ok_or_else(|| {
+            anyhow!("config.json: annotations: {type_key:?} is {container:?} but {id_key:?} is missing")
+        })?;
+        if sb == id {
+            return Ok(None);
+        }
+        state::check_id(sb).with_context(|| format!("config.json: annotations[{id_key:?}]"))?;
+        return Ok(Some(sb.clone()));
+    }
+    Ok(None)
+}
+
+/// Makes container `plan` (state directory `dir`, control socket
+/// `listener`) in the running sandbox of pod sandbox container
+/// `sandbox_id`; returns its waiter (as `boot`) and gofers.
+pub fn launch(
+    g: &GlobalFlags,
+    sandbox_id: &str,
+    id: &str,
+    dir: &Path,
+    plan: &Plan<'_>,
+    listener: &OwnedFd,
+) -> anyhow::Result<Launched> {
+    let (sb, saved) = Container::open(&g.root, sandbox_id, false)
+        .with_context(|| format!("container {id:?} is of the pod whose sandbox is {sandbox_id:?}"))?;
+    if saved.sandbox.is_some() {
+        bail!("container {id:?}: {sandbox_id:?} is a container of a pod, not a pod's sandbox");
+    }
+    match state::status(&sb.dir, &saved) {
+        Status::Created | Status::Running => {}
+        s => bail!("container {id:?}: its pod's sandbox container {sandbox_id:?} is {}", s.name()),
+    }
+    if plan.preserve_fds > 0 {
+        bail!("--preserve-fds: not supported yet for a container that joins a pod's sandbox");
+    }
+    let mut gofers = launch::start_gofers(g, plan)?;
+    // The terminal from --console-socket, or our stdio.
+    let tty = plan.console.map(crate::exec_tty::for_pod_container).transpose()?;
+    let stdio = match tty {
+        Some(_) => Vec::new(),
+        None => crate::cmd_exec::stdio_for_sandbox(0)?,
+    };
+    let (stdio_fds, infos) = match &tty {
+        Some(t) => (
+            vec![t.fd.as_raw_fd()],
+            vec![Some(control::StdioInfo { flags: libc::O_RDWR, name: t.name.clone(), nonblocking: true })],
+        ),
+        None => crate::cmd_exec::stdio_infos(&stdio),
+    };
+    let mut fds = vec![listener.as_raw_fd(), gofers.root.as_raw_fd()];
+    fds.extend(gofers.volumes.iter().map(|f| f.as_raw_fd()));
+    fds.extend(stdio_fds);
+    let req = control::Request::CreateContainer {
+        id: id.to_string(),
+        spec: Box::new(plan.spec.clone()),
+        volumes: gofers.volumes.len(),
+        file_volumes: launch::file_volumes(plan.spec, plan.bundle_dir),
+        stdio: infos,
+        terminal: plan.console.is_some(),
+    };
+    let made = control::call_with_fds(&sb.dir, &req, &fds, Some(Duration::from_secs(120)));
+    drop((stdio, tty));
+    if let Err(e) = made {
+        for c in &mut gofers.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        return Err(e);
+    }
+    let waiter = waiter(g, dir, plan.cgroup);
+    match waiter {
+        Ok(w) => Ok(Launched { boot: w, gofers: gofers.children, pod: true }),
+        Err(e) => {
+            let _ = control::call(dir, &control::Request::Destroy, Some(Duration::from_secs(10)));
+            for c in &mut gofers.children {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Removes the pod container whose state directory is `dir` from its
+/// sandbox (it failed to be made whole); a sandbox that is not there, or
+/// a container of its own sandbox, has nothing to remove.
+pub fn abandon(dir: &Path) {
+    let _ = control::call(dir, &control::Request::Destroy, Some(Duration::from_secs(10)));
+}
+
+/// Starts the waiter of the container whose state directory is `dir`, in
+/// its cgroup (`cgroup.procs` files `procs`, inheritable).
+fn waiter(g: &GlobalFlags, dir: &Path, procs: &[OwnedFd]) -> anyhow::Result<std::process::Child> {
+    let exe = std::env::current_exe().context("find runsc binary")?;
+    let mut cmd = Command::new(exe);
+    if let Some(p) = &g.debug_log {
+        cmd.arg(format!("--debug-log={}", p.display()));
+    }
+    if g.debug {
+        cmd.arg("--debug");
+    }
+    cmd.arg("pod-waiter")
+        .arg(format!("--state-dir={}", dir.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if !procs.is_empty() {
+        let fds: Vec<String> = procs.iter().map(|f| f.as_raw_fd().to_string()).collect();
+        cmd.arg(format!("--cgroup-fds={}", fds.join(",")));
+    }
+    cmd.spawn().context("start the container's waiter")
+}
+
+/// `runsc pod-waiter`: waits for the container's init; exits with its
+/// status (137 if the pod's sandbox went away first).
+pub fn run_waiter(g: &GlobalFlags, args: &PodWaiterArgs) -> anyhow::Result<i32> {
+    crate::cgroup::join_inherited(&args.cgroup_fds).context("pod-waiter")?;
+    logging::init(g, g.debug_log.as_deref(), "pod-waiter")?;
+    signals::block()?;
+    nix::unistd::setsid().context("pod-waiter: setsid")?;
+    let dir = args.state_dir.clone();
+    signals::forward("forward", move |sig| {
+        let req = control::Request::Signal { signal: sig, all: false, pid: None };
+        if let Err(e) = control::call(&dir, &req, Some(Duration::from_secs(10))) {
+            tracing::debug!(sig, "pod-waiter: signal not passed on: {e:#}");
+        }
+    })?;
+    match control::call(&args.state_dir, &control::Request::WaitInit, None) {
+        Ok(r) => Ok(r.exit.unwrap_or(1)),
+        Err(e) if control::hung_up(&e) => Ok(128 + libc::SIGKILL),
+        Err(e) => Err(e),
+    }
+}
