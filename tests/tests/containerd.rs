@@ -145,3 +145,62 @@ fn ctr_run_exit_statuses_match_runc() {
         assert_eq!((runc.code, &runc.stdout), (ours.code, &ours.stdout), "{script}: runc {runc:?}, runsc {ours:?}");
     }
 }
+
+/// Containers of a pod under containerd's runc shim, as its CRI plugin
+/// makes them (no CRI client comes from the package registries here, so
+/// `ctr` gives the CRI's annotations): the sandbox container makes the
+/// sandbox, the app container joins it; the shim's exec, ps, kill and
+/// delete of the app leave the sandbox running, and its exit status
+/// reaches ctr.
+#[test]
+fn ctr_pod_containers_share_a_sandbox() {
+    let c = Containerd::start("pod");
+    let pod = |kind: &str| {
+        vec![
+            "--annotation".to_string(),
+            format!("io.kubernetes.cri.container-type={kind}"),
+            "--annotation".into(),
+            "io.kubernetes.cri.sandbox-id=pod1".into(),
+        ]
+    };
+    let run_d = |id: &str, kind: &str, script: &str| {
+        let mut args: Vec<String> = vec!["run".into(), "-d".into()];
+        args.extend(runtime_flags(&c, "runsc", id));
+        args.extend(pod(kind));
+        args.extend([NAME.into(), id.to_string(), "sh".into(), "-c".into(), script.into()]);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        c.ctr(&refs).ok();
+        wait_task(&c, id, "RUNNING");
+    };
+    run_d("pod1", "sandbox", "trap 'exit 0' TERM; while true; do sleep 0.1; done");
+    run_d("app", "container", "trap 'exit 9' TERM; echo app-was-here > /tmp/mine; while true; do sleep 0.1; done");
+    let e = c.run(c.ctr_command(&["task", "exec", "--exec-id", "e1", "app", "sh", "-c", "cat /tmp/mine"]), b"");
+    assert_eq!((e.code, e.stdout.as_str()), (0, "app-was-here\n"), "{e:?}");
+    // The sandbox's root is its own: app's file is not there.
+    let e = c.run(c.ctr_command(&["task", "exec", "--exec-id", "e2", "pod1", "cat", "/tmp/mine"]), b"");
+    assert_ne!(e.code, 0, "the sandbox container saw app's file: {e:?}");
+    let ps = c.ctr(&["task", "ps", "app"]).ok().stdout;
+    assert!(ps.lines().count() >= 2, "task ps shows app's processes: {ps}");
+    // app joined pod1's sandbox: its host process is a waiter, not a
+    // sandbox of its own.
+    let procs = processes_mentioning(" pod-waiter ");
+    assert_eq!(procs.iter().filter(|(_, cmd)| cmd.contains("/app ")).count(), 1, "{procs:?}");
+    c.ctr(&["task", "kill", "app"]).ok();
+    wait_task(&c, "app", "STOPPED");
+    let d = c.ctr(&["task", "delete", "app"]).ok();
+    assert!(d.stderr.contains("exit code 9"), "ctr reports app's status: {d:?}");
+    c.ctr(&["container", "rm", "app"]).ok();
+    wait_task(&c, "pod1", "RUNNING");
+    let e = c.run(c.ctr_command(&["task", "exec", "--exec-id", "e3", "pod1", "echo", "still-here"]), b"");
+    assert_eq!(e.stdout, "still-here\n", "{e:?}");
+    c.ctr(&["task", "kill", "pod1"]).ok();
+    wait_task(&c, "pod1", "STOPPED");
+    c.ctr(&["task", "delete", "pod1"]).ok();
+    c.ctr(&["container", "rm", "pod1"]).ok();
+    assert!(c.tasks().is_empty());
+    let left = processes_mentioning(&c.dir.to_string_lossy());
+    assert!(
+        left.iter().all(|(_, cmd)| cmd.contains("containerd --config") || cmd.contains("containerd-shim")),
+        "nothing of the containers outlives them: {left:?}"
+    );
+}
