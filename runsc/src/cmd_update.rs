@@ -121,11 +121,13 @@ pub fn run(g: &GlobalFlags, args: &UpdateArgs) -> anyhow::Result<i32> {
         _ => {}
     }
     crate::cgroup::update(&saved.cgroups, &r)?;
-    // The sandbox counts its tasks itself and shows the memory limit.
+    // The sandbox counts its tasks itself and shows the memory limit (and
+    // the CPU limits, in its cgroup filesystem).
     let pids = r.pids().as_ref().map(|p| p.limit());
     let memory = r.memory().as_ref().and_then(|m| m.limit());
-    if pids.is_some() || memory.is_some() {
-        let req = crate::control::Request::SetLimits { pids, memory };
+    let cpu = r.cpu().as_ref().map(|c| (c.quota(), c.period(), c.shares()));
+    if pids.is_some() || memory.is_some() || cpu.is_some() {
+        let req = crate::control::Request::SetLimits { pids, memory, cpu };
         crate::control::call(&container.dir, &req, Some(std::time::Duration::from_secs(10)))?;
     }
     Ok(0)

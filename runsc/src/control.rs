@@ -73,6 +73,10 @@ pub enum Request {
         /// total memory (0 or less: none).
         #[serde(default)]
         memory: Option<i64>,
+        /// The CPU limits the cgroup filesystem shows: quota and period
+        /// (µs) and shares, as the spec gives them.
+        #[serde(default)]
+        cpu: Option<(Option<i64>, Option<u64>, Option<u64>)>,
     },
     /// Hold every task (`runsc pause`).
     Pause,
@@ -434,7 +438,20 @@ impl Server {
                 Ok(pid) => Reply { pid: Some(pid), ..Reply::default() },
                 Err(e) => err(start_error_text(&e)),
             },
-            Request::SetLimits { pids, memory } => {
+            Request::SetLimits { pids, memory, cpu } => {
+                if let Some((quota, period, shares)) = cpu {
+                    let mut l = self.kernel.shown_limits();
+                    if let Some(q) = quota {
+                        l.cpu_quota = u64::try_from(q).ok().filter(|&q| q > 0);
+                    }
+                    if let Some(p) = period.filter(|&p| p > 0) {
+                        l.cpu_period = p;
+                    }
+                    if let Some(s) = shares {
+                        l.cpu_weight = sentry::fs::cgroupfs::ShownLimits::weight_of_shares(s);
+                    }
+                    self.kernel.set_shown_limits(l);
+                }
                 if let Some(limit) = pids {
                     self.kernel.set_task_limit(usize::try_from(limit).unwrap_or(0));
                 }

@@ -90,6 +90,7 @@ impl Sandbox {
         if let Some(l) = resources.and_then(|r| r.memory().as_ref()).and_then(|m| m.limit()) {
             kernel.mf.set_memory_limit(u64::try_from(l).unwrap_or(0));
         }
+        kernel.set_shown_limits(shown_limits(spec));
         // Before confinement: the timekeeper is a thread.
         kernel.vdso.start_timekeeper().context("start timekeeper")?;
 
@@ -572,6 +573,33 @@ fn free_space(fd: &OwnedFd) -> anyhow::Result<u64> {
     Ok(bytes.min(sentry::mm::memfile::MEMORY_FILE_SIZE) & !(sentry::abi::PAGE_SIZE - 1))
 }
 
+/// Whether spec mount `m` is of a cgroup filesystem (v1's or v2's: the
+/// sandbox's is v2).
+fn is_cgroup(m: &oci_spec::runtime::Mount) -> bool {
+    matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2"))
+}
+
+/// The spec's limits the sandbox's cgroup filesystem shows as they are
+/// (the host cgroup holds it to them).
+fn shown_limits(spec: &Spec) -> sentry::fs::cgroupfs::ShownLimits {
+    let mut l = sentry::fs::cgroupfs::ShownLimits::default();
+    let Some(r) = spec.linux().as_ref().and_then(|l| l.resources().as_ref()) else { return l };
+    if let Some(cpu) = r.cpu() {
+        l.cpu_quota = cpu.quota().and_then(|q| u64::try_from(q).ok()).filter(|&q| q > 0);
+        l.cpu_period = cpu.period().filter(|&p| p > 0).unwrap_or(sentry::fs::cgroupfs::DEFAULT_CPU_PERIOD);
+        if let Some(shares) = cpu.shares() {
+            l.cpu_weight = sentry::fs::cgroupfs::ShownLimits::weight_of_shares(shares);
+        }
+    }
+    if let Some(m) = r.memory() {
+        // The spec's swap is memory and swap together.
+        if let (Some(swap), Some(limit)) = (m.swap(), m.limit()) {
+            l.swap_max = (swap > 0 && limit > 0).then(|| swap.saturating_sub(limit) as u64);
+        }
+    }
+    l
+}
+
 /// Where a process of one container of the pod runs: the container's
 /// root, and its tag (0: the sandbox's first container).
 #[derive(Clone)]
@@ -691,6 +719,9 @@ fn build_fs(
         } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
             let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
             Tmpfs::new_root(kernel.mf.clone(), opts)
+        } else if is_cgroup(m) {
+            // The sandbox's own cgroup view, never the host's.
+            sentry::fs::cgroupfs::new_cgroupfs(Arc::downgrade(kernel), sentry::fs::sysfs::cpu_list(&cpus))
         } else {
             continue;
         };
@@ -698,7 +729,11 @@ fn build_fs(
         let at =
             if file { file_mount_point(&root, &creds, dest_bytes) } else { mount_point(&root, &creds, dest_bytes) }
                 .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
-        let fs = if crate::bundle::is_volume(m) { "9p" } else { "tmpfs" };
+        let fs = match m {
+            _ if crate::bundle::is_volume(m) => "9p",
+            _ if is_cgroup(m) => "cgroup2",
+            _ => "tmpfs",
+        };
         let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev(minor), readonly, fs);
         mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
         mounts.push(mount);

@@ -195,9 +195,18 @@ fn docker_memory_limit_in_cgroup() {
         };
         let limit = read("memory.limit_in_bytes", "memory.max");
         assert_eq!(limit.trim(), "67108864", "{rt}: the container's cgroup holds it to 64 MiB: {dirs:?}");
+        // Inside, the sandbox's own cgroup filesystem shows it (runc's
+        // container sees the host's hierarchy, v1 here).
+        let inside = || d.docker(&["exec", &name, "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max"]);
+        if rt == "runsc" {
+            assert_eq!(inside().ok().stdout, "67108864\nmax\n");
+        }
         // `docker update` goes through the runtime's `update`.
         d.docker(&["update", "--memory", "32m", "--memory-swap", "64m", "--pids-limit", "77", &name]).ok();
         assert_eq!(read("memory.limit_in_bytes", "memory.max").trim(), "33554432", "{rt}: updated: {dirs:?}");
+        if rt == "runsc" {
+            assert_eq!(inside().ok().stdout, "33554432\n77\n");
+        }
         // runsc counts the container's tasks itself; the host's limit is a
         // backstop above them (two host tasks each, and the sandbox's own).
         let pids = if rt == "runc" { "77" } else { "282" };

@@ -692,6 +692,49 @@ fn cgroup_limits_match_runc() {
     assert_eq!(seen[0], seen[1], "the limits runc and runsc wrote");
 }
 
+/// The sandbox's cgroup filesystem (the spec's cgroup mount at
+/// /sys/fs/cgroup): a cgroup v2 view of the container's own cgroup,
+/// read-only, showing the spec's limits, and `runsc update`'s new ones.
+/// (runc shows the host's hierarchy, v1 on a hybrid host: no comparison.)
+#[test]
+fn cgroup_filesystem_shows_the_limits() {
+    let s = Scratch::new("cgroupfs");
+    let files = ["memory.max", "memory.swap.max", "pids.max", "cpu.max", "cpu.weight", "cgroup.controllers"];
+    let script = format!(
+        "cd /sys/fs/cgroup; for f in {}; do echo $f=$(cat $f); done; grep cgroup /proc/self/mounts; \
+         echo x > memory.max || echo refused; sleep 1000",
+        files.join(" ")
+    );
+    let b = s.bundle("b", &script, |spec| {
+        spec["linux"]["resources"] = serde_json::json!({
+            "memory": {"limit": 67108864, "swap": 134217728},
+            "cpu": {"shares": 1024, "quota": 50000, "period": 100000},
+            "pids": {"limit": 100},
+        });
+    });
+    let rt = s.runtime(runsc(), "runsc");
+    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+    let want = "memory.max=67108864\nmemory.swap.max=67108864\npids.max=100\ncpu.max=50000 100000\ncpu.weight=39\n\
+                cgroup.controllers=cpuset cpu memory pids\n\
+                cgroup2 /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0\n";
+    let log = s.dir.join("out.0");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&log).unwrap_or_default().contains("refused") {
+        assert!(std::time::Instant::now() < deadline, "{}", fs::read_to_string(&log).unwrap_or_default());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = fs::read_to_string(&log).unwrap();
+    assert!(out.starts_with(want), "{out}");
+    let err = fs::read_to_string(s.dir.join("err.0")).unwrap();
+    assert!(err.contains("Read-only file system"), "EROFS: {err}");
+    assert!(rt.cmd(&["exec", "c1", "cat", "/sys/fs/cgroup/cgroup.procs"]).ok().stdout.starts_with("1\n"));
+    rt.cmd(&["update", "--memory", "33554432", "--pids-limit", "50", "--cpu-quota", "20000", "c1"]).ok();
+    let now = rt.cmd(&["exec", "c1", "sh", "-c", "cd /sys/fs/cgroup; cat memory.max pids.max cpu.max"]).ok();
+    assert_eq!(now.stdout, "33554432\n50\n20000 100000\n");
+    rt.cmd(&["delete", "--force", "c1"]).ok();
+    assert!(rt.leftovers().is_empty());
+}
+
 /// The host pids.max runsc writes for a container limited to `limit`
 /// tasks: the sandbox counts them; each is two host tasks (a sentry thread,
 /// a stub thread), and the sandbox has some of its own.

@@ -3,6 +3,7 @@
 //! the memory manager copy files in.
 
 pub mod anon;
+pub mod cgroupfs;
 pub mod cpuinfo;
 pub mod dev;
 pub mod dnotify;

@@ -1,6 +1,7 @@
 //! The sandbox's /sys: what programs read to size themselves (the CPUs the
 //! sandbox may use, their topology as one package of single-thread cores,
-//! transparent huge pages), an empty read-only /sys/fs/cgroup, and empty
+//! transparent huge pages), a read-only /sys/fs/cgroup (where the
+//! cgroup filesystem, `cgroupfs`, is mounted when the spec asks), and empty
 //! bus, class, block and dev directories. Never the host's.
 
 use std::sync::Arc;
@@ -19,7 +20,7 @@ fn dir(children: Vec<(String, Arc<dyn Inode>)>) -> Arc<dyn Inode> {
 }
 
 /// A CPU list as sysfs prints it ("0-3,6").
-fn cpu_list(cpus: &[usize]) -> String {
+pub fn cpu_list(cpus: &[usize]) -> String {
     let mut parts = Vec::new();
     let mut i = 0;
     while i < cpus.len() {

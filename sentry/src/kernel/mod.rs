@@ -96,6 +96,9 @@ pub struct Kernel {
     /// `linux.resources.pids.limit`, counted as Linux's pids cgroup counts,
     /// in threads).
     max_tasks: std::sync::atomic::AtomicUsize,
+    /// The spec's limits the cgroup filesystem shows (the host cgroup
+    /// holds the sandbox to them).
+    shown: Mutex<crate::fs::cgroupfs::ShownLimits>,
     /// The timer thread.
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
@@ -148,6 +151,7 @@ impl Kernel {
             tasks: task_set::TaskSet::default(),
             sysctl: Mutex::new(Default::default()),
             max_tasks: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_TASKS),
+            shown: Default::default(),
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
             ipc: Default::default(),
@@ -290,6 +294,16 @@ impl Kernel {
     /// Init's exit status, once it has exited.
     pub fn init_exit(&self) -> Option<ExitStatus> {
         *self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The spec's limits the cgroup filesystem shows.
+    pub fn shown_limits(&self) -> crate::fs::cgroupfs::ShownLimits {
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the limits the cgroup filesystem shows.
+    pub fn set_shown_limits(&self, l: crate::fs::cgroupfs::ShownLimits) {
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = l;
     }
 
     /// The most tasks the sandbox may have at once.
