@@ -128,6 +128,7 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         }
     }
     check_hooks(spec)?;
+    check_namespaces(spec)?;
     if let Some(linux) = spec.linux() {
         for (name, list) in [("maskedPaths", linux.masked_paths()), ("readonlyPaths", linux.readonly_paths())] {
             for (i, p) in list.iter().flatten().enumerate() {
@@ -162,6 +163,49 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
         }
     }
     Ok(rootfs)
+}
+
+/// Checks `linux.namespaces`: the sandbox gives the container its own of
+/// each kind (its kernel's); it joins a network namespace by path (as a
+/// CNI plugin prepares it); a pod's other containers share their
+/// sandbox's (whatever paths name them); joining others is refused, as
+/// is a user namespace (uid and gid mappings are not applied yet).
+fn check_namespaces(spec: &Spec) -> Result<(), BundleError> {
+    use oci_spec::runtime::LinuxNamespaceType as T;
+    let Some(list) = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()) else { return Ok(()) };
+    let in_pod = crate::pod::sandbox_of(spec, "").ok().flatten().is_some();
+    for (i, ns) in list.iter().enumerate() {
+        let at = format!("linux.namespaces[{i}]");
+        match (ns.typ(), ns.path()) {
+            (T::User, _) => {
+                return Err(field(at, "a user namespace is not supported yet (uid and gid mappings are not applied)"))
+            }
+            (T::Network, Some(p)) if !in_pod => {
+                if !p.is_absolute() {
+                    return Err(field(format!("{at}.path"), format!("{} is not an absolute path", p.display())));
+                }
+            }
+            (kind, Some(p)) if !in_pod && kind != T::Network => {
+                return Err(field(
+                    format!("{at}.path"),
+                    format!(
+                        "joining the {} namespace {} is not supported (the sandbox's are its own; only a pod's \
+                         containers share theirs, by the CRI's annotations)",
+                        format!("{kind:?}").to_lowercase(),
+                        p.display()
+                    ),
+                ));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The network namespace the spec joins by path, if it does.
+pub fn netns_path(spec: &Spec) -> Option<PathBuf> {
+    let list = spec.linux().as_ref()?.namespaces().as_ref()?;
+    list.iter().find(|ns| ns.typ() == oci_spec::runtime::LinuxNamespaceType::Network).and_then(|ns| ns.path().clone())
 }
 
 /// Checks each hook: an absolute path, NAME=VALUE environment entries, a

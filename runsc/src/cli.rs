@@ -549,6 +549,10 @@ pub struct BootArgs {
     /// anything is forked.
     #[arg(long = "cgroup-fds", value_delimiter = ',')]
     pub cgroup_fds: Vec<i32>,
+    /// Fd of the network namespace to join (the spec's, by path) instead
+    /// of a new one.
+    #[arg(long = "netns-fd")]
+    pub netns_fd: Option<i32>,
 }
 
 /// `runsc gofer`.

@@ -63,8 +63,10 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
         Some(fd) => Some(gofer::transport::adopt_inherited(fd).context("boot --filestore-fd")?),
         None => None,
     };
+    let netns = args.netns_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("boot --netns-fd")).transpose()?;
     // Still single-threaded here, as unshare and the platform require.
-    confine::enter_namespaces(true).context("confine sandbox")?;
+    confine::enter_namespaces(true, netns.as_ref()).context("confine sandbox")?;
+    drop(netns);
     let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, g.strace, g.overlay2.overlaid(), store)?;
     sandbox.default_home = control.is_some();
     let sandbox = Arc::new(sandbox);

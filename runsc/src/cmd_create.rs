@@ -28,6 +28,13 @@ pub fn write_pid_file(path: &Path, pid: u32) -> anyhow::Result<()> {
     std::fs::rename(&tmp, path).with_context(|| format!("--pid-file {}", path.display()))
 }
 
+/// Opens network namespace `path` (close-on-exec) for boot to join.
+fn open_netns(path: &Path) -> anyhow::Result<std::os::fd::OwnedFd> {
+    let f = std::fs::File::open(path)
+        .with_context(|| format!("config.json: linux.namespaces: network path {}", path.display()))?;
+    Ok(f.into())
+}
+
 /// The owner of the state: the caller's user name.
 fn owner() -> String {
     let uid = nix::unistd::getuid();
@@ -66,6 +73,12 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             (None, _) => None,
         };
         let listener = control::listen(&container.dir)?;
+        // The spec's network namespace, if it names one (a pod's other
+        // containers are in their sandbox's).
+        let netns = match (&pod, bundle::netns_path(&b.spec)) {
+            (None, Some(path)) => Some(open_netns(&path)?),
+            _ => None,
+        };
         let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("error pipe")?;
         let plan = launch::Plan {
             spec: &b.spec,
@@ -77,6 +90,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             detached,
             cgroup: &procs,
             preserve_fds: args.preserve_fds,
+            netns: netns.as_ref(),
         };
         let mut launched = match &pod {
             Some(sb) => crate::pod::launch(g, sb, &args.id, &container.dir, &plan, &listener)?,

@@ -109,6 +109,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
     let spec = build_spec(g, args)?;
     let plan = launch::Plan {
+        netns: None,
         cgroup: &[],
         spec: &spec,
         rootfs: Path::new("/"),

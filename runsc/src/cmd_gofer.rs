@@ -21,7 +21,7 @@ pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     // The gofer sees only the tree it serves (pivot-rooted into it, in a
     // mount namespace of its own), and loses the network and every call
     // but those that serve files.
-    confine::enter_namespaces(true).context("confine gofer")?;
+    confine::enter_namespaces(true, None).context("confine gofer")?;
     confine::pivot_into(&args.serve, !args.writable).context("confine gofer")?;
     let root = std::path::Path::new("/");
     let mut server =

@@ -46,10 +46,17 @@ pub fn die_with_parent() -> Result<(), ConfineError> {
 }
 
 /// Enters new mount, IPC, UTS and network namespaces (the sandbox's
-/// network is the sentry's own; the host's is out of reach). Must run while
+/// network is the sentry's own; the host's is out of reach), or, with
+/// `netns`, the network namespace that fd is (the spec's, by path, as a
+/// CNI plugin made it, for networking to attach to). Must run while
 /// single-threaded.
-pub fn enter_namespaces(mount_ns: bool) -> Result<(), ConfineError> {
-    let mut flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWNET;
+pub fn enter_namespaces(mount_ns: bool, netns: Option<&std::os::fd::OwnedFd>) -> Result<(), ConfineError> {
+    let mut flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
+    match netns {
+        Some(fd) => nix::sched::setns(fd, CloneFlags::CLONE_NEWNET)
+            .map_err(host("join the spec's network namespace (linux.namespaces: network path)"))?,
+        None => flags |= CloneFlags::CLONE_NEWNET,
+    }
     if mount_ns {
         flags |= CloneFlags::CLONE_NEWNS;
     }

@@ -40,6 +40,8 @@ pub struct Plan<'a> {
     /// Our fds 3 .. 3+N go to init (`--preserve-fds`); they are
     /// close-on-exec but for boot's start.
     pub preserve_fds: u32,
+    /// The network namespace the sandbox joins (the spec's, by path).
+    pub netns: Option<&'a OwnedFd>,
 }
 
 /// The processes of a started sandbox.
@@ -352,6 +354,10 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     join_cgroup(&mut boot, plan.cgroup);
     if plan.preserve_fds > 0 {
         boot.arg(format!("--preserve-fds={}", plan.preserve_fds));
+    }
+    if let Some(ns) = plan.netns {
+        inheritable(ns)?;
+        boot.arg(format!("--netns-fd={}", ns.as_raw_fd()));
     }
     set_preserved_cloexec(plan.preserve_fds, false)?;
     let boot = boot.spawn();

@@ -1050,3 +1050,45 @@ fn sysctl_matches_runc() {
         assert!(rt.leftovers().is_empty());
     }
 }
+
+/// `linux.namespaces`: a network namespace by path (as a CNI plugin
+/// prepares one) is the one the sandbox joins; joining other kinds by
+/// path, and a user namespace, are refused by field, leaving nothing.
+#[test]
+fn network_namespace_by_path_is_joined() {
+    let s = Scratch::new("netns");
+    let rt = s.runtime(runsc(), "runsc");
+    // A network namespace of a process of the test's (not the host's).
+    let mut holder = Command::new("unshare").args(["--net", "sleep", "1000"]).spawn().expect("unshare");
+    let ns = format!("/proc/{}/ns/net", holder.id());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while fs::read_link(&ns).ok() == fs::read_link("/proc/self/ns/net").ok() {
+        assert!(std::time::Instant::now() < deadline, "unshare never made its namespace");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let with_ns = |name: &str, kind: &str, path: Option<&str>| {
+        s.bundle(name, "sleep 1000", |spec| {
+            let list = spec["linux"]["namespaces"].as_array_mut().unwrap();
+            list.retain(|n| n["type"] != kind);
+            let mut n = serde_json::json!({ "type": kind });
+            if let Some(p) = path {
+                n["path"] = p.into();
+            }
+            list.push(n);
+        })
+    };
+    let b = with_ns("joined", "network", Some(&ns));
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c1"]).ok();
+    let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap();
+    assert_eq!(fs::read_link(format!("/proc/{pid}/ns/net")).unwrap(), fs::read_link(&ns).unwrap());
+    rt.cmd(&["delete", "--force", "c1"]).ok();
+    let b = with_ns("missing", "network", Some("/proc/self/ns/no-such"));
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c2"]).fails_with("linux.namespaces: network path");
+    let b = with_ns("pid", "pid", Some(&ns.replace("/net", "/pid")));
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c3"]).fails_with("linux.namespaces[");
+    let b = with_ns("user", "user", None);
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c4"]).fails_with("a user namespace is not supported yet");
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+}
