@@ -180,10 +180,8 @@ fn check_namespaces(spec: &Spec) -> Result<(), BundleError> {
             (T::User, _) => {
                 return Err(field(at, "a user namespace is not supported yet (uid and gid mappings are not applied)"))
             }
-            (T::Network, Some(p)) if !in_pod => {
-                if !p.is_absolute() {
-                    return Err(field(format!("{at}.path"), format!("{} is not an absolute path", p.display())));
-                }
+            (T::Network, Some(p)) if !in_pod && !p.is_absolute() => {
+                return Err(field(format!("{at}.path"), format!("{} is not an absolute path", p.display())));
             }
             (kind, Some(p)) if !in_pod && kind != T::Network => {
                 return Err(field(
