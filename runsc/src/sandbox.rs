@@ -722,6 +722,9 @@ fn build_fs(
         } else if is_cgroup(m) {
             // The sandbox's own cgroup view, never the host's.
             sentry::fs::cgroupfs::new_cgroupfs(Arc::downgrade(kernel), sentry::fs::sysfs::cpu_list(&cpus))
+        } else if m.typ().as_deref() == Some("mqueue") {
+            // The pod's IPC namespace's message queues.
+            sentry::fs::mqueuefs::new_mqueuefs(kernel.ipc.clone())
         } else {
             continue;
         };
@@ -732,6 +735,7 @@ fn build_fs(
         let fs = match m {
             _ if crate::bundle::is_volume(m) => "9p",
             _ if is_cgroup(m) => "cgroup2",
+            _ if m.typ().as_deref() == Some("mqueue") => "mqueue",
             _ => "tmpfs",
         };
         let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev(minor), readonly, fs);

@@ -103,6 +103,7 @@ pub fn mount(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
                 let cpus: Vec<usize> = (0..mask.len() * 8).filter(|&i| mask[i / 8] & (1 << (i % 8)) != 0).collect();
                 (sentry::fs::sysfs::new_sysfs(&cpus), dev_make(0, minor), "sysfs")
             }
+            b"mqueue" => (sentry::fs::mqueuefs::new_mqueuefs(t.kernel.ipc.clone()), dev_make(0, minor), "mqueue"),
             _ => return Err(Errno::ENODEV.into()),
         }
     };

@@ -1092,3 +1092,21 @@ fn network_namespace_by_path_is_joined() {
     let _ = holder.wait();
     assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
 }
+
+/// The spec's mqueue mount (/dev/mqueue): the IPC namespace's POSIX
+/// message queues as files, made with open(O_CREAT), read for their
+/// status, removed with unlink, as under runc.
+#[test]
+fn mqueue_filesystem_matches_runc() {
+    let s = Scratch::new("mqueue");
+    let script = "cd /dev/mqueue; stat -c '%A' .; touch q1 && stat -c '%A %u %g %s %n' q1; cat q1; ls; \
+                  mkdir d 2>/dev/null; echo mkdir=$?; mknod p p 2>/dev/null; echo mknod=$?; \
+                  grep mqueue /proc/self/mounts | cut -d' ' -f1-3; stat -f -c '%t' .; rm q1; ls; echo done";
+    let b = s.bundle("b", script, |_| {});
+    let bundle = b.to_str().unwrap();
+    let ours = s.runtime(runsc(), "runsc").cmd(&["run", "--bundle", bundle, "c1"]);
+    let theirs = s.runtime("runc", "runc").cmd(&["run", "--bundle", bundle, "c1"]);
+    assert_eq!(theirs.code, 0, "runc: {theirs:?}");
+    assert!(theirs.stdout.contains("QSIZE:0"), "runc: {theirs:?}");
+    assert_eq!(ours.stdout, theirs.stdout, "ours {ours:?}\nrunc's {theirs:?}");
+}

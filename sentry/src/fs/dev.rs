@@ -1,6 +1,6 @@
 //! The sandbox's /dev: null, zero, full, random, urandom, console (the
 //! host console), tty (the controlling terminal), ptmx (a link to pts/ptmx), the fd and stdio
-//! links, and the mount points of /dev/pts and /dev/shm.
+//! links, and the mount points of /dev/pts, /dev/shm and /dev/mqueue.
 
 use std::sync::Arc;
 
@@ -141,9 +141,10 @@ pub fn new_devfs(ttys: Arc<crate::fs::tty::Ttys>) -> Arc<SynthDir> {
         (b"console".to_vec(), Arc::new(crate::fs::tty::console::ConsoleInode { ttys: ttys.clone(), ino: next_ino() }));
     let tty: (Vec<u8>, Arc<dyn Inode>) =
         (b"tty".to_vec(), Arc::new(crate::fs::tty::devpts::TtyInode { ttys, ino: next_ino() }));
-    // The mount points of /dev/shm and /dev/pts.
+    // The mount points of /dev/shm, /dev/pts and /dev/mqueue.
     let shm: (Vec<u8>, Arc<dyn Inode>) = (b"shm".to_vec(), SynthDir::new(0o1777, false, Vec::new));
     let pts: (Vec<u8>, Arc<dyn Inode>) = (b"pts".to_vec(), SynthDir::new(0o755, false, Vec::new));
-    let all: ChildList = devs.into_iter().chain(links).chain([console, tty, shm, pts]).collect();
+    let mq: (Vec<u8>, Arc<dyn Inode>) = (b"mqueue".to_vec(), SynthDir::new(0o1777, false, Vec::new));
+    let all: ChildList = devs.into_iter().chain(links).chain([console, tty, shm, pts, mq]).collect();
     SynthDir::new(0o755, false, move || all.clone())
 }

@@ -16,6 +16,7 @@ pub mod host_notify;
 pub mod host_stdio;
 pub mod inotify;
 pub mod mapping;
+pub mod mqueuefs;
 pub mod overlay;
 pub mod pipe;
 pub mod proc;

@@ -318,7 +318,7 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
         };
         let point = String::from_utf8_lossy(&point).into_owned();
         let source = match m.fstype {
-            "proc" | "overlay" | "tmpfs" | "sysfs" | "cgroup2" => m.fstype,
+            "proc" | "overlay" | "tmpfs" | "sysfs" | "cgroup2" | "mqueue" => m.fstype,
             _ => "none",
         };
         if info {

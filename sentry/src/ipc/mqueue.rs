@@ -122,6 +122,26 @@ impl MessageQueue {
         }
     }
 
+    /// Its attributes, as the mqueue filesystem shows its file.
+    pub fn stat(&self) -> Stat {
+        Stat {
+            ino: self.ino,
+            nlink: 1,
+            mode: libc::S_IFREG | self.mode,
+            uid: self.uid,
+            gid: self.gid,
+            // The mqueue filesystem's FILENT_SIZE, whatever the line says.
+            size: 80,
+            blksize: 4096,
+            ..Default::default()
+        }
+    }
+
+    /// Its inode number.
+    pub fn ino(&self) -> u64 {
+        self.ino
+    }
+
     /// The state.
     pub fn state(&self) -> MutexGuard<'_, MqState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -210,17 +230,7 @@ impl FileOps for MqFile {
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat {
-            ino: self.q.ino,
-            nlink: 1,
-            mode: libc::S_IFREG | self.q.mode,
-            uid: self.q.uid,
-            gid: self.q.gid,
-            // The mqueue filesystem's FILENT_SIZE, whatever the line says.
-            size: 80,
-            blksize: 4096,
-            ..Default::default()
-        })
+        Ok(self.q.stat())
     }
 
     fn offset_mode(&self) -> OffsetMode {
@@ -303,5 +313,12 @@ impl MqNamespace {
     /// Removes a name (open descriptors keep the queue).
     pub fn unlink(&self, name: &[u8]) -> Option<Arc<MessageQueue>> {
         self.names().remove(name)
+    }
+
+    /// Every queue, by name (sorted).
+    pub fn list(&self) -> Vec<(Vec<u8>, Arc<MessageQueue>)> {
+        let mut v: Vec<_> = self.names().iter().map(|(n, q)| (n.clone(), q.clone())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
     }
 }
