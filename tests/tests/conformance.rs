@@ -89,6 +89,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     prctl,
     pread_pwrite,
     proc_pid,
+    proc_root_link,
     proc_self,
     pthread,
     pty,

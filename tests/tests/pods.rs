@@ -75,6 +75,12 @@ fn containers_share_one_sandbox_with_roots_of_their_own() {
     assert_eq!(rt.cmd(&["exec", "app", "cat", "/etc/who"]).ok().stdout, "i am app\n");
     assert_eq!(rt.cmd(&["exec", "pod1", "cat", "/etc/who"]).ok().stdout, "i am pause\n");
     assert_ne!(rt.cmd(&["exec", "pod1", "cat", "/tmp/mine"]).code, 0, "the sandbox's root saw app's file");
+    // One pid namespace: each sees the other's root through /proc, as
+    // Linux lets a process of the same ids and capabilities.
+    assert_eq!(rt.cmd(&["exec", "app", "cat", "/proc/1/root/etc/who"]).ok().stdout, "i am pause\n");
+    let app_init = pids(&rt, "app")[0];
+    let theirs = format!("/proc/{app_init}/root/tmp/mine");
+    assert_eq!(rt.cmd(&["exec", "pod1", "cat", &theirs]).ok().stdout, "from-app\n");
     // The pod's IPC namespace: one /dev/shm.
     rt.cmd(&["exec", "app", "sh", "-c", "echo shared-note > /dev/shm/note"]).ok();
     assert_eq!(rt.cmd(&["exec", "pod1", "cat", "/dev/shm/note"]).ok().stdout, "shared-note\n");

@@ -21,6 +21,7 @@ pub mod overlay;
 pub mod pipe;
 pub mod proc;
 pub mod proc_config;
+pub mod proc_links;
 pub mod proc_sys;
 pub mod signalfd;
 pub mod synthetic;

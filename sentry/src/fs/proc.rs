@@ -470,17 +470,9 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
             Ok(p)
         }),
     ));
-    let kk = k.clone();
-    c.push((
-        b"cwd".to_vec(),
-        SynthLink::new(move || {
-            let t = task_of(&*kernel(&kk)?, pid, tid)?;
-            let fs = t.resources().fs;
-            let g = fs.lock();
-            path_of(&g.cwd, &g.root).ok_or(Errno::ENOENT)
-        }),
-    ));
-    c.push((b"root".to_vec(), SynthLink::new(|| Ok(b"/".to_vec()))));
+    use crate::fs::proc_links::{TaskLocLink, Which};
+    c.push((b"cwd".to_vec(), TaskLocLink::new(k.clone(), pid, tid, Which::Cwd)));
+    c.push((b"root".to_vec(), TaskLocLink::new(k.clone(), pid, tid, Which::Root)));
     c.push((b"fd".to_vec(), fd_dir(k.clone(), pid, tid)));
     c.push((b"fdinfo".to_vec(), fdinfo_dir(k.clone(), pid, tid)));
     c.push((
