@@ -79,15 +79,13 @@ pub fn launch(
         Status::Created | Status::Running => {}
         s => bail!("container {id:?}: its pod's sandbox container {sandbox_id:?} is {}", s.name()),
     }
-    if plan.preserve_fds > 0 {
-        bail!("--preserve-fds: not supported yet for a container that joins a pod's sandbox");
-    }
     let mut gofers = launch::start_gofers(g, plan)?;
-    // The terminal from --console-socket, or our stdio.
+    // The terminal from --console-socket, or our stdio (and the fds of
+    // --preserve-fds after it).
     let tty = plan.console.map(crate::exec_tty::for_pod_container).transpose()?;
     let stdio = match tty {
         Some(_) => Vec::new(),
-        None => crate::cmd_exec::stdio_for_sandbox(0)?,
+        None => crate::cmd_exec::stdio_for_sandbox(plan.preserve_fds)?,
     };
     let (stdio_fds, infos) = match &tty {
         Some(t) => (

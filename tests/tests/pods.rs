@@ -239,3 +239,29 @@ fn a_pod_container_gets_its_terminal() {
     rt.cmd(&["delete", "--force", "pod5"]).ok();
     assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
 }
+
+/// `--preserve-fds` reaches a pod container's init, as the sandbox's.
+#[test]
+fn a_pod_container_gets_preserved_fds() {
+    let s = Scratch::new("pod-fds");
+    let rt = s.runtime(runsc(), "runsc");
+    let pause = member(&s, "pause", "sandbox", "pod6", CONTAINERD, PAUSE);
+    let app = member(&s, "app", "container", "pod6", CONTAINERD, "cat <&3; echo to-four >&4");
+    create(&rt, &pause, "pod6");
+    rt.cmd(&["start", "pod6"]).ok();
+    let (f3, f4) = (s.dir.join("f3"), s.dir.join("f4"));
+    std::fs::write(&f3, "from three\n").unwrap();
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg("exec \"$0\" --root \"$1\" run --preserve-fds 2 --bundle \"$2\" app 3<\"$3\" 4>\"$4\"")
+        .arg(runsc())
+        .arg(&rt.root)
+        .arg(&app)
+        .arg(&f3)
+        .arg(&f4);
+    let out = rt.run(c);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "from three\n"), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&f4).unwrap(), "to-four\n");
+    rt.cmd(&["delete", "--force", "pod6"]).ok();
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+}
