@@ -148,9 +148,9 @@ fn measure_pod(b: &Bundle, rt: &Oci, runs: usize) -> Result<f64> {
     let bundle = b.dir.to_str().context("bundle path")?;
     b.set_args_in_pod(&["sleep", "1000"], Some(("sandbox", "pod")))?;
     quiet(&mut cmd(b, rt, &["run", "--detach", "--bundle", bundle, "pod"]))?;
-    let run = b.set_args_in_pod(&["true"], Some(("container", "pod"))).and_then(|()| {
-        timed(runs, |i| quiet(&mut cmd(b, rt, &["run", "--bundle", bundle, &format!("p{i}")])))
-    });
+    let run = b
+        .set_args_in_pod(&["true"], Some(("container", "pod")))
+        .and_then(|()| timed(runs, |i| quiet(&mut cmd(b, rt, &["run", "--bundle", bundle, &format!("p{i}")]))));
     let _ = quiet(&mut cmd(b, rt, &["delete", "--force", "pod"]));
     run
 }

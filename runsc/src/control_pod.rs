@@ -62,7 +62,7 @@ impl Sub {
         {
             return "stopped";
         }
-        if kernel.frozen() {
+        if kernel.frozen() || kernel.container_frozen(self.scope.container) {
             return "paused";
         }
         if self.init.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
@@ -99,12 +99,16 @@ impl Sub {
 }
 
 /// Kills every process of container `tag` and waits (a while) for them
-/// to be gone, as Linux ends a pid namespace whose init has exited.
+/// to be gone, as Linux ends a pid namespace whose init has exited; a
+/// frozen container is thawed once they are.
 fn kill_container(kernel: &Kernel, tag: u32) {
     kernel.signal_from_host_in(Some(tag), None, libc::SIGKILL);
     let deadline = Instant::now() + REAP_PATIENCE;
     while kernel.pids_in(tag).iter().any(|&p| kernel.process_summary(p).is_some()) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
+    }
+    if kernel.container_frozen(tag) {
+        kernel.thaw_container(tag);
     }
 }
 
@@ -186,6 +190,7 @@ impl Server {
         let rest: Vec<OwnedFd> = fds.collect();
         let tag = self.tags.fetch_add(1, Ordering::AcqRel) + 1;
         let scope = self.sandbox.add_container_fs(tag, spec, gofer, vols, file_volumes)?;
+        tracing::debug!(id, tag, "container of the pod: its filesystem is built");
         let loaded = if terminal {
             let fd = <[OwnedFd; 1]>::try_from(rest)
                 .map(|[fd]| fd)
@@ -250,8 +255,24 @@ impl Server {
                 Ok(()) => Ok(Reply { status: Some("running".into()), ..Reply::default() }),
                 Err(e) => err(e),
             },
-            Request::Pause | Request::Resume => {
-                err(format!("container {:?} is in a pod: pause and resume its pod's sandbox container", sub.id))
+            Request::Pause => match sub.status(&self.kernel) {
+                "running" => {
+                    if !self.kernel.freeze_container(sub.scope.container, Duration::from_secs(5)) {
+                        tracing::warn!(id = sub.id, "pause: not every task was held within 5 s");
+                    }
+                    Ok(Reply::default())
+                }
+                s => err(format!("cannot pause a container that is {s}")),
+            },
+            Request::Resume => {
+                if self.kernel.frozen() {
+                    return err(format!("container {:?}: its pod's sandbox is paused: resume that", sub.id));
+                }
+                if !self.kernel.container_frozen(sub.scope.container) {
+                    return err(format!("cannot resume a container that is {}, not paused", sub.status(&self.kernel)));
+                }
+                self.kernel.thaw_container(sub.scope.container);
+                Ok(Reply::default())
             }
             Request::SetLimits { .. } => err(format!(
                 "container {:?} is in a pod: its limits are the pod's (update the sandbox container)",

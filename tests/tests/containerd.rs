@@ -185,6 +185,12 @@ fn ctr_pod_containers_share_a_sandbox() {
     // sandbox of its own.
     let procs = processes_mentioning(" pod-waiter ");
     assert_eq!(procs.iter().filter(|(_, cmd)| cmd.contains("/app ")).count(), 1, "{procs:?}");
+    // app pauses alone; pod1 goes on.
+    c.ctr(&["task", "pause", "app"]).ok();
+    wait_task(&c, "app", "PAUSED");
+    wait_task(&c, "pod1", "RUNNING");
+    c.ctr(&["task", "resume", "app"]).ok();
+    wait_task(&c, "app", "RUNNING");
     c.ctr(&["task", "kill", "app"]).ok();
     wait_task(&c, "app", "STOPPED");
     let d = c.ctr(&["task", "delete", "app"]).ok();

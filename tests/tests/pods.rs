@@ -157,7 +157,6 @@ fn deleting_the_sandbox_stops_its_containers() {
     create(&rt, &app, "app");
     rt.cmd(&["start", "app"]).ok();
     rt.wait_status("app", "running");
-    rt.cmd(&["pause", "app"]).fails_with("in a pod");
     rt.cmd(&["delete", "app"]).fails_with("not stopped");
     rt.cmd(&["delete", "--force", "pod3"]).ok();
     rt.wait_status("app", "stopped");
@@ -263,5 +262,55 @@ fn a_pod_container_gets_preserved_fds() {
     assert_eq!((out.code, out.stdout.as_str()), (0, "from three\n"), "{out:?}");
     assert_eq!(std::fs::read_to_string(&f4).unwrap(), "to-four\n");
     rt.cmd(&["delete", "--force", "pod6"]).ok();
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+}
+
+/// `pause` of a pod's container holds its processes alone: the sandbox's
+/// go on; `resume` lets them run again.
+#[test]
+fn a_pod_container_is_paused_alone() {
+    let s = Scratch::new("pod-pause");
+    let rt = s.runtime(runsc(), "runsc");
+    let pause = member(&s, "pause", "sandbox", "pod7", CONTAINERD, PAUSE);
+    let app = member(
+        &s,
+        "app",
+        "container",
+        "pod7",
+        CONTAINERD,
+        "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.02; done",
+    );
+    create(&rt, &pause, "pod7");
+    rt.cmd(&["start", "pod7"]).ok();
+    create(&rt, &app, "app");
+    rt.cmd(&["start", "app"]).ok();
+    rt.wait_status("app", "running");
+    let init = pids(&rt, "app")[0];
+    // The sandbox's container reads app's counter through /proc.
+    let count = || {
+        let out = rt.cmd(&["exec", "pod7", "cat", &format!("/proc/{init}/root/tmp/n")]);
+        out.stdout.trim().parse::<u64>().unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count() < 3 {
+        assert!(std::time::Instant::now() < deadline, "app never counted");
+    }
+    rt.cmd(&["pause", "app"]).ok();
+    assert_eq!(rt.status("app").as_deref(), Some("paused"));
+    assert_eq!(rt.status("pod7").as_deref(), Some("running"));
+    let held = count();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(count(), held, "app counted while paused");
+    rt.cmd(&["exec", "app", "true"]).fails_with("paused");
+    rt.cmd(&["resume", "app"]).ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while count() <= held {
+        assert!(std::time::Instant::now() < deadline, "app never counted again");
+    }
+    rt.cmd(&["resume", "app"]).fails_with("not paused");
+    // Paused, it is still killed by delete --force.
+    rt.cmd(&["pause", "app"]).ok();
+    rt.cmd(&["delete", "--force", "app"]).ok();
+    rt.cmd(&["delete", "--force", "pod7"]).ok();
     assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
 }

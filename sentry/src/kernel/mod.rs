@@ -7,7 +7,8 @@
 //! `signals`, `signal_send`, `signal_deliver`, `signal_frame` (signals),
 //! `run` (the run loop), `syscall` (dispatch and restarts), `clone`,
 //! `exec`, `exit`, `wait`, `stop` (job control), `futex`, `timers`,
-//! `cpu_clock` (CPU time, its clocks and the CPU-timer ticker), `trap`
+//! `cpu_clock` (CPU time, its clocks and the CPU-timer ticker), `freezer`
+//! (pausing one container of a pod), `trap`
 //! (what a fault signal's frame says about the trap).
 //!
 //! Lock order: `Kernel::tasks` (the tree) before `ThreadGroup::sig` before
@@ -24,6 +25,7 @@ pub mod cpu_clock;
 pub mod exec;
 pub mod exit;
 pub mod fasync;
+pub mod freezer;
 pub mod futex;
 mod futex_pi;
 mod futex_robust;
@@ -117,6 +119,8 @@ pub struct Kernel {
     frozen: std::sync::atomic::AtomicBool,
     /// Tasks held by the freezer now.
     pub(crate) held: std::sync::atomic::AtomicUsize,
+    /// The freezer of single containers of a pod.
+    pub(crate) freezer: freezer::ContainerFreezer,
     done: Mutex<Option<ExitStatus>>,
     done_cv: Condvar,
 }
@@ -136,6 +140,7 @@ impl Kernel {
             exited_cpu: Mutex::new(Default::default()),
             frozen: Default::default(),
             held: Default::default(),
+            freezer: Default::default(),
             vdso,
             platform,
             mf,

@@ -44,16 +44,17 @@ impl Task {
     pub(crate) fn handle_signals(&mut self) -> Flow {
         loop {
             match self.next_signal() {
-                Step::Done if self.kernel.frozen() => {
-                    // Held until thawed (the time held is no CPU time); a
-                    // signal's kick (SIGKILL) or the thaw's wakes us to look
-                    // again.
-                    use std::sync::atomic::Ordering;
-                    self.kernel.held.fetch_add(1, Ordering::AcqRel);
-                    self.park(None);
-                    self.kernel.held.fetch_sub(1, Ordering::AcqRel);
-                }
                 Step::Done => {
+                    if self.kernel.any_frozen() {
+                        if let Some(hold) = self.kernel.hold_for(self.tg.pid) {
+                            // Held until thawed (the time held is no CPU
+                            // time); a signal's kick (SIGKILL) or the
+                            // thaw's wakes us to look again.
+                            self.park(None);
+                            drop(hold);
+                            continue;
+                        }
+                    }
                     self.finish_restart(None);
                     self.restore_saved_mask();
                     return Flow::Run;
