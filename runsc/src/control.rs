@@ -477,7 +477,9 @@ impl Server {
                 s => err(format!("cannot resume a container that is {s}, not paused")),
             },
             Request::Stats => {
-                let cpu = self.kernel.cpu_usage();
+                // The container's own CPU time and processes; the memory
+                // is the pod's.
+                let cpu = self.kernel.cpu_usage_in(tag);
                 let stats = Stats {
                     cpu_user_ns: cpu.user,
                     cpu_sys_ns: cpu.sys,

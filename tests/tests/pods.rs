@@ -88,6 +88,17 @@ fn containers_share_one_sandbox_with_roots_of_their_own() {
     let (pod_pids, app_pids) = (pids(&rt, "pod1"), pids(&rt, "app"));
     assert!(pod_pids.contains(&1), "the sandbox's init is pid 1: {pod_pids:?}");
     assert!(!app_pids.is_empty() && app_pids.iter().all(|p| !pod_pids.contains(p)), "{pod_pids:?} {app_pids:?}");
+    // Each container's CPU time is its own: app's busy loop is app's.
+    let cpu = |id: &str| {
+        let out = rt.cmd(&["events", "--stats", id]).ok();
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        v["data"]["cpu"]["usage"]["total"].as_u64().unwrap_or_else(|| panic!("{v}"))
+    };
+    let (app0, pod0) = (cpu("app"), cpu("pod1"));
+    rt.cmd(&["exec", "app", "sh", "-c", "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done"]).ok();
+    let (app1, pod1) = (cpu("app"), cpu("pod1"));
+    assert!(app1 - app0 > 20_000_000, "app's loop took {} ns", app1 - app0);
+    assert!(pod1 - pod0 < (app1 - app0) / 2, "the sandbox's container got app's time: {} ns", pod1 - pod0);
     // A container that runs to its end: its status is the run's, its
     // root its own, the pod's UTS name and /dev/shm shared.
     let out = rt.cmd(&["run", "--bundle", other.to_str().unwrap(), "other"]);

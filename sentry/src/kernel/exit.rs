@@ -102,7 +102,8 @@ impl Kernel {
                 for (d, v) in st.io_dead.iter_mut().zip(me.io.sample()) {
                     *d += v;
                 }
-                *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner()) += used;
+                let tag = tree.procs.get(&tg.pid).map_or(0, |p| p.container);
+                *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner()).entry(tag).or_default() += used;
             }
             // PR_SET_PDEATHSIG: sent when the thread that made a child exits.
             if let Some(p) = tree.procs.get(&tg.pid) {

@@ -111,8 +111,9 @@ pub struct Kernel {
     pub unix_names: Arc<crate::net::unix::Namespace>,
     /// The terminals: pts pairs and controlling terminals.
     pub ttys: Arc<crate::fs::tty::Ttys>,
-    /// CPU time of the tasks that exited (for /proc/stat).
-    pub exited_cpu: Mutex<thread_group::Usage>,
+    /// CPU time of the tasks that exited (for /proc/stat), by the
+    /// container of the pod they were in.
+    pub exited_cpu: Mutex<std::collections::BTreeMap<u32, thread_group::Usage>>,
     /// Every task is held before it next returns to application code
     /// (`runsc pause`, the cgroup freezer's semantics: signals queue,
     /// SIGKILL still kills).
@@ -173,9 +174,27 @@ impl Kernel {
 
     /// CPU time used by every task so far, live or gone (/proc/stat).
     pub fn cpu_usage(&self) -> thread_group::Usage {
-        let mut u = *self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner());
-        for t in self.tasks.read().tasks.values() {
-            u += t.cpu.sample();
+        self.cpu_usage_of(None)
+    }
+
+    /// CPU time used so far by the tasks of one container of the pod,
+    /// live or gone.
+    pub fn cpu_usage_in(&self, container: u32) -> thread_group::Usage {
+        self.cpu_usage_of(Some(container))
+    }
+
+    fn cpu_usage_of(&self, container: Option<u32>) -> thread_group::Usage {
+        let mut u = thread_group::Usage::default();
+        for (tag, used) in self.exited_cpu.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            if container.is_none_or(|c| c == *tag) {
+                u += *used;
+            }
+        }
+        let tree = self.tasks.read();
+        for t in tree.tasks.values() {
+            if container.is_none_or(|c| tree.procs.get(&t.tg.pid).is_some_and(|p| p.container == c)) {
+                u += t.cpu.sample();
+            }
         }
         u
     }
