@@ -228,3 +228,24 @@ fn wait_log(d: &Dockerd, name: &str, want: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A container whose init goes past `--memory` is OOM-killed: exit code
+/// 137 and `OOMKilled` in `docker inspect` (dockerd learns it from the
+/// shim's OOM event on the container's cgroup), as under runc.
+#[test]
+fn docker_oom_kill_matches_runc() {
+    let d = Dockerd::start("oom");
+    let mut seen = Vec::new();
+    for rt in RUNTIMES {
+        let name = format!("oom-{rt}");
+        let script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+        let args = ["run", "--name", &name, "--network", "none", "--runtime", rt, "--memory", "32m"];
+        let o = d.docker(&[&args[..], &["--memory-swap", "32m", "rbox", "sh", "-c", script]].concat());
+        assert_eq!(o.code, 137, "{rt}: {o:?}");
+        let st = d.docker(&["inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", &name]).ok();
+        seen.push(st.stdout.trim().to_string());
+        d.docker(&["rm", &name]).ok();
+    }
+    assert_eq!(seen[0], "137 true", "runc");
+    assert_eq!(seen[0], seen[1], "runc, then runsc");
+}
