@@ -45,6 +45,27 @@ fn pids(rt: &Runtime, id: &str) -> Vec<i64> {
 
 const PAUSE: &str = "trap 'exit 0' TERM; while true; do sleep 1; done";
 
+/// Pod `pod` of `keys`' flavour running: its sandbox container (`pod`,
+/// bundle `pause`) and container `app` running `script`, both started.
+fn start_pod(s: &Scratch, rt: &Runtime, pod: &str, keys: (&str, &str), script: &str) -> PathBuf {
+    let pause = member(s, "pause", "sandbox", pod, keys, PAUSE);
+    let app = member(s, "app", "container", pod, keys, script);
+    create(rt, &pause, pod);
+    rt.cmd(&["start", pod]).ok();
+    create(rt, &app, "app");
+    rt.cmd(&["start", "app"]).ok();
+    rt.wait_status("app", "running");
+    app
+}
+
+/// Nothing of the scratch directory's containers is left: no state, no
+/// host process.
+fn assert_nothing_left(s: &Scratch, rt: &Runtime) {
+    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
+    let procs = processes_mentioning(s.dir.to_str().unwrap());
+    assert!(procs.is_empty(), "{procs:?}");
+}
+
 #[test]
 fn containers_share_one_sandbox_with_roots_of_their_own() {
     let s = Scratch::new("pod-share");
@@ -116,25 +137,14 @@ fn containers_share_one_sandbox_with_roots_of_their_own() {
     rt.cmd(&["kill", "pod1", "TERM"]).ok();
     rt.wait_status("pod1", "stopped");
     rt.cmd(&["delete", "pod1"]).ok();
-    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
-    assert!(
-        processes_mentioning(s.dir.to_str().unwrap()).is_empty(),
-        "{:?}",
-        processes_mentioning(s.dir.to_str().unwrap())
-    );
+    assert_nothing_left(&s, &rt);
 }
 
 #[test]
 fn a_pod_container_is_signalled_waited_and_deleted_alone() {
     let s = Scratch::new("pod-alone");
     let rt = s.runtime(runsc(), "runsc");
-    let pause = member(&s, "pause", "sandbox", "pod2", CRIO, PAUSE);
-    let app = member(&s, "app", "container", "pod2", CRIO, "trap 'echo term; exit 7' TERM; sleep 1000 & wait");
-    create(&rt, &pause, "pod2");
-    rt.cmd(&["start", "pod2"]).ok();
-    create(&rt, &app, "app");
-    rt.cmd(&["start", "app"]).ok();
-    rt.wait_status("app", "running");
+    start_pod(&s, &rt, "pod2", CRIO, "trap 'echo term; exit 7' TERM; sleep 1000 & wait");
     assert_eq!(pids(&rt, "app").len(), 2, "its shell and its sleep");
     // runsc wait gives its init's status once TERM ends it; its other
     // process goes with it, as in a pid namespace of its own.
@@ -161,23 +171,12 @@ fn a_pod_container_is_signalled_waited_and_deleted_alone() {
 fn deleting_the_sandbox_stops_its_containers() {
     let s = Scratch::new("pod-gone");
     let rt = s.runtime(runsc(), "runsc");
-    let pause = member(&s, "pause", "sandbox", "pod3", CONTAINERD, PAUSE);
-    let app = member(&s, "app", "container", "pod3", CONTAINERD, "sleep 1000");
-    create(&rt, &pause, "pod3");
-    rt.cmd(&["start", "pod3"]).ok();
-    create(&rt, &app, "app");
-    rt.cmd(&["start", "app"]).ok();
-    rt.wait_status("app", "running");
+    start_pod(&s, &rt, "pod3", CONTAINERD, "sleep 1000");
     rt.cmd(&["delete", "app"]).fails_with("not stopped");
     rt.cmd(&["delete", "--force", "pod3"]).ok();
     rt.wait_status("app", "stopped");
     rt.cmd(&["delete", "app"]).ok();
-    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
-    assert!(
-        processes_mentioning(s.dir.to_str().unwrap()).is_empty(),
-        "{:?}",
-        processes_mentioning(s.dir.to_str().unwrap())
-    );
+    assert_nothing_left(&s, &rt);
 }
 
 #[test]
@@ -207,12 +206,7 @@ fn bad_pod_annotations_fail_clearly_and_leave_nothing() {
     assert_eq!(rt.leftovers(), vec!["app".to_string(), "pod4".to_string()]);
     rt.cmd(&["delete", "app"]).ok();
     rt.cmd(&["delete", "pod4"]).ok();
-    assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
-    assert!(
-        processes_mentioning(s.dir.to_str().unwrap()).is_empty(),
-        "{:?}",
-        processes_mentioning(s.dir.to_str().unwrap())
-    );
+    assert_nothing_left(&s, &rt);
 }
 
 /// A pod's container with `process.terminal` and `--console-socket` runs
@@ -282,20 +276,7 @@ fn a_pod_container_gets_preserved_fds() {
 fn a_pod_container_is_paused_alone() {
     let s = Scratch::new("pod-pause");
     let rt = s.runtime(runsc(), "runsc");
-    let pause = member(&s, "pause", "sandbox", "pod7", CONTAINERD, PAUSE);
-    let app = member(
-        &s,
-        "app",
-        "container",
-        "pod7",
-        CONTAINERD,
-        "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.02; done",
-    );
-    create(&rt, &pause, "pod7");
-    rt.cmd(&["start", "pod7"]).ok();
-    create(&rt, &app, "app");
-    rt.cmd(&["start", "app"]).ok();
-    rt.wait_status("app", "running");
+    start_pod(&s, &rt, "pod7", CONTAINERD, "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.02; done");
     let init = pids(&rt, "app")[0];
     // The sandbox's container reads app's counter through /proc.
     let count = || {
