@@ -9,11 +9,12 @@ pub fn run() -> anyhow::Result<i32> {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": "1.2.0",
         "hooks": ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
-        "mountOptions": ["bind", "rbind", "ro", "rw"],
+        "mountOptions": ["bind", "rbind", "ro", "rw", "nosuid", "suid", "nodev", "dev", "noexec", "exec"],
         "linux": {
-            // The sandbox is its own pid, mount, IPC, UTS and network
-            // namespace whatever the spec asks.
-            "namespaces": ["pid", "mount", "ipc", "uts", "network"],
+            // The sandbox is its own pid, mount, IPC, UTS, network and
+            // cgroup namespace whatever the spec asks (a network one by
+            // path is joined); user namespaces are refused.
+            "namespaces": ["pid", "mount", "ipc", "uts", "network", "cgroup"],
             "capabilities": [],
             "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false },
             "seccomp": { "enabled": false },
@@ -22,7 +23,12 @@ pub fn run() -> anyhow::Result<i32> {
             "intelRdt": { "enabled": false }
         },
         "annotations": {
-            "dev.runsc.platform": "ptrace"
+            "dev.runsc.platform": "ptrace",
+            // A pod's containers share its sandbox (see `pod`).
+            "io.kubernetes.cri.container-type": "sandbox, container",
+            "io.kubernetes.cri.sandbox-id": "the pod's sandbox container",
+            "io.kubernetes.cri-o.ContainerType": "sandbox, container",
+            "io.kubernetes.cri-o.SandboxID": "the pod's sandbox container"
         }
     });
     println!("{}", serde_json::to_string_pretty(&doc)?);

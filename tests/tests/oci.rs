@@ -434,6 +434,8 @@ fn features_document() {
     assert_eq!(v["ociVersionMin"], "1.0.0");
     assert!(v["mountOptions"].as_array().unwrap().iter().any(|o| o == "ro"));
     assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "pid"));
+    assert!(!v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "user"), "user namespaces are refused");
+    assert!(v["annotations"]["io.kubernetes.cri.sandbox-id"].is_string(), "pods: {v}");
 }
 
 /// A root filesystem with nothing but the program still runs: the mount
