@@ -70,6 +70,12 @@ impl Hierarchy {
     }
 }
 
+/// Whether the host's memory controller is cgroup v1's (a v1 or hybrid
+/// host), so that a container's cgroup view should be v1's too.
+pub fn host_is_v1() -> bool {
+    hierarchies().is_ok_and(|hs| hs.iter().any(|h| !h.v2 && h.controllers.iter().any(|c| c == "memory")))
+}
+
 /// The hierarchies mounted in runsc's mount namespace, each once.
 fn hierarchies() -> anyhow::Result<Vec<Hierarchy>> {
     let info = fs::read_to_string("/proc/self/mountinfo").context("read /proc/self/mountinfo")?;

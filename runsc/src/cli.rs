@@ -553,6 +553,10 @@ pub struct BootArgs {
     /// of a new one.
     #[arg(long = "netns-fd")]
     pub netns_fd: Option<i32>,
+    /// The spec's cgroup mount shows cgroup v1 hierarchies (the host's
+    /// memory controller is v1's).
+    #[arg(long = "cgroup-v1")]
+    pub cgroup_v1: bool,
 }
 
 /// `runsc gofer`.

@@ -67,7 +67,8 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     // Still single-threaded here, as unshare and the platform require.
     confine::enter_namespaces(true, netns.as_ref()).context("confine sandbox")?;
     drop(netns);
-    let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, g.strace, g.overlay2.overlaid(), store)?;
+    let opts = sandbox::Options { strace: g.strace, overlay: g.overlay2.overlaid(), cgroup_v1: args.cgroup_v1 };
+    let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, opts, store)?;
     sandbox.default_home = control.is_some();
     let sandbox = Arc::new(sandbox);
     // After the platform (it forks while single-threaded); before the pivot

@@ -447,8 +447,9 @@ impl Server {
                     if let Some(p) = period.filter(|&p| p > 0) {
                         l.cpu_period = p;
                     }
-                    if let Some(s) = shares {
+                    if let Some(s) = shares.filter(|&s| s > 0) {
                         l.cpu_weight = sentry::fs::cgroupfs::ShownLimits::weight_of_shares(s);
+                        l.cpu_shares = s;
                     }
                     self.kernel.set_shown_limits(l);
                 }

@@ -355,6 +355,10 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     if plan.preserve_fds > 0 {
         boot.arg(format!("--preserve-fds={}", plan.preserve_fds));
     }
+    if crate::cgroup::host_is_v1() {
+        // The container's cgroup view is v1's, as runc's on this host.
+        boot.arg("--cgroup-v1");
+    }
     if let Some(ns) = plan.netns {
         inheritable(ns)?;
         boot.arg(format!("--netns-fd={}", ns.as_raw_fd()));

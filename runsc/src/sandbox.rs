@@ -37,6 +37,17 @@ pub struct StartError {
     pub code: i32,
 }
 
+/// How the sandbox is made.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Print every syscall.
+    pub strace: bool,
+    /// The root is the image under an upper layer in sandbox memory.
+    pub overlay: bool,
+    /// The cgroup view is v1's (as the host's).
+    pub cgroup_v1: bool,
+}
+
 /// The sandbox, ready to run its init process.
 pub struct Sandbox {
     kernel: Arc<Kernel>,
@@ -65,10 +76,10 @@ impl Sandbox {
         gofer: OwnedFd,
         volumes: Vec<OwnedFd>,
         file_volumes: &[usize],
-        strace: bool,
-        overlay: bool,
+        opts: Options,
         store: Option<OwnedFd>,
     ) -> anyhow::Result<Sandbox> {
+        let Options { strace, overlay, cgroup_v1 } = opts;
         // The upper layer may fill the store's filesystem, no more.
         let store_room = store.as_ref().map(free_space).transpose()?;
         let mf = Arc::new(MemoryFile::with_store(store).map_err(|e| anyhow!("memory file: {e}"))?);
@@ -91,6 +102,7 @@ impl Sandbox {
             kernel.mf.set_memory_limit(u64::try_from(l).unwrap_or(0));
         }
         kernel.set_shown_limits(shown_limits(spec));
+        kernel.set_cgroup_v1(cgroup_v1);
         // Before confinement: the timekeeper is a thread.
         kernel.vdso.start_timekeeper().context("start timekeeper")?;
 
@@ -587,8 +599,9 @@ fn shown_limits(spec: &Spec) -> sentry::fs::cgroupfs::ShownLimits {
     if let Some(cpu) = r.cpu() {
         l.cpu_quota = cpu.quota().and_then(|q| u64::try_from(q).ok()).filter(|&q| q > 0);
         l.cpu_period = cpu.period().filter(|&p| p > 0).unwrap_or(sentry::fs::cgroupfs::DEFAULT_CPU_PERIOD);
-        if let Some(shares) = cpu.shares() {
+        if let Some(shares) = cpu.shares().filter(|&s| s > 0) {
             l.cpu_weight = sentry::fs::cgroupfs::ShownLimits::weight_of_shares(shares);
+            l.cpu_shares = shares;
         }
     }
     if let Some(m) = r.memory() {
@@ -719,6 +732,9 @@ fn build_fs(
         } else if m.typ().as_deref() == Some("tmpfs") && !matches!(dest.to_str(), Some("/dev" | "/dev/shm")) {
             let opts = crate::bundle::tmpfs_options(m).map_err(|e| anyhow!("mounts[{i}]: {e}"))?;
             Tmpfs::new_root(kernel.mf.clone(), opts)
+        } else if is_cgroup(m) && kernel.cgroup_v1() {
+            // The directory of the v1 hierarchies, mounted below.
+            sentry::fs::cgroupfs::new_cgroup_v1_root()
         } else if is_cgroup(m) {
             // The sandbox's own cgroup view, never the host's.
             sentry::fs::cgroupfs::new_cgroupfs(Arc::downgrade(kernel), sentry::fs::sysfs::cpu_list(&cpus))
@@ -734,6 +750,7 @@ fn build_fs(
                 .map_err(|e| anyhow!("mount point {}: {e}", dest.display()))?;
         let fs = match m {
             _ if crate::bundle::is_volume(m) => "9p",
+            _ if is_cgroup(m) && kernel.cgroup_v1() => "tmpfs",
             _ if is_cgroup(m) => "cgroup2",
             _ if m.typ().as_deref() == Some("mqueue") => "mqueue",
             _ => "tmpfs",
@@ -741,6 +758,25 @@ fn build_fs(
         let mount = Mount::mount_at(&at, Dentry::new_root(inode), dev(minor), readonly, fs);
         mount.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
         mounts.push(mount);
+        if is_cgroup(m) && kernel.cgroup_v1() {
+            // Each v1 hierarchy a cgroup mount of its own, its controllers
+            // in its options (as mountinfo shows them to a JVM).
+            for (n, (_, name)) in sentry::fs::cgroupfs::V1_HIERARCHIES.iter().enumerate() {
+                let sub = [dest_bytes, b"/", name.as_bytes()].concat();
+                let at = Walker::new(&root, &creds)
+                    .walk(&root, &sub, Lookup::Follow)
+                    .map_err(|e| anyhow!("mount point {}: {e}", String::from_utf8_lossy(&sub)))?;
+                let inode = sentry::fs::cgroupfs::new_cgroupfs_v1(
+                    Arc::downgrade(kernel),
+                    name,
+                    sentry::fs::sysfs::cpu_list(&cpus),
+                );
+                let h = Mount::mount_at(&at, Dentry::new_root(inode), dev(200 + n as u32), readonly, "cgroup");
+                h.set_flags(crate::bundle::mount_flags(m, MountFlags::empty()));
+                h.set_super_options(name);
+                mounts.push(h);
+            }
+        }
     }
     // The spec's options for the mounts the sandbox makes its own
     // (Docker's nosuid,noexec,nodev /dev/shm; a read-only /proc).

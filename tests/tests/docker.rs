@@ -195,9 +195,15 @@ fn docker_memory_limit_in_cgroup() {
         };
         let limit = read("memory.limit_in_bytes", "memory.max");
         assert_eq!(limit.trim(), "67108864", "{rt}: the container's cgroup holds it to 64 MiB: {dirs:?}");
-        // Inside, the sandbox's own cgroup filesystem shows it (runc's
-        // container sees the host's hierarchy, v1 here).
-        let inside = || d.docker(&["exec", &name, "cat", "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max"]);
+        // Inside, the sandbox's own cgroup filesystem shows it (v1's or
+        // v2's, as the host's).
+        let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        let (mem, pids) = if v2 {
+            ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max")
+        } else {
+            ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/pids/pids.max")
+        };
+        let inside = || d.docker(&["exec", &name, "cat", mem, pids]);
         if rt == "runsc" {
             assert_eq!(inside().ok().stdout, "67108864\nmax\n");
         }

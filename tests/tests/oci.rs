@@ -695,45 +695,74 @@ fn cgroup_limits_match_runc() {
 }
 
 /// The sandbox's cgroup filesystem (the spec's cgroup mount at
-/// /sys/fs/cgroup): a cgroup v2 view of the container's own cgroup,
-/// read-only, showing the spec's limits, and `runsc update`'s new ones.
-/// (runc shows the host's hierarchy, v1 on a hybrid host: no comparison.)
+/// /sys/fs/cgroup): its own view of the container's cgroup, v1's or
+/// v2's as the host's is, read-only, showing the spec's limits as runc's
+/// container sees them (in its cgroup namespace), and `runsc update`'s
+/// new ones.
 #[test]
-fn cgroup_filesystem_shows_the_limits() {
+fn cgroup_filesystem_shows_the_limits_like_runc() {
     let s = Scratch::new("cgroupfs");
-    let files = ["memory.max", "memory.swap.max", "pids.max", "cpu.max", "cpu.weight", "cgroup.controllers"];
+    let v2 = Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+    let (files, mounts): (&[&str], &str) = if v2 {
+        (&["memory.max", "memory.swap.max", "pids.max", "cpu.max", "cpu.weight"], "cgroup2")
+    } else {
+        (
+            &[
+                "memory/memory.limit_in_bytes",
+                "memory/memory.memsw.limit_in_bytes",
+                "pids/pids.max",
+                "cpu/cpu.cfs_quota_us",
+                "cpu/cpu.cfs_period_us",
+                "cpu/cpu.shares",
+                "cpuset/cpuset.effective_cpus",
+            ],
+            " - cgroup ",
+        )
+    };
     let script = format!(
-        "cd /sys/fs/cgroup; for f in {}; do echo $f=$(cat $f); done; grep cgroup /proc/self/mounts; \
-         echo x > memory.max || echo refused; sleep 1000",
-        files.join(" ")
+        "cd /sys/fs/cgroup; for f in {}; do echo $f=$(cat $f); done; grep -c '{mounts}' /proc/self/mountinfo; \
+         echo x > {} || echo refused",
+        files.join(" "),
+        files[0]
     );
-    let b = s.bundle("b", &script, |spec| {
-        spec["linux"]["resources"] = serde_json::json!({
-            "memory": {"limit": 67108864, "swap": 134217728},
-            "cpu": {"shares": 1024, "quota": 50000, "period": 100000},
-            "pids": {"limit": 100},
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let b = s.bundle(&format!("b-{name}"), &script, |spec| {
+            spec["linux"]["resources"] = serde_json::json!({
+                "memory": {"limit": 67108864, "swap": 134217728},
+                "cpu": {"shares": 1024, "quota": 50000, "period": 100000},
+                "pids": {"limit": 100},
+            });
         });
+        let out = s.runtime(bin, name).cmd(&["run", "--bundle", b.to_str().unwrap(), "c1"]);
+        assert!(out.stderr.contains("Read-only file system"), "{name}: EROFS: {out:?}");
+        outs.push(out.stdout);
+    }
+    assert!(outs[1].contains("67108864") && outs[1].contains("refused"), "runc: {}", outs[1]);
+    // The number of cgroup mounts differs (runc's has the host's every
+    // hierarchy): the values must not.
+    let values = |o: &str| o.lines().filter(|l| l.contains('=')).map(str::to_owned).collect::<Vec<_>>();
+    assert_eq!(values(&outs[0]), values(&outs[1]), "ours:\n{}\nrunc's:\n{}", outs[0], outs[1]);
+    assert!(outs[0].ends_with("refused\n"), "{}", outs[0]);
+
+    let b = s.bundle("live", "sleep 1000", |spec| {
+        spec["linux"]["resources"] = serde_json::json!({"memory": {"limit": 67108864}, "pids": {"limit": 100}});
     });
     let rt = s.runtime(runsc(), "runsc");
-    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c1"]).ok();
-    let want = "memory.max=67108864\nmemory.swap.max=67108864\npids.max=100\ncpu.max=50000 100000\ncpu.weight=39\n\
-                cgroup.controllers=cpuset cpu memory pids\n\
-                cgroup2 /sys/fs/cgroup cgroup2 ro,nosuid,nodev,noexec,relatime 0 0\n";
-    let log = s.dir.join("out.0");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !fs::read_to_string(&log).unwrap_or_default().contains("refused") {
-        assert!(std::time::Instant::now() < deadline, "{}", fs::read_to_string(&log).unwrap_or_default());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let out = fs::read_to_string(&log).unwrap();
-    assert!(out.starts_with(want), "{out}");
-    let err = fs::read_to_string(s.dir.join("err.0")).unwrap();
-    assert!(err.contains("Read-only file system"), "EROFS: {err}");
-    assert!(rt.cmd(&["exec", "c1", "cat", "/sys/fs/cgroup/cgroup.procs"]).ok().stdout.starts_with("1\n"));
-    rt.cmd(&["update", "--memory", "33554432", "--pids-limit", "50", "--cpu-quota", "20000", "c1"]).ok();
-    let now = rt.cmd(&["exec", "c1", "sh", "-c", "cd /sys/fs/cgroup; cat memory.max pids.max cpu.max"]).ok();
-    assert_eq!(now.stdout, "33554432\n50\n20000 100000\n");
-    rt.cmd(&["delete", "--force", "c1"]).ok();
+    rt.cmd(&["run", "-d", "--bundle", b.to_str().unwrap(), "c2"]).ok();
+    let procs = if v2 { "cgroup.procs" } else { "pids/cgroup.procs" };
+    let listed = rt.cmd(&["exec", "c2", "cat", &format!("/sys/fs/cgroup/{procs}")]).ok().stdout;
+    assert!(listed.starts_with("1\n"), "{listed}");
+    rt.cmd(&["update", "--memory", "33554432", "--pids-limit", "50", "--cpu-quota", "20000", "c2"]).ok();
+    let read = if v2 {
+        "cat memory.max pids.max cpu.max"
+    } else {
+        "cat memory/memory.limit_in_bytes pids/pids.max cpu/cpu.cfs_quota_us"
+    };
+    let now = rt.cmd(&["exec", "c2", "sh", "-c", &format!("cd /sys/fs/cgroup; {read}")]).ok();
+    let want = if v2 { "33554432\n50\n20000 100000\n" } else { "33554432\n50\n20000\n" };
+    assert_eq!(now.stdout, want);
+    rt.cmd(&["delete", "--force", "c2"]).ok();
     assert!(rt.leftovers().is_empty());
 }
 

@@ -318,7 +318,7 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
         };
         let point = String::from_utf8_lossy(&point).into_owned();
         let source = match m.fstype {
-            "proc" | "overlay" | "tmpfs" | "sysfs" | "cgroup2" | "mqueue" => m.fstype,
+            "proc" | "overlay" | "tmpfs" | "sysfs" | "cgroup" | "cgroup2" | "mqueue" => m.fstype,
             _ => "none",
         };
         if info {
@@ -330,10 +330,10 @@ fn mounts_text(k: &Kernel, pid: i32, info: bool) -> Result<Vec<u8>, Errno> {
                 m.id,
                 m.options(),
                 m.fstype,
-                m.options()
+                m.super_options()
             );
         } else {
-            let _ = writeln!(s, "{source} {point} {} {} 0 0", m.fstype, m.options());
+            let _ = writeln!(s, "{source} {point} {} {} 0 0", m.fstype, m.super_options());
         }
     }
     Ok(s.into_bytes())
@@ -538,7 +538,11 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
         }),
     ));
     // Every process is in the sandbox's root cgroup (cgroup v2).
-    c.push((b"cgroup".to_vec(), SynthFile::new(0o444, || Ok(b"0::/\n".to_vec()))));
+    let kc = k.clone();
+    c.push((
+        b"cgroup".to_vec(),
+        SynthFile::new(0o444, move || Ok(crate::fs::cgroupfs::proc_cgroup(kernel(&kc)?.cgroup_v1()).into_bytes())),
+    ));
     c.push((b"ns".to_vec(), ns_dir()));
     let (kr, kw) = (k.clone(), k.clone());
     c.push((
@@ -676,6 +680,14 @@ pub fn new_procfs(kernel: Weak<Kernel>) -> Arc<SynthDir> {
         c.push((b"mounts".to_vec(), SynthLink::new(|| Ok(b"self/mounts".to_vec()))));
         c.push((b"sys".to_vec(), sys.clone()));
         c.push((b"filesystems".to_vec(), filesystems.clone()));
+        let kc = kernel.clone();
+        c.push((
+            b"cgroups".to_vec(),
+            SynthFile::new(0o444, move || {
+                let v1 = crate::fs::proc::kernel(&kc).is_ok_and(|k| k.cgroup_v1());
+                Ok(crate::fs::cgroupfs::proc_cgroups(v1).into_bytes())
+            }),
+        ));
         let km = kernel.clone();
         c.push((
             b"meminfo".to_vec(),

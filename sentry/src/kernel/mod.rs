@@ -101,6 +101,8 @@ pub struct Kernel {
     /// The spec's limits the cgroup filesystem shows (the host cgroup
     /// holds the sandbox to them).
     shown: Mutex<crate::fs::cgroupfs::ShownLimits>,
+    /// The cgroup filesystem is cgroup v1's (as the host's), not v2's.
+    cgroup_v1: std::sync::atomic::AtomicBool,
     /// The timer thread.
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
@@ -158,6 +160,7 @@ impl Kernel {
             sysctl: Mutex::new(Default::default()),
             max_tasks: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_TASKS),
             shown: Default::default(),
+            cgroup_v1: Default::default(),
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
             ipc: Default::default(),
@@ -323,6 +326,16 @@ impl Kernel {
     /// The spec's limits the cgroup filesystem shows.
     pub fn shown_limits(&self) -> crate::fs::cgroupfs::ShownLimits {
         *self.shown.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the cgroup filesystem is cgroup v1's.
+    pub fn cgroup_v1(&self) -> bool {
+        self.cgroup_v1.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes the cgroup filesystem cgroup v1's (as the host's).
+    pub fn set_cgroup_v1(&self, v1: bool) {
+        self.cgroup_v1.store(v1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sets the limits the cgroup filesystem shows.

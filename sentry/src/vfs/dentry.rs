@@ -300,6 +300,9 @@ pub struct Mount {
     flags: AtomicU32,
     /// Filesystem type name.
     pub fstype: &'static str,
+    /// What the filesystem adds to its options in mountinfo (a cgroup v1
+    /// hierarchy's controllers).
+    super_options: std::sync::OnceLock<&'static str>,
 }
 
 impl Mount {
@@ -313,6 +316,7 @@ impl Mount {
             readonly: readonly.into(),
             flags: MountFlags::default_for(fstype).bits().into(),
             fstype,
+            super_options: Default::default(),
         })
     }
 
@@ -327,6 +331,7 @@ impl Mount {
             readonly: readonly.into(),
             flags: MountFlags::default_for(fstype).bits().into(),
             fstype,
+            super_options: Default::default(),
         });
         attach(&m, &top(at));
         m
@@ -476,6 +481,20 @@ impl Mount {
     /// Mounted nodev (device files cannot be opened: EACCES).
     pub fn nodev(&self) -> bool {
         self.flags().contains(MountFlags::NODEV)
+    }
+
+    /// Sets what the filesystem adds to its options in mountinfo (once).
+    pub fn set_super_options(&self, opts: &'static str) {
+        let _ = self.super_options.set(opts);
+    }
+
+    /// The mount's options followed by what the filesystem adds (the
+    /// super options mountinfo shows).
+    pub fn super_options(&self) -> String {
+        match self.super_options.get() {
+            Some(extra) => format!("{},{extra}", self.options()),
+            None => self.options(),
+        }
     }
 
     /// Mount options as `/proc/[pid]/mounts` shows them.
