@@ -186,7 +186,7 @@ pub const V1_HIERARCHIES: [(u32, &str); 4] = [(1, "cpu,cpuacct"), (2, "cpuset"),
 /// v1's "no limit" (PAGE_COUNTER_MAX pages, in bytes).
 const V1_UNLIMITED: u64 = 9_223_372_036_854_771_712;
 
-/// /proc/[pid]/cgroup: the container's cgroup, the root of each
+/// `/proc/[pid]/cgroup`: the container's cgroup, the root of each
 /// hierarchy (with v1's, the unified one's line too, as on a hybrid
 /// host).
 pub fn proc_cgroup(v1: bool) -> String {
