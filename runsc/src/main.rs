@@ -27,6 +27,7 @@ mod cmd_update;
 mod cmd_wait;
 mod confine;
 mod console;
+mod container_fs;
 mod control;
 mod control_pod;
 mod exec_tty;
