@@ -168,8 +168,10 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
 /// Checks `linux.namespaces`: the sandbox gives the container its own of
 /// each kind (its kernel's); it joins a network namespace by path (as a
 /// CNI plugin prepares it); a pod's other containers share their
-/// sandbox's (whatever paths name them); joining others is refused, as
-/// is a user namespace (uid and gid mappings are not applied yet).
+/// sandbox's (whatever paths name them), and so does a container whose
+/// paths name another container's sandbox process (checked at create);
+/// joining others is refused, as is a user namespace (uid and gid
+/// mappings are not applied yet).
 fn check_namespaces(spec: &Spec) -> Result<(), BundleError> {
     use oci_spec::runtime::LinuxNamespaceType as T;
     let Some(list) = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()) else { return Ok(()) };
@@ -183,7 +185,10 @@ fn check_namespaces(spec: &Spec) -> Result<(), BundleError> {
             (T::Network, Some(p)) if !in_pod && !p.is_absolute() => {
                 return Err(field(format!("{at}.path"), format!("{} is not an absolute path", p.display())));
             }
-            (kind, Some(p)) if !in_pod && kind != T::Network => {
+            // `/proc/PID/ns/KIND` (Docker's and Podman's `--ipc
+            // container:X` and the like): `create` joins the sandbox whose
+            // process PID is, if it is one of runsc's.
+            (kind, Some(p)) if !in_pod && kind != T::Network && crate::pod::proc_ns_pid(p).is_none() => {
                 return Err(field(
                     format!("{at}.path"),
                     format!(

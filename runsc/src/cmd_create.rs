@@ -51,8 +51,12 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
     let mut cgroups = Vec::new();
     let made = (|| {
         let b = bundle::load(&args.bundle)?;
-        // A container of a pod whose sandbox runs joins it.
-        let pod = crate::pod::sandbox_of(&b.spec, &args.id)?;
+        // A container of a pod whose sandbox runs joins it, as does one
+        // whose namespace paths name another container's sandbox.
+        let pod = match crate::pod::sandbox_of(&b.spec, &args.id)? {
+            Some(sb) => Some(sb),
+            None => crate::pod::sandbox_by_namespace(&g.root, &b.spec, &args.id)?,
+        };
         let cg =
             if g.ignore_cgroups { Cgroup::default() } else { Cgroup::create(&b.spec, &args.id, g.systemd_cgroup)? };
         cgroups.clone_from(&cg.dirs);

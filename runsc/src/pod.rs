@@ -59,6 +59,49 @@ pub fn sandbox_of(spec: &Spec, id: &str) -> anyhow::Result<Option<String>> {
     Ok(None)
 }
 
+/// The pid of a `/proc/PID/ns/KIND` namespace path, if it is one.
+pub fn proc_ns_pid(path: &Path) -> Option<i32> {
+    let rest = path.to_str()?.strip_prefix("/proc/")?;
+    let (pid, kind) = rest.split_once("/ns/")?;
+    (!kind.is_empty() && !kind.contains('/')).then_some(())?;
+    pid.parse().ok().filter(|&p| p > 0)
+}
+
+/// The container under `root` (not `id`) whose sandbox a spec's namespace
+/// paths name, other than the network's (Docker's and Podman's `--ipc`,
+/// `--pid` or `--uts container:X` give `/proc/PID/ns/KIND` of X's
+/// process, our sandbox): the container then joins that sandbox as a pod
+/// container does, sharing its IPC, pid and UTS namespaces. None if the
+/// spec names none; an error if a path names no sandbox of ours.
+pub fn sandbox_by_namespace(root: &Path, spec: &Spec, id: &str) -> anyhow::Result<Option<String>> {
+    use oci_spec::runtime::LinuxNamespaceType as T;
+    let Some(list) = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()) else { return Ok(None) };
+    let mut found: Option<String> = None;
+    for (i, ns) in list.iter().enumerate() {
+        let (kind, Some(path)) = (ns.typ(), ns.path()) else { continue };
+        if kind == T::Network {
+            continue;
+        }
+        let what = format!("config.json: linux.namespaces[{i}].path: {}", path.display());
+        let pid = proc_ns_pid(path).ok_or_else(|| anyhow!("{what}: not a /proc/PID/ns path"))?;
+        let owner = state::list(root)?
+            .into_iter()
+            .filter(|c| c != id)
+            .find(|c| Container::open(root, c, false).is_ok_and(|(_, s)| s.pid == pid && s.sandbox.is_none()));
+        let Some(owner) = owner else {
+            bail!(
+                "{what}: joining a namespace of process {pid} is not supported: it is not the sandbox of a container \
+                 under --root (a sandbox's namespaces are its own; only its containers share them)"
+            );
+        };
+        if found.as_ref().is_some_and(|f| *f != owner) {
+            bail!("{what}: the namespace paths name the sandboxes of two containers, {found:?} and {owner:?}");
+        }
+        found = Some(owner);
+    }
+    Ok(found)
+}
+
 /// Makes container `plan` (state directory `dir`, control socket
 /// `listener`) in the running sandbox of pod sandbox container
 /// `sandbox_id`; returns its waiter (as `boot`) and gofers.

@@ -1083,8 +1083,9 @@ fn sysctl_matches_runc() {
 }
 
 /// `linux.namespaces`: a network namespace by path (as a CNI plugin
-/// prepares one) is the one the sandbox joins; joining other kinds by
-/// path, and a user namespace, are refused by field, leaving nothing.
+/// prepares one) is the one the sandbox joins; another kind by path joins
+/// the sandbox of the container whose process it names; joining any other
+/// by path, and a user namespace, are refused by field, leaving nothing.
 #[test]
 fn network_namespace_by_path_is_joined() {
     let s = Scratch::new("netns");
@@ -1115,8 +1116,31 @@ fn network_namespace_by_path_is_joined() {
     rt.cmd(&["delete", "--force", "c1"]).ok();
     let b = with_ns("missing", "network", Some("/proc/self/ns/no-such"));
     rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c2"]).fails_with("linux.namespaces: network path");
+    // A pid namespace of a process that is no container's sandbox.
     let b = with_ns("pid", "pid", Some(&ns.replace("/net", "/pid")));
-    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c3"]).fails_with("linux.namespaces[");
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c3"]).fails_with("is not the sandbox of a container");
+    let b = with_ns("uts", "uts", Some("/var/run/some-uts"));
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c5"]).fails_with("joining the uts namespace");
+    // The IPC namespace of another container's sandbox: the container
+    // joins that sandbox (its /dev/shm is the other's).
+    let host = s.bundle("host", "echo from-host > /dev/shm/note; sleep 1000", |_| {});
+    rt.cmd(&["run", "-d", "--bundle", host.to_str().unwrap(), "h1"]).ok();
+    let boot = rt.state("h1").unwrap()["pid"].as_i64().unwrap();
+    let b = with_ns("guest", "ipc", Some(&format!("/proc/{boot}/ns/ipc")));
+    let mut spec: serde_json::Value = serde_json::from_slice(&fs::read(b.join("config.json")).unwrap()).unwrap();
+    spec["process"]["args"] = serde_json::json!(["sh", "-c", "cat /dev/shm/note"]);
+    fs::write(b.join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let guest = loop {
+        let o = rt.cmd(&["run", "--bundle", b.to_str().unwrap(), "g1"]);
+        if o.stdout == "from-host\n" || std::time::Instant::now() > deadline {
+            break o;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!((guest.code, guest.stdout.as_str()), (0, "from-host\n"), "{guest:?}");
+    assert_eq!(rt.status("h1").as_deref(), Some("running"));
+    rt.cmd(&["delete", "--force", "h1"]).ok();
     let b = with_ns("user", "user", None);
     rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c4"]).fails_with("a user namespace is not supported yet");
     let _ = holder.kill();

@@ -317,3 +317,33 @@ fn podman_exec_tty_matches_runc() {
     assert!(!runc.contains("\nnot interrupted"), "runc: {runc:?}");
     assert_eq!(outs[0], outs[1], "podman exec -it: runc and runsc differ");
 }
+
+/// `--ipc container:X` and `--pid container:X` (the spec names X's
+/// process's namespaces by path): under runsc the new container joins X's
+/// sandbox, as a pod's containers do, so it sees X's /dev/shm and
+/// processes, as under runc.
+#[test]
+fn podman_shared_namespaces_match_runc() {
+    let p = Podman::start("sharens");
+    for rt in RUNTIMES {
+        let c1 = format!("c1-{rt}");
+        let mut args = vec!["run", "-d", "--name", &c1];
+        let common = run_flags(&p);
+        args.extend(common.iter().map(String::as_str));
+        args.extend_from_slice(&["rbox", "sh", "-c", "echo from-c1 > /dev/shm/note; exec sleep 100"]);
+        podman_rt(&p, rt, &args).ok();
+        let with = format!("container:{c1}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let ipc = loop {
+            let o = run(&p, rt, &["--ipc", &with], "cat /dev/shm/note");
+            if o.stdout == "from-c1\n" || Instant::now() > deadline {
+                break o;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert_eq!((ipc.code, ipc.stdout.as_str()), (0, "from-c1\n"), "{rt}: --ipc: {ipc:?}");
+        let pid = run(&p, rt, &["--pid", &with], "ps -o comm | grep -c '^sleep'");
+        assert_eq!((pid.code, pid.stdout.as_str()), (0, "1\n"), "{rt}: --pid: {pid:?}");
+        p.podman(&["rm", "-f", "-t", "0", &c1]).ok();
+    }
+}
