@@ -227,8 +227,10 @@ pub fn run_run(g: &GlobalFlags, args: &RunArgs) -> anyhow::Result<i32> {
     })();
     if let Err(e) = started {
         // A pod's container leaves its pod's sandbox (a sandbox's first
-        // container has nothing to remove: it goes with it).
-        crate::pod::abandon(&dir);
+        // container goes with its sandbox).
+        if launched.pod {
+            crate::pod::abandon(&dir);
+        }
         launched.kill();
         if let Ok((c, saved)) = Container::open(&g.root, id, true) {
             let _ = cgroup::remove(&saved.cgroups);

@@ -157,7 +157,7 @@ fn inheritable(fd: &OwnedFd) -> anyhow::Result<()> {
 
 /// Has the process `cmd` starts join the container's cgroup, whose
 /// `cgroup.procs` files are `procs` (made inheritable by [`start`]).
-fn join_cgroup(cmd: &mut Command, procs: &[OwnedFd]) {
+pub(crate) fn join_cgroup(cmd: &mut Command, procs: &[OwnedFd]) {
     if !procs.is_empty() {
         let fds: Vec<String> = procs.iter().map(|f| f.as_raw_fd().to_string()).collect();
         cmd.arg(format!("--cgroup-fds={}", fds.join(",")));
@@ -165,7 +165,7 @@ fn join_cgroup(cmd: &mut Command, procs: &[OwnedFd]) {
 }
 
 /// The global flags boot and the gofers are given.
-fn global_args(g: &GlobalFlags) -> Vec<String> {
+pub(crate) fn global_args(g: &GlobalFlags) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(p) = &g.debug_log {
         v.push(format!("--debug-log={}", p.display()));

@@ -183,21 +183,13 @@ pub fn abandon(dir: &Path) {
 fn waiter(g: &GlobalFlags, dir: &Path, procs: &[OwnedFd]) -> anyhow::Result<std::process::Child> {
     let exe = std::env::current_exe().context("find runsc binary")?;
     let mut cmd = Command::new(exe);
-    if let Some(p) = &g.debug_log {
-        cmd.arg(format!("--debug-log={}", p.display()));
-    }
-    if g.debug {
-        cmd.arg("--debug");
-    }
-    cmd.arg("pod-waiter")
+    cmd.args(launch::global_args(g))
+        .arg("pod-waiter")
         .arg(format!("--state-dir={}", dir.display()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if !procs.is_empty() {
-        let fds: Vec<String> = procs.iter().map(|f| f.as_raw_fd().to_string()).collect();
-        cmd.arg(format!("--cgroup-fds={}", fds.join(",")));
-    }
+    launch::join_cgroup(&mut cmd, procs);
     cmd.spawn().context("start the container's waiter")
 }
 
