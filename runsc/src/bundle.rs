@@ -170,18 +170,19 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
 /// CNI plugin prepares it); a pod's other containers share their
 /// sandbox's (whatever paths name them), and so does a container whose
 /// paths name another container's sandbox process (checked at create);
-/// joining others is refused, as is a user namespace (uid and gid
-/// mappings are not applied yet).
+/// joining others is refused. A user namespace, new with the spec's
+/// maps or joined by path, is the sandbox processes' own on the host
+/// (`userns.rs`).
 fn check_namespaces(spec: &Spec) -> Result<(), BundleError> {
     use oci_spec::runtime::LinuxNamespaceType as T;
+    crate::userns::check(spec).map_err(|(at, why)| field(at, why))?;
     let Some(list) = spec.linux().as_ref().and_then(|l| l.namespaces().as_ref()) else { return Ok(()) };
     let in_pod = crate::pod::sandbox_of(spec, "").ok().flatten().is_some();
     for (i, ns) in list.iter().enumerate() {
         let at = format!("linux.namespaces[{i}]");
         match (ns.typ(), ns.path()) {
-            (T::User, _) => {
-                return Err(field(at, "a user namespace is not supported yet (uid and gid mappings are not applied)"))
-            }
+            // Checked with its maps below.
+            (T::User, _) => {}
             (T::Network, Some(p)) if !in_pod && !p.is_absolute() => {
                 return Err(field(format!("{at}.path"), format!("{} is not an absolute path", p.display())));
             }

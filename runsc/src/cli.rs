@@ -191,6 +191,9 @@ pub enum Command {
     /// init and exits with its status, passing on the signals it gets.
     #[command(hide = true, name = "pod-waiter")]
     PodWaiter(PodWaiterArgs),
+    /// (internal) Holds a new user namespace while runsc maps it.
+    #[command(hide = true, name = "userns-holder")]
+    UsernsHolder,
 }
 
 /// `runsc do`.
@@ -553,6 +556,9 @@ pub struct BootArgs {
     /// of a new one.
     #[arg(long = "netns-fd")]
     pub netns_fd: Option<i32>,
+    /// Fd of the container's user namespace, to join as its root.
+    #[arg(long = "userns-fd")]
+    pub userns_fd: Option<i32>,
     /// The spec's cgroup mount shows cgroup v1 hierarchies (the host's
     /// memory controller is v1's).
     #[arg(long = "cgroup-v1")]
@@ -577,6 +583,10 @@ pub struct GoferArgs {
     /// Fds of the container's `cgroup.procs` files, to join first.
     #[arg(long = "cgroup-fds", value_delimiter = ',')]
     pub cgroup_fds: Vec<i32>,
+    /// Fd of the container's user namespace, to join as its root once
+    /// in the tree it serves.
+    #[arg(long = "userns-fd")]
+    pub userns_fd: Option<i32>,
 }
 
 /// `runsc pod-waiter`.

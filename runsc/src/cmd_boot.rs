@@ -64,17 +64,12 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
         None => None,
     };
     let netns = args.netns_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("boot --netns-fd")).transpose()?;
-    // Still single-threaded here, as unshare and the platform require.
-    confine::enter_namespaces(true, netns.as_ref()).context("confine sandbox")?;
-    drop(netns);
-    let opts = sandbox::Options { strace: g.strace, overlay: g.overlay2.overlaid(), cgroup_v1: args.cgroup_v1 };
-    let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, opts, store)?;
-    sandbox.default_home = control.is_some();
-    let sandbox = Arc::new(sandbox);
-    // After the platform (it forks while single-threaded); before the pivot
-    // (stdio is reopened through /proc).
-    let mut stdio = sandbox::import_stdio(&args.closed_fds)?;
-    stdio.extend(sandbox::import_preserved(args.preserve_fds)?);
+    let mut userns =
+        args.userns_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("boot --userns-fd")).transpose()?;
+    // Stdio is reopened through /proc, before the pivot and while we are
+    // the host's root: a pipe or terminal the host's root owns is not the
+    // user namespace's to open.
+    let inherited = sandbox::reopen_inherited(&args.closed_fds, args.preserve_fds)?;
     // A --console-socket terminal, raw: the sandbox's pair joined to it
     // has the line discipline.
     let console_fd = if args.console_bridge {
@@ -84,6 +79,25 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     } else {
         None
     };
+    // Still single-threaded here, as unshare, setns and the platform
+    // require.
+    confine::enter_namespaces(true, netns.as_ref(), userns.as_ref()).context("confine sandbox")?;
+    drop(netns);
+    let id_maps = match userns.take() {
+        Some(_) => {
+            confine::set_dumpable().context("confine sandbox")?;
+            Some(crate::userns::own_maps().context("boot")?)
+        }
+        None => None,
+    };
+    let opts = sandbox::Options { strace: g.strace, overlay: g.overlay2.overlaid(), cgroup_v1: args.cgroup_v1 };
+    let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, opts, store)?;
+    sandbox.default_home = control.is_some();
+    if let Some((uid, gid)) = id_maps {
+        sandbox.kernel().set_id_maps(uid, gid);
+    }
+    let sandbox = Arc::new(sandbox);
+    let stdio = sandbox::import_inherited(inherited);
     if control.is_some() && !sentry::fs::host_notify::start() {
         anyhow::bail!("boot: cannot start the host fd notifier");
     }

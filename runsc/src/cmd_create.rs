@@ -83,6 +83,9 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             (None, Some(path)) => Some(open_netns(&path)?),
             _ => None,
         };
+        // The container's user namespace, if it has one: the sandbox's
+        // processes join it as its root.
+        let userns = crate::userns::open(&b.spec)?;
         let (err_r, err_w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("error pipe")?;
         let plan = launch::Plan {
             spec: &b.spec,
@@ -95,6 +98,7 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             cgroup: &procs,
             preserve_fds: args.preserve_fds,
             netns: netns.as_ref(),
+            userns: userns.as_ref(),
         };
         let mut launched = match &pod {
             Some(sb) => crate::pod::launch(g, sb, &args.id, &container.dir, &plan, &listener)?,

@@ -110,6 +110,7 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     let spec = build_spec(g, args)?;
     let plan = launch::Plan {
         netns: None,
+        userns: None,
         cgroup: &[],
         spec: &spec,
         rootfs: Path::new("/"),

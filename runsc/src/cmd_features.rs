@@ -13,8 +13,9 @@ pub fn run() -> anyhow::Result<i32> {
         "linux": {
             // The sandbox is its own pid, mount, IPC, UTS, network and
             // cgroup namespace whatever the spec asks (a network one by
-            // path is joined); user namespaces are refused.
-            "namespaces": ["pid", "mount", "ipc", "uts", "network", "cgroup"],
+            // path is joined); a user namespace (new with the spec's maps,
+            // or by path) is the sandbox processes' own on the host.
+            "namespaces": ["pid", "mount", "ipc", "uts", "network", "cgroup", "user"],
             "capabilities": [],
             "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false, "rdma": false },
             "seccomp": { "enabled": false },

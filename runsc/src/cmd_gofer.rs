@@ -21,8 +21,16 @@ pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     // The gofer sees only the tree it serves (pivot-rooted into it, in a
     // mount namespace of its own), and loses the network and every call
     // but those that serve files.
-    confine::enter_namespaces(true, None).context("confine gofer")?;
+    let userns =
+        args.userns_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("gofer --userns-fd")).transpose()?;
+    confine::enter_namespaces(true, None, None).context("confine gofer")?;
     confine::pivot_into(&args.serve, !args.writable).context("confine gofer")?;
+    // In the container's user namespace, once in the tree (whose parents
+    // may be closed to it), as its root: the files served are accessed,
+    // owned and shown as the container's ids map them.
+    if let Some(ns) = userns {
+        confine::join_user_namespace(&ns).context("confine gofer")?;
+    }
     let root = std::path::Path::new("/");
     let mut server =
         if args.writable { gofer::server::Server::new_writable(root) } else { gofer::server::Server::new(root) }

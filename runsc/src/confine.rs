@@ -48,19 +48,53 @@ pub fn die_with_parent() -> Result<(), ConfineError> {
 /// Enters new mount, IPC, UTS and network namespaces (the sandbox's
 /// network is the sentry's own; the host's is out of reach), or, with
 /// `netns`, the network namespace that fd is (the spec's, by path, as a
-/// CNI plugin made it, for networking to attach to). Must run while
+/// CNI plugin made it, for networking to attach to). With `userns`, joins
+/// that user namespace first (after the network namespace, which is the
+/// host's to join), so that the new ones are its. Must run while
 /// single-threaded.
-pub fn enter_namespaces(mount_ns: bool, netns: Option<&std::os::fd::OwnedFd>) -> Result<(), ConfineError> {
+pub fn enter_namespaces(
+    mount_ns: bool,
+    netns: Option<&std::os::fd::OwnedFd>,
+    userns: Option<&std::os::fd::OwnedFd>,
+) -> Result<(), ConfineError> {
     let mut flags = CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWUTS;
     match netns {
         Some(fd) => nix::sched::setns(fd, CloneFlags::CLONE_NEWNET)
             .map_err(host("join the spec's network namespace (linux.namespaces: network path)"))?,
         None => flags |= CloneFlags::CLONE_NEWNET,
     }
+    if let Some(fd) = userns {
+        join_user_namespace(fd)?;
+    }
     if mount_ns {
         flags |= CloneFlags::CLONE_NEWNS;
     }
     unshare(flags).map_err(host("unshare namespaces (runsc needs root; rootless mode is not supported yet)"))
+}
+
+/// Joins user namespace `fd` as its root (uid and gid 0 inside, no
+/// supplementary groups): on the host, the ids the container's root maps
+/// to. The parent-death signal, which a change of credentials clears, is
+/// kept. Must run while single-threaded.
+pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError> {
+    use nix::unistd::{Gid, Uid};
+    let deathsig = nix::sys::prctl::get_pdeathsig().map_err(host("read parent-death signal"))?;
+    nix::sched::setns(fd, CloneFlags::CLONE_NEWUSER).map_err(host("join the user namespace"))?;
+    nix::unistd::setgroups(&[]).map_err(host("drop supplementary groups in the user namespace"))?;
+    let (g, u) = (Gid::from_raw(0), Uid::from_raw(0));
+    nix::unistd::setresgid(g, g, g).map_err(host("become gid 0 of the user namespace"))?;
+    nix::unistd::setresuid(u, u, u).map_err(host("become uid 0 of the user namespace"))?;
+    if let Some(sig) = deathsig {
+        nix::sys::prctl::set_pdeathsig(sig).map_err(host("set parent-death signal"))?;
+    }
+    Ok(())
+}
+
+/// Makes us dumpable again after a change of credentials made us not (the
+/// sandbox traces its stubs, which share the flag, and a tracer needs
+/// it).
+pub fn set_dumpable() -> Result<(), ConfineError> {
+    nix::sys::prctl::set_dumpable(true).map_err(host("set dumpable"))
 }
 
 /// Replaces the root with an empty read-only tmpfs (in our private mount

@@ -42,6 +42,8 @@ pub struct Plan<'a> {
     pub preserve_fds: u32,
     /// The network namespace the sandbox joins (the spec's, by path).
     pub netns: Option<&'a OwnedFd>,
+    /// The user namespace boot and the gofers join (the container's).
+    pub userns: Option<&'a OwnedFd>,
 }
 
 /// The processes of a started sandbox.
@@ -235,6 +237,9 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, plan: &Plan<'_
         cmd.arg("--detached").stderr(Stdio::null());
     }
     join_cgroup(&mut cmd, plan.cgroup);
+    if let Some(ns) = plan.userns {
+        cmd.arg(format!("--userns-fd={}", ns.as_raw_fd()));
+    }
     let child = cmd.spawn().with_context(|| format!("start gofer for {}", dir.display()))?;
     Ok((child, sentry_end))
 }
@@ -254,7 +259,7 @@ pub struct Gofers {
 /// one per bind mount.
 pub fn start_gofers(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Gofers> {
     let exe = std::env::current_exe().context("find runsc binary")?;
-    for fd in plan.cgroup {
+    for fd in plan.cgroup.iter().chain(plan.userns) {
         inheritable(fd)?;
     }
     let mut gofers = Vec::new();
@@ -362,6 +367,9 @@ pub fn start(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Launched> {
     if let Some(ns) = plan.netns {
         inheritable(ns)?;
         boot.arg(format!("--netns-fd={}", ns.as_raw_fd()));
+    }
+    if let Some(ns) = plan.userns {
+        boot.arg(format!("--userns-fd={}", ns.as_raw_fd()));
     }
     set_preserved_cloexec(plan.preserve_fds, false)?;
     let boot = boot.spawn();

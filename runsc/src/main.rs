@@ -43,6 +43,7 @@ mod start_hooks;
 mod state;
 mod sysctl;
 mod table;
+mod userns;
 
 use clap::Parser;
 
@@ -61,6 +62,7 @@ fn main() {
         cli::Command::Boot(args) => cmd_boot::run(g, args),
         cli::Command::Gofer(args) => cmd_gofer::run(g, args),
         cli::Command::PodWaiter(args) => pod::run_waiter(g, args),
+        cli::Command::UsernsHolder => userns::run_holder(),
         cli::Command::Syscalls(args) => cmd_syscalls::run(args),
         cli::Command::Spec(args) => cmd_spec::run(args),
         cli::Command::Create(args) => cmd_create::run_create(g, args),

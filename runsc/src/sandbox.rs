@@ -438,23 +438,22 @@ fn resolve_program(env: &ExecEnv<'_>, prog: &[u8], path: Option<&[u8]>) -> anyho
     .into())
 }
 
-/// Makes the files for the sandbox's fds 0-2 from the host fds runsc was
-/// given (before confinement: names come from the host's /proc, and pipes
-/// and ttys are reopened through it as non-blocking descriptions of their
-/// own, so the sentry never blocks in a host read and the outside's
-/// description keeps its flags). `closed` lists the fds that were closed
-/// when runsc started: the sandbox gets them closed too.
-pub fn import_stdio(closed: &[i32]) -> anyhow::Result<Vec<Option<Arc<File>>>> {
-    let mut out = Vec::with_capacity(3);
-    for n in 0..3 {
-        if closed.contains(&n) {
-            out.push(None);
-            continue;
-        }
-        let s = reopen_stdio(n)?;
-        out.push(Some(File::new(Arc::new(HostFile::import(s.fd, s.nonblocking)), s.flags as u32, None, s.name)));
-    }
-    Ok(out)
+/// Our stdio and `--preserve-fds` fds 3 .. 3+`preserved`, reopened as
+/// [`reopen_stdio`] does (`None` for those in `closed`): done while we
+/// are still the host's root, as a pipe or terminal the host's root owns
+/// is not a user namespace's to open.
+pub fn reopen_inherited(closed: &[i32], preserved: u32) -> anyhow::Result<Vec<Option<Stdio>>> {
+    (0..3 + preserved as i32).map(|n| if closed.contains(&n) { Ok(None) } else { reopen_stdio(n).map(Some) }).collect()
+}
+
+/// The sandbox's files for the fds [`reopen_inherited`] reopened: init's
+/// fds 0, 1, 2, 3, ... After the platform, which forks while
+/// single-threaded (a non-blocking file starts the host fd notifier's
+/// thread).
+pub fn import_inherited(fds: Vec<Option<Stdio>>) -> Vec<Option<Arc<File>>> {
+    fds.into_iter()
+        .map(|s| s.map(|s| File::new(Arc::new(HostFile::import(s.fd, s.nonblocking)), s.flags as u32, None, s.name)))
+        .collect()
 }
 
 /// One of our stdio fds, ready for the sandbox.
@@ -469,17 +468,6 @@ pub struct Stdio {
     pub name: Vec<u8>,
     /// Whether `fd` is non-blocking.
     pub nonblocking: bool,
-}
-
-/// The files for init's fds 3, 4, ... from ours (`--preserve-fds`), made
-/// as [`import_stdio`] makes stdio's.
-pub fn import_preserved(count: u32) -> anyhow::Result<Vec<Option<Arc<File>>>> {
-    (3..3 + count as i32)
-        .map(|n| {
-            let s = reopen_stdio(n)?;
-            Ok(Some(File::new(Arc::new(HostFile::import(s.fd, s.nonblocking)), s.flags as u32, None, s.name)))
-        })
-        .collect()
 }
 
 /// Our inherited fd `n` (stdio, or one of `--preserve-fds` from 3 on,

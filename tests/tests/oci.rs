@@ -434,7 +434,7 @@ fn features_document() {
     assert_eq!(v["ociVersionMin"], "1.0.0");
     assert!(v["mountOptions"].as_array().unwrap().iter().any(|o| o == "ro"));
     assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "pid"));
-    assert!(!v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "user"), "user namespaces are refused");
+    assert!(v["linux"]["namespaces"].as_array().unwrap().iter().any(|n| n == "user"), "user namespaces are supported");
     assert!(v["annotations"]["io.kubernetes.cri.sandbox-id"].is_string(), "pods: {v}");
 }
 
@@ -1085,7 +1085,8 @@ fn sysctl_matches_runc() {
 /// `linux.namespaces`: a network namespace by path (as a CNI plugin
 /// prepares one) is the one the sandbox joins; another kind by path joins
 /// the sandbox of the container whose process it names; joining any other
-/// by path, and a user namespace, are refused by field, leaving nothing.
+/// by path, and a user namespace without maps, are refused by field,
+/// leaving nothing.
 #[test]
 fn network_namespace_by_path_is_joined() {
     let s = Scratch::new("netns");
@@ -1141,8 +1142,9 @@ fn network_namespace_by_path_is_joined() {
     assert_eq!((guest.code, guest.stdout.as_str()), (0, "from-host\n"), "{guest:?}");
     assert_eq!(rt.status("h1").as_deref(), Some("running"));
     rt.cmd(&["delete", "--force", "h1"]).ok();
+    // A user namespace needs its maps (tests/user_namespaces.rs has the rest).
     let b = with_ns("user", "user", None);
-    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c4"]).fails_with("a user namespace is not supported yet");
+    rt.cmd(&["create", "--bundle", b.to_str().unwrap(), "c4"]).fails_with("linux.uidMappings");
     let _ = holder.kill();
     let _ = holder.wait();
     assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());

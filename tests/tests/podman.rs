@@ -4,6 +4,8 @@
 //! apart from what is the sandbox's by design (its kernel release, and a
 //! volume's filesystem type: 9p, served by the gofer).
 
+use std::fs;
+use std::os::unix::fs::MetadataExt as _;
 use std::time::{Duration, Instant};
 
 use runsc_tests::clients::{check_volume, flag_scenarios};
@@ -346,4 +348,25 @@ fn podman_shared_namespaces_match_runc() {
         assert_eq!((pid.code, pid.stdout.as_str()), (0, "1\n"), "{rt}: --pid: {pid:?}");
         p.podman(&["rm", "-f", "-t", "0", &c1]).ok();
     }
+}
+
+/// `--uidmap`/`--gidmap` (a user namespace with the image chowned to the
+/// mapped ids, as root's Podman makes it): the container's ids, maps and
+/// file owners, and the host's owners of what it writes to a volume, as
+/// under runc.
+#[test]
+fn podman_uidmap_matches_runc() {
+    let p = Podman::start("uidmap");
+    let vol = p.dir.join("mapped-vol");
+    fs::create_dir_all(&vol).unwrap();
+    std::os::unix::fs::chown(&vol, Some(100_000), Some(100_000)).unwrap();
+    let v = format!("{}:/vol", vol.display());
+    let flags = ["--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", "-v", &v];
+    let script = "id; cat /proc/self/uid_map /proc/self/gid_map; stat -c '%u %g' / /bin/busybox /vol; \
+                  rm -f /vol/f; touch /vol/f && chown 7:8 /vol/f; stat -c '%u %g' /vol/f";
+    let o = same(&p, &flags, script);
+    assert_eq!(o.code, 0, "{o:?}");
+    assert!(o.stdout.contains("         0     100000      65536\n0 0\n0 0\n0 0\n7 8\n"), "{o:?}");
+    let m = fs::metadata(vol.join("f")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (100_007, 100_008), "the volume's file on the host");
 }

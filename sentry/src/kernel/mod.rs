@@ -103,6 +103,10 @@ pub struct Kernel {
     shown: Mutex<crate::fs::cgroupfs::ShownLimits>,
     /// The cgroup filesystem is cgroup v1's (as the host's), not v2's.
     cgroup_v1: std::sync::atomic::AtomicBool,
+    /// The user namespace's uid and gid maps as /proc/PID/uid_map and
+    /// gid_map show them (the container's, from its spec, when it has a
+    /// user namespace; else the identity of an initial namespace).
+    id_maps: std::sync::OnceLock<(Vec<u8>, Vec<u8>)>,
     /// The timer thread.
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
@@ -161,6 +165,7 @@ impl Kernel {
             max_tasks: std::sync::atomic::AtomicUsize::new(DEFAULT_MAX_TASKS),
             shown: Default::default(),
             cgroup_v1: Default::default(),
+            id_maps: Default::default(),
             timers: timers::TimerWheel::default(),
             cpu_ticker: Default::default(),
             ipc: Default::default(),
@@ -336,6 +341,27 @@ impl Kernel {
     /// Makes the cgroup filesystem cgroup v1's (as the host's).
     pub fn set_cgroup_v1(&self, v1: bool) {
         self.cgroup_v1.store(v1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The uid map (or, with `gid`, the gid map) /proc/PID/uid_map shows.
+    pub fn id_map(&self, gid: bool) -> &[u8] {
+        const IDENTITY: &[u8] = b"         0          0 4294967295\n";
+        match self.id_maps.get() {
+            Some((u, g)) => {
+                if gid {
+                    g
+                } else {
+                    u
+                }
+            }
+            None => IDENTITY,
+        }
+    }
+
+    /// Sets the maps [`id_map`](Self::id_map) shows (once, at boot: the
+    /// container's user namespace's, as read from inside it).
+    pub fn set_id_maps(&self, uid: Vec<u8>, gid: Vec<u8>) {
+        let _ = self.id_maps.set((uid, gid));
     }
 
     /// Sets the limits the cgroup filesystem shows.
