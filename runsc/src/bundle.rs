@@ -127,6 +127,9 @@ fn check(dir: &Path, spec: &Spec) -> Result<PathBuf, BundleError> {
             return Err(field(format!("process.env[{i}]"), format!("{e:?} is not NAME=VALUE")));
         }
     }
+    if let Some(adj) = process.oom_score_adj().filter(|a| !(-1000..=1000).contains(a)) {
+        return Err(field("process.oomScoreAdj", format!("{adj} is not within -1000..=1000")));
+    }
     check_hooks(spec)?;
     check_namespaces(spec)?;
     if let Some(linux) = spec.linux() {

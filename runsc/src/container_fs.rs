@@ -29,6 +29,9 @@ pub struct Scope {
     pub root: Location,
     /// Its tag, which its processes carry.
     pub container: u32,
+    /// Its processes' oom_score_adj (the spec's `process.oomScoreAdj`,
+    /// which runc gives init and every exec'd process).
+    pub oom_score_adj: i32,
 }
 
 /// A container's filesystem tree: its root and mounts.

@@ -244,6 +244,19 @@ fn gofer(g: &GlobalFlags, exe: &Path, dir: &Path, writable: bool, plan: &Plan<'_
     Ok((child, sentry_end))
 }
 
+/// Gives us, and so the gofers and boot we start, an oom_score_adj below
+/// the spec's (`process.oomScoreAdj`), which the application's processes
+/// take (their stubs raise theirs to it): when the host's OOM killer
+/// chooses in the container's cgroup, it kills an application process, as
+/// Linux's would, not the sandbox that serves them all. Best effort (it
+/// takes CAP_SYS_RESOURCE).
+fn protect_from_oom_kill(spec: &Spec) {
+    let ours = if crate::sandbox::oom_score_adj(spec) <= -1000 { -1000 } else { -999 };
+    if let Err(e) = std::fs::write("/proc/self/oom_score_adj", ours.to_string()) {
+        tracing::debug!("oom_score_adj {ours}: {e}");
+    }
+}
+
 /// A container's gofers, started: the processes, and the sentry's ends
 /// of their channels (close-on-exec).
 pub struct Gofers {
@@ -259,6 +272,7 @@ pub struct Gofers {
 /// one per bind mount.
 pub fn start_gofers(g: &GlobalFlags, plan: &Plan<'_>) -> anyhow::Result<Gofers> {
     let exe = std::env::current_exe().context("find runsc binary")?;
+    protect_from_oom_kill(plan.spec);
     for fd in plan.cgroup.iter().chain(plan.userns) {
         inheritable(fd)?;
     }

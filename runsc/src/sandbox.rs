@@ -81,7 +81,10 @@ impl Sandbox {
         // The upper layer may fill the store's filesystem, no more.
         let store_room = store.as_ref().map(free_space).transpose()?;
         let mf = Arc::new(MemoryFile::with_store(store).map_err(|e| anyhow!("memory file: {e}"))?);
-        let platform = Arc::new(PtracePlatform::new(mf.fd(), mf.store_fd()).context("ptrace platform")?);
+        // The application's processes on the host take the spec's
+        // oom_score_adj (runsc gave the sandbox's own a lower one).
+        let stub_adj = Some(oom_score_adj(spec));
+        let platform = Arc::new(PtracePlatform::new(mf.fd(), mf.store_fd(), stub_adj).context("ptrace platform")?);
         let (sysctl_host, sysctl_domain) = crate::sysctl::uts(spec);
         let uts = Uts {
             hostname: sysctl_host.or_else(|| spec.hostname().clone()).unwrap_or_else(|| "runsc".into()),
@@ -112,7 +115,7 @@ impl Sandbox {
         *kernel.root.lock().unwrap_or_else(|e| e.into_inner()) = Some(root.clone());
         crate::sysctl::apply(&kernel, &root, spec)?;
         crate::masked_paths::apply(&kernel, spec, &root, &fs.dev)?;
-        let scope = Scope { root, container: 0 };
+        let scope = Scope { root, container: 0, oom_score_adj: oom_score_adj(spec) };
         Ok(Sandbox { kernel, platform, scope, shm, overlay, default_home: false })
     }
 
@@ -135,7 +138,7 @@ impl Sandbox {
         let fs = build_fs(&self.kernel, spec, gofer, volumes, file_volumes, self.overlay, None, &self.shm, tag)?;
         self.kernel.mounts.lock().unwrap_or_else(|e| e.into_inner()).extend(fs.mounts);
         crate::masked_paths::apply(&self.kernel, spec, &fs.root, &fs.dev)?;
-        Ok(Scope { root: fs.root, container: tag })
+        Ok(Scope { root: fs.root, container: tag, oom_score_adj: oom_score_adj(spec) })
     }
 
     /// Drops the mounts of the tree under `root` (a container of the pod
@@ -299,6 +302,7 @@ impl Sandbox {
             exec: loaded,
             ctty: None,
             container: scope.container,
+            oom_score_adj: scope.oom_score_adj,
         })
     }
 
@@ -436,6 +440,12 @@ fn resolve_program(env: &ExecEnv<'_>, prog: &[u8], path: Option<&[u8]>) -> anyho
         code: 127,
     }
     .into())
+}
+
+/// The spec's `process.oomScoreAdj` (0 if none; checked in range by
+/// `bundle`).
+pub fn oom_score_adj(spec: &Spec) -> i32 {
+    spec.process().as_ref().and_then(|p| p.oom_score_adj()).unwrap_or(0)
 }
 
 /// Our stdio and `--preserve-fds` fds 3 .. 3+`preserved`, reopened as

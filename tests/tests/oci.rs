@@ -1167,3 +1167,61 @@ fn mqueue_filesystem_matches_runc() {
     assert!(theirs.stdout.contains("QSIZE:0"), "runc: {theirs:?}");
     assert_eq!(ours.stdout, theirs.stdout, "ours {ours:?}\nrunc's {theirs:?}");
 }
+
+/// `process.oomScoreAdj`: init and exec'd processes have it, as under
+/// runc; on the host, the application's processes (the stubs) take it and
+/// the sandbox keeps a lower one (-999 where runsc may lower it, else
+/// what it was started with), so that the host's OOM killer picks an
+/// application process first. Out of range, it is refused by field.
+#[test]
+fn oom_score_adj_matches_runc() {
+    let s = Scratch::new("oomadj");
+    let b = s.bundle("b", "cat /proc/self/oom_score_adj /proc/1/oom_score_adj; sleep 1000", |spec| {
+        spec["process"]["oomScoreAdj"] = 300.into();
+    });
+    let bundle = b.to_str().unwrap();
+    let mut seen = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        let rt = s.runtime(bin, name);
+        let log = s.dir.join(format!("{name}.out"));
+        let out = fs::File::create(&log).unwrap();
+        let mut c = Command::new(&rt.binary);
+        c.arg("--root").arg(&rt.root).args(["run", "--detach", "--bundle", bundle, "c1"]);
+        c.stdin(Stdio::null()).stdout(out.try_clone().unwrap()).stderr(out);
+        assert!(c.status().unwrap().success(), "{name} run --detach");
+        rt.wait_status("c1", "running");
+        let exec = rt.cmd(&["exec", "c1", "cat", "/proc/self/oom_score_adj"]).ok();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while fs::read_to_string(&log).unwrap().lines().count() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        seen.push((fs::read_to_string(&log).unwrap(), exec.stdout));
+        if name == "runsc" {
+            let pid = rt.state("c1").unwrap()["pid"].as_i64().unwrap();
+            let adj =
+                |p: i64| fs::read_to_string(format!("/proc/{p}/oom_score_adj")).unwrap().trim().parse::<i32>().unwrap();
+            let stubs: Vec<i64> = fs::read_dir("/proc")
+                .unwrap()
+                .flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse::<i64>().ok())
+                .filter(|p| {
+                    let stat = fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+                    let after = stat.rsplit_once(") ").map_or("", |(_, a)| a);
+                    after.split(' ').nth(1) == Some(&pid.to_string())
+                })
+                .collect();
+            assert!(!stubs.is_empty(), "boot {pid} has no stubs");
+            for p in stubs {
+                assert_eq!(adj(p), 300, "stub {p}");
+            }
+            assert!(adj(pid) < 300, "boot's oom_score_adj {} is not below the application's", adj(pid));
+        }
+        rt.cmd(&["delete", "--force", "c1"]).ok();
+    }
+    assert_eq!(seen[0], seen[1], "ours, then runc's");
+    assert_eq!(seen[1], ("300\n300\n".to_string(), "300\n".to_string()));
+    let bad = s.bundle("bad", "true", |spec| spec["process"]["oomScoreAdj"] = 1001.into());
+    s.runtime(runsc(), "runsc")
+        .cmd(&["create", "--bundle", bad.to_str().unwrap(), "c2"])
+        .fails_with("process.oomScoreAdj");
+}

@@ -294,6 +294,8 @@ pub struct NewProcess {
     pub ctty: Option<Arc<crate::fs::tty::Terminal>>,
     /// The container of the pod it runs in (0: the sandbox's first).
     pub container: u32,
+    /// Its oom_score_adj (-1000..=1000).
+    pub oom_score_adj: i32,
 }
 
 impl Kernel {
@@ -323,7 +325,8 @@ impl Kernel {
     /// no parent in the sandbox, a session and process group of its own.
     /// Its exit status is kept on the returned thread group.
     pub fn start_process(self: &Arc<Kernel>, image: NewProcess) -> Result<Arc<ThreadGroup>, Errno> {
-        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty, container } = image;
+        let NewProcess { mm, fds, fs, creds, rlimits, personality, no_new_privs, exec, ctty, container, oom_score_adj } =
+            image;
         let creds = Arc::new(creds);
         let mut tree = self.tasks.write();
         if tree.tasks.len() >= self.task_limit() {
@@ -337,6 +340,7 @@ impl Kernel {
             st.exe_path = exec.exe_path.clone();
             st.personality = personality;
             st.no_new_privs = no_new_privs;
+            st.oom_score_adj = oom_score_adj.clamp(-1000, 1000);
         }
         let res = Resources { mm, fds, fs, creds: creds.clone(), comm: exec.comm.clone() };
         let shared = TaskShared::new(pid, tg.clone(), res.clone(), 0);

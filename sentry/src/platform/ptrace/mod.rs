@@ -117,7 +117,12 @@ impl PtracePlatform {
     ///
     /// Must be called while the process is single-threaded (the master stub
     /// is made with `fork`); otherwise it fails with `NotSingleThreaded`.
-    pub fn new(memfd: i32, store: Option<i32>) -> Result<PtracePlatform, PlatformError> {
+    ///
+    /// With `oom_score_adj`, the master stub, and so every stub (the
+    /// application's processes on the host), takes that oom_score_adj
+    /// (raised from ours: the sentry keeps a lower one, so that a host OOM
+    /// kill picks an application process before the sandbox itself).
+    pub fn new(memfd: i32, store: Option<i32>, oom_score_adj: Option<i32>) -> Result<PtracePlatform, PlatformError> {
         let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
         if threads != 1 {
             return Err(PlatformError::NotSingleThreaded(threads));
@@ -127,6 +132,12 @@ impl PtracePlatform {
         let batches = Batches::new()?;
         // Built before the fork: the child may only make raw syscalls.
         let filter = stub_filter::program();
+        let adj = oom_score_adj.map(|a| {
+            let text = a.clamp(-1000, 1000).to_string();
+            let mut buf = [0u8; 8];
+            buf[..text.len()].copy_from_slice(text.as_bytes());
+            (buf, text.len())
+        });
         // SAFETY: we checked above that this process has exactly one thread,
         // so the child may run arbitrary code; it only makes raw syscalls and
         // then enters the stub, which never returns.
@@ -136,13 +147,23 @@ impl PtracePlatform {
         }
         if pid == 0 {
             // SAFETY: we are the single-threaded forked child; these calls
-            // only affect this process, and `enter` never returns.
+            // only affect this process (the path is a NUL-terminated
+            // literal, the buffer ours on the stack), and `enter` never
+            // returns.
             unsafe {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
                 // glibc registered rseq for this thread, and fork kept the
                 // registration: once the stub unmaps the TLS, the kernel's
                 // rseq update on return to user mode would fault.
                 unregister_rseq();
+                if let Some((buf, len)) = &adj {
+                    // Best effort: without /proc the stubs keep ours.
+                    let fd = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+                    if fd >= 0 {
+                        libc::write(fd, buf.as_ptr().cast(), *len);
+                        libc::close(fd);
+                    }
+                }
                 drop_capabilities();
                 // Only the memory file (and its store) and the batch file
                 // stay open: close the ranges around them. A fixed array:
