@@ -27,6 +27,7 @@ const WITH_VALUE: &[&str] = &[
     "user",
     "additional-gids",
     "interval",
+    "rootless",
 ];
 
 /// Long flags without a value.

@@ -66,9 +66,15 @@ pub fn is_readonly(m: &Mount) -> bool {
 /// through a gofer. A bind on /dev/shm is not: Podman shares a host tmpfs
 /// there between the containers of a pod, and in the sandbox, whose
 /// containers share its kernel, POSIX shared memory is the sandbox's own
-/// tmpfs /dev/shm (taking the bind's flags).
+/// tmpfs /dev/shm (taking the bind's flags). Nor is the host's /sys bound
+/// on /sys (a rootless spec's, as `runc spec --rootless` writes it, where
+/// sysfs cannot be mounted): the sandbox's own sysfs is there, taking the
+/// bind's flags, and the host's stays out of reach.
 pub fn is_volume(m: &Mount) -> bool {
-    is_bind(m) && m.destination() != Path::new("/dev/shm")
+    let sys = Path::new("/sys");
+    is_bind(m)
+        && m.destination() != Path::new("/dev/shm")
+        && !(m.destination() == sys && m.source().as_deref() == Some(sys))
 }
 
 /// The spec's volumes, in order: each is served by a gofer of its own.

@@ -188,6 +188,21 @@ fn checked_path(spec: &Spec, id: &str) -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
+/// Whether the spec has limits for a cgroup to apply (memory, cpu, pids
+/// or block I/O; device rules are the sandbox's own).
+pub fn has_limits(spec: &Spec) -> bool {
+    let Some(r) = spec.linux().as_ref().and_then(|l| l.resources().as_ref()) else { return false };
+    let mem = r.memory().as_ref().is_some_and(|m| {
+        m.limit().is_some() || m.reservation().is_some() || m.swap().is_some() || m.kernel().is_some()
+    });
+    let cpu = r.cpu().as_ref().is_some_and(|c| {
+        c.shares().is_some() || c.quota().is_some() || c.period().is_some() || c.cpus().is_some() || c.mems().is_some()
+    });
+    let pids = r.pids().as_ref().is_some_and(|p| p.limit() > 0);
+    let bio = r.block_io().as_ref().is_some_and(|b| b.weight().is_some());
+    mem || cpu || pids || bio
+}
+
 /// Whether the resources ask for something this driver cannot give, and
 /// what.
 fn unsupported(r: &LinuxResources) -> Option<&'static str> {

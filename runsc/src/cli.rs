@@ -33,6 +33,17 @@ pub enum PlatformKind {
     Ptrace,
 }
 
+/// `--rootless` (runc's): whether to run as an unprivileged user.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum Rootless {
+    /// Rootless when not the host's root (or inside a user namespace).
+    Auto,
+    /// Rootless.
+    True,
+    /// Not rootless.
+    False,
+}
+
 /// Network modes.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 pub enum NetworkKind {
@@ -77,6 +88,13 @@ pub struct GlobalFlags {
     /// Do not configure cgroups.
     #[arg(long = "ignore-cgroups", global = true)]
     pub ignore_cgroups: bool,
+    /// Run as an unprivileged user (runc's flag): the container needs a
+    /// user namespace mapping the caller's ids; cgroups are used only
+    /// where the caller may write them. `auto`: when not the host's root.
+    /// Without --root, state goes in $XDG_RUNTIME_DIR/runsc.
+    /// (Before the command: `runsc spec --rootless` is spec's own.)
+    #[arg(long, value_enum, default_value = "auto")]
+    pub rootless: Rootless,
     /// The root's overlay, as gVisor names it: `root:memory` (writes go to
     /// an upper layer in sandbox memory; the host's files never change),
     /// `root:self` (the upper layer's data in an unnamed file in the root
@@ -252,6 +270,11 @@ pub struct SpecArgs {
     /// The bundle directory to write config.json in.
     #[arg(long, short = 'b', default_value = ".")]
     pub bundle: PathBuf,
+    /// A spec for an unprivileged user (as `runc spec --rootless`): a user
+    /// namespace mapping the caller's uid and gid to root, no network
+    /// namespace, no resources.
+    #[arg(long)]
+    pub rootless: bool,
 }
 
 /// A container ID.

@@ -93,8 +93,8 @@ fn boot(g: &GlobalFlags, args: &BootArgs) -> anyhow::Result<i32> {
     let opts = sandbox::Options { strace: g.strace, overlay: g.overlay2.overlaid(), cgroup_v1: args.cgroup_v1 };
     let mut sandbox = Sandbox::new(&spec, gofer, volumes, &args.file_volumes, opts, store)?;
     sandbox.default_home = control.is_some();
-    if let Some((uid, gid)) = id_maps {
-        sandbox.kernel().set_id_maps(uid, gid);
+    if let Some(maps) = id_maps {
+        sandbox.kernel().set_id_maps(maps);
     }
     let sandbox = Arc::new(sandbox);
     let stdio = sandbox::import_inherited(inherited);

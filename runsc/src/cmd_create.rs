@@ -57,8 +57,35 @@ fn create(g: &GlobalFlags, args: &CreateArgs, detached: bool) -> anyhow::Result<
             Some(sb) => Some(sb),
             None => crate::pod::sandbox_by_namespace(&g.root, &b.spec, &args.id)?,
         };
-        let cg =
-            if g.ignore_cgroups { Cgroup::default() } else { Cgroup::create(&b.spec, &args.id, g.systemd_cgroup)? };
+        let rootless = crate::rootless::active(g);
+        if rootless
+            && b.spec
+                .linux()
+                .as_ref()
+                .and_then(|l| l.namespaces().as_ref())
+                .is_none_or(|l| !l.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User))
+        {
+            bail!(
+                "rootless: config.json: linux.namespaces has no user namespace; an unprivileged user's container \
+                 needs one that maps the user's uid and gid (`runsc spec --rootless` writes one)"
+            );
+        }
+        let cg = match g.ignore_cgroups {
+            true => Cgroup::default(),
+            false => match Cgroup::create(&b.spec, &args.id, g.systemd_cgroup) {
+                Ok(cg) => cg,
+                // Rootless, a cgroup the caller may not make is gone
+                // without, unless the spec has limits to apply there.
+                Err(e) if rootless && crate::rootless::denied(&e) && !cgroup::has_limits(&b.spec) => {
+                    tracing::debug!("rootless: no cgroup: {e:#}");
+                    Cgroup::default()
+                }
+                Err(e) if rootless && crate::rootless::denied(&e) => {
+                    return Err(e.context("rootless: config.json: linux.resources cannot be applied"));
+                }
+                Err(e) => return Err(e),
+            },
+        };
         cgroups.clone_from(&cg.dirs);
         let procs = cg.procs_files()?;
         let process = b.spec.process().as_ref();

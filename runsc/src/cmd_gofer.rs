@@ -23,12 +23,21 @@ pub fn run(g: &GlobalFlags, args: &GoferArgs) -> anyhow::Result<i32> {
     // but those that serve files.
     let userns =
         args.userns_fd.map(|fd| gofer::transport::adopt_inherited(fd).context("gofer --userns-fd")).transpose()?;
+    // In the container's user namespace as its root: the files served
+    // are accessed, owned and shown as the container's ids map them. The
+    // host's root joins once in the tree (whose parents may be closed to
+    // the namespace); an unprivileged caller first, as it may make the
+    // other namespaces only there.
+    let (early, late) = match userns {
+        Some(ns) if !nix::unistd::geteuid().is_root() => (Some(ns), None),
+        ns => (None, ns),
+    };
+    if let Some(ns) = &early {
+        confine::join_user_namespace(ns).context("confine gofer")?;
+    }
     confine::enter_namespaces(true, None, None).context("confine gofer")?;
     confine::pivot_into(&args.serve, !args.writable).context("confine gofer")?;
-    // In the container's user namespace, once in the tree (whose parents
-    // may be closed to it), as its root: the files served are accessed,
-    // owned and shown as the container's ids map them.
-    if let Some(ns) = userns {
+    if let Some(ns) = late {
         confine::join_user_namespace(&ns).context("confine gofer")?;
     }
     let root = std::path::Path::new("/");

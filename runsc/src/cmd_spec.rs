@@ -16,7 +16,11 @@ pub fn run(args: &SpecArgs) -> anyhow::Result<i32> {
     if !args.bundle.is_dir() {
         bail!("bundle {}: not a directory", args.bundle.display());
     }
-    let mut spec = Spec::default();
+    let mut spec = if args.rootless {
+        Spec::rootless(nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw())
+    } else {
+        Spec::default()
+    };
     spec.set_hostname(Some("runsc".to_string())).set_annotations(None);
     let mut json = serde_json::to_string_pretty(&spec).context("encode the spec")?;
     json.push('\n');

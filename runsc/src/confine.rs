@@ -69,7 +69,9 @@ pub fn enter_namespaces(
     if mount_ns {
         flags |= CloneFlags::CLONE_NEWNS;
     }
-    unshare(flags).map_err(host("unshare namespaces (runsc needs root; rootless mode is not supported yet)"))
+    unshare(flags).map_err(host(
+        "unshare namespaces (runsc needs root, or, rootless, a user namespace in config.json mapping the caller's ids)",
+    ))
 }
 
 /// Joins user namespace `fd` as its root (uid and gid 0 inside, no
@@ -80,7 +82,11 @@ pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError
     use nix::unistd::{Gid, Uid};
     let deathsig = nix::sys::prctl::get_pdeathsig().map_err(host("read parent-death signal"))?;
     nix::sched::setns(fd, CloneFlags::CLONE_NEWUSER).map_err(host("join the user namespace"))?;
-    nix::unistd::setgroups(&[]).map_err(host("drop supplementary groups in the user namespace"))?;
+    // A rootless namespace denies setgroups: its groups are none already
+    // (unmapped ones stay, as under runc).
+    if std::fs::read("/proc/self/setgroups").is_ok_and(|s| s.starts_with(b"allow")) {
+        nix::unistd::setgroups(&[]).map_err(host("drop supplementary groups in the user namespace"))?;
+    }
     let (g, u) = (Gid::from_raw(0), Uid::from_raw(0));
     nix::unistd::setresgid(g, g, g).map_err(host("become gid 0 of the user namespace"))?;
     nix::unistd::setresuid(u, u, u).map_err(host("become uid 0 of the user namespace"))?;

@@ -37,6 +37,7 @@ mod launch;
 mod logging;
 mod masked_paths;
 mod pod;
+mod rootless;
 mod sandbox;
 mod signals;
 mod start_hooks;
@@ -45,17 +46,30 @@ mod sysctl;
 mod table;
 mod userns;
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 
 fn main() {
-    let cli = match cli::Cli::try_parse_from(args::normalize(std::env::args_os())) {
-        Ok(c) => c,
+    let parsed = cli::Cli::command()
+        .try_get_matches_from(args::normalize(std::env::args_os()))
+        .and_then(|m| cli::Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let mut cli = match parsed {
+        Ok((mut c, m)) => {
+            // An unprivileged caller's state is under $XDG_RUNTIME_DIR
+            // unless --root says where (as runc's).
+            if m.value_source("root") == Some(clap::parser::ValueSource::DefaultValue) {
+                if let Some(r) = rootless::default_root() {
+                    c.global.root = r;
+                }
+            }
+            c
+        }
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
             let _ = e.print();
             std::process::exit(code);
         }
     };
+    let cli = &mut cli;
     let g = &cli.global;
     let result = match &cli.command {
         cli::Command::Do(args) => cmd_do::run(g, args),

@@ -9,6 +9,8 @@
 //! On the host they run as the uid the container's root maps to, and the
 //! files the gofers make are owned as the container's ids map, as under
 //! runc. A namespace the spec names by path is joined the same way.
+//! Rootless, the maps can only be the caller's own ids (setgroups denied),
+//! as the kernel allows an unprivileged user.
 
 use std::io::{Read as _, Write as _};
 use std::os::fd::OwnedFd;
@@ -145,9 +147,18 @@ fn make(uids: &str, gids: &str) -> anyhow::Result<OwnedFd> {
             anyhow::bail!("the holder could not unshare it: {}", why.trim());
         }
         let pid = holder.id();
+        // Unprivileged, we may map only our own ids, and a gid map only
+        // once setgroups is denied (rootless).
+        let privileged = nix::unistd::geteuid().is_root();
+        let hint = if privileged { "" } else { " (unprivileged, only your own id can be mapped, with size 1)" };
+        if !privileged {
+            std::fs::write(format!("/proc/{pid}/setgroups"), "deny").context("deny setgroups")?;
+        }
         // Each map in one write, as the kernel requires.
-        std::fs::write(format!("/proc/{pid}/uid_map"), uids).context("write uid_map (linux.uidMappings)")?;
-        std::fs::write(format!("/proc/{pid}/gid_map"), gids).context("write gid_map (linux.gidMappings)")?;
+        std::fs::write(format!("/proc/{pid}/uid_map"), uids)
+            .with_context(|| format!("write uid_map (linux.uidMappings){hint}"))?;
+        std::fs::write(format!("/proc/{pid}/gid_map"), gids)
+            .with_context(|| format!("write gid_map (linux.gidMappings){hint}"))?;
         let ns = std::fs::File::open(format!("/proc/{pid}/ns/user")).context("open the namespace")?;
         Ok(OwnedFd::from(ns))
     })();
@@ -166,11 +177,12 @@ pub fn run_holder() -> anyhow::Result<i32> {
     Ok(0)
 }
 
-/// The maps of the user namespace we are in, as /proc/self/uid_map and
-/// gid_map show them from inside (each id inside, its id outside, the
-/// count): what the sandbox shows its processes.
-pub fn own_maps() -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+/// The maps of the user namespace we are in, as /proc/self/uid_map,
+/// gid_map and setgroups show them from inside (each id inside, its id
+/// outside, the count): what the sandbox shows its processes.
+pub fn own_maps() -> anyhow::Result<sentry::kernel::IdMaps> {
     let uid = std::fs::read("/proc/self/uid_map").context("read /proc/self/uid_map")?;
     let gid = std::fs::read("/proc/self/gid_map").context("read /proc/self/gid_map")?;
-    Ok((uid, gid))
+    let setgroups = std::fs::read("/proc/self/setgroups").context("read /proc/self/setgroups")?;
+    Ok(sentry::kernel::IdMaps { uid, gid, setgroups_denied: setgroups.starts_with(b"deny") })
 }

@@ -237,7 +237,8 @@ pub fn setgroups(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     }
     let mut raw = vec![0u8; n as usize * 4];
     t.mm().copy_in(a.a[1], &mut raw)?;
-    if !t.creds.capable(CAP_SETGID) {
+    // A namespace whose setgroups is "deny" refuses even its root.
+    if !t.creds.capable(CAP_SETGID) || t.kernel.setgroups_denied() {
         return Err(Errno::EPERM.into());
     }
     let mut groups: Vec<u32> = raw.chunks_exact(4).map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect();

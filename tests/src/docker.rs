@@ -29,6 +29,13 @@ pub struct Dockerd {
 impl Dockerd {
     /// Starts one for test `name`, with the test image loaded as `rbox`.
     pub fn start(name: &str) -> Dockerd {
+        Dockerd::start_with(name, "", &[])
+    }
+
+    /// [`start`](Self::start), with shell commands `prelude` run first in
+    /// its mount namespace (once /etc is overlaid: what they write there
+    /// stays in the scratch directory) and more flags for dockerd.
+    pub fn start_with(name: &str, prelude: &str, flags: &[&str]) -> Dockerd {
         for tool in ["dockerd", "docker", "runc", "containerd"] {
             let found = Command::new("sh").arg("-c").arg(format!("command -v {tool}")).output();
             assert!(
@@ -46,11 +53,13 @@ impl Dockerd {
         let script = format!(
             "mount -t tmpfs tmpfs /run && \
              mount -t overlay overlay -o lowerdir=/etc,upperdir={d}/etc-upper,workdir={d}/etc-work /etc && \
-             {runsc} install --runtime ours && \
+             {runsc} install --runtime ours && {prelude} \
              exec dockerd --data-root {d}/data --exec-root {d}/exec --pidfile {d}/dockerd.pid -H unix://{d}/sock \
              --bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
-             --cgroup-parent {cgroup_parent} --log-level warn",
-            runsc = runsc().display()
+             --cgroup-parent {cgroup_parent} --log-level warn {flags}",
+            runsc = runsc().display(),
+            prelude = if prelude.is_empty() { String::new() } else { format!("{prelude} && ") },
+            flags = flags.join(" ")
         );
         let log = fs::File::create(dir.join("dockerd.log")).expect("dockerd log");
         // Its shims' temporary files (console sockets) go in the scratch

@@ -255,3 +255,30 @@ fn docker_oom_kill_matches_runc() {
     assert_eq!(seen[0], "137 true", "runc");
     assert_eq!(seen[0], seen[1], "runc, then runsc");
 }
+
+/// dockerd's `--userns-remap` (to user nobody's subordinate ids
+/// 100000-165535, in the daemon's overlaid /etc; it refuses root's): the container's root is host uid 100000;
+/// what it sees of its ids, maps and files, and the owner on the host of
+/// what it writes to a volume, match runc's.
+#[test]
+fn docker_userns_remap_matches_runc() {
+    let d = Dockerd::start_with(
+        "userns",
+        "echo nobody:100000:65536 > /etc/subuid && echo nobody:100000:65536 > /etc/subgid",
+        &["--userns-remap=nobody:nogroup"],
+    );
+    let vol = d.dir.join("remapped-vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    std::os::unix::fs::chown(&vol, Some(100_000), Some(100_000)).unwrap();
+    let v = format!("{}:/vol", vol.display());
+    let o = same(
+        &d,
+        &["-v", &v],
+        "id; cat /proc/self/uid_map /proc/self/gid_map; stat -c '%u %g' / /bin/busybox /vol; \
+         rm -f /vol/f; touch /vol/f && chown 7:8 /vol/f && stat -c '%u %g' /vol/f",
+    );
+    assert!(o.stdout.contains("         0     100000      65536\n"), "{o:?}\ndockerd: {}", d.log());
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(vol.join("f")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (100_007, 100_008), "the volume's file on the host");
+}

@@ -1,6 +1,6 @@
 //! /proc/cpuinfo, built from CPUID (what the sandbox's CPUs really are), for
 //! the CPUs the sandbox may use: identity, the TSC's rate (cpu MHz and
-//! bogomips), the L2 cache size, the CPUID feature flags in Linux's
+//! bogomips), the cache size (as Linux finds it), the CPUID feature flags in Linux's
 //! order, address sizes and power management.
 
 use std::arch::x86_64::{__cpuid_count, CpuidResult};
@@ -212,7 +212,76 @@ fn flags() -> String {
         (l7.ecx, LEAF7_ECX),
         (l7.edx, LEAF7_EDX),
     ];
-    names(&words).join(" ")
+    let mut out = names(&words);
+    // Linux clears la57 unless it runs with 5-level page tables.
+    if !five_level_paging() {
+        out.retain(|&f| f != "la57");
+    }
+    out.join(" ")
+}
+
+/// Whether the host kernel uses 5-level page tables: it then honours a
+/// mapping hint above the 47-bit address space (and only then).
+fn five_level_paging() -> bool {
+    static FIVE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FIVE.get_or_init(|| {
+        const HINT: usize = 1 << 52;
+        // SAFETY: a fresh inaccessible anonymous mapping (no MAP_FIXED:
+        // nothing existing is replaced), unmapped at once below.
+        let p = unsafe {
+            libc::mmap(
+                HINT as *mut libc::c_void,
+                4096,
+                libc::PROT_NONE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return false;
+        }
+        // SAFETY: unmaps the page mapped just above, which nothing uses.
+        unsafe { libc::munmap(p, 4096) };
+        p as usize >= 1 << 47
+    })
+}
+
+/// The cache size Linux shows: on Intel, the L3's (else the L2's, else
+/// the L1s') from CPUID leaf 4, as `init_intel_cacheinfo` finds it;
+/// elsewhere the L2's from leaf 0x8000_0006. In KB.
+fn cache_kb() -> u32 {
+    if vendor() == "GenuineIntel" && leaf(4, 0).eax & 0x1f != 0 {
+        let (mut l1, mut l2, mut l3) = (0u64, 0u64, 0u64);
+        for sub in 0..16 {
+            let r = leaf(4, sub);
+            let kind = r.eax & 0x1f;
+            if kind == 0 {
+                break;
+            }
+            let level = (r.eax >> 5) & 0x7;
+            let ways = u64::from((r.ebx >> 22) & 0x3ff) + 1;
+            let parts = u64::from((r.ebx >> 12) & 0x3ff) + 1;
+            let line = u64::from(r.ebx & 0xfff) + 1;
+            let sets = u64::from(r.ecx) + 1;
+            let kb = ways * parts * line * sets / 1024;
+            match level {
+                1 => l1 += kb,
+                2 => l2 = kb,
+                3 => l3 = kb,
+                _ => {}
+            }
+        }
+        let size = if l3 != 0 {
+            l3
+        } else if l2 != 0 {
+            l2
+        } else {
+            l1
+        };
+        return u32::try_from(size).unwrap_or(u32::MAX);
+    }
+    leaf(0x8000_0006, 0).ecx >> 16
 }
 
 /// The TSC's rate in MHz: CPUID leaf 0x16's base frequency where there
@@ -270,7 +339,7 @@ pub fn text(cpus: usize) -> Vec<u8> {
     }
     let (vendor, name, flags) = (vendor(), model_name(), flags());
     let mhz = tsc_mhz();
-    let l2_kb = leaf(0x8000_0006, 0).ecx >> 16;
+    let cache = cache_kb();
     let sizes = leaf(0x8000_0008, 0).eax;
     let (phys, virt) = if sizes != 0 { (sizes & 0xff, (sizes >> 8) & 0xff) } else { (48, 48) };
     let power = names(&[(leaf(0x8000_0007, 0).edx, POWER_EDX)]).join(" ");
@@ -283,8 +352,8 @@ pub fn text(cpus: usize) -> Vec<u8> {
         let _ = writeln!(s, "model name\t: {name}");
         let _ = writeln!(s, "stepping\t: {}", l1 & 0xf);
         let _ = writeln!(s, "cpu MHz\t\t: {mhz:.3}");
-        if l2_kb != 0 {
-            let _ = writeln!(s, "cache size\t: {l2_kb} KB");
+        if cache != 0 {
+            let _ = writeln!(s, "cache size\t: {cache} KB");
         }
         let _ = writeln!(s, "physical id\t: 0\nsiblings\t: {}\ncore id\t\t: {c}\ncpu cores\t: {}", cpus, cpus);
         let _ = writeln!(s, "fpu\t\t: yes\nfpu_exception\t: yes\ncpuid level\t: {}\nwp\t\t: yes", cpuid(0, 0).eax);

@@ -545,8 +545,7 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
     ));
     c.push((b"ns".to_vec(), ns_dir()));
     // The user namespace's maps: set once, at boot, as writing them again
-    // is refused (EPERM); setgroups is "allow" (a map written from outside
-    // by a privileged process leaves it so).
+    // is refused (EPERM), as is changing setgroups then.
     for (name, gid) in [(&b"uid_map"[..], false), (b"gid_map", true)] {
         let kr = k.clone();
         c.push((
@@ -554,7 +553,11 @@ fn pid_entries(k: &Weak<Kernel>, pid: i32, tid: Option<i32>) -> ChildList {
             SynthRwFile::new(0o644, move || Ok(kernel(&kr)?.id_map(gid).to_vec()), |_| Err(Errno::EPERM)),
         ));
     }
-    c.push((b"setgroups".to_vec(), SynthRwFile::new(0o644, || Ok(b"allow\n".to_vec()), |_| Err(Errno::EPERM))));
+    let kr = k.clone();
+    c.push((
+        b"setgroups".to_vec(),
+        SynthRwFile::new(0o644, move || Ok(kernel(&kr)?.setgroups_text().to_vec()), |_| Err(Errno::EPERM)),
+    ));
     let (kr, kw) = (k.clone(), k.clone());
     c.push((
         b"oom_score_adj".to_vec(),

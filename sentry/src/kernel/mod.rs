@@ -62,6 +62,18 @@ pub use thread_group::{ExitStatus, ThreadGroup};
 /// The default most tasks a sandbox may have at once.
 pub const DEFAULT_MAX_TASKS: usize = 16384;
 
+/// A user namespace's maps, as /proc/PID/uid_map, gid_map and setgroups
+/// show them.
+#[derive(Clone, Debug, Default)]
+pub struct IdMaps {
+    /// uid_map's text.
+    pub uid: Vec<u8>,
+    /// gid_map's text.
+    pub gid: Vec<u8>,
+    /// setgroups is "deny".
+    pub setgroups_denied: bool,
+}
+
 /// Global sandbox state.
 pub struct Kernel {
     /// The platform.
@@ -106,7 +118,7 @@ pub struct Kernel {
     /// The user namespace's uid and gid maps as /proc/PID/uid_map and
     /// gid_map show them (the container's, from its spec, when it has a
     /// user namespace; else the identity of an initial namespace).
-    id_maps: std::sync::OnceLock<(Vec<u8>, Vec<u8>)>,
+    id_maps: std::sync::OnceLock<IdMaps>,
     /// The timer thread.
     pub timers: timers::TimerWheel,
     /// Processes with CPU-time timers or limits.
@@ -347,21 +359,32 @@ impl Kernel {
     pub fn id_map(&self, gid: bool) -> &[u8] {
         const IDENTITY: &[u8] = b"         0          0 4294967295\n";
         match self.id_maps.get() {
-            Some((u, g)) => {
-                if gid {
-                    g
-                } else {
-                    u
-                }
-            }
+            Some(m) if gid => &m.gid,
+            Some(m) => &m.uid,
             None => IDENTITY,
         }
     }
 
+    /// What /proc/PID/setgroups shows: "allow", or "deny" in a rootless
+    /// container's namespace.
+    pub fn setgroups_text(&self) -> &'static [u8] {
+        if self.setgroups_denied() {
+            b"deny\n"
+        } else {
+            b"allow\n"
+        }
+    }
+
+    /// Whether setgroups(2) is denied in the user namespace (a rootless
+    /// container's: EPERM even for its root).
+    pub fn setgroups_denied(&self) -> bool {
+        self.id_maps.get().is_some_and(|m| m.setgroups_denied)
+    }
+
     /// Sets the maps [`id_map`](Self::id_map) shows (once, at boot: the
     /// container's user namespace's, as read from inside it).
-    pub fn set_id_maps(&self, uid: Vec<u8>, gid: Vec<u8>) {
-        let _ = self.id_maps.set((uid, gid));
+    pub fn set_id_maps(&self, maps: IdMaps) {
+        let _ = self.id_maps.set(maps);
     }
 
     /// Sets the limits the cgroup filesystem shows.
