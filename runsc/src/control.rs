@@ -175,7 +175,8 @@ pub struct Stats {
     pub cpu_user_ns: u64,
     /// CPU time in the sentry for the application, ns.
     pub cpu_sys_ns: u64,
-    /// Bytes of sandbox memory in use.
+    /// Resident bytes: the sandbox's, or a pod container's own (see
+    /// `Request::Stats`).
     pub memory_bytes: u64,
     /// Processes.
     pub pids: u64,
@@ -478,13 +479,18 @@ impl Server {
                 s => err(format!("cannot resume a container that is {s}, not paused")),
             },
             Request::Stats => {
-                // The container's own CPU time and processes; the memory
-                // is the pod's.
+                // The container's own CPU time and processes; its memory:
+                // for the sandbox's first container, all the sandbox's
+                // resident memory (its page cache and tmpfs files too, as
+                // a cgroup counts them), for a pod's other containers
+                // what their processes map.
                 let cpu = self.kernel.cpu_usage_in(tag);
+                let memory =
+                    if self.sub.is_some() { self.kernel.memory_in(tag) } else { self.kernel.mf.resident_total() };
                 let stats = Stats {
                     cpu_user_ns: cpu.user,
                     cpu_sys_ns: cpu.sys,
-                    memory_bytes: self.kernel.mf.used(),
+                    memory_bytes: memory,
                     pids: self.kernel.pids_in(tag).len() as u64,
                 };
                 Reply { stats: Some(stats), ..Reply::default() }

@@ -120,6 +120,26 @@ fn containers_share_one_sandbox_with_roots_of_their_own() {
     let (app1, pod1) = (cpu("app"), cpu("pod1"));
     assert!(app1 - app0 > 20_000_000, "app's loop took {} ns", app1 - app0);
     assert!(pod1 - pod0 < (app1 - app0) / 2, "the sandbox's container got app's time: {} ns", pod1 - pod0);
+    // Each container's memory is what its processes map; the sandbox's
+    // container's, all the pod's.
+    let mem = |id: &str| {
+        let out = rt.cmd(&["events", "--stats", id]).ok();
+        let v: serde_json::Value = serde_json::from_str(out.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        v["data"]["memory"]["usage"]["usage"].as_u64().unwrap_or_else(|| panic!("{v}"))
+    };
+    let app_before = mem("app");
+    assert!(app_before < 20 << 20, "app's idle shell holds {app_before} bytes");
+    let hog = "x=$(busybox head -c 40000000 /dev/zero | busybox tr '\\0' a); echo held > /tmp/held; sleep 1000; true";
+    rt.cmd(&["exec", "--detach", "app", "sh", "-c", hog]).ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while rt.cmd(&["exec", "app", "cat", "/tmp/held"]).stdout != "held\n" {
+        assert!(std::time::Instant::now() < deadline, "the memory hog never got there");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (app_after, pod_all) = (mem("app"), mem("pod1"));
+    // 40 MB of 'a' (38.1 MiB) in the shell's variable.
+    assert!(app_after >= app_before + (36 << 20), "app holds {app_after} bytes (had {app_before})");
+    assert!(pod_all >= app_after, "the pod holds {pod_all} bytes, less than app's {app_after}");
     // A container that runs to its end: its status is the run's, its
     // root its own, the pod's UTS name and /dev/shm shared.
     let out = rt.cmd(&["run", "--bundle", other.to_str().unwrap(), "other"]);

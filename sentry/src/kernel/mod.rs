@@ -219,6 +219,45 @@ impl Kernel {
         u
     }
 
+    /// Resident bytes of container `container`'s processes: the touched
+    /// memory-file pages behind their address spaces, each counted once
+    /// however many of them map it (as a memory cgroup charges a page
+    /// once). Memory no process maps (tmpfs files, unmapped page cache)
+    /// is the pod's, not a container's.
+    pub fn memory_in(&self, container: u32) -> u64 {
+        let mut mms: Vec<Arc<crate::mm::MemoryManager>> = Vec::new();
+        {
+            let tree = self.tasks.read();
+            for t in tree.tasks.values() {
+                if tree.procs.get(&t.tg.pid).is_some_and(|p| p.container == container) {
+                    let mm = t.resources().mm;
+                    if !mms.iter().any(|m| Arc::ptr_eq(m, &mm)) {
+                        mms.push(mm);
+                    }
+                }
+            }
+        }
+        let mut ranges: Vec<(u64, u64)> = mms.iter().flat_map(|m| m.backing()).collect();
+        ranges.sort_unstable();
+        let mut total = 0;
+        let mut run: Option<(u64, u64)> = None;
+        for (off, len) in ranges {
+            let end = off + len;
+            match &mut run {
+                Some((_, e)) if off <= *e => *e = (*e).max(end),
+                _ => {
+                    if let Some((s, e)) = run.replace((off, end)) {
+                        total += self.mf.resident_bytes(s, e - s);
+                    }
+                }
+            }
+        }
+        if let Some((s, e)) = run {
+            total += self.mf.resident_bytes(s, e - s);
+        }
+        total
+    }
+
     /// Every distinct fd table of the sandbox's live tasks (for the rare
     /// questions about all open files: leases, busy mounts).
     pub fn fd_tables(&self) -> Vec<Arc<crate::vfs::fdtable::FdTable>> {

@@ -53,6 +53,13 @@ impl MemoryManager {
         Ok(out)
     }
 
+    /// The memory-file ranges behind this address space's mappings, as
+    /// (offset, length): to count a group of processes' memory with each
+    /// page once, however many of them map it.
+    pub fn backing(&self) -> Vec<(u64, u64)> {
+        self.read().pmas.values().map(|p| (p.mf_off, p.len())).collect()
+    }
+
     /// Resident memory by kind, as `/proc/[pid]/status` reports it: pages of
     /// the memory file behind the mappings that were touched. A file's
     /// pages come from the page cache in chunks, so they count once read,
