@@ -38,6 +38,7 @@ pub mod sys_shm;
 pub mod sys_signal;
 pub mod sys_signalfd;
 pub mod sys_socket;
+pub mod sys_socket_host;
 pub mod sys_splice;
 pub mod sys_stat;
 pub mod sys_statfs;

@@ -3,7 +3,8 @@
 //! sendmmsg, recvmmsg, setsockopt, getsockopt; and read/write/readv/writev
 //! on sockets (recvmsg and sendmsg without flags, as Linux does them).
 //! Unix domain sockets are served (`sentry::net::unix`); other families
-//! give EAFNOSUPPORT.
+//! give EAFNOSUPPORT. Host sockets the sandbox was handed are served by
+//! `sys_socket_host`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -190,7 +191,7 @@ fn addr_bytes(name: &Name, bare: bool) -> Vec<u8> {
 
 /// move_addr_to_user: copies as much of `bytes` as `*len_addr` has room
 /// for, and stores the full length there.
-fn write_addr(t: &Task, bytes: &[u8], addr: u64, len_addr: u64) -> Result<(), Errno> {
+pub(crate) fn write_addr(t: &Task, bytes: &[u8], addr: u64, len_addr: u64) -> Result<(), Errno> {
     let room: i32 = t.copy_in(len_addr)?;
     if room < 0 {
         return Err(Errno::EINVAL);
@@ -304,6 +305,9 @@ fn do_accept(t: &mut Task, fd: i32, addr: u64, len_addr: u64, flags: i32) -> Sys
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
     }
+    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+        return crate::sys_socket_host::accept(t, &f, addr, len_addr, flags);
+    }
     let f = socket_of(t, fd)?;
     let s = sock(&f);
     if s.kind == Kind::Dgram {
@@ -343,6 +347,9 @@ pub fn accept4(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// getsockname(2).
 pub fn getsockname(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+        return crate::sys_socket_host::name(t, &f, false, a.a[1], a.a[2]);
+    }
     let f = socket_of(t, a.a[0] as i32)?;
     write_addr(t, &addr_bytes(&sock(&f).name(), true), a.a[1], a.a[2])?;
     Ok(0)
@@ -350,6 +357,9 @@ pub fn getsockname(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// getpeername(2).
 pub fn getpeername(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+        return crate::sys_socket_host::name(t, &f, true, a.a[1], a.a[2]);
+    }
     let f = socket_of(t, a.a[0] as i32)?;
     let name = sock(&f).peer_name()?;
     write_addr(t, &addr_bytes(&name, true), a.a[1], a.a[2])?;
@@ -358,6 +368,9 @@ pub fn getpeername(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// shutdown(2).
 pub fn shutdown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
+    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+        return crate::sys_socket_host::shutdown(&f, a.a[1] as i32);
+    }
     let f = socket_of(t, a.a[0] as i32)?;
     sock(&f).shutdown(a.a[1] as i32)?;
     Ok(0)
@@ -620,8 +633,11 @@ pub(crate) fn write_socket(t: &Task, f: &File, iovs: &[Iovec]) -> Result<usize, 
 /// sendto(2).
 pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, buf, len, flags, addr, alen) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3] as i32, a.a[4], a.a[5]);
-    let f = socket_of(t, fd)?;
     let iov = [Iovec { base: buf, len: len.min(MAX_RW as u64) }];
+    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+        return crate::sys_socket_host::sendto(t, &f, buf, iov[0].len as usize, flags);
+    }
+    let f = socket_of(t, fd)?;
     if buf.checked_add(iov[0].len).is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT.into());
     }
@@ -633,8 +649,18 @@ pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// recvfrom(2).
 pub fn recvfrom(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, buf, len, flags, addr, alen) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3] as i32, a.a[4], a.a[5]);
-    let f = socket_of(t, fd)?;
     let iov = [Iovec { base: buf, len: len.min(MAX_RW as u64) }];
+    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+        return crate::sys_socket_host::recvfrom(
+            t,
+            &f,
+            buf,
+            iov[0].len as usize,
+            flags,
+            if addr != 0 { alen } else { 0 },
+        );
+    }
+    let f = socket_of(t, fd)?;
     if buf.checked_add(iov[0].len).is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT.into());
     }
@@ -891,6 +917,9 @@ fn kept_option(opt: i32) -> bool {
 /// setsockopt(2). Unix sockets have no options beyond SOL_SOCKET's.
 pub fn setsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, level, opt, val, len) = (a.a[0] as i32, a.a[1] as i32, a.a[2] as i32, a.a[3], a.a[4]);
+    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+        return crate::sys_socket_host::setsockopt(t, &f, level, opt, val, len);
+    }
     let f = socket_of(t, fd)?;
     let s = sock(&f);
     if level != SOL_SOCKET {
@@ -936,6 +965,9 @@ pub fn setsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// getsockopt(2): the value, truncated to the caller's length.
 pub fn getsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, level, opt, val, ulen) = (a.a[0] as i32, a.a[1] as i32, a.a[2] as i32, a.a[3], a.a[4]);
+    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+        return crate::sys_socket_host::getsockopt(t, &f, level, opt, val, ulen);
+    }
     let f = socket_of(t, fd)?;
     let s = sock(&f);
     if level != SOL_SOCKET {

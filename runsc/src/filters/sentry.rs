@@ -118,12 +118,49 @@ pub fn table() -> Vec<Allow> {
         // each with a read timeout.
         Any(libc::SYS_accept4),
         OneOf { nr: libc::SYS_setsockopt, arg: 2, values: &[libc::SO_RCVTIMEO as u64] },
+        // The int options of a host socket the sandbox was handed
+        // (sys_socket_host's INT_OPTIONS; TCP_NODELAY is 1).
+        OneOf {
+            nr: libc::SYS_setsockopt,
+            arg: 2,
+            values: &[
+                libc::SO_KEEPALIVE as u64,
+                libc::SO_REUSEADDR as u64,
+                libc::SO_RCVBUF as u64,
+                libc::SO_SNDBUF as u64,
+                libc::TCP_NODELAY as u64,
+            ],
+        },
+        OneOf {
+            nr: libc::SYS_getsockopt,
+            arg: 2,
+            values: &[
+                libc::SO_TYPE as u64,
+                libc::SO_DOMAIN as u64,
+                libc::SO_PROTOCOL as u64,
+                libc::SO_ACCEPTCONN as u64,
+                libc::SO_ERROR as u64,
+                libc::SO_KEEPALIVE as u64,
+                libc::SO_REUSEADDR as u64,
+                libc::SO_RCVBUF as u64,
+                libc::SO_SNDBUF as u64,
+                libc::TCP_NODELAY as u64,
+            ],
+        },
         // Ending the accept loop of a pod container's control socket when
-        // the container is destroyed.
-        OneOf { nr: libc::SYS_shutdown, arg: 1, values: &[libc::SHUT_RDWR as u64] },
-        // A stdio socket, used without blocking.
+        // the container is destroyed; shutdown of a host socket the
+        // sandbox was handed.
+        OneOf {
+            nr: libc::SYS_shutdown,
+            arg: 1,
+            values: &[libc::SHUT_RD as u64, libc::SHUT_WR as u64, libc::SHUT_RDWR as u64],
+        },
+        // A stdio or --preserve-fds socket, used without blocking; its
+        // connections (accept4, above) and its names.
         Any(libc::SYS_recvfrom),
         Any(libc::SYS_sendto),
+        Any(libc::SYS_getsockname),
+        Any(libc::SYS_getpeername),
     ];
     t.extend(super::runtime());
     t

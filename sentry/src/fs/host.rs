@@ -99,6 +99,124 @@ impl HostFile {
         }
     }
 
+    /// The host socket behind `f`, if it is one (passed in as stdio or by
+    /// `--preserve-fds`: socket activation). The sentry serves the socket
+    /// calls on it: accept, names, shutdown, send and receive.
+    pub fn socket_of(f: &crate::vfs::File) -> Option<&HostFile> {
+        f.ops.as_any()?.downcast_ref::<HostFile>().filter(|h| h.socket)
+    }
+
+    /// accept4 on the host socket, without blocking: the connection (a
+    /// host socket of its own, watched for readiness) and its peer's
+    /// address as the host gives it. EAGAIN when none is waiting.
+    pub fn accept(&self) -> Result<(HostFile, Vec<u8>), Errno> {
+        let mut addr = [0u8; 128];
+        let mut len = addr.len() as libc::socklen_t;
+        // SAFETY: `addr` is writable for `len` bytes, which accept4 updates.
+        let fd = retry(|| unsafe {
+            libc::accept4(self.raw(), addr.as_mut_ptr().cast(), &mut len, libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC)
+                as isize
+        })?;
+        // SAFETY: accept4 returned a fresh fd that we now own.
+        let conn = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) };
+        let n = (len as usize).min(addr.len());
+        Ok((HostFile::import(conn, true), addr[..n].to_vec()))
+    }
+
+    /// The host socket's own address (getsockname) or, with `peer`, its
+    /// peer's (getpeername), as the host gives it.
+    pub fn socket_name(&self, peer: bool) -> Result<Vec<u8>, Errno> {
+        let mut addr = [0u8; 128];
+        let mut len = addr.len() as libc::socklen_t;
+        // SAFETY: `addr` is writable for `len` bytes, which the call updates.
+        let r = unsafe {
+            if peer {
+                libc::getpeername(self.raw(), addr.as_mut_ptr().cast(), &mut len)
+            } else {
+                libc::getsockname(self.raw(), addr.as_mut_ptr().cast(), &mut len)
+            }
+        };
+        if r != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(addr[..(len as usize).min(addr.len())].to_vec())
+    }
+
+    /// An int-valued option of the host socket (getsockopt).
+    pub fn int_option(&self, level: i32, opt: i32) -> Result<i32, Errno> {
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `v` is writable for `len` bytes, which getsockopt updates.
+        let r = unsafe { libc::getsockopt(self.raw(), level, opt, std::ptr::from_mut(&mut v).cast(), &mut len) };
+        if r != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(v)
+    }
+
+    /// Sets an int-valued option of the host socket (setsockopt).
+    pub fn set_int_option(&self, level: i32, opt: i32, v: i32) -> Result<(), Errno> {
+        let len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `v` is readable for `len` bytes.
+        let r = unsafe { libc::setsockopt(self.raw(), level, opt, std::ptr::from_ref(&v).cast(), len) };
+        if r != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(())
+    }
+
+    /// shutdown(2) of the host socket.
+    pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        // SAFETY: shutdown takes no pointers.
+        if unsafe { libc::shutdown(self.raw(), how) } != 0 {
+            return Err(Errno::last_host());
+        }
+        Ok(())
+    }
+
+    /// recv on the host socket with `flags` (never blocking).
+    pub fn recv(&self, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+        // SAFETY: `buf` is writable for its length; no address is asked for.
+        retry(|| unsafe {
+            libc::recvfrom(
+                self.raw(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                flags | libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
+        })
+    }
+
+    /// send on the host socket with `flags` (never blocking, never raising
+    /// SIGPIPE in the sentry: the caller raises it in the sandbox).
+    pub fn send(&self, buf: &[u8], flags: i32) -> Result<usize, Errno> {
+        // SAFETY: `buf` is readable for its length; no address is given.
+        retry(|| unsafe {
+            libc::sendto(
+                self.raw(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                flags | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                std::ptr::null(),
+                0,
+            )
+        })
+    }
+
+    /// The host inode number (for `socket:[N]`).
+    pub fn host_ino(&self) -> u64 {
+        // SAFETY: stat is plain data; zeroed is valid.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: fstat on our fd into a valid out-pointer.
+        if unsafe { libc::fstat(self.raw(), &mut st) } == 0 {
+            st.st_ino
+        } else {
+            0
+        }
+    }
+
     /// The window size of a host terminal (TIOCGWINSZ), if it is one.
     pub fn host_winsize(&self) -> Option<Winsize> {
         let mut ws = Winsize::default();

@@ -1,0 +1,78 @@
+//! Socket activation: a server handed its listening TCP socket as fd 3
+//! (`run --preserve-fds 1`, as systemd's LISTEN_FDS hands it) accepts,
+//! names, receives, sends and shuts down connections on it in the sandbox
+//! as natively and under runc. The sandbox has no network of its own; the
+//! sockets it is given are the only way out.
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::fd::AsRawFd as _;
+use std::os::unix::process::CommandExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runsc_tests::compile::Variant;
+use runsc_tests::oci::Scratch;
+use runsc_tests::runsc;
+
+/// Runs `cmd` with a fresh loopback listener as its fd 3, connects to it
+/// twice (a line each, read to the end) and returns what the server
+/// printed and the answers it gave.
+fn serve(mut cmd: Command, out: &Path) -> (String, Vec<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let addr = listener.local_addr().unwrap();
+    let fd = listener.as_raw_fd();
+    // SAFETY: dup2 and fcntl are async-signal-safe and touch only the
+    // child's fds (fd 3 inheritable even if the listener is fd 3 itself).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(fd, 3) == 3 && libc::fcntl(3, libc::F_SETFD, 0) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    cmd.stdin(Stdio::null()).stdout(fs::File::create(out).unwrap()).stderr(Stdio::inherit());
+    let mut child = cmd.spawn().expect("start the server");
+    drop(listener);
+    let mut answers = Vec::new();
+    for i in 0..2 {
+        let mut c = TcpStream::connect(addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        c.write_all(format!("hello {i}\n").as_bytes()).unwrap();
+        let mut got = String::new();
+        let r = c.read_to_string(&mut got);
+        answers.push(format!("{got:?} {:?}", r.map_err(|e| e.kind())));
+        let _ = c.shutdown(Shutdown::Both);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the server did not exit: {}", fs::read_to_string(out).unwrap_or_default());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    (fs::read_to_string(out).unwrap(), answers)
+}
+
+#[test]
+fn socket_activated_server_matches_native_and_runc() {
+    let exe = runsc_tests::compile(&runsc_tests::tests_dir().join("programs/socket_activated.c"), Variant::Static);
+    let s = Scratch::new("sockact");
+    let b = s.bundle("b", "true", |spec| spec["process"]["args"] = serde_json::json!(["/server"]));
+    fs::copy(&exe, b.join("rootfs/server")).unwrap();
+    let native = serve(Command::new(&exe), &s.dir.join("native.out"));
+    assert!(native.0.ends_with("bad shutdown: 1\n"), "native: {native:?}");
+    assert_eq!(native.1[0], "\"echo 0: hello 0\\n\" Ok(16)", "native: {native:?}");
+    for (bin, name) in [("runc".into(), "runc"), (runsc(), "runsc")] {
+        let rt = s.runtime(bin, name);
+        let mut c = Command::new(&rt.binary);
+        c.arg("--root").arg(&rt.root).args(["run", "--preserve-fds", "1", "--bundle"]).arg(&b).arg("c1");
+        let got = serve(c, &s.dir.join(format!("{name}.out")));
+        assert_eq!(got, native, "{name} (left) and native (right) differ");
+    }
+}
