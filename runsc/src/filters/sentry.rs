@@ -27,6 +27,16 @@ pub fn errno_table() -> Vec<(i64, u32)> {
     ]
 }
 
+/// The int options the sandbox may set on a host socket it was handed
+/// (and read; TCP_NODELAY is 1).
+const HOST_SETTABLE: &[u64] = &[
+    libc::SO_KEEPALIVE as u64,
+    libc::SO_REUSEADDR as u64,
+    libc::SO_RCVBUF as u64,
+    libc::SO_SNDBUF as u64,
+    libc::TCP_NODELAY as u64,
+];
+
 /// The sentry's allowed host syscalls.
 pub fn table() -> Vec<Allow> {
     let mut t = vec![
@@ -119,18 +129,9 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_accept4),
         OneOf { nr: libc::SYS_setsockopt, arg: 2, values: &[libc::SO_RCVTIMEO as u64] },
         // The int options of a host socket the sandbox was handed
-        // (sys_socket_host's INT_OPTIONS; TCP_NODELAY is 1).
-        OneOf {
-            nr: libc::SYS_setsockopt,
-            arg: 2,
-            values: &[
-                libc::SO_KEEPALIVE as u64,
-                libc::SO_REUSEADDR as u64,
-                libc::SO_RCVBUF as u64,
-                libc::SO_SNDBUF as u64,
-                libc::TCP_NODELAY as u64,
-            ],
-        },
+        // (sys_socket_host's INT_OPTIONS).
+        OneOf { nr: libc::SYS_setsockopt, arg: 2, values: HOST_SETTABLE },
+        OneOf { nr: libc::SYS_getsockopt, arg: 2, values: HOST_SETTABLE },
         OneOf {
             nr: libc::SYS_getsockopt,
             arg: 2,
@@ -140,11 +141,6 @@ pub fn table() -> Vec<Allow> {
                 libc::SO_PROTOCOL as u64,
                 libc::SO_ACCEPTCONN as u64,
                 libc::SO_ERROR as u64,
-                libc::SO_KEEPALIVE as u64,
-                libc::SO_REUSEADDR as u64,
-                libc::SO_RCVBUF as u64,
-                libc::SO_SNDBUF as u64,
-                libc::TCP_NODELAY as u64,
             ],
         },
         // Ending the accept loop of a pod container's control socket when
