@@ -38,6 +38,10 @@ const INT_OPTIONS: &[(i32, i32, bool)] = &[
     (libc::SOL_SOCKET, libc::SO_RCVBUF, true),
     (libc::SOL_SOCKET, libc::SO_SNDBUF, true),
     (libc::IPPROTO_TCP, libc::TCP_NODELAY, true),
+    // Keepalive timing (Go sets it on every connection it accepts).
+    (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE, true),
+    (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL, true),
+    (libc::IPPROTO_TCP, libc::TCP_KEEPCNT, true),
 ];
 
 /// The entry of `INT_OPTIONS` for (level, opt), logging the others once.

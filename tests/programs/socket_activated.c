@@ -47,7 +47,12 @@ int main(void) {
         socklen_t nl = sizeof nodelay;
         int set = setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &nodelay, &nl);
-        printf("conn %d: TCP_NODELAY set %d, reads %d\n", i, set, nodelay != 0);
+        int idle = 42, got_idle = 0;
+        socklen_t il = sizeof got_idle;
+        int kset = setsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+        getsockopt(c, IPPROTO_TCP, TCP_KEEPIDLE, &got_idle, &il);
+        printf("conn %d: TCP_NODELAY set %d, reads %d; TCP_KEEPIDLE set %d, reads %d\n", i, set, nodelay != 0, kset,
+               got_idle);
         struct sockaddr_in p2;
         socklen_t p2len = sizeof p2;
         int named = getpeername(c, (struct sockaddr *)&p2, &p2len) == 0 && p2.sin_port == peer.sin_port;

@@ -28,13 +28,16 @@ pub fn errno_table() -> Vec<(i64, u32)> {
 }
 
 /// The int options the sandbox may set on a host socket it was handed
-/// (and read; TCP_NODELAY is 1).
+/// (and read; TCP_NODELAY is 1, TCP_KEEPIDLE/INTVL/CNT 4-6).
 const HOST_SETTABLE: &[u64] = &[
     libc::SO_KEEPALIVE as u64,
     libc::SO_REUSEADDR as u64,
     libc::SO_RCVBUF as u64,
     libc::SO_SNDBUF as u64,
     libc::TCP_NODELAY as u64,
+    libc::TCP_KEEPIDLE as u64,
+    libc::TCP_KEEPINTVL as u64,
+    libc::TCP_KEEPCNT as u64,
 ];
 
 /// The sentry's allowed host syscalls.
