@@ -43,6 +43,12 @@ fn socket_of(t: &Task, fd: i32) -> Result<Arc<File>, Errno> {
     Ok(f)
 }
 
+/// ENOTSOCK unless `f` is one of the sandbox's sockets (host sockets are
+/// `sys_socket_host`'s).
+fn unix_only(f: &File) -> Result<(), Errno> {
+    UnixSocket::of(f).map(drop).ok_or(Errno::ENOTSOCK)
+}
+
 fn sock(f: &File) -> &UnixSocket {
     // Checked by `socket_of`.
     UnixSocket::of(f).expect("socket_of checked the file is a socket")
@@ -305,10 +311,11 @@ fn do_accept(t: &mut Task, fd: i32, addr: u64, len_addr: u64, flags: i32) -> Sys
     if flags & !(libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
     }
-    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+    let f = t.file(fd)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::accept(t, &f, addr, len_addr, flags);
     }
-    let f = socket_of(t, fd)?;
+    unix_only(&f)?;
     let s = sock(&f);
     if s.kind == Kind::Dgram {
         return Err(Errno::EOPNOTSUPP.into());
@@ -347,20 +354,22 @@ pub fn accept4(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// getsockname(2).
 pub fn getsockname(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+    let f = t.file(a.a[0] as i32)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::name(t, &f, false, a.a[1], a.a[2]);
     }
-    let f = socket_of(t, a.a[0] as i32)?;
+    unix_only(&f)?;
     write_addr(t, &addr_bytes(&sock(&f).name(), true), a.a[1], a.a[2])?;
     Ok(0)
 }
 
 /// getpeername(2).
 pub fn getpeername(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+    let f = t.file(a.a[0] as i32)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::name(t, &f, true, a.a[1], a.a[2]);
     }
-    let f = socket_of(t, a.a[0] as i32)?;
+    unix_only(&f)?;
     let name = sock(&f).peer_name()?;
     write_addr(t, &addr_bytes(&name, true), a.a[1], a.a[2])?;
     Ok(0)
@@ -368,10 +377,11 @@ pub fn getpeername(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 
 /// shutdown(2).
 pub fn shutdown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    if let Some(f) = crate::sys_socket_host::of(t, a.a[0] as i32) {
+    let f = t.file(a.a[0] as i32)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::shutdown(&f, a.a[1] as i32);
     }
-    let f = socket_of(t, a.a[0] as i32)?;
+    unix_only(&f)?;
     sock(&f).shutdown(a.a[1] as i32)?;
     Ok(0)
 }
@@ -634,10 +644,11 @@ pub(crate) fn write_socket(t: &Task, f: &File, iovs: &[Iovec]) -> Result<usize, 
 pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, buf, len, flags, addr, alen) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3] as i32, a.a[4], a.a[5]);
     let iov = [Iovec { base: buf, len: len.min(MAX_RW as u64) }];
-    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+    let f = t.file(fd)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::sendto(t, &f, buf, iov[0].len as usize, flags);
     }
-    let f = socket_of(t, fd)?;
+    unix_only(&f)?;
     if buf.checked_add(iov[0].len).is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT.into());
     }
@@ -650,17 +661,12 @@ pub fn sendto(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 pub fn recvfrom(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, buf, len, flags, addr, alen) = (a.a[0] as i32, a.a[1], a.a[2], a.a[3] as i32, a.a[4], a.a[5]);
     let iov = [Iovec { base: buf, len: len.min(MAX_RW as u64) }];
-    if let Some(f) = crate::sys_socket_host::of(t, fd) {
-        return crate::sys_socket_host::recvfrom(
-            t,
-            &f,
-            buf,
-            iov[0].len as usize,
-            flags,
-            if addr != 0 { alen } else { 0 },
-        );
+    let f = t.file(fd)?;
+    if crate::sys_socket_host::is_host(&f) {
+        let alen = if addr != 0 { alen } else { 0 };
+        return crate::sys_socket_host::recvfrom(t, &f, buf, iov[0].len as usize, flags, alen);
     }
-    let f = socket_of(t, fd)?;
+    unix_only(&f)?;
     if buf.checked_add(iov[0].len).is_none_or(|e| e > TASK_SIZE) {
         return Err(Errno::EFAULT.into());
     }
@@ -917,10 +923,11 @@ fn kept_option(opt: i32) -> bool {
 /// setsockopt(2). Unix sockets have no options beyond SOL_SOCKET's.
 pub fn setsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, level, opt, val, len) = (a.a[0] as i32, a.a[1] as i32, a.a[2] as i32, a.a[3], a.a[4]);
-    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+    let f = t.file(fd)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::setsockopt(t, &f, level, opt, val, len);
     }
-    let f = socket_of(t, fd)?;
+    unix_only(&f)?;
     let s = sock(&f);
     if level != SOL_SOCKET {
         return Err(Errno::EOPNOTSUPP.into());
@@ -965,10 +972,11 @@ pub fn setsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// getsockopt(2): the value, truncated to the caller's length.
 pub fn getsockopt(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, level, opt, val, ulen) = (a.a[0] as i32, a.a[1] as i32, a.a[2] as i32, a.a[3], a.a[4]);
-    if let Some(f) = crate::sys_socket_host::of(t, fd) {
+    let f = t.file(fd)?;
+    if crate::sys_socket_host::is_host(&f) {
         return crate::sys_socket_host::getsockopt(t, &f, level, opt, val, ulen);
     }
-    let f = socket_of(t, fd)?;
+    unix_only(&f)?;
     let s = sock(&f);
     if level != SOL_SOCKET {
         return Err(Errno::EOPNOTSUPP.into());

@@ -83,15 +83,14 @@ pub(crate) fn setsockopt(t: &Task, f: &File, level: i32, opt: i32, val: u64, len
     Ok(0)
 }
 
-/// The host socket behind fd `fd`, if it is one.
-pub(crate) fn of(t: &Task, fd: i32) -> Option<Arc<File>> {
-    let f = t.file(fd).ok()?;
-    HostFile::socket_of(&f).is_some().then_some(f)
+/// Whether `f` is a host socket (the calls here are then its).
+pub(crate) fn is_host(f: &File) -> bool {
+    HostFile::socket_of(f).is_some()
 }
 
 fn host(f: &File) -> &HostFile {
-    // `of` checked it.
-    HostFile::socket_of(f).expect("of checked the file is a host socket")
+    // The callers checked `is_host`.
+    HostFile::socket_of(f).expect("is_host checked the file is a host socket")
 }
 
 /// accept4(2) on a host socket: the connection is a host socket too.
