@@ -108,9 +108,13 @@ pub fn run(g: &GlobalFlags, args: &DoArgs) -> anyhow::Result<i32> {
     signals::block()?;
     nix::sys::prctl::set_child_subreaper(true).context("become a subreaper")?;
     let spec = build_spec(g, args)?;
+    // Rootless, the sandbox's processes are in a user namespace of the
+    // caller's that maps the caller's own ids to themselves: the program
+    // runs as the caller, over the files the caller may reach.
+    let userns = if crate::rootless::active(g) { Some(crate::userns::own_ids()?) } else { None };
     let plan = launch::Plan {
         netns: None,
-        userns: None,
+        userns: userns.as_ref(),
         cgroup: &[],
         spec: &spec,
         rootfs: Path::new("/"),

@@ -76,8 +76,10 @@ pub fn enter_namespaces(
 
 /// Joins user namespace `fd` as its root (uid and gid 0 inside, no
 /// supplementary groups): on the host, the ids the container's root maps
-/// to. The parent-death signal, which a change of credentials clears, is
-/// kept. Must run while single-threaded.
+/// to. A namespace that maps no root (rootless `runsc do`'s, of the
+/// caller's own ids) is joined as the caller, with the namespace's
+/// capabilities. The parent-death signal, which a change of credentials
+/// clears, is kept. Must run while single-threaded.
 pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError> {
     use nix::unistd::{Gid, Uid};
     let deathsig = nix::sys::prctl::get_pdeathsig().map_err(host("read parent-death signal"))?;
@@ -87,9 +89,22 @@ pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError
     if std::fs::read("/proc/self/setgroups").is_ok_and(|s| s.starts_with(b"allow")) {
         nix::unistd::setgroups(&[]).map_err(host("drop supplementary groups in the user namespace"))?;
     }
-    let (g, u) = (Gid::from_raw(0), Uid::from_raw(0));
-    nix::unistd::setresgid(g, g, g).map_err(host("become gid 0 of the user namespace"))?;
-    nix::unistd::setresuid(u, u, u).map_err(host("become uid 0 of the user namespace"))?;
+    let maps_root = |file: &str| {
+        std::fs::read_to_string(file).is_ok_and(|m| {
+            m.lines().any(|l| {
+                let mut f = l.split_whitespace().filter_map(|n| n.parse::<u64>().ok());
+                matches!((f.next(), f.nth(1)), (Some(0), Some(n)) if n > 0)
+            })
+        })
+    };
+    if maps_root("/proc/self/gid_map") {
+        let g = Gid::from_raw(0);
+        nix::unistd::setresgid(g, g, g).map_err(host("become gid 0 of the user namespace"))?;
+    }
+    if maps_root("/proc/self/uid_map") {
+        let u = Uid::from_raw(0);
+        nix::unistd::setresuid(u, u, u).map_err(host("become uid 0 of the user namespace"))?;
+    }
     if let Some(sig) = deathsig {
         nix::sys::prctl::set_pdeathsig(sig).map_err(host("set parent-death signal"))?;
     }

@@ -125,6 +125,13 @@ pub fn open(spec: &Spec) -> anyhow::Result<Option<OwnedFd>> {
     }
 }
 
+/// A new user namespace mapping the caller's uid and gid to themselves
+/// (rootless `runsc do`).
+pub fn own_ids() -> anyhow::Result<OwnedFd> {
+    let (uid, gid) = (nix::unistd::geteuid().as_raw(), nix::unistd::getegid().as_raw());
+    make(&format!("{uid} {uid} 1\n"), &format!("{gid} {gid} 1\n")).context("make a user namespace of your own ids")
+}
+
 /// Makes a user namespace with maps `uids` and `gids`: a holder unshares
 /// it and waits while we map it and open it; it exits when we let go.
 fn make(uids: &str, gids: &str) -> anyhow::Result<OwnedFd> {

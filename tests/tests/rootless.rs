@@ -164,3 +164,22 @@ fn rootless_lifecycle_and_refusals() {
     }
     assert!(processes_mentioning(bs).is_empty());
 }
+
+/// `runsc do` as an unprivileged user: the program runs as the user (a
+/// user namespace mapping the user's own ids), over the files the user
+/// may reach, making files the user owns, as natively.
+#[test]
+fn rootless_do_matches_native() {
+    let s = Scratch::new("rootless-do");
+    chown_user(&s.dir);
+    let dir = s.dir.display().to_string();
+    let script = format!(
+        "cd {dir} && id -u && id -g && echo hi > f && cat f && stat -c %u f && rm f; \
+         ls /root > /dev/null 2>&1; echo root=$?; touch /etc/nope 2>/dev/null; echo etc=$?"
+    );
+    let native = as_user(Path::new("/bin/sh"), &s.dir, &["-c", &script]);
+    let want = format!("{UID}\n{UID}\nhi\n{UID}\nroot=2\netc=1\n");
+    assert_eq!((native.code, native.stdout.as_str()), (0, want.as_str()), "native: {native:?}");
+    let ours = as_user(&runsc(), &s.dir, &["do", "/bin/sh", "-c", &script]);
+    assert_eq!((ours.code, ours.stdout.as_str()), (0, want.as_str()), "runsc do: {ours:?}");
+}
