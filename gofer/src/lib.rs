@@ -11,6 +11,7 @@ pub mod proto;
 pub mod server;
 pub mod transport;
 mod wire;
+mod xattr_at;
 
 pub use client::Client;
 pub use proto::{Dirent, Request, Response, WireStat, WireStatfs};

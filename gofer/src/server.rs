@@ -516,38 +516,68 @@ impl Server {
         }
     }
 
+    /// Where `fid` is by name, for the xattr calls that take a path (a
+    /// directory fd and a name in it): its name in its parent (looking it
+    /// up needs search permission on the parent only), or the root of
+    /// the tree as "." of its own fd.
+    fn xattr_path(&self, fid: u64) -> Result<(i32, &std::ffi::CStr), i32> {
+        let n = self.node(fid)?;
+        match &n.parent {
+            Some(parent) => Ok((parent.as_raw_fd(), n.name.as_c_str())),
+            None => Ok((n.fd.as_raw_fd(), c".")),
+        }
+    }
+
     fn getxattr(&self, fid: u64, name: &[u8]) -> Result<Response, i32> {
         let name = CString::new(name).map_err(|_| libc::EINVAL)?;
-        let fd = self.xattr_fd(fid)?;
         // The reply must fit a message beside its header.
         let mut buf = vec![0u8; MAX_MESSAGE - 64];
-        // SAFETY: `name` is NUL-terminated and `buf` writable for its length.
-        let r = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-        if r < 0 {
-            return Err(match errno() {
-                libc::ERANGE => libc::E2BIG,
-                e => e,
-            });
-        }
-        buf.truncate(r as usize);
+        let r = match self.xattr_fd(fid) {
+            Ok(fd) => {
+                // SAFETY: `name` is NUL-terminated and `buf` writable for its length.
+                let r = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+                if r < 0 {
+                    Err(errno())
+                } else {
+                    Ok(r as usize)
+                }
+            }
+            // Not ours to open (a directory or file we may not read, as
+            // a rootless or user-namespaced gofer meets): getxattr needs
+            // no read permission, so ask by the node's own O_PATH fd.
+            Err(libc::EACCES) => {
+                let (dir, path) = self.xattr_path(fid)?;
+                crate::xattr_at::get(dir, path, &name, &mut buf)
+            }
+            Err(e) => Err(e),
+        };
+        let r = r.map_err(|e| if e == libc::ERANGE { libc::E2BIG } else { e })?;
+        buf.truncate(r);
         Ok(Response::Value(buf))
     }
 
     fn listxattr(&self, fid: u64) -> Result<Response, i32> {
-        let fd = match self.xattr_fd(fid) {
-            Err(libc::ENODATA) => return Ok(Response::Names(Vec::new())),
-            r => r?,
-        };
         let mut buf = vec![0u8; MAX_MESSAGE - 1024];
-        // SAFETY: `buf` is writable for its length.
-        let r = unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if r < 0 {
-            return Err(match errno() {
-                libc::ERANGE => libc::E2BIG,
-                e => e,
-            });
-        }
-        let names = buf[..r as usize].split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect();
+        let r = match self.xattr_fd(fid) {
+            Err(libc::ENODATA) => return Ok(Response::Names(Vec::new())),
+            Ok(fd) => {
+                // SAFETY: `buf` is writable for its length.
+                let r = unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+                if r < 0 {
+                    Err(errno())
+                } else {
+                    Ok(r as usize)
+                }
+            }
+            // As getxattr's: listxattr needs no read permission.
+            Err(libc::EACCES) => {
+                let (dir, path) = self.xattr_path(fid)?;
+                crate::xattr_at::list(dir, path, &mut buf)
+            }
+            Err(e) => Err(e),
+        };
+        let r = r.map_err(|e| if e == libc::ERANGE { libc::E2BIG } else { e })?;
+        let names = buf[..r].split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect();
         Ok(Response::Names(names))
     }
 

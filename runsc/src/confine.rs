@@ -83,27 +83,31 @@ pub fn enter_namespaces(
 pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError> {
     use nix::unistd::{Gid, Uid};
     let deathsig = nix::sys::prctl::get_pdeathsig().map_err(host("read parent-death signal"))?;
+    // Whether we are the host's root, asked before the namespace
+    // translates our ids.
+    let host_root = nix::unistd::geteuid().is_root();
     nix::sched::setns(fd, CloneFlags::CLONE_NEWUSER).map_err(host("join the user namespace"))?;
-    // A rootless namespace denies setgroups: its groups are none already
-    // (unmapped ones stay, as under runc).
-    if std::fs::read("/proc/self/setgroups").is_ok_and(|s| s.starts_with(b"allow")) {
-        nix::unistd::setgroups(&[]).map_err(host("drop supplementary groups in the user namespace"))?;
+    // No supplementary groups. A rootless namespace denies setgroups
+    // (EPERM): the caller's unprivileged groups stay, as under runc.
+    match nix::unistd::setgroups(&[]) {
+        Ok(()) => {}
+        Err(nix::errno::Errno::EPERM) if !host_root => {}
+        Err(e) => return Err(ConfineError::Host { step: "drop supplementary groups in the user namespace", errno: e }),
     }
-    let maps_root = |file: &str| {
-        std::fs::read_to_string(file).is_ok_and(|m| {
-            m.lines().any(|l| {
-                let mut f = l.split_whitespace().filter_map(|n| n.parse::<u64>().ok());
-                matches!((f.next(), f.nth(1)), (Some(0), Some(n)) if n > 0)
-            })
-        })
-    };
-    if maps_root("/proc/self/gid_map") {
-        let g = Gid::from_raw(0);
-        nix::unistd::setresgid(g, g, g).map_err(host("become gid 0 of the user namespace"))?;
+    // Root where the namespace maps it (EINVAL where it does not: the
+    // caller's own ids then stay). No /proc here: the gofer has pivoted.
+    let g = Gid::from_raw(0);
+    match nix::unistd::setresgid(g, g, g) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(e) => return Err(ConfineError::Host { step: "become gid 0 of the user namespace", errno: e }),
     }
-    if maps_root("/proc/self/uid_map") {
-        let u = Uid::from_raw(0);
-        nix::unistd::setresuid(u, u, u).map_err(host("become uid 0 of the user namespace"))?;
+    let u = Uid::from_raw(0);
+    match nix::unistd::setresuid(u, u, u) {
+        Ok(()) => {}
+        // Only a namespace of the caller's own ids may leave root unmapped;
+        // the host's root stays nobody's root in any other.
+        Err(nix::errno::Errno::EINVAL) if !host_root => {}
+        Err(e) => return Err(ConfineError::Host { step: "become uid 0 of the user namespace", errno: e }),
     }
     if let Some(sig) = deathsig {
         nix::sys::prctl::set_pdeathsig(sig).map_err(host("set parent-death signal"))?;

@@ -107,6 +107,8 @@ fn sandbox_processes_run_as_the_mapped_root() {
         };
         assert_eq!(ids("Uid:"), ["100000"; 4], "process {p}: {status}");
         assert_eq!(ids("Gid:"), ["200000"; 4], "process {p}: {status}");
+        // No supplementary group of the host's root's stays.
+        assert!(ids("Groups:").is_empty(), "process {p}: {status}");
         assert_ne!(fs::read_link(format!("/proc/{p}/ns/user")).unwrap(), host_ns, "process {p}");
     }
     rt.cmd(&["delete", "--force", "c1"]).ok();

@@ -21,6 +21,10 @@ pub fn table() -> Vec<Allow> {
         // Extended attributes, on fds opened for them.
         Any(libc::SYS_fgetxattr),
         Any(libc::SYS_flistxattr),
+        // ...and by O_PATH fd where the gofer may not open the node to
+        // read (getxattrat and listxattrat, not in the libc crate yet).
+        Any(464),
+        Any(465),
         // Writable volumes: changes by single names relative to directory
         // fds, or on a fid's own fd (AT_EMPTY_PATH).
         Any(libc::SYS_mkdirat),
