@@ -43,6 +43,16 @@ fn socket_of(t: &Task, fd: i32) -> Result<Arc<File>, Errno> {
     Ok(f)
 }
 
+/// The socket behind `fd`: the sandbox's or a host one it was handed
+/// (ENOTSOCK otherwise).
+fn any_socket(t: &Task, fd: i32) -> Result<Arc<File>, Errno> {
+    let f = t.file(fd)?;
+    if !crate::sys_socket_host::is_host(&f) {
+        unix_only(&f)?;
+    }
+    Ok(f)
+}
+
 /// ENOTSOCK unless `f` is one of the sandbox's sockets (host sockets are
 /// `sys_socket_host`'s).
 fn unix_only(f: &File) -> Result<(), Errno> {
@@ -389,7 +399,7 @@ pub fn shutdown(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// Reads an iovec array as import_iovec does: at most UIO_MAXIOV entries,
 /// no negative lengths, each buffer below the top of user memory; the
 /// total is capped at MAX_RW_COUNT.
-fn read_iovecs(t: &Task, iov: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
+pub(crate) fn read_iovecs(t: &Task, iov: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
     if cnt > IOV_MAX {
         return Err(Errno::EMSGSIZE);
     }
@@ -411,7 +421,7 @@ fn read_iovecs(t: &Task, iov: u64, cnt: u64) -> Result<Vec<Iovec>, Errno> {
 }
 
 /// The bytes of an iovec array, copied in.
-fn gather(t: &Task, iovs: &[Iovec]) -> Result<Vec<u8>, Errno> {
+pub(crate) fn gather(t: &Task, iovs: &[Iovec]) -> Result<Vec<u8>, Errno> {
     let mut out = vec![0u8; iovs.iter().map(|v| v.len as usize).sum()];
     let mut at = 0;
     for v in iovs {
@@ -678,6 +688,9 @@ pub fn recvfrom(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 }
 
 fn do_sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> {
+    if crate::sys_socket_host::is_host(f) {
+        return crate::sys_socket_host::sendmsg(t, f, msg, flags);
+    }
     let m: MsgHdr = t.copy_in(msg)?;
     if m.controllen > i32::MAX as u64 {
         return Err(Errno::ENOBUFS);
@@ -753,6 +766,9 @@ impl ControlOut<'_> {
 }
 
 fn do_recvmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> {
+    if crate::sys_socket_host::is_host(f) {
+        return crate::sys_socket_host::recvmsg(t, f, msg, flags);
+    }
     let mut m: MsgHdr = t.copy_in(msg)?;
     if (m.namelen as i32) < 0 {
         return Err(Errno::EINVAL);
@@ -803,13 +819,13 @@ fn do_recvmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> 
 
 /// sendmsg(2).
 pub fn sendmsg(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = socket_of(t, a.a[0] as i32)?;
+    let f = any_socket(t, a.a[0] as i32)?;
     Ok(do_sendmsg(t, &f, a.a[1], a.a[2] as i32)? as u64)
 }
 
 /// recvmsg(2).
 pub fn recvmsg(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
-    let f = socket_of(t, a.a[0] as i32)?;
+    let f = any_socket(t, a.a[0] as i32)?;
     Ok(do_recvmsg(t, &f, a.a[1], a.a[2] as i32)? as u64)
 }
 
@@ -821,7 +837,7 @@ fn mmsg_at(vec: u64, i: u32) -> u64 {
 /// sendmmsg(2): the number sent; an error after the first is dropped.
 pub fn sendmmsg(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, vec, n, flags) = (a.a[0] as i32, a.a[1], (a.a[2] as u32).min(IOV_MAX as u32), a.a[3] as i32);
-    let f = socket_of(t, fd)?;
+    let f = any_socket(t, fd)?;
     let mut sent = 0u32;
     for i in 0..n {
         let at = mmsg_at(vec, i);
@@ -844,7 +860,7 @@ pub fn sendmmsg(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
 /// messages, and what is left of it written back.
 pub fn recvmmsg(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     let (fd, vec, n, flags, uts) = (a.a[0] as i32, a.a[1], (a.a[2] as u32).min(IOV_MAX as u32), a.a[3] as i32, a.a[4]);
-    let f = socket_of(t, fd)?;
+    let f = any_socket(t, fd)?;
     let end =
         if uts != 0 { Some(crate::sys_time::deadline_after(crate::sys_time::read_timespec(t, uts)?)) } else { None };
     let mut got = 0u32;

@@ -1,14 +1,16 @@
 //! Socket calls on host sockets the sandbox was handed (as stdio, or with
 //! `--preserve-fds`, as socket activation hands a server its listening
 //! socket): accept, accept4, getsockname, getpeername, shutdown, sendto,
-//! recvfrom, and getsockopt and setsockopt of the int options in
-//! [`INT_OPTIONS`], served by the sentry on the host fd without blocking it (the
-//! task waits for the fd's readiness as for any file). The sandbox opens no
-//! host socket of its own; only those given to it are reachable.
+//! recvfrom, sendmsg and recvmsg (data only), and getsockopt and
+//! setsockopt of the int options in `INT_OPTIONS`, served by the sentry on
+//! the host fd without blocking it (the task waits for the fd's readiness
+//! as for any file). The sandbox opens no host socket of its own; only
+//! those given to it are reachable.
 
 use std::sync::Arc;
 
 use sentry::abi::poll::{READ_EVENTS, WRITE_EVENTS};
+use sentry::abi::socket::MsgHdr;
 use sentry::abi::Errno;
 use sentry::fs::host::HostFile;
 use sentry::kernel::{SyscallResult, Task};
@@ -136,6 +138,16 @@ pub(crate) fn shutdown(f: &File, how: i32) -> SyscallResult {
 /// non-blocking, to the end with MSG_WAITALL. A stream's sender has no
 /// address: `addr` gets none.
 pub(crate) fn recvfrom(t: &Task, f: &File, buf: u64, len: usize, flags: i32, alen: u64) -> SyscallResult {
+    let data = recv(t, f, len, flags)?;
+    t.mm().copy_out(buf, &data)?;
+    if alen != 0 {
+        t.copy_out(alen, &0i32)?;
+    }
+    Ok(data.len() as u64)
+}
+
+/// Receives up to `len` bytes from a host socket, as recvfrom(2) does.
+fn recv(t: &Task, f: &File, len: usize, flags: i32) -> Result<Vec<u8>, Errno> {
     let h = host(f);
     let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let waitall = flags & libc::MSG_WAITALL != 0 && flags & libc::MSG_PEEK == 0;
@@ -152,29 +164,67 @@ pub(crate) fn recvfrom(t: &Task, f: &File, buf: u64, len: usize, flags: i32, ale
             }
             Err(Errno::EAGAIN) if !nonblock => {}
             Err(_) if got > 0 => break,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
         match t.wait_ready(f, READ_EVENTS, None) {
             Ok(()) => {}
             Err(_) if got > 0 => break,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
-    t.mm().copy_out(buf, &data[..got])?;
-    if alen != 0 {
-        t.copy_out(alen, &0i32)?;
+    data.truncate(got);
+    Ok(data)
+}
+
+/// recvmsg(2) on a host socket: the data scattered over `m`'s buffers;
+/// no sender address (a stream's), no ancillary data.
+pub(crate) fn recvmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> {
+    let mut m: MsgHdr = t.copy_in(msg)?;
+    if (m.namelen as i32) < 0 {
+        return Err(Errno::EINVAL);
     }
-    Ok(got as u64)
+    let iovs = crate::sys_socket::read_iovecs(t, m.iov, m.iovlen)?;
+    let data = recv(t, f, iovs.iter().map(|v| v.len as usize).sum(), flags)?;
+    let mut at = 0;
+    for v in &iovs {
+        let n = (v.len as usize).min(data.len() - at);
+        t.mm().copy_out(v.base, &data[at..at + n])?;
+        at += n;
+    }
+    m.namelen = 0;
+    m.controllen = 0;
+    m.flags = 0;
+    t.copy_out(msg, &m)?;
+    Ok(data.len())
+}
+
+/// sendmsg(2) on a host socket: `m`'s buffers gathered and sent; no
+/// ancillary data (the sandbox's fds and credentials stay its own:
+/// EOPNOTSUPP).
+pub(crate) fn sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> {
+    let m: MsgHdr = t.copy_in(msg)?;
+    if m.controllen != 0 {
+        crate::log_once_unsupported("sendmsg (host socket, ancillary data)", 0);
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let iovs = crate::sys_socket::read_iovecs(t, m.iov, m.iovlen)?;
+    let data = crate::sys_socket::gather(t, &iovs)?;
+    send(t, f, &data, flags)
 }
 
 /// sendto(2) on a host socket (a connected stream's: any address is
 /// ignored): waits for room unless non-blocking; a peer gone raises
 /// SIGPIPE unless MSG_NOSIGNAL.
 pub(crate) fn sendto(t: &Task, f: &File, buf: u64, len: usize, flags: i32) -> SyscallResult {
-    let h = host(f);
-    let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let mut data = vec![0u8; len];
     t.mm().copy_in(buf, &mut data)?;
+    Ok(send(t, f, &data, flags)? as u64)
+}
+
+/// Sends `data` on a host socket, as sendto(2) does.
+fn send(t: &Task, f: &File, data: &[u8], flags: i32) -> Result<usize, Errno> {
+    let h = host(f);
+    let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let mut sent = 0;
     loop {
         match h.send(&data[sent..], flags & SEND_FLAGS) {
@@ -189,16 +239,16 @@ pub(crate) fn sendto(t: &Task, f: &File, buf: u64, len: usize, flags: i32) -> Sy
                 if flags & libc::MSG_NOSIGNAL == 0 {
                     raise_sigpipe(t);
                 }
-                return Err(Errno::EPIPE.into());
+                return Err(Errno::EPIPE);
             }
             Err(_) if sent > 0 => break,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
         match t.wait_ready(f, WRITE_EVENTS, None) {
             Ok(()) => {}
             Err(_) if sent > 0 => break,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
     }
-    Ok(sent as u64)
+    Ok(sent)
 }

@@ -2,7 +2,7 @@
 // handed (as systemd's LISTEN_FDS or `runsc run --preserve-fds 1` hand
 // it). It names the socket, then serves two connections: each gets its
 // peer's family, one line received with recv, an answer sent with send
-// and read(2)/write(2) in turn, and shutdown of its writing side.
+// and recvmsg/sendmsg in turn, and shutdown of its writing side.
 // It asks the socket's type, domain and listening state, as Python's
 // socket(fileno=3) does, and sets TCP_NODELAY on a connection. Prints
 // what it observes.
@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 int main(void) {
@@ -57,7 +58,9 @@ int main(void) {
         socklen_t p2len = sizeof p2;
         int named = getpeername(c, (struct sockaddr *)&p2, &p2len) == 0 && p2.sin_port == peer.sin_port;
         char buf[256];
-        ssize_t n = i == 0 ? recv(c, buf, sizeof buf - 1, 0) : read(c, buf, sizeof buf - 1);
+        struct iovec iv = {buf, sizeof buf - 1};
+        struct msghdr mh = {.msg_iov = &iv, .msg_iovlen = 1};
+        ssize_t n = i == 0 ? recv(c, buf, sizeof buf - 1, 0) : recvmsg(c, &mh, 0);
         if (n < 0) {
             printf("recv: %s\n", strerror(errno));
             return 1;
@@ -65,9 +68,13 @@ int main(void) {
         buf[n] = 0;
         char out[300];
         int m = snprintf(out, sizeof out, "echo %d: %s", i, buf);
-        ssize_t w = i == 0 ? send(c, out, m, MSG_NOSIGNAL) : write(c, out, m);
-        printf("conn %d: peer family %d, len %u, getpeername agrees %d, got %zd bytes, sent %zd, shutdown %d\n", i,
-               peer.sin_family, (unsigned)plen, named, n, w, shutdown(c, SHUT_WR));
+        struct iovec ov[2] = {{out, 5}, {out + 5, m - 5}};
+        struct msghdr om = {.msg_iov = ov, .msg_iovlen = 2};
+        ssize_t w = i == 0 ? send(c, out, m, MSG_NOSIGNAL) : sendmsg(c, &om, 0);
+        printf("conn %d: peer family %d, len %u, getpeername agrees %d, got %zd bytes (msg flags %d, namelen %u), sent "
+               "%zd, shutdown %d\n",
+               i, peer.sin_family, (unsigned)plen, named, n, mh.msg_flags, (unsigned)mh.msg_namelen, w,
+               shutdown(c, SHUT_WR));
         // The client closes: the next read sees the end.
         printf("conn %d: then read %zd\n", i, recv(c, buf, sizeof buf, MSG_WAITALL));
         close(c);
