@@ -326,3 +326,55 @@ fn a_pod_container_is_paused_alone() {
     rt.cmd(&["delete", "--force", "pod7"]).ok();
     assert!(rt.leftovers().is_empty(), "{:?}", rt.leftovers());
 }
+
+/// A pod in a user namespace (Kubernetes' `hostUsers: false`, as
+/// containerd's CRI plugin gives it): the sandbox container has the maps,
+/// the app container names the sandbox's namespace by path. Both see the
+/// maps; the app's files on its volume are owned as they map; its gofers
+/// run as the mapped root.
+#[test]
+fn a_pod_in_a_user_namespace() {
+    let s = Scratch::new("pod-userns");
+    let rt = s.runtime(runsc(), "runsc");
+    let maps = |spec: &mut serde_json::Value| {
+        spec["linux"]["uidMappings"] = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        spec["linux"]["gidMappings"] = serde_json::json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    };
+    let chown = |p: &Path| {
+        let out = std::process::Command::new("chown").arg("-R").arg("100000:100000").arg(p).status().unwrap();
+        assert!(out.success());
+    };
+    let pause = member(&s, "pause", "sandbox", "pod1", CONTAINERD, PAUSE);
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(pause.join("config.json")).unwrap()).unwrap();
+    maps(&mut spec);
+    spec["linux"]["namespaces"].as_array_mut().unwrap().push(serde_json::json!({"type": "user"}));
+    std::fs::write(pause.join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+    chown(&pause.join("rootfs"));
+    create(&rt, &pause, "pod1");
+    rt.cmd(&["start", "pod1"]).ok();
+    let boot = rt.state("pod1").unwrap()["pid"].as_i64().unwrap();
+    let vol = s.dir.join("vol");
+    std::fs::create_dir_all(&vol).unwrap();
+    chown(&vol);
+    let app = member(&s, "app", "container", "pod1", CONTAINERD, "touch /vol/mine && cat /proc/self/uid_map");
+    let mut spec: serde_json::Value = serde_json::from_slice(&std::fs::read(app.join("config.json")).unwrap()).unwrap();
+    maps(&mut spec);
+    let ns = format!("/proc/{boot}/ns/user");
+    spec["linux"]["namespaces"].as_array_mut().unwrap().push(serde_json::json!({"type": "user", "path": ns}));
+    spec["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"destination": "/vol", "type": "bind", "source": vol, "options": ["rbind", "rw"]}));
+    std::fs::write(app.join("config.json"), serde_json::to_vec(&spec).unwrap()).unwrap();
+    chown(&app.join("rootfs"));
+    let out = rt.cmd(&["run", "--bundle", app.to_str().unwrap(), "app"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, "         0     100000      65536\n"), "{out:?}");
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(vol.join("mine")).unwrap();
+    assert_eq!((m.uid(), m.gid()), (100_000, 100_000), "the app's file on the host");
+    let seen = rt.cmd(&["exec", "pod1", "cat", "/proc/self/uid_map"]).ok();
+    assert_eq!(seen.stdout, "         0     100000      65536\n");
+    rt.cmd(&["delete", "--force", "pod1"]).ok();
+    assert_nothing_left(&s, &rt);
+}
