@@ -94,18 +94,19 @@ pub fn join_user_namespace(fd: &std::os::fd::OwnedFd) -> Result<(), ConfineError
         Err(nix::errno::Errno::EPERM) if !host_root => {}
         Err(e) => return Err(ConfineError::Host { step: "drop supplementary groups in the user namespace", errno: e }),
     }
-    // Root where the namespace maps it (EINVAL where it does not: the
-    // caller's own ids then stay). No /proc here: the gofer has pivoted.
+    // Root where the namespace maps it (EINVAL where it does not). Only an
+    // unprivileged caller's namespace of its own ids may leave root
+    // unmapped (the caller's ids then stay); the host's root must not keep
+    // its own ids in a namespace. No /proc here: the gofer has pivoted.
     let g = Gid::from_raw(0);
     match nix::unistd::setresgid(g, g, g) {
-        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Ok(()) => {}
+        Err(nix::errno::Errno::EINVAL) if !host_root => {}
         Err(e) => return Err(ConfineError::Host { step: "become gid 0 of the user namespace", errno: e }),
     }
     let u = Uid::from_raw(0);
     match nix::unistd::setresuid(u, u, u) {
         Ok(()) => {}
-        // Only a namespace of the caller's own ids may leave root unmapped;
-        // the host's root stays nobody's root in any other.
         Err(nix::errno::Errno::EINVAL) if !host_root => {}
         Err(e) => return Err(ConfineError::Host { step: "become uid 0 of the user namespace", errno: e }),
     }
