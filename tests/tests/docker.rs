@@ -237,23 +237,32 @@ fn wait_log(d: &Dockerd, name: &str, want: &str) {
 
 /// A container whose init goes past `--memory` is OOM-killed: exit code
 /// 137 and `OOMKilled` in `docker inspect` (dockerd learns it from the
-/// shim's OOM event on the container's cgroup), as under runc.
+/// shim's OOM event on the container's cgroup), as under runc. dockerd
+/// may take the exit before the event (it happens under runc too, about
+/// one run in ten here): each runtime gets three tries to show both.
 #[test]
 fn docker_oom_kill_matches_runc() {
     let d = Dockerd::start("oom");
     let mut seen = Vec::new();
     for rt in RUNTIMES {
-        let name = format!("oom-{rt}");
-        let script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
-        let args = ["run", "--name", &name, "--network", "none", "--runtime", rt, "--memory", "32m"];
-        let o = d.docker(&[&args[..], &["--memory-swap", "32m", "rbox", "sh", "-c", script]].concat());
-        assert_eq!(o.code, 137, "{rt}: {o:?}");
-        let st = d.docker(&["inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", &name]).ok();
-        seen.push(st.stdout.trim().to_string());
-        d.docker(&["rm", &name]).ok();
+        let mut tries = Vec::new();
+        for n in 0..3 {
+            let name = format!("oom-{rt}-{n}");
+            let script = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived";
+            let args = ["run", "--name", &name, "--network", "none", "--runtime", rt, "--memory", "32m"];
+            let o = d.docker(&[&args[..], &["--memory-swap", "32m", "rbox", "sh", "-c", script]].concat());
+            assert_eq!(o.code, 137, "{rt}: {o:?}");
+            let st = d.docker(&["inspect", "-f", "{{.State.ExitCode}} {{.State.OOMKilled}}", &name]).ok();
+            d.docker(&["rm", &name]).ok();
+            tries.push(st.stdout.trim().to_string());
+            if tries.last().is_some_and(|t| t == "137 true") {
+                break;
+            }
+        }
+        seen.push(tries);
     }
-    assert_eq!(seen[0], "137 true", "runc");
-    assert_eq!(seen[0], seen[1], "runc, then runsc");
+    assert_eq!(seen[0].last().map(String::as_str), Some("137 true"), "runc: {:?}", seen[0]);
+    assert_eq!(seen[1].last().map(String::as_str), Some("137 true"), "runsc: {:?} (runc: {:?})", seen[1], seen[0]);
 }
 
 /// dockerd's `--userns-remap` (to user nobody's subordinate ids
