@@ -528,55 +528,61 @@ impl Server {
         }
     }
 
+    /// Reads an attribute value or list of `fid` into `buf`: `by_fd` on an
+    /// fd opened for it, or, where the node is not ours to open (EACCES: a
+    /// directory or file we may not read, as a rootless or
+    /// user-namespaced gofer meets), `by_name` on its name (the xattr
+    /// calls need no read permission). ERANGE is E2BIG (too big for a
+    /// message); ENODATA, no attributes to serve, passes through.
+    fn xattr_read(
+        &self,
+        fid: u64,
+        buf: &mut [u8],
+        by_fd: impl FnOnce(i32, &mut [u8]) -> isize,
+        by_name: impl FnOnce(i32, &std::ffi::CStr, &mut [u8]) -> Result<usize, i32>,
+    ) -> Result<usize, i32> {
+        let r = match self.xattr_fd(fid) {
+            Ok(fd) => match by_fd(fd.as_raw_fd(), buf) {
+                r if r < 0 => Err(errno()),
+                r => Ok(r as usize),
+            },
+            Err(libc::EACCES) => {
+                let (dir, path) = self.xattr_path(fid)?;
+                by_name(dir, path, buf)
+            }
+            Err(e) => Err(e),
+        };
+        r.map_err(|e| if e == libc::ERANGE { libc::E2BIG } else { e })
+    }
+
     fn getxattr(&self, fid: u64, name: &[u8]) -> Result<Response, i32> {
         let name = CString::new(name).map_err(|_| libc::EINVAL)?;
         // The reply must fit a message beside its header.
         let mut buf = vec![0u8; MAX_MESSAGE - 64];
-        let r = match self.xattr_fd(fid) {
-            Ok(fd) => {
-                // SAFETY: `name` is NUL-terminated and `buf` writable for its length.
-                let r = unsafe { libc::fgetxattr(fd.as_raw_fd(), name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-                if r < 0 {
-                    Err(errno())
-                } else {
-                    Ok(r as usize)
-                }
-            }
-            // Not ours to open (a directory or file we may not read, as
-            // a rootless or user-namespaced gofer meets): getxattr needs
-            // no read permission, so ask by the node's own O_PATH fd.
-            Err(libc::EACCES) => {
-                let (dir, path) = self.xattr_path(fid)?;
-                crate::xattr_at::get(dir, path, &name, &mut buf)
-            }
-            Err(e) => Err(e),
-        };
-        let r = r.map_err(|e| if e == libc::ERANGE { libc::E2BIG } else { e })?;
-        buf.truncate(r);
+        let n = self.xattr_read(
+            fid,
+            &mut buf,
+            // SAFETY: `name` is NUL-terminated and `b` writable for its length.
+            |fd, b| unsafe { libc::fgetxattr(fd, name.as_ptr(), b.as_mut_ptr().cast(), b.len()) },
+            |dir, path, b| crate::xattr_at::get(dir, path, &name, b),
+        )?;
+        buf.truncate(n);
         Ok(Response::Value(buf))
     }
 
     fn listxattr(&self, fid: u64) -> Result<Response, i32> {
         let mut buf = vec![0u8; MAX_MESSAGE - 1024];
-        let r = match self.xattr_fd(fid) {
+        let r = self.xattr_read(
+            fid,
+            &mut buf,
+            // SAFETY: `b` is writable for its length.
+            |fd, b| unsafe { libc::flistxattr(fd, b.as_mut_ptr().cast(), b.len()) },
+            crate::xattr_at::list,
+        );
+        let r = match r {
             Err(libc::ENODATA) => return Ok(Response::Names(Vec::new())),
-            Ok(fd) => {
-                // SAFETY: `buf` is writable for its length.
-                let r = unsafe { libc::flistxattr(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-                if r < 0 {
-                    Err(errno())
-                } else {
-                    Ok(r as usize)
-                }
-            }
-            // As getxattr's: listxattr needs no read permission.
-            Err(libc::EACCES) => {
-                let (dir, path) = self.xattr_path(fid)?;
-                crate::xattr_at::list(dir, path, &mut buf)
-            }
-            Err(e) => Err(e),
+            r => r?,
         };
-        let r = r.map_err(|e| if e == libc::ERANGE { libc::E2BIG } else { e })?;
         let names = buf[..r].split(|&b| b == 0).filter(|n| !n.is_empty()).map(<[u8]>::to_vec).collect();
         Ok(Response::Names(names))
     }

@@ -433,20 +433,27 @@ pub(crate) fn gather(t: &Task, iovs: &[Iovec]) -> Result<Vec<u8>, Errno> {
 
 /// Writes received bytes into an iovec array, continuing where the last
 /// write stopped.
-struct IovSink<'a> {
+pub(crate) struct IovSink<'a> {
     t: &'a Task,
     iovs: &'a [Iovec],
     idx: usize,
     off: u64,
 }
 
-impl IovSink<'_> {
-    fn room(&self) -> usize {
+impl<'a> IovSink<'a> {
+    /// A sink at the start of `iovs`.
+    pub(crate) fn new(t: &'a Task, iovs: &'a [Iovec]) -> IovSink<'a> {
+        IovSink { t, iovs, idx: 0, off: 0 }
+    }
+
+    /// Bytes of room left.
+    pub(crate) fn room(&self) -> usize {
         let rest: u64 = self.iovs[self.idx.min(self.iovs.len())..].iter().map(|v| v.len).sum();
         (rest - self.off.min(rest)) as usize
     }
 
-    fn write(&mut self, mut data: &[u8]) -> Result<(), Errno> {
+    /// Copies `data` out into the buffers where the last write stopped.
+    pub(crate) fn write(&mut self, mut data: &[u8]) -> Result<(), Errno> {
         while !data.is_empty() {
             let Some(v) = self.iovs.get(self.idx) else { return Ok(()) };
             let n = ((v.len - self.off) as usize).min(data.len());

@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use sentry::abi::poll::{READ_EVENTS, WRITE_EVENTS};
 use sentry::abi::socket::MsgHdr;
-use sentry::abi::Errno;
+use sentry::abi::{Errno, Iovec};
 use sentry::fs::host::HostFile;
 use sentry::kernel::{SyscallResult, Task};
 use sentry::vfs::File;
 
 use crate::sys_read_write::raise_sigpipe;
-use crate::sys_socket::write_addr;
+use crate::sys_socket::{write_addr, IovSink};
 
 /// The recv flags passed on to the host (MSG_WAITALL and MSG_DONTWAIT are
 /// the sandbox's: the host call never blocks).
@@ -134,33 +134,42 @@ pub(crate) fn shutdown(f: &File, how: i32) -> SyscallResult {
     Ok(0)
 }
 
+/// The most one host call moves: the sentry's buffer for it, whatever
+/// the application asks (a stream may give and take less than asked).
+const CHUNK: usize = 64 << 10;
+
 /// recvfrom(2) on a host socket (`len` already capped): waits unless
 /// non-blocking, to the end with MSG_WAITALL. A stream's sender has no
 /// address: `addr` gets none.
 pub(crate) fn recvfrom(t: &Task, f: &File, buf: u64, len: usize, flags: i32, alen: u64) -> SyscallResult {
-    let data = recv(t, f, len, flags)?;
-    t.mm().copy_out(buf, &data)?;
+    let n = recv(t, f, &[Iovec { base: buf, len: len as u64 }], flags)?;
     if alen != 0 {
         t.copy_out(alen, &0i32)?;
     }
-    Ok(data.len() as u64)
+    Ok(n as u64)
 }
 
-/// Receives up to `len` bytes from a host socket, as recvfrom(2) does.
-fn recv(t: &Task, f: &File, len: usize, flags: i32) -> Result<Vec<u8>, Errno> {
+/// Receives from a host socket into the application's buffers `iovs`, as
+/// recvmsg(2) does, in pieces of at most [`CHUNK`].
+fn recv(t: &Task, f: &File, iovs: &[Iovec], flags: i32) -> Result<usize, Errno> {
     let h = host(f);
     let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let waitall = flags & libc::MSG_WAITALL != 0 && flags & libc::MSG_PEEK == 0;
-    let mut data = vec![0u8; len];
+    let mut sink = IovSink::new(t, iovs);
+    let total = sink.room();
+    let mut buf = vec![0u8; total.min(CHUNK)];
     let mut got = 0;
     loop {
-        match h.recv(&mut data[got..], flags & RECV_FLAGS) {
+        let want = (total - got).min(buf.len());
+        match h.recv(&mut buf[..want], flags & RECV_FLAGS) {
             Ok(0) => break,
             Ok(n) => {
+                sink.write(&buf[..n])?;
                 got += n;
-                if !waitall || got == data.len() || nonblock {
+                if !waitall || got == total || nonblock {
                     break;
                 }
+                continue;
             }
             Err(Errno::EAGAIN) if !nonblock => {}
             Err(_) if got > 0 => break,
@@ -172,8 +181,7 @@ fn recv(t: &Task, f: &File, len: usize, flags: i32) -> Result<Vec<u8>, Errno> {
             Err(e) => return Err(e),
         }
     }
-    data.truncate(got);
-    Ok(data)
+    Ok(got)
 }
 
 /// recvmsg(2) on a host socket: the data scattered over `m`'s buffers;
@@ -184,23 +192,16 @@ pub(crate) fn recvmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize,
         return Err(Errno::EINVAL);
     }
     let iovs = crate::sys_socket::read_iovecs(t, m.iov, m.iovlen)?;
-    let data = recv(t, f, iovs.iter().map(|v| v.len as usize).sum(), flags)?;
-    let mut at = 0;
-    for v in &iovs {
-        let n = (v.len as usize).min(data.len() - at);
-        t.mm().copy_out(v.base, &data[at..at + n])?;
-        at += n;
-    }
+    let n = recv(t, f, &iovs, flags)?;
     m.namelen = 0;
     m.controllen = 0;
     m.flags = 0;
     t.copy_out(msg, &m)?;
-    Ok(data.len())
+    Ok(n)
 }
 
-/// sendmsg(2) on a host socket: `m`'s buffers gathered and sent; no
-/// ancillary data (the sandbox's fds and credentials stay its own:
-/// EOPNOTSUPP).
+/// sendmsg(2) on a host socket: `m`'s buffers sent; no ancillary data
+/// (the sandbox's fds and credentials stay its own: EOPNOTSUPP).
 pub(crate) fn sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize, Errno> {
     let m: MsgHdr = t.copy_in(msg)?;
     if m.controllen != 0 {
@@ -208,31 +209,59 @@ pub(crate) fn sendmsg(t: &Task, f: &File, msg: u64, flags: i32) -> Result<usize,
         return Err(Errno::EOPNOTSUPP);
     }
     let iovs = crate::sys_socket::read_iovecs(t, m.iov, m.iovlen)?;
-    let data = crate::sys_socket::gather(t, &iovs)?;
-    send(t, f, &data, flags)
+    send(t, f, &iovs, flags)
 }
 
 /// sendto(2) on a host socket (a connected stream's: any address is
 /// ignored): waits for room unless non-blocking; a peer gone raises
 /// SIGPIPE unless MSG_NOSIGNAL.
 pub(crate) fn sendto(t: &Task, f: &File, buf: u64, len: usize, flags: i32) -> SyscallResult {
-    let mut data = vec![0u8; len];
-    t.mm().copy_in(buf, &mut data)?;
-    Ok(send(t, f, &data, flags)? as u64)
+    Ok(send(t, f, &[Iovec { base: buf, len: len as u64 }], flags)? as u64)
 }
 
-/// Sends `data` on a host socket, as sendto(2) does.
-fn send(t: &Task, f: &File, data: &[u8], flags: i32) -> Result<usize, Errno> {
+/// Copies the application's bytes from `iovs`, `skip` bytes in, into
+/// `buf` (as many as fit); returns how many.
+fn gather_at(t: &Task, iovs: &[Iovec], mut skip: u64, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut at = 0;
+    for v in iovs {
+        if at == buf.len() {
+            break;
+        }
+        if skip >= v.len {
+            skip -= v.len;
+            continue;
+        }
+        let n = ((v.len - skip) as usize).min(buf.len() - at);
+        t.mm().copy_in(v.base + skip, &mut buf[at..at + n])?;
+        at += n;
+        skip = 0;
+    }
+    Ok(at)
+}
+
+/// Sends the application's buffers `iovs` on a host socket, as sendmsg(2)
+/// does, in pieces of at most [`CHUNK`].
+fn send(t: &Task, f: &File, iovs: &[Iovec], flags: i32) -> Result<usize, Errno> {
     let h = host(f);
     let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
-    let mut sent = 0;
-    loop {
-        match h.send(&data[sent..], flags & SEND_FLAGS) {
+    let total: usize = iovs.iter().map(|v| v.len as usize).sum();
+    let mut buf = vec![0u8; total.min(CHUNK)];
+    let (mut sent, mut start, mut end) = (0, 0, 0);
+    while sent < total {
+        if start == end {
+            match gather_at(t, iovs, sent as u64, &mut buf) {
+                Ok(n) => (start, end) = (0, n),
+                Err(_) if sent > 0 => break,
+                Err(e) => return Err(e),
+            }
+        }
+        match h.send(&buf[start..end], flags & SEND_FLAGS) {
+            // A stream takes no bytes only of an empty buffer.
+            Ok(0) => break,
             Ok(n) => {
+                start += n;
                 sent += n;
-                if sent == data.len() || nonblock {
-                    break;
-                }
+                continue;
             }
             Err(Errno::EAGAIN) if !nonblock => {}
             Err(Errno::EPIPE) if sent == 0 => {
