@@ -17,18 +17,9 @@ use runsc_tests::compile::Variant;
 use runsc_tests::oci::Scratch;
 use runsc_tests::runsc;
 
-/// Runs `cmd` with a fresh loopback listener as its fd 3, connects to it
-/// twice (a line each, read to the end) and returns what the server
-/// printed and the answers it gave.
-fn serve(cmd: Command, out: &Path) -> (String, Vec<String>) {
-    let (printed, answers) = serve_with(cmd, out, |i| format!("hello {i}\n"));
-    (printed, answers.into_iter().map(|a| format!("{a:?}")).collect())
-}
-
-/// Runs `cmd` with a fresh loopback listener as its fd 3, connects to it
-/// twice, sends `request(i)` and reads each answer to its end; returns
-/// what the server printed and the answers.
-fn serve_with(mut cmd: Command, out: &Path, request: impl Fn(usize) -> String) -> (String, Vec<String>) {
+/// Starts `cmd` with a fresh loopback listener as its fd 3 (ours closed)
+/// and its stdout in `out`; returns it and the listener's address.
+fn start_with_listener(mut cmd: Command, out: &Path) -> (std::process::Child, std::net::SocketAddr) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let addr = listener.local_addr().unwrap();
     let fd = listener.as_raw_fd();
@@ -44,8 +35,22 @@ fn serve_with(mut cmd: Command, out: &Path, request: impl Fn(usize) -> String) -
         });
     }
     cmd.stdin(Stdio::null()).stdout(fs::File::create(out).unwrap()).stderr(Stdio::inherit());
-    let mut child = cmd.spawn().expect("start the server");
-    drop(listener);
+    (cmd.spawn().expect("start the server"), addr)
+}
+
+/// Runs `cmd` with a fresh loopback listener as its fd 3, connects to it
+/// twice (a line each, read to the end) and returns what the server
+/// printed and the answers it gave.
+fn serve(cmd: Command, out: &Path) -> (String, Vec<String>) {
+    let (printed, answers) = serve_with(cmd, out, |i| format!("hello {i}\n"));
+    (printed, answers.into_iter().map(|a| format!("{a:?}")).collect())
+}
+
+/// Runs `cmd` with a fresh loopback listener as its fd 3, connects to it
+/// twice, sends `request(i)` and reads each answer to its end; returns
+/// what the server printed and the answers.
+fn serve_with(cmd: Command, out: &Path, request: impl Fn(usize) -> String) -> (String, Vec<String>) {
+    let (mut child, addr) = start_with_listener(cmd, out);
     let mut answers = Vec::new();
     for i in 0..2 {
         let mut c = TcpStream::connect(addr).expect("connect");
@@ -145,23 +150,8 @@ fn serve_http(cmd: Command, out: &Path) -> (String, Vec<String>) {
 /// Runs `cmd` with a loopback listener as its fd 3, sends it `data` on
 /// one connection and reads its answer to the end; returns what the
 /// server printed and the answer.
-fn echo(mut cmd: Command, out: &Path, data: &[u8]) -> (String, Vec<u8>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    let addr = listener.local_addr().unwrap();
-    let fd = listener.as_raw_fd();
-    // SAFETY: as in `serve_with`.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(fd, 3) == 3 && libc::fcntl(3, libc::F_SETFD, 0) == 0 {
-                Ok(())
-            } else {
-                Err(std::io::Error::last_os_error())
-            }
-        });
-    }
-    cmd.stdin(Stdio::null()).stdout(fs::File::create(out).unwrap()).stderr(Stdio::inherit());
-    let mut child = cmd.spawn().expect("start the server");
-    drop(listener);
+fn echo(cmd: Command, out: &Path, data: &[u8]) -> (String, Vec<u8>) {
+    let (mut child, addr) = start_with_listener(cmd, out);
     let mut c = TcpStream::connect(addr).expect("connect");
     c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     c.write_all(data).unwrap();
