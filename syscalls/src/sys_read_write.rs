@@ -1,9 +1,11 @@
-//! read, write, readv, writev, pread64, pwrite64, preadv, pwritev.
+//! read, write, readv, writev, pread64, pwrite64, preadv, pwritev,
+//! preadv2, pwritev2.
 
 use std::sync::Arc;
 
 use sentry::abi::poll::{READ_EVENTS, WRITE_EVENTS};
 use sentry::abi::{Errno, Iovec};
+use sentry::abi::{RWF_APPEND, RWF_DSYNC, RWF_HIPRI, RWF_NOAPPEND, RWF_NOWAIT, RWF_SYNC};
 use sentry::kernel::{SyscallArgs, SyscallResult, Task};
 use sentry::mm::TASK_SIZE;
 use sentry::vfs::File;
@@ -97,6 +99,12 @@ fn read_at_mode(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>, bl
 }
 
 pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>) -> Result<usize, Errno> {
+    write_at_mode(task, f, addr, len, off, false)
+}
+
+/// [`write_at`]; with `noappend` (pwritev2's RWF_NOAPPEND), O_APPEND is
+/// ignored: the write goes to `off`, or to the file offset.
+fn write_at_mode(task: &Task, f: &File, addr: u64, len: u64, off: Option<u64>, noappend: bool) -> Result<usize, Errno> {
     if !f.writable() {
         return Err(Errno::EBADF);
     }
@@ -118,6 +126,13 @@ pub(crate) fn write_at(task: &Task, f: &File, addr: u64, len: u64, off: Option<u
     loop {
         let mut pos = off.map(|o| o + done);
         let r = task.mm().io_from(addr + done, len - done, |buf| match pos.as_mut() {
+            _ if noappend => {
+                let n = f.write_noappend(buf, pos)?;
+                if let Some(p) = pos.as_mut() {
+                    *p += n as u64;
+                }
+                Ok(n)
+            }
             Some(p) => {
                 let n = f.pwrite(buf, *p)?;
                 *p += n as u64;
@@ -182,17 +197,22 @@ pub(crate) fn iovecs(task: &Task, addr: u64, cnt: u64) -> Result<Vec<Iovec>, Err
 }
 
 fn vectored(task: &Task, f: &File, iovs: &[Iovec], off: Option<u64>, write: bool) -> Result<usize, Errno> {
-    vectored_mode(task, f, iovs, off, write, true)
+    let dir = if write { Dir::Write { noappend: false } } else { Dir::Read { may_wait: true } };
+    vectored_mode(task, f, iovs, off, dir)
 }
 
-fn vectored_mode(
-    task: &Task,
-    f: &File,
-    iovs: &[Iovec],
-    mut off: Option<u64>,
-    write: bool,
-    may_wait: bool,
-) -> Result<usize, Errno> {
+/// The direction of a vectored transfer, with its flags.
+#[derive(Clone, Copy)]
+enum Dir {
+    /// A read; without `may_wait` (RWF_NOWAIT), it takes only what is
+    /// there.
+    Read { may_wait: bool },
+    /// A write; with `noappend` (RWF_NOAPPEND), O_APPEND is ignored.
+    Write { noappend: bool },
+}
+
+fn vectored_mode(task: &Task, f: &File, iovs: &[Iovec], mut off: Option<u64>, dir: Dir) -> Result<usize, Errno> {
+    let write = matches!(dir, Dir::Write { .. });
     if sentry::net::unix::UnixSocket::of(f).is_some() {
         if !(if write { f.writable() } else { f.readable() }) {
             return Err(Errno::EBADF);
@@ -213,10 +233,9 @@ fn vectored_mode(
         }
         // Only the first buffer may wait for data: later ones take what
         // is there.
-        let r = if write {
-            write_at(task, f, iov.base, iov.len, off)
-        } else {
-            read_at_mode(task, f, iov.base, iov.len, off, may_wait && total == 0)
+        let r = match dir {
+            Dir::Write { noappend } => write_at_mode(task, f, iov.base, iov.len, off, noappend),
+            Dir::Read { may_wait } => read_at_mode(task, f, iov.base, iov.len, off, may_wait && total == 0),
         };
         match r {
             Ok(n) => {
@@ -328,29 +347,21 @@ pub fn pwritev(t: &mut Task, a: &SyscallArgs) -> SyscallResult {
     account(t, true, vectored(t, &f, &iovs, Some(off), true))
 }
 
-/// RWF_HIPRI.
-const RWF_HIPRI: u64 = 0x1;
-/// RWF_DSYNC.
-const RWF_DSYNC: u64 = 0x2;
-/// RWF_SYNC.
-const RWF_SYNC: u64 = 0x4;
-/// RWF_NOWAIT.
-const RWF_NOWAIT: u64 = 0x8;
-/// RWF_APPEND.
-const RWF_APPEND: u64 = 0x10;
-
 /// preadv2/pwritev2: an offset of -1 means the file's own; RWF_NOWAIT
 /// reads take only what is there (EAGAIN if nothing), RWF_APPEND writes go
-/// to the end, the sync and priority hints change nothing here (writes
-/// are in the page cache at once); other flags are EOPNOTSUPP.
+/// to the end, RWF_NOAPPEND writes ignore O_APPEND (POSIX's pwrite), the
+/// sync and priority hints change nothing here (writes are in the page
+/// cache at once). Both append flags are EINVAL; reads ignore them. Other
+/// flags (RWF_ATOMIC, RWF_DONTCACHE: no filesystem of ours has them) are
+/// EOPNOTSUPP.
 fn vectored2(t: &Task, a: &SyscallArgs, write: bool) -> SyscallResult {
     let flags = a.a[5];
     let f = t.file(a.a[0] as i32)?;
-    if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND) != 0 {
+    if flags & !(RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND | RWF_NOAPPEND) != 0 {
         return Err(Errno::EOPNOTSUPP.into());
     }
-    if flags & RWF_APPEND != 0 && !write {
-        return Err(Errno::EOPNOTSUPP.into());
+    if flags & (RWF_APPEND | RWF_NOAPPEND) == RWF_APPEND | RWF_NOAPPEND {
+        return Err(Errno::EINVAL.into());
     }
     let mut off = if a.a[3] as i64 == -1 {
         None
@@ -360,11 +371,12 @@ fn vectored2(t: &Task, a: &SyscallArgs, write: bool) -> SyscallResult {
     };
     vectored_file(&f, write)?;
     let iovs = iovecs(t, a.a[1], a.a[2])?;
+    let noappend = flags & RWF_NOAPPEND != 0;
     if write && flags & RWF_APPEND != 0 && f.ops.positional() {
         off = Some(f.stat()?.size as u64);
     }
-    let nowait = flags & RWF_NOWAIT != 0 && !write;
-    Ok(vectored_mode(t, &f, &iovs, off, write, !nowait)? as u64)
+    let dir = if write { Dir::Write { noappend } } else { Dir::Read { may_wait: flags & RWF_NOWAIT == 0 } };
+    Ok(vectored_mode(t, &f, &iovs, off, dir)? as u64)
 }
 
 /// preadv2(2).

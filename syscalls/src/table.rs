@@ -393,13 +393,13 @@ pub static IMPLEMENTED: &[SyscallEntry] = &[
     sys!(
         SYS_preadv2,
         sys_read_write::preadv2,
-        Support::Partial("RWF_HIPRI, DSYNC, SYNC, NOWAIT; others EOPNOTSUPP"),
+        Support::Partial("RWF_HIPRI, DSYNC, SYNC, NOWAIT (APPEND, NOAPPEND ignored); ATOMIC, DONTCACHE EOPNOTSUPP"),
         [Fd, Hex, Int, Int, Int, Hex]
     ),
     sys!(
         SYS_pwritev2,
         sys_read_write::pwritev2,
-        Support::Partial("RWF_HIPRI, DSYNC, SYNC, APPEND (NOWAIT may still wait on a full pipe); others EOPNOTSUPP"),
+        Support::Partial("RWF_HIPRI, DSYNC, SYNC, APPEND, NOAPPEND (NOWAIT may still wait on a full pipe); ATOMIC, DONTCACHE EOPNOTSUPP"),
         [Fd, Hex, Int, Int, Int, Hex]
     ),
     sys!(SYS_readahead, sys_file::readahead, FULL, [Fd, Int, Int]),

@@ -99,6 +99,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     rlimit,
     robust,
     rwf,
+    rwf_noappend,
     sched,
     sendfile,
     sigaction,

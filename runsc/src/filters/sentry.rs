@@ -60,6 +60,8 @@ pub fn table() -> Vec<Allow> {
         Any(libc::SYS_write),
         Any(libc::SYS_pread64),
         Any(libc::SYS_pwrite64),
+        // RWF_NOAPPEND writes to an imported host file with O_APPEND.
+        OneOf { nr: libc::SYS_pwritev2, arg: 5, values: &[sentry::abi::RWF_NOAPPEND] },
         Any(libc::SYS_lseek),
         Any(libc::SYS_fstat),
         // glibc's fstat(): newfstatat(fd, "", AT_EMPTY_PATH).

@@ -41,6 +41,19 @@ pub const VALID_OPEN_FLAGS: u32 = (libc::O_ACCMODE
     | libc::O_TMPFILE) as u32
     | O_LARGEFILE;
 
+/// preadv2/pwritev2 flags (include/uapi/linux/fs.h): RWF_HIPRI.
+pub const RWF_HIPRI: u64 = 0x1;
+/// RWF_DSYNC.
+pub const RWF_DSYNC: u64 = 0x2;
+/// RWF_SYNC.
+pub const RWF_SYNC: u64 = 0x4;
+/// RWF_NOWAIT.
+pub const RWF_NOWAIT: u64 = 0x8;
+/// RWF_APPEND.
+pub const RWF_APPEND: u64 = 0x10;
+/// RWF_NOAPPEND (Linux 6.9): the write ignores O_APPEND.
+pub const RWF_NOAPPEND: u64 = 0x20;
+
 /// The page size of the x86_64 ABI.
 pub const PAGE_SIZE: u64 = 4096;
 

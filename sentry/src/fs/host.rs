@@ -378,6 +378,15 @@ impl FileOps for HostFile {
         Ok(())
     }
 
+    fn host_write_noappend(&self, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
+        let iov = libc::iovec { iov_base: buf.as_ptr() as *mut libc::c_void, iov_len: buf.len() };
+        let at = off.map_or(-1, |o| o as i64);
+        // SAFETY: `iov` describes `buf`, readable for its length, for one
+        // pwritev2 on our fd (RWF_NOAPPEND: an old host gives EOPNOTSUPP,
+        // as an old Linux would).
+        retry(|| unsafe { libc::pwritev2(self.raw(), &iov, 1, at, crate::abi::RWF_NOAPPEND as i32) })
+    }
+
     fn host_status_flags(&self) -> Option<u32> {
         // Only a regular file's O_APPEND lives in the host description
         // (shared with the outside); a stream's flags are the sandbox's.

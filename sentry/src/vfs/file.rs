@@ -29,8 +29,7 @@ pub trait FileOps: Send + Sync {
     /// Reads at `off` (ignored unless [`OffsetMode::Sentry`]).
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno>;
 
-    /// Writes at `off` (ignored unless [`OffsetMode::Sentry`]). `append` is
-    /// the file's O_APPEND.
+    /// Writes at `off` (ignored unless [`OffsetMode::Sentry`]).
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
@@ -160,6 +159,13 @@ pub trait FileOps: Send + Sync {
     /// file description shared with the outside.
     fn host_status_flags(&self) -> Option<u32> {
         None
+    }
+
+    /// A write that ignores O_APPEND (pwritev2's RWF_NOAPPEND), for a file
+    /// whose O_APPEND is in the host description
+    /// ([`FileOps::host_status_flags`]): at `off`, or at the host's offset.
+    fn host_write_noappend(&self, _buf: &[u8], _off: Option<u64>) -> Result<usize, Errno> {
+        Err(Errno::EOPNOTSUPP)
     }
 
     /// The type-specific lines of `/proc/[pid]/fdinfo/N`, after the
@@ -419,6 +425,33 @@ impl File {
         }
         let off = if self.flags() & libc::O_APPEND as u32 != 0 { self.ops.stat()?.size as u64 } else { off };
         let n = self.ops.pwrite(buf, off)?;
+        self.notify(true, n);
+        Ok(n)
+    }
+
+    /// A write that ignores O_APPEND (pwritev2 with RWF_NOAPPEND): at
+    /// `off` (POSIX's pwrite), or at the file offset, which moves on.
+    pub fn write_noappend(&self, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
+        if !self.writable() {
+            return Err(Errno::EBADF);
+        }
+        if off.is_some() && !self.ops.positional() {
+            return Err(Errno::ESPIPE);
+        }
+        let n = if self.ops.host_status_flags().is_some_and(|h| h & libc::O_APPEND as u32 != 0) {
+            self.ops.host_write_noappend(buf, off)?
+        } else {
+            match (off, self.ops.offset_mode()) {
+                (Some(o), _) => self.ops.pwrite(buf, o)?,
+                (None, OffsetMode::Sentry) => {
+                    let mut pos = self.offset();
+                    let n = self.ops.write(buf, *pos)?;
+                    *pos += n as u64;
+                    n
+                }
+                (None, _) => self.ops.write(buf, 0)?,
+            }
+        };
         self.notify(true, n);
         Ok(n)
     }

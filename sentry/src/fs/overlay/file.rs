@@ -97,6 +97,9 @@ impl FileOps for OvFile {
     fn host_status_flags(&self) -> Option<u32> {
         self.inner.host_status_flags()
     }
+    fn host_write_noappend(&self, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
+        self.inner.host_write_noappend(buf, off)
+    }
     fn flush(&self) {
         self.inner.flush()
     }

@@ -290,11 +290,20 @@ impl Worker {
         }
         sys::kill(self.master.pid);
         for pid in pids.into_iter().chain([self.master.pid]) {
-            // Every task has exited by now, so nothing else holds these.
-            for _ in 0..500 {
+            // Every task has exited by now, so nothing else holds these. A
+            // killed process is gone within microseconds: poll from 20 µs,
+            // doubling to 2 ms, for at most about a second (sandbox exit
+            // waits on this).
+            let mut pause = Duration::from_micros(20);
+            let mut waited = Duration::ZERO;
+            while waited < Duration::from_secs(1) {
                 match sys::wait_flags(pid, libc::WNOHANG) {
                     Ok(Some(WaitStatus::Exited(_) | WaitStatus::Signaled(_))) | Err(_) => break,
-                    _ => std::thread::sleep(Duration::from_millis(2)),
+                    _ => {
+                        std::thread::sleep(pause);
+                        waited += pause;
+                        pause = (pause * 2).min(Duration::from_millis(2));
+                    }
                 }
             }
         }
