@@ -121,6 +121,7 @@ EOF");
     fifos_and_sockets_on_a_volume => check_volume_fifo();
     volume_walks_never_follow_swapped_symlinks => check_symlink_swap();
     read_only_mount_gives_erofs => check_read_only_errors();
+    image_hard_links_stay_one_file => check_image_hard_links();
 }
 
 /// What the host's tree holds under `dirs`: path to (mode, uid, gid, size,
@@ -209,6 +210,49 @@ fn check_overlay_keeps_host_unchanged() -> Result<(), String> {
         if !lines.contains(&w) {
             return Err(format!("inside the sandbox, {w:?} was not seen; stdout:\n{text}"));
         }
+    }
+    Ok(())
+}
+
+/// What the container does with the image's hard links: one file with
+/// three names (two directories), changed, linked, removed and covered;
+/// and one with two names, one removed before the other is written.
+const HARD_LINKS: &str = r#"s() { for f; do echo "$f $(busybox stat -c '%h %s' $f)"; done; }
+ino() { busybox stat -c %i $1; }
+s /etc/a /etc/b /usr/c /etc/x /etc/y
+echo two >> /etc/a; cat /etc/b /usr/c; s /etc/a /etc/b /usr/c
+busybox ln /usr/c /tmp/d; s /tmp/d /etc/a
+[ "$(ino /etc/a)" = "$(ino /tmp/d)" ] && [ "$(ino /etc/a)" = "$(ino /etc/b)" ] && echo one inode
+busybox rm /etc/b; s /etc/a /tmp/d
+echo new > /tmp/n; busybox mv /tmp/n /usr/c; s /etc/a /usr/c /tmp/d; cat /etc/a /usr/c
+busybox rm /etc/y; s /etc/x; echo more >> /etc/x; s /etc/x; cat /etc/x
+"#;
+
+/// The image's hard links stay one file through copy-up (as runc, on the
+/// bundle's own tree, shows), where Docker's overlay2 (`index=off`)
+/// breaks them.
+fn check_image_hard_links() -> Result<(), String> {
+    let s = runsc_tests::oci::Scratch::new("hardlinks");
+    let mut outs = Vec::new();
+    for (bin, name) in [(runsc(), "runsc"), (PathBuf::from("runc"), "runc")] {
+        // Each its own bundle: runc writes to the tree itself.
+        let b = s.bundle(name, HARD_LINKS, |spec| spec["root"]["readonly"] = false.into());
+        let root = b.join("rootfs");
+        fs::create_dir_all(root.join("usr")).map_err(|e| e.to_string())?;
+        fs::write(root.join("etc/a"), "one\n").map_err(|e| e.to_string())?;
+        fs::hard_link(root.join("etc/a"), root.join("etc/b")).map_err(|e| e.to_string())?;
+        fs::hard_link(root.join("etc/a"), root.join("usr/c")).map_err(|e| e.to_string())?;
+        fs::write(root.join("etc/x"), "x\n").map_err(|e| e.to_string())?;
+        fs::hard_link(root.join("etc/x"), root.join("etc/y")).map_err(|e| e.to_string())?;
+        let rt = s.runtime(bin, name);
+        let out = rt.cmd(&["run", "--bundle", b.to_str().unwrap_or_default(), "c1"]);
+        if out.code != 0 {
+            return Err(format!("{name} run: {out:?}"));
+        }
+        outs.push(out.stdout);
+    }
+    if outs[0] != outs[1] {
+        return Err(format!("runsc:\n{}\nrunc:\n{}", outs[0], outs[1]));
     }
     Ok(())
 }

@@ -60,6 +60,16 @@ fn copy_one(n: &OvInode, data: bool) -> Result<(), Errno> {
         rdev: st.rdev,
         target: if n.ftype == FileType::Symlink { lower.readlink()? } else { Vec::new() },
     };
+    // Another name of the same lower file was copied up: this one is a
+    // link to that copy.
+    if let Some(id) = n.shared {
+        if let Some(u) = n.fs.shared_upper(id) {
+            pu.link(&name, &u)?;
+            lock(&n.fs.links).entry((id.dev, id.ino)).or_default().gone += 1;
+            let _ = n.upper.set(u);
+            return Ok(());
+        }
+    }
     let upper = match pu.create(&name, &node) {
         Ok(u) => u,
         // Made meanwhile through another name of the tree lock's holders.
@@ -84,6 +94,12 @@ fn copy_one(n: &OvInode, data: bool) -> Result<(), Errno> {
     })?;
     if let Ok(st) = upper.stat() {
         lock(&n.fs.renumber).insert(st.ino, n.ino);
+    }
+    if let Some(id) = n.shared {
+        let mut links = lock(&n.fs.links);
+        let l = links.entry((id.dev, id.ino)).or_default();
+        l.upper = Some(upper.clone());
+        l.gone += 1;
     }
     let _ = n.upper.set(upper);
     Ok(())

@@ -10,6 +10,12 @@
 //!
 //! As in Linux without `redirect_dir`, renaming a directory that has a
 //! lower layer gives EXDEV (`mv` then copies).
+//!
+//! A lower file with several names (hard links) stays one file, as with
+//! Linux's `index=on` (Docker's `index=off` breaks such links): its first
+//! copy-up is remembered by the lower (dev, ino), and each other name links
+//! to that copy when next used; its link count is the upper copy's plus
+//! the lower names still showing.
 
 mod copy_up;
 mod dir;
@@ -42,6 +48,26 @@ pub struct Overlay {
     /// Upper inode numbers of copied-up files and the (lower) numbers the
     /// overlay shows for them, for readdir's d_ino.
     renumber: Mutex<HashMap<u64, u64>>,
+    /// Lower files with several names, some of which left the lower view.
+    links: Mutex<HashMap<(u64, u64), LowerLinks>>,
+}
+
+/// A lower regular file with several names (its lower dev, ino and link
+/// count).
+#[derive(Clone, Copy)]
+struct LowerId {
+    dev: u64,
+    ino: u64,
+    nlink: u32,
+}
+
+/// What became of a lower file with several names: the upper copy they
+/// share once one was copied up, and how many of its lower names no longer
+/// show (copied up, removed or covered).
+#[derive(Default)]
+struct LowerLinks {
+    upper: Option<Arc<dyn Inode>>,
+    gone: u32,
 }
 
 /// Whether a lower-layer name lies under an overlay name (so removing it
@@ -68,6 +94,8 @@ pub struct OvInode {
     children: Mutex<HashMap<Vec<u8>, Weak<OvInode>>>,
     /// COVERS_*: whether its name hides a lower-layer name.
     covers: AtomicU8,
+    /// The lower file, if it is regular with several names.
+    shared: Option<LowerId>,
 }
 
 /// Whether an upper-layer inode is a whiteout.
@@ -98,7 +126,11 @@ impl Overlay {
             mtime: Some(st.mtime),
             ..Default::default()
         })?;
-        let fs = Arc::new(Overlay { tree: Mutex::new(()), renumber: Mutex::new(HashMap::new()) });
+        let fs = Arc::new(Overlay {
+            tree: Mutex::new(()),
+            renumber: Mutex::new(HashMap::new()),
+            links: Mutex::new(HashMap::new()),
+        });
         let root = OvInode::make(&fs, None, Some(lower), Some(upper), Some(st.ino));
         Ok(root)
     }
@@ -114,10 +146,29 @@ impl OvInode {
     ) -> Arc<OvInode> {
         let any = upper.as_ref().or(lower.as_ref()).expect("an overlay inode has a layer");
         let ftype = any.file_type();
+        let lower_st =
+            lower.as_ref().filter(|_| ino.is_none() || ftype == FileType::Regular).and_then(|l| l.stat().ok());
+        let shared = lower_st.filter(|s| ftype == FileType::Regular && s.nlink > 1).map(|s| LowerId {
+            dev: s.dev,
+            ino: s.ino,
+            nlink: s.nlink.min(u32::MAX as u64) as u32,
+        });
         let ino = ino.unwrap_or_else(|| match &lower {
-            Some(l) => l.stat().map_or(0, |s| s.ino),
+            Some(_) => lower_st.map_or(0, |s| s.ino),
             None => upper.as_ref().and_then(|u| u.stat().ok()).map_or(0, |s| s.ino + UPPER_INO_BASE),
         });
+        Self::make_shared(fs, place, lower, upper, ino, ftype, shared)
+    }
+
+    fn make_shared(
+        fs: &Arc<Overlay>,
+        place: Option<(Arc<OvInode>, Vec<u8>)>,
+        lower: Option<Arc<dyn Inode>>,
+        upper: Option<Arc<dyn Inode>>,
+        ino: u64,
+        ftype: FileType,
+        shared: Option<LowerId>,
+    ) -> Arc<OvInode> {
         let cell = OnceLock::new();
         if let Some(u) = upper {
             let _ = cell.set(u);
@@ -133,6 +184,7 @@ impl OvInode {
             upper: cell,
             children: Mutex::new(HashMap::new()),
             covers: AtomicU8::new(covers),
+            shared,
         })
     }
 
@@ -144,9 +196,35 @@ impl OvInode {
         self.upper.get()
     }
 
-    /// The layer that answers now: upper if copied up.
+    /// The layer that answers now: upper if copied up. A lower name of a
+    /// file another name of which was copied up links to that copy first
+    /// (if that fails, the lower file answers).
     fn current(&self) -> &Arc<dyn Inode> {
+        if self.upper().is_none() && self.shared.is_some_and(|id| self.fs.shared_upper(id).is_some()) {
+            let _ = copy_up::copy_up(self);
+        }
         self.upper().or(self.lower.as_ref()).expect("an overlay inode has a layer")
+    }
+
+    /// The link count shown: for a lower file with several names, the
+    /// upper copy's links plus its lower names still showing.
+    fn nlink(&self, st: &Stat) -> u64 {
+        let Some(id) = self.shared else { return st.nlink };
+        let gone = lock(&self.fs.links).get(&(id.dev, id.ino)).map_or(0, |l| l.gone);
+        let lower_left = u64::from(id.nlink.saturating_sub(gone));
+        if self.upper().is_some() {
+            st.nlink + lower_left
+        } else {
+            lower_left
+        }
+    }
+
+    /// One of the lower names of this file leaves the lower view (removed,
+    /// or covered by another file).
+    fn lower_name_gone(&self) {
+        if let Some(id) = self.shared.filter(|_| self.upper().is_none()) {
+            lock(&self.fs.links).entry((id.dev, id.ino)).or_default().gone += 1;
+        }
     }
 
     /// Whether a lower directory shows through this (upper) directory.
@@ -254,6 +332,7 @@ impl Inode for OvInode {
     fn stat(&self) -> Result<Stat, Errno> {
         let mut st = self.current().stat()?;
         st.ino = self.ino;
+        st.nlink = self.nlink(&st);
         Ok(st)
     }
 
@@ -322,7 +401,8 @@ impl Inode for OvInode {
         let _tree = lock(&self.fs.tree);
         let had_whiteout = self.clear_whiteout(&upper, name)?;
         upper.link(name, &tu)?;
-        let c = OvInode::make(&self.fs, Some((self.arc(), name.to_vec())), None, Some(tu), Some(t.ino));
+        let place = Some((self.arc(), name.to_vec()));
+        let c = OvInode::make_shared(&self.fs, place, None, Some(tu), t.ino, t.ftype, t.shared);
         c.covers.store(if had_whiteout { COVERS_YES } else { COVERS_NO }, Ordering::Relaxed);
         lock(&self.children).insert(name.to_vec(), Arc::downgrade(&c));
         Ok(())
@@ -349,6 +429,7 @@ impl Inode for OvInode {
             }
             upper.unlink(name, is_dir)?;
         }
+        child.lower_name_gone();
         if needs_whiteout {
             upper.create(name, &whiteout_node())?;
         }
@@ -407,6 +488,9 @@ impl Inode for OvInode {
             }
         }
         ou.rename(name, &nu, new_name, flags)?;
+        if let Some(d) = dst.as_ref().filter(|_| !exchange) {
+            d.lower_name_gone();
+        }
         if !exchange {
             if src_lower {
                 ou.create(name, &whiteout_node())?;
@@ -504,6 +588,14 @@ impl Inode for OvInode {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+}
+
+impl Overlay {
+    /// The upper copy of lower file `id`, once one of its names was
+    /// copied up.
+    fn shared_upper(&self, id: LowerId) -> Option<Arc<dyn Inode>> {
+        lock(&self.links).get(&(id.dev, id.ino)).and_then(|l| l.upper.clone())
     }
 }
 
