@@ -67,6 +67,7 @@ conformance_tests!(dynamic, Dyn, DYN: [
     getdents,
     getrandom,
     inotify,
+    inotify_fdinfo,
     ids,
     ioctl,
     itimer,

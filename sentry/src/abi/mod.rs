@@ -54,6 +54,14 @@ pub const RWF_APPEND: u64 = 0x10;
 /// RWF_NOAPPEND (Linux 6.9): the write ignores O_APPEND.
 pub const RWF_NOAPPEND: u64 = 0x20;
 
+/// A device number as the kernel keeps it inside (`MKDEV`: major << 20 |
+/// minor, as /proc shows `sdev`), from the userspace encoding `stat` gives.
+pub const fn kernel_dev(dev: u64) -> u64 {
+    let major = ((dev & 0x0000_0000_000f_ff00) >> 8) | ((dev & 0xffff_f000_0000_0000) >> 32);
+    let minor = (dev & 0xff) | ((dev & 0x0000_0fff_fff0_0000) >> 12);
+    (major << 20 | minor) & 0xffff_ffff
+}
+
 /// The page size of the x86_64 ABI.
 pub const PAGE_SIZE: u64 = 4096;
 

@@ -305,6 +305,21 @@ impl FileOps for Inotify {
         Err(Errno::ENOTTY)
     }
 
+    fn fdinfo(&self) -> String {
+        use std::fmt::Write as _;
+        let s = lock(&self.state);
+        let mut watches: Vec<(&i32, &(LockKey, u32))> = s.watches.iter().collect();
+        // Linux lists the newest mark first; with no file handle for our
+        // filesystems (name_to_handle_at has none), the line ends there.
+        watches.sort_by(|a, b| b.0.cmp(a.0));
+        let mut out = String::new();
+        for (wd, ((dev, ino), mask)) in watches {
+            let sdev = crate::abi::kernel_dev(*dev);
+            let _ = writeln!(out, "inotify wd:{wd:x} ino:{ino:x} sdev:{sdev:x} mask:{mask:x} ignored_mask:0 ");
+        }
+        out
+    }
+
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
